@@ -1,0 +1,66 @@
+"""Errors and argument validation shared by every public function.
+
+Every check raises :class:`TheorytoolsError` (a ``ValueError``) whose message names the
+argument and shows the offending value, so that the CLI can print it as a one-line message.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+
+class TheorytoolsError(ValueError):
+    """Bad input to a theorytools function; the message names the argument and the value."""
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def check_vector(x, name: str = "x", *, allow_empty: bool = False) -> np.ndarray:
+    """Return ``x`` as a finite 1-D float64 array, or raise naming ``name``."""
+    try:
+        arr = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TheorytoolsError(f"{name} must be a real vector, got {_short(x)}") from exc
+    if arr.ndim != 1:
+        raise TheorytoolsError(f"{name} must be a 1-D vector, got an array of shape {arr.shape}")
+    if arr.size == 0 and not allow_empty:
+        raise TheorytoolsError(f"{name} must not be empty")
+    if not np.all(np.isfinite(arr)):
+        bad = int(np.flatnonzero(~np.isfinite(arr))[0])
+        raise TheorytoolsError(f"{name} must be finite, but {name}[{bad}] = {arr[bad]!r}")
+    return np.ascontiguousarray(arr)
+
+
+def check_int(value, name: str, *, low: int | None = None, high: int | None = None) -> int:
+    """Return ``value`` as an int in ``[low, high]`` (either end optional), or raise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        if isinstance(value, numbers.Real) and float(value).is_integer():
+            value = int(value)
+        else:
+            raise TheorytoolsError(f"{name} must be an integer, got {_short(value)}")
+    value = int(value)
+    if low is not None and value < low:
+        raise TheorytoolsError(f"{name} must be >= {low}, got {value}")
+    if high is not None and value > high:
+        raise TheorytoolsError(f"{name} must be <= {high}, got {value}")
+    return value
+
+
+def check_real(value, name: str, *, low: float | None = None, high: float | None = None,
+               low_open: bool = False, high_open: bool = False) -> float:
+    """Return ``value`` as a finite float in the stated interval, or raise naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TheorytoolsError(f"{name} must be a real number, got {_short(value)}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise TheorytoolsError(f"{name} must be finite, got {value!r}")
+    if low is not None and (value < low or (low_open and value == low)):
+        raise TheorytoolsError(f"{name} must be {'>' if low_open else '>='} {low}, got {value!r}")
+    if high is not None and (value > high or (high_open and value == high)):
+        raise TheorytoolsError(f"{name} must be {'<' if high_open else '<='} {high}, got {value!r}")
+    return value
