@@ -165,7 +165,9 @@ def require(condition, message: str) -> None:
 
 
 def is_zero(expr) -> bool:
-    """True iff ``expr`` simplifies to exactly 0 (expand, then cancel, then simplify)."""
+    """True iff ``expr`` (a scalar or a matrix) simplifies to exactly 0 (expand, cancel, simplify)."""
+    if isinstance(expr, sp.MatrixBase):
+        return all(is_zero(entry) for entry in expr)
     expr = sp.sympify(expr)
     for simplifier in (sp.expand, sp.cancel, sp.simplify):
         expr = simplifier(expr)
