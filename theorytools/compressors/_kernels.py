@@ -1,0 +1,396 @@
+"""Numba kernels of the compressors: one pass, no Python loop per coordinate.
+
+Every random kernel takes a stream key and uses ``uniform(key, i)`` for coordinate ``i`` (or a
+running counter for rejection sampling), so results do not depend on threading or call order.
+Two-point rounding convention, used by every kernel AND by the exact laws: go to the upper
+point iff ``u < p_up``, with ``u`` uniform on the 2^-53 grid of [0, 1).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from theorytools.random import random_u64, uniform
+
+# --------------------------------------------------------------------------- natural
+NAT_MIN_EXP = -126      # smallest power of two with a 9-bit code (float32's smallest normal)
+NAT_MAX_EXP = 128       # largest power of two with a 9-bit code (code 255)
+
+
+@njit(cache=True)
+def natural_law_kernel(x, low, high, p_up):
+    """Two-point law of natural compression per coordinate (spec §B.2).
+
+    For :math:`2^e \\le |t| < 2^{e+1}`: :math:`2^e` or :math:`2^{e+1}` with
+    :math:`P(\\text{up}) = (|t| - 2^e)/2^e`. Below :math:`2^{-126}` the lower level is 0.
+    Exponents come from ``frexp`` (exact, subnormal-safe), never from ``floor(log2)``.
+    """
+    tiny = math.ldexp(1.0, NAT_MIN_EXP)
+    for i in range(x.size):
+        t = x[i]
+        a = abs(t)
+        sgn = -1.0 if t < 0 else 1.0
+        if a == 0.0:
+            low[i] = 0.0
+            high[i] = 0.0
+            p_up[i] = 0.0
+        elif a < tiny:
+            low[i] = 0.0
+            high[i] = sgn * tiny
+            p_up[i] = a / tiny
+        else:
+            m, e = math.frexp(a)          # a = m 2^e, m in [0.5, 1)
+            lo = math.ldexp(1.0, e - 1)
+            low[i] = sgn * lo
+            high[i] = sgn * 2.0 * lo
+            p_up[i] = (a - lo) / lo       # exact: Sterbenz and a power-of-two divisor
+
+
+@njit(cache=True)
+def natural_sample_kernel(x, key, out):
+    tiny = math.ldexp(1.0, NAT_MIN_EXP)
+    for i in range(x.size):
+        t = x[i]
+        a = abs(t)
+        if a == 0.0:
+            out[i] = 0.0
+            continue
+        sgn = -1.0 if t < 0 else 1.0
+        if a < tiny:
+            lo = 0.0
+            hi = tiny
+            p = a / tiny
+        else:
+            m, e = math.frexp(a)
+            lo = math.ldexp(1.0, e - 1)
+            hi = 2.0 * lo
+            p = (a - lo) / lo
+        out[i] = sgn * (hi if uniform(key, np.uint64(i)) < p else lo)
+
+
+@njit(cache=True)
+def biased_natural_kernel(x, out):
+    """Nearest power of two with the arithmetic-midpoint threshold (1.5 * 2^e), ties down."""
+    tiny = math.ldexp(1.0, NAT_MIN_EXP)
+    for i in range(x.size):
+        t = x[i]
+        a = abs(t)
+        sgn = -1.0 if t < 0 else 1.0
+        if a == 0.0:
+            out[i] = 0.0
+        elif a < tiny:
+            out[i] = sgn * tiny if a > 0.5 * tiny else 0.0
+        else:
+            m, e = math.frexp(a)
+            lo = math.ldexp(1.0, e - 1)
+            out[i] = sgn * (2.0 * lo if a > 1.5 * lo else lo)
+
+
+@njit(cache=True)
+def power_of_two_codes(values, codes):
+    """9-bit codes of values in {0} U {+-2^e : -126 <= e <= 128}: sign<<8 | (e + 127), 0 for 0."""
+    for i in range(values.size):
+        v = values[i]
+        if v == 0.0:
+            codes[i] = 0
+        else:
+            m, e = math.frexp(abs(v))
+            c = np.uint64(e - 1 + 127)
+            codes[i] = (np.uint64(256) | c) if v < 0 else c
+
+
+@njit(cache=True)
+def power_of_two_values(codes, out):
+    """Inverse of :func:`power_of_two_codes`; returns False on an invalid code (-0 code)."""
+    for i in range(codes.size):
+        c = codes[i]
+        ecode = np.int64(c & np.uint64(255))
+        if ecode == 0:
+            if c != 0:
+                return False
+            out[i] = 0.0
+        else:
+            mag = math.ldexp(1.0, ecode - 127)
+            out[i] = -mag if (c >> np.uint64(8)) != 0 else mag
+    return True
+
+
+# --------------------------------------------------------------------------- level sets
+@njit(cache=True)
+def level_index(levels, a):
+    """Largest j with levels[j] <= a (levels[0] = 0 sorted increasing); a <= levels[-1]."""
+    lo = 0
+    hi = levels.size - 1
+    while lo < hi:
+        mid = (lo + hi + 1) >> 1
+        if levels[mid] <= a:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+@njit(cache=True)
+def levels_law_kernel(x, scale, levels, low_idx, p_up):
+    """Unbiased rounding of |x_i|/scale between adjacent levels (levels[0] = 0)."""
+    for i in range(x.size):
+        a = abs(x[i]) / scale
+        j = level_index(levels, a)
+        if levels[j] == a or j == levels.size - 1:
+            low_idx[i] = j
+            p_up[i] = 0.0
+        else:
+            low_idx[i] = j
+            p_up[i] = (a - levels[j]) / (levels[j + 1] - levels[j])
+
+
+@njit(cache=True)
+def levels_sample_kernel(x, scale, levels, key, idx_out):
+    """Sample unbiased level rounding; writes the level index of each coordinate."""
+    for i in range(x.size):
+        a = abs(x[i]) / scale
+        j = level_index(levels, a)
+        if levels[j] == a or j == levels.size - 1:
+            idx_out[i] = j
+        else:
+            p = (a - levels[j]) / (levels[j + 1] - levels[j])
+            idx_out[i] = j + 1 if uniform(key, np.uint64(i)) < p else j
+
+
+@njit(cache=True)
+def levels_nearest_kernel(x, levels, idx_out):
+    """Biased rounding: nearest level, threshold at the arithmetic midpoint, ties down."""
+    for i in range(x.size):
+        a = abs(x[i])
+        j = level_index(levels, a)
+        if j < levels.size - 1 and a > 0.5 * (levels[j] + levels[j + 1]):
+            idx_out[i] = j + 1
+        else:
+            idx_out[i] = j
+
+
+@njit(cache=True)
+def levels_reconstruct(x_sign_neg, idx, levels, scale, out):
+    for i in range(idx.size):
+        v = scale * levels[idx[i]]
+        out[i] = -v if x_sign_neg[i] else v
+
+
+# --------------------------------------------------------------------------- dithering
+@njit(cache=True)
+def uniform_dither_law(x, norm, s, low, p_up):
+    """Random dithering (QSGD): u = |x_i|/norm, level l = floor(s u), up w.p. s u - l."""
+    for i in range(x.size):
+        su = s * (abs(x[i]) / norm)
+        level = math.floor(su)
+        if level >= s:
+            level = s
+            p_up[i] = 0.0
+        else:
+            p_up[i] = su - level
+        low[i] = level
+
+
+@njit(cache=True)
+def uniform_dither_sample(x, norm, s, key, level_out):
+    for i in range(x.size):
+        su = s * (abs(x[i]) / norm)
+        level = math.floor(su)
+        if level >= s:
+            level_out[i] = s
+        else:
+            p = su - level
+            level_out[i] = level + 1 if uniform(key, np.uint64(i)) < p else level
+
+
+@njit(cache=True)
+def dither_reconstruct(neg, level, norm, s, out):
+    for i in range(level.size):
+        v = norm * (level[i] / s)
+        out[i] = -v if neg[i] else v
+
+
+@njit(cache=True)
+def natural_dither_law(x, norm, s, low, p_up):
+    """Natural dithering: levels {0, 2^(1-s), ..., 1/2, 1} of u = |x_i|/norm; index j <-> 2^(j-s)."""
+    for i in range(x.size):
+        u = abs(x[i]) / norm
+        if u == 0.0:
+            low[i] = 0
+            p_up[i] = 0.0
+            continue
+        if u >= 1.0:
+            low[i] = s
+            p_up[i] = 0.0
+            continue
+        m, e = math.frexp(u)      # u = m 2^e, 2^(e-1) <= u < 2^e, e <= 0
+        j = e - 1 + s             # index of 2^(e-1)
+        if j <= 0:
+            low[i] = 0
+            bottom = math.ldexp(1.0, 1 - s)
+            p_up[i] = u / bottom
+        else:
+            lo = math.ldexp(1.0, e - 1)
+            low[i] = j
+            p_up[i] = (u - lo) / lo
+
+
+@njit(cache=True)
+def natural_dither_sample(x, norm, s, key, level_out):
+    for i in range(x.size):
+        u = abs(x[i]) / norm
+        if u == 0.0:
+            level_out[i] = 0
+            continue
+        if u >= 1.0:
+            level_out[i] = s
+            continue
+        m, e = math.frexp(u)
+        j = e - 1 + s
+        if j <= 0:
+            j = 0
+            p = u / math.ldexp(1.0, 1 - s)
+        else:
+            lo = math.ldexp(1.0, e - 1)
+            p = (u - lo) / lo
+        level_out[i] = j + 1 if uniform(key, np.uint64(i)) < p else j
+
+
+@njit(cache=True)
+def natural_dither_reconstruct(neg, level, norm, s, out):
+    for i in range(level.size):
+        if level[i] == 0:
+            out[i] = 0.0
+        else:
+            v = norm * math.ldexp(1.0, level[i] - s)
+            out[i] = -v if neg[i] else v
+
+
+# --------------------------------------------------------------------------- grid
+@njit(cache=True)
+def grid_sample(x, step, key, m_out):
+    """Stochastic rounding to step * Z: m = floor(x/step) (+1 w.p. frac)."""
+    for i in range(x.size):
+        q = x[i] / step
+        f = math.floor(q)
+        m_out[i] = np.int64(f) + (1 if uniform(key, np.uint64(i)) < q - f else 0)
+
+
+# --------------------------------------------------------------------------- sparsifiers
+@njit(cache=True)
+def bounded_u64(key, counter, n):
+    """Exactly uniform integer in [0, n) by rejection; returns (value, next counter)."""
+    n64 = np.uint64(n)
+    limit = np.uint64(0xFFFFFFFFFFFFFFFF) - (np.uint64(0xFFFFFFFFFFFFFFFF) % n64 + np.uint64(1)) % n64
+    while True:
+        r = random_u64(key, counter)
+        counter += np.uint64(1)
+        if r <= limit:
+            return np.int64(r % n64), counter
+
+
+@njit(cache=True)
+def rand_k_indices(d, k, key):
+    """Sorted uniform k-subset of range(d): Floyd's algorithm (exactly uniform)."""
+    mark = np.zeros(d, np.bool_)
+    counter = np.uint64(0)
+    for j in range(d - k, d):
+        t, counter = bounded_u64(key, counter, j + 1)
+        if mark[t]:
+            mark[j] = True
+        else:
+            mark[t] = True
+    out = np.empty(k, np.int64)
+    c = 0
+    for i in range(d):
+        if mark[i]:
+            out[c] = i
+            c += 1
+    return out
+
+
+@njit(cache=True)
+def bernoulli_indices(d, p, key):
+    """Sorted indices kept independently with probability p (u_i < p)."""
+    out = np.empty(d, np.int64)
+    c = 0
+    for i in range(d):
+        if uniform(key, np.uint64(i)) < p:
+            out[c] = i
+            c += 1
+    return out[:c].copy()
+
+
+@njit(cache=True)
+def top_k_indices(x, k):
+    """Indices (sorted) of the k largest |x_i|; ties broken by the smallest index.
+
+    Radix selection on the IEEE bit patterns of |x_i| (which order like the values): a
+    16-bit histogram pass finds the bucket of the k-th largest, then the candidates of that
+    bucket are sorted; a final pass collects the indices. O(d) time, no full sort.
+    """
+    d = x.size
+    keys = np.empty(d, np.uint64)
+    mask = np.uint64(0x7FFFFFFFFFFFFFFF)
+    for i in range(d):
+        keys[i] = np.float64(x[i]).view(np.uint64) & mask
+    hist = np.zeros(65536, np.int64)
+    for i in range(d):
+        hist[np.int64(keys[i] >> np.uint64(48))] += 1
+    remaining = k
+    bucket = 65535
+    while bucket >= 0:
+        if hist[bucket] >= remaining:
+            break
+        remaining -= hist[bucket]
+        bucket -= 1
+    # candidates in the threshold bucket; the k-th largest key is the remaining-th largest there
+    cand = np.empty(hist[bucket], np.uint64)
+    c = 0
+    b64 = np.uint64(bucket)
+    for i in range(d):
+        if (keys[i] >> np.uint64(48)) == b64:
+            cand[c] = keys[i]
+            c += 1
+    cand.sort()
+    threshold = cand[cand.size - remaining]
+    above = 0
+    for i in range(cand.size):
+        if cand[i] > threshold:
+            above += 1
+    ties_needed = remaining - above   # how many entries equal to threshold to keep
+    out = np.empty(k, np.int64)
+    c = 0
+    for i in range(d):
+        key = keys[i]
+        if key > threshold:
+            out[c] = i
+            c += 1
+        elif key == threshold and ties_needed > 0:
+            out[c] = i
+            c += 1
+            ties_needed -= 1
+    return out
+
+
+@njit(cache=True)
+def scatter(d, idx, values):
+    out = np.zeros(d)
+    for j in range(idx.size):
+        out[idx[j]] = values[j]
+    return out
+
+
+@njit(cache=True)
+def sign_bits(x, out):
+    """1 for negative, 0 for >= 0 (the convention sign(0) := +1)."""
+    for i in range(x.size):
+        out[i] = 1 if x[i] < 0 else 0
+
+
+@njit(cache=True)
+def signed_fill(neg, magnitude, out):
+    for i in range(neg.size):
+        out[i] = -magnitude if neg[i] else magnitude

@@ -1,0 +1,318 @@
+"""The compressor contract: explicit randomness, declared theory, exact law, bit-exact codec.
+
+A compressor is a small immutable object built from its parameters. For an input
+:math:`x \\in \\mathbb{R}^d` and explicit randomness ``rng`` (an int seed or a
+``numpy.random.Generator``; never global state):
+
+* ``compress(x, rng)`` returns :math:`C(x)`;
+* ``encode(x, rng)`` returns a :class:`~theorytools.codecs.Message` with the exact bits, and
+  ``decode(message)`` returns a vector equal, bit for bit, to ``compress(x, rng)``;
+* ``law(x)`` returns the exact distribution of :math:`C(x)` (:mod:`theorytools.compressors.law`);
+* ``theory(d)`` declares, with source and status, the classes and constants the compressor
+  is claimed to satisfy, and ``bits_budget`` the worst-case bit count;
+* ``extremal_inputs(d)`` lists inputs on which each declared constant is attained, so the
+  contract suite proves the table tight, not just valid.
+
+How a compressor draws randomness: it takes ONE 64-bit stream key from ``rng`` per call
+(:func:`theorytools.random.draw_key`) and uses counter-based uniforms of that stream inside
+its Numba kernel. Under shared randomness the receiver is given that key (it travels as
+``Message.shared_seed``, side information that is not counted in the bits).
+
+Float widths: the scalars a compressor sends (norms, kept values) travel at ``float_width``
+bits (32 by default, as the papers count; 64 available). ``compress`` applies the same
+rounding, so that ``decode(encode(x, s)) == compress(x, s)`` holds exactly. The declared
+constants are those of the exact-arithmetic operator; the contract suite checks them with
+``float_width=64`` and separately bounds the float32 perturbation.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+
+from theorytools.codecs.message import Message
+from theorytools.errors import TheorytoolsError, check_int, check_vector
+from theorytools.random import draw_key
+
+CONFIRMED = "confirmed"
+DERIVED = "derived"
+UNCONFIRMED = "unconfirmed"
+STATUSES = (CONFIRMED, DERIVED, UNCONFIRMED)
+
+
+@dataclass(frozen=True)
+class Constant:
+    """A declared constant with its provenance.
+
+    Attributes
+    ----------
+    value : float
+        The constant (e.g. :math:`\\omega` of :math:`U(\\omega)`).
+    source : str
+        Where it comes from: paper and equation, spec section, and the proof check.
+    status : str
+        ``confirmed`` (read in the paper), ``derived`` (derived here, with a proof check or a
+        test) or ``unconfirmed`` (plausible reading of a paper, kept as a parameter).
+    tight : bool
+        Whether an input in :meth:`Compressor.extremal_inputs` attains it (tested).
+    """
+
+    value: float
+    source: str
+    status: str = DERIVED
+    tight: bool = True
+
+    def __post_init__(self):
+        if self.status not in STATUSES:
+            raise ValueError(f"Constant.status must be one of {STATUSES}, got {self.status!r}")
+
+
+@dataclass(frozen=True)
+class Theory:
+    """What a compressor claims, each claim with its source and status.
+
+    Classes (spec compression.md §A): :math:`U(\\omega)`: :math:`\\mathbb{E}C(x)=x`,
+    :math:`\\mathbb{E}\\|C(x)-x\\|^2 \\le \\omega\\|x\\|^2`;
+    :math:`B_1(\\alpha,\\beta)`: :math:`\\alpha\\|x\\|^2 \\le \\mathbb{E}\\|C(x)\\|^2 \\le
+    \\beta\\langle \\mathbb{E}C(x), x\\rangle`;
+    :math:`B_2(\\gamma,\\beta)`: :math:`\\max\\{\\gamma\\|x\\|^2, \\mathbb{E}\\|C(x)\\|^2/\\beta\\}
+    \\le \\langle \\mathbb{E}C(x), x\\rangle`;
+    :math:`B_3(\\delta)`: :math:`\\mathbb{E}\\|C(x)-x\\|^2 \\le (1-1/\\delta)\\|x\\|^2`.
+    ``abs_variance`` is an absolute bound :math:`\\mathbb{E}\\|C(x)-x\\|^2 \\le V` (grid rounding,
+    the noise model of ECD-PSGD). The B1/B2 class definitions are themselves [UNCONFIRMED]
+    readings of P1 (spec §A.2); every constant below is [DERIVED] under them unless stated.
+    """
+
+    unbiased: bool
+    unbiased_source: str
+    bits_formula: str
+    bits_source: str
+    omega: Constant | None = None
+    delta: Constant | None = None
+    b1_alpha: Constant | None = None
+    b1_beta: Constant | None = None
+    b2_gamma: Constant | None = None
+    b2_beta: Constant | None = None
+    abs_variance: Constant | None = None
+    domain: str = "all x in R^d"
+    note: str = ""
+
+    CONSTANT_NAMES: ClassVar[tuple] = (
+        "omega", "delta", "b1_alpha", "b1_beta", "b2_gamma", "b2_beta", "abs_variance")
+
+    def constants(self) -> dict:
+        """The declared constants by name (absent ones omitted)."""
+        return {n: getattr(self, n) for n in self.CONSTANT_NAMES if getattr(self, n) is not None}
+
+    @property
+    def zeta(self):
+        """:math:`\\zeta = \\omega + 1`, P1's parameter of the unbiased class (spec §0.2)."""
+        return None if self.omega is None else self.omega.value + 1.0
+
+
+@dataclass(frozen=True)
+class Extremal:
+    """An input on which the declared constant ``constant`` is attained (equality)."""
+
+    constant: str
+    x: np.ndarray
+    description: str
+
+
+def round_scalar(value: float, width: int, *, name: str = "norm", up: bool = False) -> float:
+    """Round ``value`` to a float of ``width`` bits (32 or 64), as it travels on the wire.
+
+    ``up=True`` rounds towards :math:`+\\infty` (used for norms, so that the normalised
+    coordinates :math:`|x_i|/\\|x\\|` stay in [0, 1]). Raises if the value overflows the width.
+    """
+    if width == 64:
+        return float(value)
+    v32 = np.float32(value)
+    if not np.isfinite(v32):
+        raise TheorytoolsError(
+            f"{name} = {value!r} exceeds the float32 range of the wire format; "
+            "use float_width=64")
+    if up and float(v32) < value:
+        v32 = np.nextafter(v32, np.float32(np.inf))
+        if not np.isfinite(v32):
+            raise TheorytoolsError(
+                f"{name} = {value!r} exceeds the float32 range of the wire format; "
+                "use float_width=64")
+    return float(v32)
+
+
+def round_values(values: np.ndarray, width: int, *, name: str = "x") -> np.ndarray:
+    """Round an array to ``width``-bit floats (kept values on the wire), checking overflow."""
+    if width == 64:
+        return values
+    v32 = values.astype(np.float32)
+    if not np.all(np.isfinite(v32)):
+        bad = int(np.flatnonzero(~np.isfinite(v32))[0])
+        raise TheorytoolsError(
+            f"{name} has an entry {values[bad]!r} beyond the float32 range of the wire format; "
+            "use float_width=64")
+    return v32.astype(np.float64)
+
+
+class Compressor:
+    """Base class. Subclasses set the class attributes and implement the ``_`` hooks.
+
+    Class attributes
+    ----------------
+    name : str
+        Canonical registry name (e.g. ``"top_k"``).
+    randomized : bool
+        Whether :math:`C(x)` is random. Deterministic compressors accept ``rng=None``.
+    shared_randomness : bool
+        Whether the receiver can regenerate the random choices from a shared seed instead of
+        receiving them (Rand-k, Bernoulli: the index set). ``encode(..., shared=True)``.
+    """
+
+    name: ClassVar[str] = ""
+    randomized: ClassVar[bool] = False
+    shared_randomness: ClassVar[bool] = False
+    param_order: ClassVar[tuple] = ()
+
+    def __init__(self, float_width: int = 32, **params):
+        if float_width not in (32, 64):
+            raise TheorytoolsError(f"float_width must be 32 or 64, got {float_width!r}")
+        self.float_width = int(float_width)
+        self.params = params
+
+    # ----------------------------------------------------------------- identity and params
+    @property
+    def canonical_name(self) -> str:
+        """``name[p=v,...]``, the name shared by the CLI, messages and reports."""
+        items = [f"{k}={_fmt(self.params[k])}" for k in self.param_order if k in self.params]
+        if self.float_width != 32:
+            items.append(f"float_width={self.float_width}")
+        return f"{self.name}[{','.join(items)}]" if items else self.name
+
+    def __repr__(self):
+        return self.canonical_name
+
+    def with_params(self, **changes) -> "Compressor":
+        """A copy with some parameters changed."""
+        params = dict(self.params, float_width=self.float_width)
+        params.update(changes)
+        return type(self)(**params)
+
+    # ------------------------------------------------------------------ public contract
+    def validate(self, x) -> np.ndarray:
+        """Check ``x`` (finite 1-D) and the parameters against its dimension."""
+        x = check_vector(x)
+        self._check_dimension(x.size)
+        self._check_input(x)
+        return x
+
+    def compress(self, x, rng=None) -> np.ndarray:
+        """Return :math:`C(x)` (float64 vector of the same dimension)."""
+        x = self.validate(x)
+        parts = self._sample(x, self._key(rng))
+        return self._reconstruct(parts, x.size)
+
+    def encode(self, x, rng=None, *, shared: bool = False) -> Message:
+        """Encode :math:`C(x)` as bits; ``shared=True`` uses shared randomness (see class doc)."""
+        from theorytools.codecs.bitio import BitWriter
+
+        if shared and not self.shared_randomness:
+            raise TheorytoolsError(
+                f"shared=True: {self.name} has no randomness the receiver could regenerate")
+        x = self.validate(x)
+        key = self._key(rng)
+        parts = self._sample(x, key)
+        writer = BitWriter()
+        self._write(parts, writer, x.size, shared)
+        return Message(writer.getvalue(), writer.nbits, x.size, self.canonical_name,
+                       int(key) if shared else None)
+
+    def decode(self, message: Message) -> np.ndarray:
+        """Decode a message produced by :meth:`encode` of an equal compressor."""
+        from theorytools.codecs.bitio import BitReader
+
+        if not isinstance(message, Message):
+            raise TheorytoolsError(f"message must be a Message, got {type(message).__name__}")
+        if message.compressor != self.canonical_name:
+            raise TheorytoolsError(
+                f"message was encoded by {message.compressor!r}, not {self.canonical_name!r}")
+        d = check_int(message.d, "message.d", low=1)
+        self._check_dimension(d)
+        reader = BitReader(message.payload, message.nbits)
+        key = None if message.shared_seed is None else np.uint64(message.shared_seed)
+        parts = self._read(reader, d, key)
+        reader.expect_end()
+        return self._reconstruct(parts, d)
+
+    def bits(self, x, rng=None, *, shared: bool = False) -> int:
+        """Exact bit count of ``encode(x, rng, shared=shared)``."""
+        return self.encode(x, rng, shared=shared).nbits
+
+    # ------------------------------------------------------------------ subclass hooks
+    def _check_dimension(self, d: int) -> None:
+        """Raise if the parameters do not fit dimension ``d`` (e.g. k > d)."""
+
+    def _check_input(self, x: np.ndarray) -> None:
+        """Raise if ``x`` is outside the operator's representable range."""
+
+    def _sample(self, x, key):
+        raise NotImplementedError
+
+    def _reconstruct(self, parts, d) -> np.ndarray:
+        raise NotImplementedError
+
+    def _write(self, parts, writer, d, shared) -> None:
+        raise NotImplementedError
+
+    def _read(self, reader, d, key):
+        raise NotImplementedError
+
+    def law(self, x):
+        """The exact law of :math:`C(x)` (:class:`~theorytools.compressors.law.Law`)."""
+        raise NotImplementedError
+
+    def theory(self, d: int) -> Theory:
+        raise NotImplementedError
+
+    def bits_budget(self, x, *, shared: bool = False) -> int:
+        """Worst-case bit count for inputs like ``x`` (most budgets depend on ``d`` only)."""
+        raise NotImplementedError
+
+    def extremal_inputs(self, d: int) -> list:
+        """Inputs attaining each declared tight constant (list of :class:`Extremal`)."""
+        return []
+
+    def in_domain(self, x: np.ndarray) -> bool:
+        """Whether the declared constants are claimed for ``x`` (see ``Theory.domain``)."""
+        return True
+
+    # ------------------------------------------------------------------ helpers
+    def _key(self, rng):
+        if not self.randomized:
+            return np.uint64(0)
+        if rng is None:
+            raise TheorytoolsError(
+                f"rng: {self.name} is randomised; pass an int seed or a numpy Generator")
+        return draw_key(rng)
+
+
+def _fmt(value):
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return repr(value)
+    if isinstance(value, (tuple, list, np.ndarray)):
+        return "(" + ";".join(_fmt(v) for v in value) + ")"
+    return str(value)
+
+
+def log2_ceil(n: int) -> int:
+    """:math:`\\lceil \\log_2 n \\rceil` for an integer ``n >= 1`` (exact, no floats)."""
+    return (int(n) - 1).bit_length()
+
+
+def float_bits(width: int) -> int:
+    return int(width)
+
+
+__all__ = ["Compressor", "Constant", "Theory", "Extremal", "CONFIRMED", "DERIVED",
+           "UNCONFIRMED", "round_scalar", "round_values", "log2_ceil", "field", "math"]
