@@ -91,42 +91,64 @@ def _ln_beta_half(a: float) -> float:
     return 0.5 * _LN_PI - math.log(special.poch(a, 0.5))
 
 
-def _ln_cap_laguerre(ln_alpha: float, d: int) -> float:
+def _complement(ln_alpha: float, alpha: float) -> float:
+    """1 - alpha to full relative precision (exact when alpha >= 1/2, by Sterbenz)."""
+    return 1.0 - alpha if alpha >= 0.5 else -math.expm1(ln_alpha)
+
+
+def _ln_cap_laguerre(ln_alpha: float, alpha: float, d: int) -> float:
     a = 0.5 * (d - 1)
-    alpha = math.exp(ln_alpha)  # may underflow to 0: then J = 1 exactly, as it should
-    integrand = (1.0 - alpha * np.exp(-_LAGUERRE_NODES / a)) ** -0.5
-    ln_j = math.log(float(np.dot(_LAGUERRE_WEIGHTS, integrand)))
+    # 1 - alpha e^{-u/a} = (1 - alpha) + alpha (1 - e^{-u/a}): a sum of nonnegative terms, no
+    # cancellation even for alpha within an ulp of 1. alpha may have underflowed to 0 (J = 1).
+    base = _complement(ln_alpha, alpha) - alpha * np.expm1(-_LAGUERRE_NODES / a)
+    ln_j = math.log(float(np.dot(_LAGUERRE_WEIGHTS, base ** -0.5)))
     return a * ln_alpha - math.log(a) + ln_j - _ln_beta_half(a) - _LN2
 
 
-def _ln_cap_quad(ln_alpha: float, d: int) -> float:
-    # spec Appendix G reference: adaptive quadrature of the same integral J.
+def _ln_cap_quad(ln_alpha: float, alpha: float, d: int) -> float:
+    # spec Appendix G reference: adaptive quadrature of the same integral J, split where the
+    # integrand varies (width a(1 - alpha) near u = 0 when alpha is close to 1).
     a = 0.5 * (d - 1)
-    alpha = math.exp(ln_alpha)
-    j, _ = integrate.quad(lambda u: math.exp(-u) * (1.0 - alpha * math.exp(-u / a)) ** -0.5,
-                          0.0, math.inf, limit=400, epsabs=0.0, epsrel=1e-13)
+    complement = _complement(ln_alpha, alpha)
+
+    def integrand(u):
+        return math.exp(-u) * (complement - alpha * math.expm1(-u / a)) ** -0.5
+
+    width = min(1.0, a * complement)
+    edges = [0.0] + [width * 10.0 ** k for k in range(0, 20) if width * 10.0 ** k < 1.0] + [1.0]
+    j = sum(integrate.quad(integrand, lo, hi, limit=200, epsabs=0.0, epsrel=1e-13)[0]
+            for lo, hi in zip(edges[:-1], edges[1:]))
+    j += integrate.quad(integrand, 1.0, math.inf, limit=400, epsabs=0.0, epsrel=1e-13)[0]
     return a * ln_alpha - math.log(a) + math.log(j) - _ln_beta_half(a) - _LN2
 
 
-def _ln_cap_betainc(ln_alpha: float, d: int) -> float:
-    value = 0.5 * special.betainc(0.5 * (d - 1), 0.5, math.exp(ln_alpha))
+def _ln_cap_betainc(ln_alpha: float, alpha: float, d: int) -> float:
+    value = 0.5 * special.betainc(0.5 * (d - 1), 0.5, alpha)
     if not value > 0.0 or not math.isfinite(value):
         raise TheorytoolsError(
-            f"betainc underflows at d={d}, alpha=exp({ln_alpha!r}); use method='auto'")
+            f"betainc underflows at d={d}, alpha={alpha!r}; use method='auto'")
     return math.log(value)
 
 
-def _ln_cap_closed_form(ln_alpha: float, d: int) -> float:
-    alpha = math.exp(ln_alpha)
+def _ln_cap_closed_form(ln_alpha: float, alpha: float, d: int) -> float:
     if d == 2:   # P = arcsin(sqrt(alpha))/pi
         return math.log(math.asin(math.sqrt(alpha))) - _LN_PI
     if d == 3:   # P = (1 - sqrt(1 - alpha))/2, written without cancellation for small alpha
-        return ln_alpha - math.log(2.0 * (1.0 + math.sqrt(1.0 - alpha)))
+        return ln_alpha - math.log(2.0 * (1.0 + math.sqrt(_complement(ln_alpha, alpha))))
     raise TheorytoolsError(f"d must be 2 or 3 for method='closed_form', got {d}")
 
 
-def _ln_cap(ln_alpha: float, d: int, method: str = "auto") -> float:
-    """Natural log of P(exp(ln_alpha), d), for ln_alpha <= 0 and integer d >= 2 (no checks)."""
+_ROUTES = {"laguerre": _ln_cap_laguerre, "closed_form": _ln_cap_closed_form,
+           "betainc": _ln_cap_betainc, "quad": _ln_cap_quad}
+
+
+def _ln_cap(ln_alpha: float, d: int, method: str = "auto", alpha: float | None = None) -> float:
+    """Natural log of P(alpha, d), alpha = exp(ln_alpha) <= 1, integer d >= 2 (no checks).
+
+    ``alpha`` (if given) is the caller's exact alpha, to avoid the exp(log(alpha)) round trip.
+    """
+    if alpha is None:
+        alpha = math.exp(ln_alpha)  # may underflow to 0.0: only "laguerre" is then chosen
     if method == "auto":
         if -0.5 * (d - 1) * ln_alpha >= _LAGUERRE_MIN_DISTANCE or ln_alpha < _MIN_NORMAL_LN_ALPHA:
             method = "laguerre"
@@ -134,15 +156,10 @@ def _ln_cap(ln_alpha: float, d: int, method: str = "auto") -> float:
             method = "closed_form"
         else:
             method = "betainc"
-    if method == "laguerre":
-        return _ln_cap_laguerre(ln_alpha, d)
-    if method == "closed_form":
-        return _ln_cap_closed_form(ln_alpha, d)
-    if method == "betainc":
-        return _ln_cap_betainc(ln_alpha, d)
-    if method == "quad":
-        return _ln_cap_quad(ln_alpha, d)
-    raise TheorytoolsError(f"method must be one of {CAP_MEASURE_METHODS}, got {method!r}")
+    route = _ROUTES.get(method)
+    if route is None:
+        raise TheorytoolsError(f"method must be one of {CAP_MEASURE_METHODS}, got {method!r}")
+    return route(ln_alpha, alpha, d)
 
 
 def log2_cap_measure(alpha, d, *, method: str = "auto") -> float:
@@ -200,7 +217,7 @@ def log2_cap_measure(alpha, d, *, method: str = "auto") -> float:
     """
     alpha = _check_alpha(alpha)
     d = _check_d(d)
-    return _ln_cap(math.log(alpha), d, method) / _LN2
+    return _ln_cap(math.log(alpha), d, method, alpha) / _LN2
 
 
 def cap_measure(alpha, d, *, method: str = "auto") -> float:
@@ -258,10 +275,10 @@ def worst_case_bits(alpha, d) -> float:
 # --------------------------------------------------------------------------------------------
 # large-d asymptotics of the worst-case bound
 # --------------------------------------------------------------------------------------------
-def _c1(q): return q / 2 + 1 / 8
-def _c2(q): return -(5 * q * q + 4 * q) / 8
-def _c3(q): return 37 * q ** 3 / 24 + 2 * q * q + q / 2 - 1 / 192
-def _c4(q): return -(353 * q ** 4 + 632 * q ** 3 + 312 * q * q + 32 * q) / 64
+def _c1(q): return (4 * q + 1) / 8
+def _c2(q): return -q * (5 * q + 4) / 8
+def _c3(q): return (296 * q ** 3 + 384 * q ** 2 + 96 * q - 1) / 192
+def _c4(q): return -q * (353 * q ** 3 + 632 * q ** 2 + 312 * q + 32) / 64
 
 
 #: Coefficients C_k(q), q = alpha/(1-alpha), of the 1/a^k terms of -ln P (natural log); see
