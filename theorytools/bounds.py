@@ -131,8 +131,9 @@ def _ln_cap_betainc(ln_alpha: float, alpha: float, d: int) -> float:
 
 
 def _ln_cap_closed_form(ln_alpha: float, alpha: float, d: int) -> float:
-    if d == 2:   # P = arcsin(sqrt(alpha))/pi
-        return math.log(math.asin(math.sqrt(alpha))) - _LN_PI
+    if d == 2:   # P = arcsin(sqrt(alpha))/pi; atan2 stays well conditioned as alpha -> 1
+        angle = math.atan2(math.sqrt(alpha), math.sqrt(_complement(ln_alpha, alpha)))
+        return math.log(angle) - _LN_PI
     if d == 3:   # P = (1 - sqrt(1 - alpha))/2, written without cancellation for small alpha
         return ln_alpha - math.log(2.0 * (1.0 + math.sqrt(_complement(ln_alpha, alpha))))
     raise TheorytoolsError(f"d must be 2 or 3 for method='closed_form', got {d}")
@@ -187,7 +188,9 @@ def log2_cap_measure(alpha, d, *, method: str = "auto") -> float:
 
       the integral by a 40-point Gauss-Laguerre rule (exact to rounding there: the
       integrand's singularity is at distance :math:`a\ln(1/\alpha) \ge 100`);
-    * otherwise, ``d = 2``: :math:`P = \arcsin(\sqrt\alpha)/\pi`; ``d = 3``:
+    * otherwise, ``d = 2``: :math:`P = \arcsin(\sqrt\alpha)/\pi` (evaluated as
+      :math:`\operatorname{atan2}(\sqrt\alpha, \sqrt{1-\alpha})/\pi`, well conditioned as
+      alpha -> 1, where ``betainc`` loses ~3e-14); ``d = 3``:
       :math:`P = (1-\sqrt{1-\alpha})/2 = \alpha / (2(1+\sqrt{1-\alpha}))` (closed forms, derived,
       spec §C.5.1; ``test_closed_forms_match_betainc``);
     * otherwise ``scipy.special.betainc``.
@@ -350,7 +353,8 @@ def worst_case_bits_asymptotic(alpha, d, *, order: int = 0) -> float:
 # average case
 # --------------------------------------------------------------------------------------------
 def _ln_cap_cell_distortion(ln_alpha: float, d: int) -> float:
-    """ln E[1 - <x,c>^2 | x in the cap of P(alpha, d)] = ln((d-1)/d) + ln P(alpha,d+2) - ln P(alpha,d)."""
+    """ln E[1 - <x,c>^2 | x in the cap of measure P(alpha, d) around c]
+    = ln((d-1)/d) + ln P(alpha, d+2) - ln P(alpha, d)   (spec §C.5.2)."""
     return math.log1p(-1.0 / d) + _ln_cap(ln_alpha, d + 2) - _ln_cap(ln_alpha, d)
 
 
@@ -363,7 +367,7 @@ def _ln_alpha_for_bits(bits: float, d: int) -> float:
     def gap(t):
         return _ln_cap(t, d) - target
 
-    # P(alpha,d) <= alpha^a P(1,d)... not quite, but ln P ~ a t: start from that and widen.
+    # ln P(e^t, d) ~ a t + O(log a) for t -> -infinity: start near there and widen downwards.
     a = 0.5 * (d - 1)
     low = min(-1e-300, (target + _LN2) / a)
     while gap(low) > 0.0:
