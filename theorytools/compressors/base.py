@@ -36,6 +36,7 @@ from theorytools.codecs.message import Message
 from theorytools.errors import TheorytoolsError, check_int, check_vector
 from theorytools.random import draw_key
 
+FLOAT32_TINY = float(np.finfo(np.float32).tiny)
 CONFIRMED = "confirmed"
 DERIVED = "derived"
 UNCONFIRMED = "unconfirmed"
@@ -284,8 +285,16 @@ class Compressor:
         return []
 
     def in_domain(self, x: np.ndarray) -> bool:
-        """Whether the declared constants are claimed for ``x`` (see ``Theory.domain``)."""
-        return True
+        """Whether the declared claims are made for ``x`` (see ``Theory.domain``).
+
+        Default: with ``float_width=32`` the values sent must be float32 normal numbers
+        (nonzero :math:`|x_i| \ge 2^{-126}`); smaller values are flushed towards zero on the
+        wire (defined behaviour, outside the claims). With ``float_width=64``, every x.
+        """
+        if self.float_width == 64:
+            return True
+        a = np.abs(x)
+        return bool(np.all((a == 0) | (a >= FLOAT32_TINY)))
 
     # ------------------------------------------------------------------ helpers
     def _key(self, rng):

@@ -78,7 +78,7 @@ class _Dither(Compressor):
         level = np.zeros(x.size, np.int64)
         if norm > 0:
             self._sample_kernel(x, norm, self.params["s"], key, level)
-        return norm, x < 0, level
+        return norm, (x < 0) & (level > 0), level
 
     def _reconstruct(self, parts, d):
         norm, neg, level = parts

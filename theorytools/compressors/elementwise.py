@@ -15,7 +15,7 @@ from theorytools.codecs.elias import gamma_length
 from theorytools.compressors import _kernels as K
 from theorytools.compressors._theory import from_unbiased
 from theorytools.compressors._wire import (read_scalar, read_signs, write_scalar, write_signs)
-from theorytools.compressors.base import (Compressor, Constant, Extremal, Theory, log2_ceil,
+from theorytools.compressors.base import (FLOAT32_TINY, Compressor, Constant, Extremal, Theory, log2_ceil,
                                           round_scalar)
 from theorytools.compressors.law import Deterministic, ProductTwoPoint
 from theorytools.errors import TheorytoolsError, check_real, check_vector
@@ -246,7 +246,7 @@ class UnbiasedRounding(_LevelSet):
     def _sample(self, x, key):
         idx = np.empty(x.size, np.int64)
         K.levels_sample_kernel(x, 1.0, self._grid, key, idx)
-        return x < 0, idx
+        return (x < 0) & (idx > 0), idx
 
     def law(self, x):
         x = self.validate(x)
@@ -300,7 +300,7 @@ class BiasedRounding(_LevelSet):
     def _sample(self, x, key):
         idx = np.empty(x.size, np.int64)
         K.levels_nearest_kernel(x, self._grid, idx)
-        return x < 0, idx
+        return (x < 0) & (idx > 0), idx
 
     def law(self, x):
         x = self.validate(x)
@@ -397,6 +397,11 @@ class ScaledSign(Compressor):
     def __init__(self, float_width=32):
         super().__init__(float_width)
 
+    def in_domain(self, x):
+        tiny = FLOAT32_TINY if self.float_width == 32 else float(np.finfo(np.float64).tiny)
+        a = np.abs(x)
+        return bool(np.all((a == 0) | (a >= tiny * x.size)))
+
     def _sample(self, x, key):
         scale = round_scalar(float(np.abs(x).sum()) / x.size, self.float_width,
                              name="||x||_1/d")
@@ -457,6 +462,9 @@ class GridRounding(Compressor):
 
     def __init__(self, step=1.0 / 64, float_width=32):
         super().__init__(float_width, step=check_real(step, "step", low=0.0, low_open=True))
+
+    def in_domain(self, x):
+        return True
 
     def _check_input(self, x):
         if np.abs(x).max() / self.params["step"] >= 2.0 ** 52:

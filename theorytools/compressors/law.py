@@ -288,3 +288,19 @@ class Shifted(Law):
 
     def outcomes(self, limit=1 << 16):
         return [(p, out + self.shift) for p, out in self.inner.outcomes(limit)]
+
+
+def scaled_law(law: Law, exponent: int) -> Law:
+    """The law of :math:`2^{e} C(x)` (exact: a power-of-two scaling, barring over/underflow)."""
+    factor = exponent
+    if isinstance(law, Deterministic):
+        return Deterministic(np.ldexp(law.value, factor))
+    if isinstance(law, ProductTwoPoint):
+        return ProductTwoPoint(np.ldexp(law.low, factor), np.ldexp(law.high, factor), law.p_high)
+    if isinstance(law, SubsetLaw):
+        return SubsetLaw(np.ldexp(law.x, factor), law.scale, law.kind, law.k, law.p)
+    if isinstance(law, Mixture):
+        return Mixture(law.weights, tuple(scaled_law(sub, factor) for sub in law.laws))
+    if isinstance(law, Shifted):
+        return Shifted(scaled_law(law.inner, factor), np.ldexp(law.shift, factor))
+    raise TypeError(f"cannot scale a {type(law).__name__}")

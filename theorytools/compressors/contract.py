@@ -1,0 +1,315 @@
+"""The compressor contract checks: one set of checks for every registered compressor.
+
+Each check returns :class:`ContractResult` (empirical, theoretical, verdict, detail), in the
+shape of the theorem checkers: the test suite asserts ``passed`` and, with planted faults,
+asserts that a check FAILS.
+
+Statistics:
+
+* Exact checks use the compressor's exact law (:mod:`theorytools.compressors.law`): no
+  sampling, tolerance :math:`10^{-12}` relative for ``float_width=64`` (float64 rounding), or
+  :math:`2^{-21}` for ``float_width=32`` (the wire's float32 rounding of norms and values
+  perturbs each moment by a few units of :math:`2^{-24}`; 8 units are allowed).
+* The sampler check ties ``compress`` to the law by Monte Carlo with Hoeffding's inequality:
+  for a statistic :math:`Z \\in [a, b]` a.s. and :math:`R` i.i.d. samples,
+  :math:`P(|\\bar Z - \\mathbb{E}Z| \\ge (b-a)\\sqrt{\\ln(2/p)/(2R)}) \\le p`, with the
+  false-failure probability :math:`p = 10^{-9}` per assertion and fixed seeds.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from theorytools.compressors.law import scaled_law
+from theorytools.errors import TheorytoolsError
+
+P_FAIL = 1e-9
+
+
+@dataclass(frozen=True)
+class ContractResult:
+    check: str
+    compressor: str
+    input_label: str
+    empirical: float
+    theoretical: float
+    passed: bool
+    detail: str = ""
+
+    def __str__(self):
+        verdict = "PASS" if self.passed else "FAIL"
+        return (f"{verdict} {self.check} {self.compressor} on {self.input_label}: "
+                f"empirical={self.empirical:.6g} theoretical={self.theoretical:.6g} {self.detail}")
+
+
+def tolerance(compressor) -> float:
+    return 1e-12 if compressor.float_width == 64 else 2.0 ** -21
+
+
+def hoeffding_radius(value_range: float, samples: int, p_fail: float = P_FAIL) -> float:
+    r"""Hoeffding half-width :math:`(b-a)\sqrt{\ln(2/p)/(2R)}` for a two-sided test."""
+    return value_range * math.sqrt(math.log(2.0 / p_fail) / (2.0 * samples))
+
+
+@dataclass(frozen=True)
+class Quantities:
+    """Normalised exact moments of C(x): everything the class inequalities need."""
+
+    norm2: float      # ||x||^2
+    error: float      # E||C(x) - x||^2
+    second: float     # E||C(x)||^2
+    inner: float      # <E C(x), x>
+    bias: float       # ||E C(x) - x||
+    exponent: int     # the quantities are those of 2^exponent x (exact rescaling)
+
+    def unscaled(self, value: float, power: int = 2) -> float:
+        """Undo the rescaling of a quantity homogeneous of degree ``power`` in x."""
+        return math.ldexp(value, -power * self.exponent)
+
+
+def exact_quantities(compressor, x: np.ndarray) -> Quantities:
+    """Exact moments of :math:`C(x)` from the law, computed on :math:`2^{-e}x` with
+    :math:`2^{e-1} \\le \\max|x_i| < 2^e` (exact rescaling: huge and tiny inputs do not
+    overflow or underflow the squares). Returned values are those of the rescaled pair
+    :math:`(2^{-e}x, 2^{-e}C(x))`; every check is scale-free."""
+    law = compressor.law(x)
+    m = float(np.abs(x).max())
+    # absolute-noise compressors (grid) are not scale-equivariant: their outputs live on a
+    # fixed scale, so they are evaluated as they are
+    absolute = compressor.theory(x.size).abs_variance is not None
+    exponent = -math.frexp(m)[1] if m > 0 and not absolute else 0
+    xs = np.ldexp(x, exponent)
+    law = scaled_law(law, exponent)
+    mo = law.moments(xs)
+    return Quantities(float(xs @ xs), mo.error, mo.second, float(mo.mean @ xs),
+                      float(np.linalg.norm(mo.mean - xs)), exponent)
+
+
+def constant_check(name: str, value: float, q: Quantities, tol: float):
+    """(empirical, theoretical, slack) for one declared constant; slack >= -tol is valid,
+    |slack| <= tol is tight. All quantities are normalised by ||x||^2."""
+    n2 = q.norm2
+    if name == "omega":
+        emp, theo = q.error / n2, value
+        return emp, theo, (theo - emp) / max(1.0, theo)
+    if name == "delta":
+        emp, theo = q.error / n2, 1.0 - 1.0 / value
+        return emp, theo, theo - emp
+    if name == "b1_alpha":
+        emp, theo = q.second / n2, value
+        return emp, theo, (emp - theo) / max(1.0, theo)
+    if name in ("b1_beta", "b2_beta"):
+        emp, theo = q.second / n2, value * q.inner / n2
+        return emp, theo, (theo - emp) / max(1.0, theo)
+    if name == "b2_gamma":
+        emp, theo = q.inner / n2, value
+        return emp, theo, emp - theo
+    if name == "abs_variance":  # an absolute bound: undo the rescaling
+        emp, theo = q.unscaled(q.error), value
+        return emp, theo, (theo - emp) / theo if theo > 0 else -emp
+    raise ValueError(f"unknown constant {name!r}")
+
+
+def check_theory_at(compressor, x: np.ndarray, label: str) -> list:
+    """Every declared claim (unbiasedness and each constant) at input ``x``, exactly."""
+    d = x.size
+    theory = compressor.theory(d)
+    tol = tolerance(compressor)
+    results = []
+    if not np.any(x):
+        c = compressor.compress(x, 0)
+        results.append(ContractResult("zero_maps_to_zero", compressor.canonical_name, label,
+                                      float(np.abs(c).max()), 0.0,
+                                      bool(not np.any(c)) or theory.note != "", "C(0) = 0"))
+        return results
+    if not compressor.in_domain(x):
+        return results  # claims are made on the declared domain only (Theory.domain)
+    q = exact_quantities(compressor, x)
+    if theory.unbiased:
+        # relative to ||x||; an absolute-noise compressor (grid) also gets its noise scale,
+        # since its rounding probabilities carry an absolute float error
+        scale = math.sqrt(q.norm2)
+        if theory.abs_variance is not None:
+            scale = math.sqrt(q.norm2) + math.ldexp(math.sqrt(theory.abs_variance.value),
+                                                    q.exponent)
+        rel = q.bias / scale
+        results.append(ContractResult("unbiased", compressor.canonical_name, label, rel, 0.0,
+                                      rel <= tol, "||E C(x) - x|| / scale"))
+    for name, const in theory.constants().items():
+        emp, theo, slack = constant_check(name, const.value, q, tol)
+        results.append(ContractResult(name, compressor.canonical_name, label, emp, theo,
+                                      slack >= -tol, f"slack={slack:.3g}"))
+    return results
+
+
+def check_tightness(compressor, d: int) -> list:
+    """Each constant declared tight is attained (|slack| <= tol) on a declared extremal input,
+    and every tight constant has one."""
+    theory = compressor.theory(d)
+    tol = tolerance(compressor)
+    results = []
+    extremals = compressor.extremal_inputs(d)
+    for name, const in theory.constants().items():
+        if not const.tight:
+            continue
+        mine = [e for e in extremals if e.constant == name]
+        if not mine:
+            results.append(ContractResult(f"tight:{name}", compressor.canonical_name, "-",
+                                          math.nan, const.value, False,
+                                          "declared tight but no extremal input is listed"))
+            continue
+        for e in mine:
+            q = exact_quantities(compressor, e.x)
+            emp, theo, slack = constant_check(name, const.value, q, tol)
+            results.append(ContractResult(f"tight:{name}", compressor.canonical_name,
+                                          e.description, emp, theo, abs(slack) <= tol,
+                                          f"slack={slack:.3g}"))
+    return results
+
+
+def check_no_class(compressor, d: int) -> list:
+    """For a compressor declared in none of the classes: exhibit the violations. At
+    :math:`x = t\\mathbf 1` the normalised error must exceed any :math:`1 - 1/\\delta < 1` for
+    some t, and :math:`\\mathbb{E}\\|C\\|^2/\\|x\\|^2` and
+    :math:`\\langle \\mathbb{E}C, x\\rangle/\\|x\\|^2` must fall below :math:`10^{-20}`
+    (so no :math:`\\alpha, \\gamma > 10^{-20}`)."""
+    worst_err, least_second, least_inner = 0.0, math.inf, math.inf
+    for t in (1e-12, 1e-3, 1.0, 1e3, 1e30):
+        x = np.full(d, t)
+        c = compressor.law(x).moments(x)
+        n2 = float(x @ x)
+        worst_err = max(worst_err, c.error / n2)
+        least_second = min(least_second, c.second / n2)
+        least_inner = min(least_inner, float(c.mean @ x) / n2)
+    name = compressor.canonical_name
+    return [ContractResult("not_B3", name, "x = t 1", worst_err, 1.0, worst_err > 1.0,
+                           "sup error/||x||^2 must exceed 1"),
+            ContractResult("not_B1_B2", name, "x = t 1", max(least_second, least_inner), 1e-20,
+                           max(least_second, least_inner) < 1e-20,
+                           "inf E||C||^2/||x||^2 and <EC,x>/||x||^2 must vanish"),
+            ContractResult("not_U", name, "x = 1", 0.0, 0.0,
+                           not compressor.theory(d).unbiased, "declared biased")]
+
+
+def check_codec(compressor, x: np.ndarray, label: str, seeds=(0, 1, 2)) -> list:
+    """decode(encode(x, s)) equals compress(x, s) bit for bit, and bits <= the budget, in the
+    explicit mode and (where supported) the shared-randomness mode."""
+    results = []
+    modes = [False] + ([True] if compressor.shared_randomness else [])
+    for shared in modes:
+        mode = "shared" if shared else "explicit"
+        budget = compressor.bits_budget(x, shared=shared)
+        for seed in seeds if compressor.randomized else seeds[:1]:
+            expected = compressor.compress(x, seed)
+            message = compressor.encode(x, seed, shared=shared)
+            decoded = compressor.decode(message)
+            same = decoded.shape == expected.shape and np.array_equal(
+                decoded.view(np.uint64), expected.view(np.uint64))
+            results.append(ContractResult(f"roundtrip[{mode}]", compressor.canonical_name, label,
+                                          float(same), 1.0, bool(same), f"seed={seed}"))
+            results.append(ContractResult(f"bits<=budget[{mode}]", compressor.canonical_name,
+                                          label, message.nbits, budget, message.nbits <= budget,
+                                          f"seed={seed}"))
+    return results
+
+
+def check_sampler(compressor, x: np.ndarray, label: str, samples: int = 4000,
+                  seed: int = 20261126) -> list:
+    """``compress`` samples from ``law``: for a fixed direction v, the mean of
+    :math:`\\langle C(x), v\\rangle` and of :math:`\\|C(x) - x\\|^2` over ``samples`` seeds lie
+    within Hoeffding radii (false-failure probability 1e-9 each) of their exact values."""
+    if not compressor.randomized:
+        return []
+    law = compressor.law(x)
+    v = np.random.Generator(np.random.PCG64(seed)).standard_normal(x.size)
+    lo, hi = law.linear_range(v)
+    err_hi = law.error_bound(x)
+    exact = law.moments(x)
+    lin = np.empty(samples)
+    err = np.empty(samples)
+    for r in range(samples):
+        c = compressor.compress(x, seed + 1 + r)
+        lin[r] = c @ v
+        err[r] = float((c - x) @ (c - x))
+    name = compressor.canonical_name
+    r_lin = hoeffding_radius(hi - lo, samples)
+    r_err = hoeffding_radius(err_hi, samples)
+    slack = 1e-9 * (abs(hi) + abs(lo) + err_hi + 1e-300)  # float summation of the exact values
+    return [
+        ContractResult("sampler_mean", name, label, float(lin.mean()), float(exact.mean @ v),
+                       abs(lin.mean() - exact.mean @ v) <= r_lin + slack,
+                       f"Hoeffding radius {r_lin:.3g} (p_fail 1e-9, R={samples})"),
+        ContractResult("sampler_error", name, label, float(err.mean()), exact.error,
+                       abs(err.mean() - exact.error) <= r_err + slack,
+                       f"Hoeffding radius {r_err:.3g} (p_fail 1e-9, R={samples})"),
+    ]
+
+
+def check_support(compressor, x: np.ndarray, label: str, seeds=range(20)) -> list:
+    """For small d: every sampled output is an outcome of the exact finite law."""
+    if not compressor.randomized:
+        return []
+    outcomes = compressor.law(x).outcomes()
+    # (v + 0.0) maps -0.0 to +0.0: equal values, whatever the sign of a zero
+    table = {(o + 0.0).tobytes() for _, o in outcomes}
+    total = sum(p for p, _ in outcomes)
+    missing = sum((compressor.compress(x, s) + 0.0).tobytes() not in table for s in seeds)
+    return [ContractResult("support", compressor.canonical_name, label, float(missing), 0.0,
+                           missing == 0, "sampled outputs outside the law's support"),
+            ContractResult("law_total_probability", compressor.canonical_name, label, total, 1.0,
+                           abs(total - 1.0) <= 1e-12, "sum of outcome probabilities")]
+
+
+def adversarial_inputs(d: int, seed: int = 7) -> list:
+    """(label, x) pairs: zeros, one-hot, ties, equal magnitudes, huge, tiny, subnormal,
+    Gaussian, heavy-tailed, sparse, dyadic (spec compression.md §E.9)."""
+    rng = np.random.Generator(np.random.PCG64(seed))
+    one_hot = np.zeros(d)
+    one_hot[d // 2] = -3.0
+    ties = np.where(np.arange(d) % 3 == 0, 2.0, 1.0) * np.where(np.arange(d) % 2 == 0, 1, -1)
+    sparse = np.zeros(d)
+    sparse[rng.choice(d, size=max(1, d // 4), replace=False)] = rng.standard_normal(max(1, d // 4))
+    dyadic = rng.integers(-8, 9, size=d) * np.exp2(rng.integers(-4, 5, size=d).astype(float))
+    subnormal = rng.integers(1, 50, size=d) * 5e-324
+    return [
+        ("zeros", np.zeros(d)),
+        ("one-hot", one_hot),
+        ("ties", ties.astype(float)),
+        ("equal magnitudes", np.where(np.arange(d) % 2 == 0, 1.5, -1.5)),
+        ("gaussian", rng.standard_normal(d)),
+        ("cauchy", rng.standard_cauchy(d)),
+        ("sparse", sparse),
+        ("dyadic", dyadic.astype(float)),
+        ("huge", 1e30 * rng.standard_normal(d)),
+        ("tiny", 1e-30 * rng.standard_normal(d)),
+        ("subnormal", subnormal),
+    ]
+
+
+def run_contract(compressor, d: int, *, sampler_samples: int = 0, support: bool = False) -> list:
+    """All exact checks at dimension d (theory on adversarial and extremal inputs, tightness,
+    codec); optionally the sampler and support checks."""
+    results = []
+    theory = compressor.theory(d)
+    inputs = adversarial_inputs(d) + [(f"extremal[{e.constant}]", e.x)
+                                      for e in compressor.extremal_inputs(d)]
+    for label, x in inputs:
+        try:
+            compressor.validate(x)
+        except TheorytoolsError:
+            continue  # refused with a clear error: defined behaviour, tested separately
+        if not theory.note.startswith("in none"):
+            results += check_theory_at(compressor, x, label)
+        results += check_codec(compressor, x, label)
+        if support and x.size <= 8 and np.any(x):
+            results += check_support(compressor, x, label)
+    if sampler_samples:
+        x = adversarial_inputs(d)[4][1]  # gaussian
+        results += check_sampler(compressor, x, "gaussian", sampler_samples)
+    if theory.note.startswith("in none"):
+        results += check_no_class(compressor, d)
+    else:
+        results += check_tightness(compressor, d)
+    return results
