@@ -269,7 +269,7 @@ def worst_case_bits(alpha, d) -> float:
 
     Examples
     --------
-    >>> worst_case_bits(0.75, 3)   # P = (1 - 1/2)/2 = 1/4
+    >>> round(worst_case_bits(0.75, 3), 12)   # P = (1 - 1/2)/2 = 1/4
     2.0
     """
     return -log2_cap_measure(alpha, d)
