@@ -18,7 +18,6 @@ from fractions import Fraction
 import sympy as sp
 
 from proofs_check._framework import (
-    ProofFailure,
     assert_equal,
     assert_nonnegative,
     assert_zero,
@@ -32,7 +31,6 @@ d, k = sp.symbols("d k", positive=True, integer=True)
 p = sp.symbols("p", positive=True)
 t, u = sp.symbols("t u", positive=True)
 a, b = sp.symbols("a b", positive=True)  # two adjacent levels, a < b
-e = sp.symbols("e", integer=True)
 
 
 def _interior_maximum(ratio, var, lo, hi):
