@@ -403,3 +403,183 @@ def read_base3(buf, pos, end, out):
             v = v // np.uint64(3)
         i += r
     return pos
+
+
+# ---------------------------------------------------------------- blocked enumerative code
+# Positions are cut into blocks of SUBSET_BLOCK = 32 (C(32, 16) < 2**30, so a block rank
+# times a 32-bit limb fits in uint64) and blocks into groups of SUBSET_GROUP = 512 blocks.
+# A group's block ranks are the digits of one mixed-radix number (radix C(B_b, k_b), first
+# block most significant), written in ceil(log2 prod_b C(B_b, k_b)) bits. Multiword numbers
+# are little-endian arrays of 32-bit limbs stored in uint64.
+SUBSET_BLOCK = 32
+SUBSET_GROUP = 512
+_LIMB = np.uint64(0xFFFFFFFF)
+_MAXLIMBS = SUBSET_GROUP + 4  # 512 radices < 2**30 -> < 15360 bits = 480 limbs
+
+
+@njit(cache=True)
+def block_ranks(idx, nb, counts, ranks):
+    """Per-block count and colex rank sum_i C(c_i, i+1) of the local positions c_i."""
+    for b in range(nb):
+        counts[b] = 0
+        ranks[b] = U0
+    for t in range(idx.size):
+        b = idx[t] >> 5
+        c = idx[t] & 31
+        i = counts[b]
+        ranks[b] += BINOM[c, i + 1]
+        counts[b] = i + 1
+
+
+@njit(cache=True, inline="always")
+def _mul_add(L, nl, R, a):
+    carry = np.uint64(a)
+    R = np.uint64(R)
+    for j in range(nl):
+        t = L[j] * R + carry
+        L[j] = t & _LIMB
+        carry = t >> np.uint64(32)
+    while carry != U0:
+        L[nl] = carry & _LIMB
+        carry >>= np.uint64(32)
+        nl += 1
+    return nl
+
+
+@njit(cache=True, inline="always")
+def _bits_of_pminus1(P, nl, tmp):
+    """ceil(log2 P) = bitlen(P - 1) for the multiword P >= 1."""
+    for j in range(nl):
+        tmp[j] = P[j]
+    j = 0
+    while tmp[j] == U0:
+        tmp[j] = _LIMB
+        j += 1
+    tmp[j] -= U1
+    top = nl - 1
+    while top >= 0 and tmp[top] == U0:
+        top -= 1
+    if top < 0:
+        return 0
+    return 32 * top + bitlen(tmp[top])
+
+
+@njit(cache=True)
+def _block_size(b, nb, n):
+    return SUBSET_BLOCK if b < nb - 1 else n - SUBSET_BLOCK * (nb - 1)
+
+
+@njit(cache=True)
+def write_block_ranks(buf, pos, n, counts, ranks):
+    nb = counts.size
+    V = np.zeros(_MAXLIMBS, dtype=np.uint64)
+    P = np.zeros(_MAXLIMBS, dtype=np.uint64)
+    tmp = np.zeros(_MAXLIMBS, dtype=np.uint64)
+    g0 = 0
+    while g0 < nb:
+        g1 = min(nb, g0 + SUBSET_GROUP)
+        for j in range(_MAXLIMBS):
+            V[j] = U0
+            P[j] = U0
+        P[0] = U1
+        nv = 1
+        npl = 1
+        for b in range(g0, g1):
+            R = BINOM[_block_size(b, nb, n), counts[b]]
+            if R > U1:
+                nv = _mul_add(V, nv, R, ranks[b])
+                npl = _mul_add(P, npl, R, U0)
+        width = _bits_of_pminus1(P, npl, tmp)
+        if width > 0:
+            hi = (width - 1) // 32
+            pos = put(buf, pos, V[hi], width - 32 * hi)
+            for j in range(hi - 1, -1, -1):
+                pos = put(buf, pos, V[j], 32)
+        g0 = g1
+    return pos
+
+
+@njit(cache=True)
+def read_block_ranks(buf, pos, end, n, counts, out):
+    """Decode the groups written by write_block_ranks; write sorted positions into out."""
+    nb = counts.size
+    V = np.zeros(_MAXLIMBS, dtype=np.uint64)
+    P = np.zeros(_MAXLIMBS, dtype=np.uint64)
+    tmp = np.zeros(_MAXLIMBS, dtype=np.uint64)
+    ranks = np.zeros(SUBSET_GROUP, dtype=np.uint64)
+    t = 0
+    g0 = 0
+    while g0 < nb:
+        g1 = min(nb, g0 + SUBSET_GROUP)
+        for j in range(_MAXLIMBS):
+            V[j] = U0
+            P[j] = U0
+        P[0] = U1
+        npl = 1
+        for b in range(g0, g1):
+            R = BINOM[_block_size(b, nb, n), counts[b]]
+            if R > U1:
+                npl = _mul_add(P, npl, R, U0)
+        width = _bits_of_pminus1(P, npl, tmp)
+        if pos + width > end:
+            return TRUNCATED
+        if width > 0:
+            hi = (width - 1) // 32
+            V[hi] = get(buf, pos, width - 32 * hi)
+            pos += width - 32 * hi
+            for j in range(hi - 1, -1, -1):
+                V[j] = get(buf, pos, 32)
+                pos += 32
+        # V < P ?
+        nv = npl
+        less = False
+        for j in range(nv - 1, -1, -1):
+            if V[j] != P[j]:
+                less = V[j] < P[j]
+                break
+        if not less:
+            return CORRUPTED
+        # digits, last block first
+        top = nv - 1
+        for b in range(g1 - 1, g0 - 1, -1):
+            R = BINOM[_block_size(b, nb, n), counts[b]]
+            if R > U1:
+                rem = U0
+                for j in range(top, -1, -1):
+                    x = (rem << np.uint64(32)) | V[j]
+                    q = x // R
+                    V[j] = q
+                    rem = x - q * R
+                while top > 0 and V[top] == U0:
+                    top -= 1
+                ranks[b - g0] = rem
+            else:
+                ranks[b - g0] = U0
+        # unrank each block (colex): largest c with C(c, i) <= r, i = k_b .. 1
+        for b in range(g0, g1):
+            k = counts[b]
+            r = ranks[b - g0]
+            c = _block_size(b, nb, n)
+            base = t
+            for i in range(k, 0, -1):
+                c -= 1
+                while BINOM[c, i] > r:
+                    c -= 1
+                r -= BINOM[c, i]
+                out[base + i - 1] = SUBSET_BLOCK * b + c
+            t += k
+        g0 = g1
+    return pos
+
+
+@njit(cache=True)
+def append_bits(dst, dpos, src, nbits):
+    """Copy the first ``nbits`` bits of the word buffer ``src`` to ``dst`` at ``dpos``."""
+    p = 0
+    while nbits - p >= 64:
+        dpos = put(dst, dpos, src[p >> 6], 64)
+        p += 64
+    r = nbits - p
+    if r > 0:
+        dpos = put(dst, dpos, src[p >> 6] >> np.uint64(64 - r), r)
+    return dpos
