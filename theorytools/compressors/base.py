@@ -285,7 +285,7 @@ class Compressor:
         return []
 
     def in_domain(self, x: np.ndarray) -> bool:
-        """Whether the declared claims are made for ``x`` (see ``Theory.domain``).
+        r"""Whether the declared claims are made for ``x`` (see ``Theory.domain``).
 
         Default: with ``float_width=32`` the values sent must be float32 normal numbers
         (nonzero :math:`|x_i| \ge 2^{-126}`); smaller values are flushed towards zero on the

@@ -53,6 +53,18 @@ def hoeffding_radius(value_range: float, samples: int, p_fail: float = P_FAIL) -
     return value_range * math.sqrt(math.log(2.0 / p_fail) / (2.0 * samples))
 
 
+def bernstein_radius(variance: float, value_range: float, samples: int,
+                     p_fail: float = P_FAIL) -> float:
+    r"""Bernstein half-width for the mean of R i.i.d. samples with known variance
+    :math:`\sigma^2` and :math:`|Z - \mathbb{E}Z| \le b`: solving
+    :math:`2\exp(-R t^2/(2\sigma^2 + 2bt/3)) = p` gives
+    :math:`t = \frac{bL}{3R} + \sqrt{(\frac{bL}{3R})^2 + \frac{2\sigma^2 L}{R}}`,
+    :math:`L = \ln(2/p)`."""
+    big_l = math.log(2.0 / p_fail)
+    lin = value_range * big_l / (3.0 * samples)
+    return lin + math.sqrt(lin * lin + 2.0 * max(variance, 0.0) * big_l / samples)
+
+
 @dataclass(frozen=True)
 class Quantities:
     """Normalised exact moments of C(x): everything the class inequalities need."""
@@ -217,34 +229,37 @@ def check_codec(compressor, x: np.ndarray, label: str, seeds=(0, 1, 2)) -> list:
 
 def check_sampler(compressor, x: np.ndarray, label: str, samples: int = 4000,
                   seed: int = 20261126) -> list:
-    """``compress`` samples from ``law``: for a fixed direction v, the mean of
-    :math:`\\langle C(x), v\\rangle` and of :math:`\\|C(x) - x\\|^2` over ``samples`` seeds lie
-    within Hoeffding radii (false-failure probability 1e-9 each) of their exact values."""
+    """``compress`` samples from ``law``: the sample means of :math:`\\langle C(x), v\\rangle`
+    for two fixed directions (a Gaussian v and v = x) lie within Bernstein radii of their
+    exact values (exact variance from the law, a.s. range from the law), and the mean of
+    :math:`\\|C(x) - x\\|^2` within a Hoeffding radius; false-failure probability 1e-9 each."""
     if not compressor.randomized:
         return []
     law = compressor.law(x)
-    v = np.random.Generator(np.random.PCG64(seed)).standard_normal(x.size)
-    lo, hi = law.linear_range(v)
-    err_hi = law.error_bound(x)
+    directions = [("<C,v>", np.random.Generator(np.random.PCG64(seed)).standard_normal(x.size)),
+                  ("<C,x>", x.copy())]
+    outputs = np.array([compressor.compress(x, seed + 1 + r) for r in range(samples)])
     exact = law.moments(x)
-    lin = np.empty(samples)
-    err = np.empty(samples)
-    for r in range(samples):
-        c = compressor.compress(x, seed + 1 + r)
-        lin[r] = c @ v
-        err[r] = float((c - x) @ (c - x))
     name = compressor.canonical_name
-    r_lin = hoeffding_radius(hi - lo, samples)
+    results = []
+    for stat, v in directions:
+        lo, hi = law.linear_range(v)
+        values = outputs @ v
+        expected = float(exact.mean @ v)
+        radius = bernstein_radius(law.linear_variance(v), hi - lo, samples)
+        slack = 1e-9 * (abs(hi) + abs(lo)) + 1e-300  # float summation of the exact values
+        results.append(ContractResult(
+            f"sampler_mean{stat}", name, label, float(values.mean()), expected,
+            abs(values.mean() - expected) <= radius + slack,
+            f"Bernstein radius {radius:.3g} (p_fail 1e-9, R={samples})"))
+    err = np.sum((outputs - x) ** 2, axis=1)
+    err_hi = law.error_bound(x)
     r_err = hoeffding_radius(err_hi, samples)
-    slack = 1e-9 * (abs(hi) + abs(lo) + err_hi + 1e-300)  # float summation of the exact values
-    return [
-        ContractResult("sampler_mean", name, label, float(lin.mean()), float(exact.mean @ v),
-                       abs(lin.mean() - exact.mean @ v) <= r_lin + slack,
-                       f"Hoeffding radius {r_lin:.3g} (p_fail 1e-9, R={samples})"),
-        ContractResult("sampler_error", name, label, float(err.mean()), exact.error,
-                       abs(err.mean() - exact.error) <= r_err + slack,
-                       f"Hoeffding radius {r_err:.3g} (p_fail 1e-9, R={samples})"),
-    ]
+    results.append(ContractResult(
+        "sampler_error", name, label, float(err.mean()), exact.error,
+        abs(err.mean() - exact.error) <= r_err + 1e-9 * err_hi,
+        f"Hoeffding radius {r_err:.3g} (p_fail 1e-9, R={samples})"))
+    return results
 
 
 def check_support(compressor, x: np.ndarray, label: str, seeds=range(20)) -> list:

@@ -92,7 +92,7 @@ class Natural(_PowerOfTwoCode):
     def _sample(self, x, key):
         out = np.empty_like(x)
         K.natural_sample_kernel(x, key, out)
-        return out
+        return out + 0.0  # a zero rounded from a tiny negative input is +0 on the wire
 
     def law(self, x):
         x = self.validate(x)

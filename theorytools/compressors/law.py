@@ -59,6 +59,10 @@ class Law:
         """An almost-sure upper bound of :math:`\\|C(x) - r\\|^2`."""
         raise NotImplementedError
 
+    def linear_variance(self, v: np.ndarray) -> float:
+        """Exact variance of :math:`\\langle C(x), v\\rangle`."""
+        raise NotImplementedError
+
     def outcome_count(self) -> int:
         """Number of (possibly repeated) outcomes :meth:`outcomes` would list."""
         raise NotImplementedError
@@ -98,6 +102,9 @@ class Deterministic(Law):
     def error_bound(self, ref):
         return float(np.sum((self.value - ref) ** 2))
 
+    def linear_variance(self, v):
+        return 0.0
+
     def outcome_count(self):
         return 1
 
@@ -135,6 +142,10 @@ class ProductTwoPoint(Law):
 
     def error_bound(self, ref):
         return float(np.sum(np.maximum((self.low - ref) ** 2, (self.high - ref) ** 2)))
+
+    def linear_variance(self, v):
+        jump = (self.high - self.low) * v
+        return float(np.sum(self.p_high * (1 - self.p_high) * jump * jump))
 
     def outcome_count(self):
         return 1 << int(np.count_nonzero(self._random_mask()))
@@ -200,6 +211,15 @@ class SubsetLaw(Law):
     def error_bound(self, ref):
         return float(np.sum(np.maximum((self.scale * self.x - ref) ** 2, ref * ref)))
 
+    def linear_variance(self, v):
+        a = self.scale * self.x * v
+        if self.kind == "uniform_k":  # sampling k of d without replacement
+            d, k = self.d, self.k
+            if d == 1:
+                return 0.0
+            return float(k * (d - k) / (d * (d - 1)) * np.sum((a - a.mean()) ** 2))
+        return float(self.p * (1 - self.p) * np.sum(a * a))
+
     def outcome_count(self):
         return math.comb(self.d, self.k) if self.kind == "uniform_k" else 1 << self.d
 
@@ -250,6 +270,13 @@ class Mixture(Law):
     def error_bound(self, ref):
         return max(law.error_bound(ref) for w, law in zip(self.weights, self.laws) if w > 0)
 
+    def linear_variance(self, v):
+        means = np.array([float(law.moments(np.zeros(self.d)).mean @ v) for law in self.laws])
+        variances = np.array([law.linear_variance(v) for law in self.laws])
+        w = np.array(self.weights)
+        total = float(w @ means)
+        return float(w @ (variances + means * means) - total * total)
+
     def outcome_count(self):
         return sum(law.outcome_count() for w, law in zip(self.weights, self.laws) if w > 0)
 
@@ -282,6 +309,9 @@ class Shifted(Law):
 
     def error_bound(self, ref):
         return self.inner.error_bound(ref - self.shift)
+
+    def linear_variance(self, v):
+        return self.inner.linear_variance(v)
 
     def outcome_count(self):
         return self.inner.outcome_count()

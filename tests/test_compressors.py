@@ -1,0 +1,338 @@
+"""One contract suite over every registered compressor (spec compression.md §E.1-§E.4, §E.9).
+
+Exact checks use each compressor's exact law (no sampling); the sampler check uses Hoeffding
+radii at false-failure probability 1e-9 per assertion with fixed seeds. Planted faults at the
+end show that every kind of check can FAIL.
+"""
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from theorytools.compressors import create, default, names
+from theorytools.compressors.base import Constant
+from theorytools.compressors.contract import (check_codec, check_sampler, check_theory_at,
+                                              check_tightness, exact_quantities, run_contract)
+from theorytools.compressors.elementwise import Natural
+from theorytools.compressors.sparsify import RandK, RandKBiased, TopK
+from theorytools.errors import TheorytoolsError
+
+NAMES = names()
+
+
+def _failures(results):
+    return [str(r) for r in results if not r.passed]
+
+
+@pytest.mark.parametrize("width", [64, 32])
+@pytest.mark.parametrize("d", [1, 3, 8, 40])
+@pytest.mark.parametrize("name", NAMES)
+def test_contract(name, d, width):
+    c = default(name, d, float_width=width)
+    results = run_contract(c, d, support=d <= 8)
+    assert results, "the contract produced no checks"
+    assert not _failures(results)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_declared_constant_is_checked_and_tight_ones_are_attained(name):
+    c = default(name, 12, float_width=64)
+    theory = c.theory(12)
+    tight = [n for n, const in theory.constants().items() if const.tight]
+    checked = {r.check.split(":")[1] for r in check_tightness(c, 12)}
+    assert set(tight) <= checked
+    for n, const in theory.constants().items():
+        assert const.status in ("confirmed", "derived", "unconfirmed")
+        assert const.source
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if default(n, 2).randomized])
+def test_sampler_matches_exact_law(name):
+    c = default(name, 40, float_width=64)
+    assert not _failures(check_sampler(c, np.random.default_rng(3).standard_normal(40) * 0.5,
+                                       "gaussian", samples=3000))
+
+
+# ----------------------------------------------------------------- parameters at other values
+@pytest.mark.parametrize("spec", [
+    "top_k[k=3]", "rand_k[k=5]", "rand_k[k=4]", "rand_k_biased[k=2]", "bernoulli[p=0.7]",
+    "bernoulli_biased[p=0.5]", "dithering[s=1]", "dithering[s=1,p=1]", "dithering[s=3,p=inf]",
+    "dithering[s=2,coding=elias]", "natural_dithering[s=2]", "natural_dithering[s=4,p=inf]",
+    "unbiased_rounding[levels=(0.1;0.3;1.0;5.0)]", "biased_rounding[levels=(0.1;0.3;1.0;5.0)]",
+    "biased_rounding[levels=(2.0)]", "grid_rounding[step=0.5]", "top_k+natural[k=2]",
+    "top_k+natural_dithering[k=3,s=3]", "induced[k=2,c2=(rand_k[k=3])]",
+    "induced[k=1,c2=(bernoulli[p=0.6])]", "induced[k=2,c2=(dithering[s=1])]",
+])
+@pytest.mark.parametrize("width", [64, 32])
+def test_contract_other_parameters(spec, width):
+    c = create(spec, float_width=width)
+    assert not _failures(run_contract(c, 6, support=True))
+
+
+# ----------------------------------------------------------------- hypothesis: adversarial x
+finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False,
+                   allow_subnormal=False)
+dyadic = st.builds(lambda m, e: m * 2.0 ** e, st.integers(-16, 16), st.integers(-6, 6))
+vectors = st.lists(st.one_of(finite, dyadic, st.just(0.0)), min_size=1, max_size=6)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@given(values=vectors, seed=st.integers(0, 2**32 - 1))
+def test_hypothesis_vectors(name, values, seed):
+    x = np.array(values)
+    c = default(name, x.size, float_width=64)
+    try:
+        c.validate(x)
+    except TheorytoolsError:
+        return  # a level set that does not cover x: refused, defined behaviour
+    results = check_codec(c, x, "hypothesis", seeds=(seed,))
+    if not c.theory(x.size).note.startswith("in none"):
+        results += check_theory_at(c, x, "hypothesis")
+    assert not _failures(results)
+
+
+# ----------------------------------------------------------------- spec test vectors (§E.10)
+def _q(spec, x, width=64):
+    c = create(spec, float_width=width)
+    return exact_quantities(c, np.asarray(x, dtype=float))
+
+
+def test_spec_vectors_sparsifiers():
+    rng = np.random.default_rng(11)
+    for _ in range(20):
+        x = rng.standard_normal(6)
+        q = _q("rand_k[k=2]", x)
+        assert math.isclose(q.second / q.norm2, 3.0, rel_tol=1e-12)      # d/k
+        q = _q("rand_k_biased[k=2]", x)
+        assert math.isclose(q.error / q.norm2, 2 / 3, rel_tol=1e-12)     # 1 - k/d
+    q = _q("adaptive_sparsification", np.ones(6))
+    assert math.isclose(q.error / q.norm2, 5 / 6, rel_tol=1e-12)         # 1 - 1/d
+    q = _q("top_k[k=2]", np.ones(8))
+    assert math.isclose(q.error / q.norm2, 0.75, rel_tol=1e-12)
+
+
+def test_spec_vectors_rounding():
+    q = _q("natural", [4 / 3, -8 / 3, 2 / 3])
+    assert math.isclose(q.second / q.norm2, 9 / 8, rel_tol=1e-12)
+    q = _q("biased_natural", [1.5, -3.0])
+    assert math.isclose(q.error / q.norm2, 1 / 9, rel_tol=1e-12)
+    assert math.isclose(q.inner / q.norm2, 2 / 3, rel_tol=1e-12)
+    a, b = 0.3, 1.0   # unbiased rounding worst point 2ab/(a+b)
+    q = _q("unbiased_rounding[levels=(0.3;1.0)]", [2 * a * b / (a + b)])
+    assert math.isclose(q.error / q.norm2, (b - a) ** 2 / (4 * a * b), rel_tol=1e-12)
+
+
+def test_spec_vectors_dithering():
+    for d in (4, 9, 16, 100):  # s = 1, p = 2: omega = sqrt(d) - 1 at equal magnitudes
+        q = _q("dithering[s=1]", np.ones(d))
+        assert math.isclose(q.error / q.norm2, math.sqrt(d) - 1, rel_tol=1e-12)
+    # d = 16, s = 4: the bound d/(4 s^2) = 1/4 is attained when every u_i sits at a level
+    # midpoint: ten coordinates at u = 1/8 and six at u = 3/8 give sum u^2 = 1 (derived here).
+    x = np.array([1 / 8] * 10 + [3 / 8] * 6)
+    q = _q("dithering[s=4]", x)
+    assert math.isclose(q.error / q.norm2, 0.25, rel_tol=1e-12)
+    assert create("dithering[s=4]").theory(16).omega.value == 0.25
+
+
+def test_spec_vector_top_k_natural():
+    d, k = 10, 3
+    q = _q(f"top_k+natural[k={k}]", (4 / 3) * np.ones(d))
+    assert math.isclose(q.error / q.norm2, 1 - (7 / 8) * (k / d), rel_tol=1e-12)
+
+
+# ----------------------------------------------------------------- determinism and randomness
+@pytest.mark.parametrize("name", NAMES)
+def test_same_seed_same_bits(name):
+    c = default(name, 50)
+    x = np.random.default_rng(5).standard_normal(50)
+    a, b = c.compress(x, 123), c.compress(x, 123)
+    assert np.array_equal(a.view(np.uint64), b.view(np.uint64))
+    gen_a = np.random.default_rng(9)
+    gen_b = np.random.default_rng(9)
+    assert np.array_equal(c.compress(x, gen_a), c.compress(x, gen_b))
+    assert c.encode(x, 123).payload == c.encode(x, 123).payload
+
+
+def test_shared_seed_mode_sends_only_values():
+    c = create("rand_k[k=10]")
+    x = np.random.default_rng(1).standard_normal(1000)
+    shared, explicit = c.encode(x, 4, shared=True), c.encode(x, 4)
+    assert shared.nbits == 32 * 10
+    assert explicit.nbits == 32 * 10 + math.ceil(math.log2(math.comb(1000, 10)))
+    assert np.array_equal(c.decode(shared), c.compress(x, 4))
+    with pytest.raises(TheorytoolsError, match="shared"):
+        create("top_k[k=3]").encode(x, 0, shared=True)
+
+
+# ----------------------------------------------------------------- bad input
+@pytest.mark.parametrize("bad", [[1.0, math.nan], [math.inf, 1.0], [], [[1.0, 2.0]]])
+@pytest.mark.parametrize("name", NAMES)
+def test_bad_vectors_are_refused(name, bad):
+    c = default(name, 2)
+    with pytest.raises(TheorytoolsError, match="x"):
+        c.compress(bad, 0)
+
+
+@pytest.mark.parametrize("spec, match", [
+    ("top_k[k=0]", "k must be >= 1"), ("rand_k[k=-2]", "k must be >= 1"),
+    ("dithering[s=0]", "s must be >= 1"), ("bernoulli[p=0]", "p must be > 0"),
+    ("bernoulli[p=1.5]", "p must be <= 1"), ("dithering[p=0.5]", "p must be >= 1"),
+    ("unbiased_rounding[levels=(2.0;1.0)]", "strictly increasing"),
+    ("biased_rounding[levels=(-1.0;1.0)]", "positive"), ("grid_rounding[step=0]", "step"),
+    ("nosuch", "unknown compressor"), ("top_k[k]", "lacks '='"),
+    ("induced[k=1,c2=(top_k[k=1])]", "unbiased"), ("identity[float_width=16]", "float_width"),
+])
+def test_bad_parameters(spec, match):
+    with pytest.raises(TheorytoolsError, match=match):
+        create(spec)
+
+
+def test_k_larger_than_d_and_missing_rng():
+    with pytest.raises(TheorytoolsError, match=r"k must be in \[1, d\]"):
+        create("top_k[k=5]").compress(np.ones(3))
+    with pytest.raises(TheorytoolsError, match="rng"):
+        create("natural").compress(np.ones(3))
+    with pytest.raises(TheorytoolsError, match="rng"):
+        create("natural").compress(np.ones(3), -1)
+
+
+def test_empty_level_set():
+    with pytest.raises(TheorytoolsError, match="levels"):
+        create("unbiased_rounding", levels=())
+
+
+def test_out_of_range_values_have_defined_behaviour():
+    # 9-bit natural compression codes 2^-126 .. 2^128: larger inputs are refused ...
+    with pytest.raises(TheorytoolsError, match="2\\^128"):
+        create("natural").compress(np.array([1.0, 2.0 ** 128]), 0)
+    # ... and inputs below 2^-126 round between 0 and 2^-126, still unbiasedly
+    x = np.array([2.0 ** -130])
+    law = create("natural").law(x)
+    assert set(np.abs(np.concatenate([law.low, law.high]))) == {0.0, 2.0 ** -126}
+    assert law.moments(x).mean[0] == x[0]
+    assert not create("natural").in_domain(x)
+    # float32 wire: overflow is refused, underflow is flushed (outside the claimed domain)
+    with pytest.raises(TheorytoolsError, match="float32"):
+        create("identity").compress(np.array([1e300]))
+    assert create("identity").compress(np.array([1e-300]))[0] == 0.0
+    assert create("identity", float_width=64).compress(np.array([1e300]))[0] == 1e300
+    # level sets must cover the input
+    with pytest.raises(TheorytoolsError, match="largest level"):
+        create("unbiased_rounding[levels=(1.0;2.0)]").compress(np.array([3.0]), 0)
+
+
+def test_decode_rejects_mismatch_truncation_and_corruption():
+    c = create("top_k[k=3]")
+    x = np.random.default_rng(2).standard_normal(20)
+    msg = c.encode(x)
+    with pytest.raises(TheorytoolsError, match="encoded by"):
+        create("top_k[k=4]").decode(msg)
+    from theorytools.codecs import Message
+    with pytest.raises(TheorytoolsError, match=r"k must be in \[1, d\]"):
+        c.decode(Message(msg.payload, msg.nbits, 2, msg.compressor))
+    short = Message(msg.payload[:-2], msg.nbits - 16, msg.d, msg.compressor)
+    with pytest.raises(TheorytoolsError, match="truncated"):
+        c.decode(short)
+    longer = Message(msg.payload + b"\x00", msg.nbits + 8, msg.d, msg.compressor)
+    with pytest.raises(TheorytoolsError, match="corrupted"):
+        c.decode(longer)
+    nat = create("natural")
+    m = nat.encode(np.array([0.0, 1.0]), 0)
+    bad = bytes([0x80]) + m.payload[1:]   # sign bit set on a zero code: negative zero
+    with pytest.raises(TheorytoolsError, match="corrupted"):
+        nat.decode(Message(bad, m.nbits, 2, m.compressor))
+
+
+# ----------------------------------------------------------------- planted faults must FAIL
+class _UnscaledDeclaredUnbiased(RandKBiased):
+    """Planted bias: rand_k without its d/k scale, declared with scaled rand_k's theory."""
+
+    def theory(self, d):
+        return RandK.theory(self, d) if False else RandK(self.params["k"]).theory(d)
+
+
+class _NaturalWrongOmega(Natural):
+    def theory(self, d):
+        t = super().theory(d)
+        from dataclasses import replace
+        return replace(t, omega=Constant(1 / 16, "planted wrong constant"))
+
+
+class _TopKLooseDelta(TopK):
+    def theory(self, d):
+        from dataclasses import replace
+        t = super().theory(d)
+        return replace(t, delta=Constant(2 * d / self.params["k"], "planted loose constant"))
+
+
+class _TopKSmallDelta(TopK):
+    def theory(self, d):
+        from dataclasses import replace
+        t = super().theory(d)
+        return replace(t, delta=Constant(d / (self.params["k"] + 1), "planted wrong constant"))
+
+
+class _NaturalBiasedSampler(Natural):
+    """Planted sampler fault: rounds up with probability 0.9 p instead of p."""
+
+    def _sample(self, x, key):
+        from theorytools.random import uniforms
+        law = self.law(x)
+        u = uniforms(key, x.size)
+        return np.where(u < 0.9 * law.p_high, law.high, law.low)
+
+
+class _NaturalBadCodec(Natural):
+    def _write(self, parts, writer, d, shared):
+        flipped = parts.copy()
+        flipped[0] = -flipped[0]
+        super()._write(flipped, writer, d, shared)
+
+
+class _TopKShortBudget(TopK):
+    def bits_budget(self, x, *, shared=False):
+        return super().bits_budget(x) - 1
+
+
+def test_planted_bias_fails_unbiasedness():
+    c = _UnscaledDeclaredUnbiased(2, float_width=64)
+    results = check_theory_at(c, np.random.default_rng(0).standard_normal(6), "gaussian")
+    assert any(r.check == "unbiased" and not r.passed for r in results)
+
+
+def test_planted_wrong_constant_fails():
+    x = (4 / 3) * np.ones(5)
+    results = check_theory_at(_NaturalWrongOmega(float_width=64), x, "4/3")
+    assert any(r.check == "omega" and not r.passed for r in results)
+    results = check_theory_at(_TopKSmallDelta(2, float_width=64), np.ones(6), "ones")
+    assert any(r.check == "delta" and not r.passed for r in results)
+
+
+def test_planted_loose_constant_fails_tightness():
+    results = check_tightness(_TopKLooseDelta(2, float_width=64), 6)
+    assert any(r.check == "tight:delta" and not r.passed for r in results)
+
+
+def test_planted_sampler_fault_fails_hoeffding_check():
+    results = check_sampler(_NaturalBiasedSampler(float_width=64),
+                            np.random.default_rng(3).standard_normal(40), "gaussian", 3000)
+    assert any(not r.passed for r in results)
+
+
+def test_planted_codec_and_budget_faults_fail():
+    x = np.array([1.5, -2.5, 3.0])
+    assert any(not r.passed for r in check_codec(_NaturalBadCodec(), x, "x"))
+    results = check_codec(_TopKShortBudget(3), np.ones(8), "ones")
+    assert any(r.check.startswith("bits<=budget") and not r.passed for r in results)
+
+
+def test_sign_is_shown_outside_every_class():
+    results = run_contract(create("sign"), 5)
+    names_checked = {r.check for r in results}
+    assert {"not_B3", "not_B1_B2", "not_U"} <= names_checked
+    assert not _failures(results)
+    # planted: the scaled sign IS in B3, so the "outside every class" check must fail on it
+    from theorytools.compressors.contract import check_no_class
+    assert any(not r.passed for r in check_no_class(create("scaled_sign"), 5))
