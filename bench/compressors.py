@@ -1,0 +1,201 @@
+"""Throughput of the compressors at d = 10^7, float64, one thread (not a test; not run by CI).
+
+Usage::
+
+    python bench/compressors.py            # d = 10^7, ~1-2 minutes
+    python bench/compressors.py --d 1000000 --repeats 3
+
+Every number is a median of ``--repeats`` timed runs after a warm-up (JIT compiled, arrays
+touched). Rates are MB/s of *input* (8 bytes per coordinate). Columns:
+
+* ``ours``: the public API, ``c.compress(x, seed)`` (validation, allocation of the output and
+  its page faults included: that is what a user pays);
+* ``kernel``: the compressor's Numba kernel writing into a preallocated, already-touched
+  output (the part this package can make faster without changing the API), where one exists;
+* ``ref``: the reference: ``np.copyto`` into a preallocated array for deterministic
+  element-wise compressors (target: ours >= 40% of the copy rate), otherwise a straightforward
+  vectorised numpy implementation written below (target: ours >= 5x numpy for randomised
+  element-wise compressors, >= 2x ``np.argpartition`` for top_k at k = d/100);
+* ``enc+dec``: ``c.encode`` followed by ``c.decode`` (target >= 200 MB/s of input).
+
+The script never fails (exit status 0) whatever the numbers: it reports, CI does not gate on it.
+"""
+from __future__ import annotations
+
+import os
+
+for _var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+import gc  # noqa: E402
+import math  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from theorytools.compressors import _kernels as K  # noqa: E402
+from theorytools.compressors import create  # noqa: E402
+from theorytools.random import draw_key  # noqa: E402
+
+
+# ------------------------------------------------------------------ numpy references
+def np_natural(x, rng):
+    a = np.abs(x)
+    _, e = np.frexp(a)
+    lo = np.ldexp(1.0, e - 1)
+    p = (a - lo) / lo
+    up = rng.random(x.size) < p
+    return np.copysign(np.where(up, 2.0 * lo, lo), x) * (a != 0)
+
+
+def np_biased_natural(x, rng):
+    a = np.abs(x)
+    _, e = np.frexp(a)
+    lo = np.ldexp(1.0, e - 1)
+    return np.copysign(np.where(a > 1.5 * lo, 2.0 * lo, lo), x) * (a != 0)
+
+
+def np_dithering(x, rng, s):
+    norm = np.linalg.norm(x)
+    su = s * (np.abs(x) / norm)
+    level = np.floor(su)
+    level += rng.random(x.size) < su - level
+    return np.copysign(norm * (level / s), x)
+
+
+def np_bernoulli(x, rng, p):
+    keep = rng.random(x.size) < p
+    return np.where(keep, x / p, 0.0)
+
+
+def np_sign(x, rng):
+    return np.where(x < 0, -1.0, 1.0)
+
+
+def np_scaled_sign(x, rng):
+    return (np.abs(x).sum() / x.size) * np.where(x < 0, -1.0, 1.0)
+
+
+def np_top_k(x, rng, k):
+    idx = np.argpartition(np.abs(x), x.size - k)[x.size - k:]
+    out = np.zeros(x.size)
+    out[idx] = x[idx]
+    return out
+
+
+# ------------------------------------------------------------------ kernels, preallocated
+def kernel_runner(name, c, x):
+    """A zero-argument function running the compressor's kernel into preallocated outputs."""
+    d = x.size
+    key = draw_key(1)
+    out = np.zeros(d)
+    lev = np.zeros(d, np.int64)
+    neg = np.zeros(d, np.bool_)
+    if name == "natural":
+        return lambda: K.natural_sample_kernel(x, key, out)
+    if name == "biased_natural":
+        return lambda: K.biased_natural_kernel(x, out)
+    if name == "dithering":
+        s = c.params["s"]
+        norm = c._norm(x)
+        return lambda: K.uniform_dither_sample(x, norm, s, key, lev)
+    if name == "sign":
+        return lambda: (np.less(x, 0, out=neg), K.signed_fill(neg, 1.0, out))
+    if name == "scaled_sign":
+        return lambda: (np.less(x, 0, out=neg), K.signed_fill(neg, float(np.abs(x).sum()) / d, out))
+    if name == "bernoulli":
+        return lambda: K.bernoulli_indices(d, c.params["p"], key)
+    if name == "top_k":
+        return lambda: K.top_k_indices(x, c.params["k"])
+    return None
+
+
+# ------------------------------------------------------------------ timing
+def median_time(fn, repeats):
+    fn()                                   # warm-up: JIT, caches, first-touch of buffers
+    times = []
+    for _ in range(repeats):
+        gc.collect()
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    times.sort()
+    return times[len(times) // 2]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--d", type=int, default=10**7)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    d, reps = args.d, args.repeats
+    mb = 8.0 * d / 1e6
+
+    x = np.random.default_rng(args.seed).standard_normal(d)
+    dst = np.empty_like(x)
+    dst[:] = 1.0                           # touch the destination before timing the copy
+    t_copy = median_time(lambda: np.copyto(dst, x), reps)
+    copy_rate = mb / t_copy
+
+    k = max(1, d // 100)
+    s = max(1, math.isqrt(d))
+    cases = [  # name, spec, reference fn, target kind, target value
+        ("natural", "natural", np_natural, "x numpy", 5.0),
+        ("dithering", f"dithering[s={s}]", lambda x, r: np_dithering(x, r, s), "x numpy", 5.0),
+        ("bernoulli", "bernoulli[p=0.1]", lambda x, r: np_bernoulli(x, r, 0.1), "x numpy", 5.0),
+        ("sign", "sign", np_sign, "of copy", 0.4),
+        ("scaled_sign", "scaled_sign", np_scaled_sign, "of copy", 0.4),
+        ("biased_natural", "biased_natural", np_biased_natural, "of copy", 0.4),
+        ("top_k", f"top_k[k={k}]", lambda x, r: np_top_k(x, r, k), "x argpart", 2.0),
+    ]
+
+    print(f"d = {d:,}  float64  1 thread  median of {reps}  (rates: MB/s of input, 8 B/coord)")
+    print(f"np.copyto (preallocated, touched): {t_copy * 1e3:8.1f} ms  {copy_rate:8.0f} MB/s")
+    print()
+    hdr = (f"{'compressor':<15}{'ours':>9}{'kernel':>9}{'ref':>9}{'ratio':>8}"
+           f"{'target':>14}{'':>9}{'enc+dec':>9}{'(>=200)':>9}")
+    print(hdr)
+    print("-" * len(hdr))
+    rows = []
+    for name, spec, ref_fn, kind, target in cases:
+        c = create(spec, float_width=64)
+        rng = np.random.default_rng(1)
+        c.compress(x[:1000] if name != "top_k" else x, 1)      # JIT warm-up
+        t_ours = median_time(lambda: c.compress(x, 1), reps)
+        kr = kernel_runner(name, c, x)
+        t_kernel = median_time(kr, reps) if kr is not None else float("nan")
+        if kind == "of copy":
+            t_ref_np = median_time(lambda: ref_fn(x, rng), reps)
+            ref_rate = copy_rate
+            ratio = (mb / t_ours) / copy_rate
+        else:
+            t_ref_np = median_time(lambda: ref_fn(x, rng), reps)
+            ref_rate = mb / t_ref_np
+            ratio = t_ref_np / t_ours
+        msg = c.encode(x, 1)
+        c.decode(msg)
+        t_enc = median_time(lambda: c.encode(x, 1), max(3, reps // 2 + 1))
+        t_dec = median_time(lambda: c.decode(msg), max(3, reps // 2 + 1))
+        encdec = mb / (t_enc + t_dec)
+        met = ratio >= target
+        tstr = f">= {target:g}{'x' if kind != 'of copy' else ''} {kind.split()[-1]}"
+        if kind == "of copy":
+            tstr = f">= {target:.0%} copy"
+        print(f"{name:<15}{mb / t_ours:9.0f}{mb / t_kernel:9.0f}{ref_rate:9.0f}{ratio:8.2f}"
+              f"{tstr:>14}{'met' if met else 'NOT met':>9}{encdec:9.0f}"
+              f"{'met' if encdec >= 200 else 'NOT met':>9}")
+        rows.append((name, mb / t_ours, ref_rate, ratio, met, encdec))
+        if kind == "of copy":
+            print(f"{'':<15}(numpy implementation: {mb / t_ref_np:.0f} MB/s; ours = "
+                  f"{t_ref_np / t_ours:.2f}x numpy)")
+    print()
+    print("ours = c.compress(x, seed) incl. validation and a fresh output array (page faults); "
+          "kernel = kernel only, preallocated output; ratio = ours/ref for 'of copy' rows, "
+          "t_numpy/t_ours otherwise.")
+    return rows
+
+
+if __name__ == "__main__":
+    main()
