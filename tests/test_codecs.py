@@ -1,0 +1,607 @@
+"""Tests of theorytools.codecs: round trips, exact lengths, enumerative bijection, bounds,
+truncated/corrupted input, argument validation, and planted faults showing the checks bite."""
+from __future__ import annotations
+
+import itertools
+import math
+import struct
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from theorytools.errors import TheorytoolsError
+from theorytools.codecs import (
+    BitReader, BitWriter, Message, base3_bits, delta_length, delta_lengths, gamma_length,
+    gamma_lengths, omega_length, omega_lengths, read_subset, subset_code_bits,
+    subset_code_bits_of, subset_code_overhead, subset_rank, subset_unrank, write_subset,
+    EXACT_RANK_MAX_BITS)
+from theorytools.codecs import elias, enumerative
+
+SETTINGS = dict(derandomize=True, deadline=None)
+U64MAX = 2 ** 64 - 1
+
+
+def reader_of(w: BitWriter) -> BitReader:
+    return BitReader(w.getvalue(), w.nbits)
+
+
+# ------------------------------------------------------------------ reference formulas
+def floor_log2(n: int) -> int:
+    """floor(log2 n) computed independently of bit_length (repeated halving)."""
+    k = 0
+    while n >= 2:
+        n //= 2
+        k += 1
+    return k
+
+
+def ref_gamma(n):
+    return 2 * floor_log2(n) + 1
+
+
+def ref_delta(n):
+    N = floor_log2(n)
+    return N + 2 * floor_log2(N + 1) + 1
+
+
+def ref_omega(n):
+    total = 1
+    while n > 1:
+        total += floor_log2(n) + 1
+        n = floor_log2(n)
+    return total
+
+
+def lengths_match(write, length, values) -> bool:
+    """True iff writing each value alone gives exactly length(value) bits."""
+    for v in values:
+        w = BitWriter()
+        write(w, v)
+        if w.nbits != length(v):
+            return False
+    return True
+
+
+ELIAS = [("gamma", ref_gamma), ("delta", ref_delta), ("omega", ref_omega)]
+EDGE_N = [1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 255, 256, 2 ** 31, 2 ** 32 - 1, 2 ** 32,
+          2 ** 63 - 1, 2 ** 63, U64MAX]
+
+
+# ------------------------------------------------------------------ bits and arrays
+@settings(max_examples=200, **SETTINGS)
+@given(st.lists(st.integers(0, 300).flatmap(
+    lambda w: st.tuples(st.integers(0, 2 ** w - 1), st.just(w))), max_size=20))
+def test_write_bits_round_trip(fields):
+    w = BitWriter()
+    for v, n in fields:
+        w.write_bits(v, n)
+    assert w.nbits == sum(n for _, n in fields)
+    data = w.getvalue()
+    assert len(data) == (w.nbits + 7) // 8
+    r = BitReader(data, w.nbits)
+    assert [r.read_bits(n) for _, n in fields] == [v for v, _ in fields]
+    r.expect_end()
+
+
+def test_msb_first_and_zero_padding():
+    w = BitWriter()
+    w.write_bits(0b101, 3)
+    assert w.getvalue() == bytes([0b10100000]) and w.nbits == 3
+    w.write_bits(0xABCD, 16)
+    assert w.getvalue() == bytes([0b10110101, 0b01111001, 0b10100000])
+    Message(payload=w.getvalue(), nbits=w.nbits, d=1, compressor="test")
+
+
+@pytest.mark.parametrize("offset", [0, 1, 7, 31, 63])
+@pytest.mark.parametrize("width", list(range(65)))
+def test_array_round_trip_every_width(width, offset):
+    rng = np.random.default_rng(width * 100 + offset)
+    top = U64MAX if width == 64 else (1 << width) - 1
+    vals = rng.integers(0, 2 ** 63, 300, dtype=np.uint64)
+    if width < 64:
+        vals &= np.uint64(top)
+    vals[:4] = [0, top, 0, top]
+    w = BitWriter()
+    w.write_bits(1, offset) if offset else None
+    w.write_array(vals, width)
+    w.write_bits(1, 1)
+    assert w.nbits == offset + 300 * width + 1
+    r = reader_of(w)
+    r.read_bits(offset)
+    got = r.read_array(300, width)
+    assert got.dtype == np.uint64 and np.array_equal(got, vals)
+    assert r.read_bits(1) == 1
+    r.expect_end()
+
+
+@settings(max_examples=60, **SETTINGS)
+@given(st.integers(1, 64), st.lists(st.integers(0, U64MAX), max_size=100),
+       st.integers(0, 70))
+def test_array_matches_scalar_writes(width, raw, offset):
+    vals = np.array([v & ((1 << width) - 1) for v in raw], dtype=np.uint64)
+    a, b = BitWriter(), BitWriter()
+    a.write_bits(0, offset)
+    b.write_bits(0, offset)
+    a.write_array(vals, width)
+    for v in vals.tolist():
+        b.write_bits(int(v), width)
+    assert a.nbits == b.nbits and a.getvalue() == b.getvalue()
+
+
+def test_floats_round_trip():
+    w = BitWriter()
+    xs32 = [0.0, -0.0, 1.5, float(np.float32(0.1)), float(np.finfo(np.float32).max),
+            float(np.finfo(np.float32).tiny), math.inf, -math.inf]
+    for x in xs32:
+        w.write_float(x, 32)
+    w.write_float(0.1, 64)
+    w.write_float(-2.5e-300, 64)
+    w.write_float(0.5, 16)
+    w.write_float(math.nan, 32)
+    assert w.nbits == 32 * len(xs32) + 64 + 64 + 16 + 32
+    r = reader_of(w)
+    for x in xs32:
+        got = r.read_float(32)
+        assert got == x and math.copysign(1, got) == math.copysign(1, x)
+    assert r.read_float(64) == 0.1 and r.read_float(64) == -2.5e-300
+    assert r.read_float(16) == 0.5
+    assert math.isnan(r.read_float(32))
+    r.expect_end()
+    # the pattern is the IEEE one
+    w = BitWriter()
+    w.write_float(1.5, 32)
+    assert w.getvalue() == struct.pack(">f", 1.5)
+
+
+def test_float_array_round_trip():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(1000).astype(np.float32)
+    w = BitWriter()
+    w.write_float_array(x, 32)
+    w.write_float_array(x.astype(np.float64), 64)
+    assert w.nbits == 1000 * 96
+    r = reader_of(w)
+    assert np.array_equal(r.read_float_array(1000, 32), x)
+    assert np.array_equal(r.read_float_array(1000, 64), x.astype(np.float64))
+    r.expect_end()
+    with pytest.raises(TheorytoolsError, match="values"):
+        BitWriter().write_float_array([0.1], 32)
+
+
+def test_float_not_representable_raises():
+    with pytest.raises(TheorytoolsError, match="value"):
+        BitWriter().write_float(0.1, 32)
+    with pytest.raises(TheorytoolsError, match="value"):
+        BitWriter().write_float(1e300, 32)
+    with pytest.raises(TheorytoolsError, match="width"):
+        BitWriter().write_float(1.0, 24)
+
+
+# ------------------------------------------------------------------ unary and Elias
+@settings(max_examples=50, **SETTINGS)
+@given(st.lists(st.integers(0, 300), max_size=50))
+def test_unary_round_trip_and_length(values):
+    w = BitWriter()
+    for v in values:
+        w.write_unary(v)
+    w.write_unary_array(np.array(values, dtype=np.uint64))
+    assert w.nbits == 2 * (sum(values) + len(values))
+    r = reader_of(w)
+    assert [r.read_unary() for _ in values] == values
+    assert r.read_unary_array(len(values)).tolist() == values
+    r.expect_end()
+
+
+@pytest.mark.parametrize("name,ref", ELIAS)
+def test_elias_scalar_edges_and_lengths(name, ref):
+    huge = [2 ** 64, 2 ** 100 + 12345, 3 ** 200]
+    values = EDGE_N + huge
+    w = BitWriter()
+    total = 0
+    for n in values:
+        before = w.nbits
+        getattr(w, f"write_{name}")(n)
+        assert w.nbits - before == ref(n) == getattr(elias, f"{name}_length")(n)
+        total += ref(n)
+    assert w.nbits == total
+    r = reader_of(w)
+    assert [getattr(r, f"read_{name}")() for _ in values] == values
+    r.expect_end()
+
+
+def test_elias_known_codewords():
+    def bits(write, n):
+        w = BitWriter()
+        write(w, n)
+        return format(int.from_bytes(w.getvalue(), "big") >> (8 * len(w.getvalue()) - w.nbits),
+                      f"0{w.nbits}b")
+    assert bits(BitWriter.write_gamma, 1) == "1"
+    assert bits(BitWriter.write_gamma, 5) == "00101"
+    assert bits(BitWriter.write_delta, 1) == "1"
+    assert bits(BitWriter.write_delta, 10) == "00100010"
+    assert bits(BitWriter.write_omega, 1) == "0"
+    assert bits(BitWriter.write_omega, 2) == "100"
+    assert bits(BitWriter.write_omega, 16) == "10100100000"
+    assert omega_length(U64MAX) == 1 + 64 + 6 + 3 + 2
+
+
+@pytest.mark.parametrize("name,ref", ELIAS)
+@settings(max_examples=40, **SETTINGS)
+@given(values=st.lists(st.one_of(st.integers(1, U64MAX), st.sampled_from(EDGE_N)),
+                       max_size=60))
+def test_elias_array_round_trip_and_lengths(name, ref, values):
+    arr = np.array(values, dtype=np.uint64)
+    w = BitWriter()
+    w.write_bits(1, 3)
+    getattr(w, f"write_{name}_array")(arr)
+    lens = getattr(elias, f"{name}_lengths")(arr)
+    assert lens.tolist() == [ref(v) for v in values]
+    assert w.nbits == 3 + sum(ref(v) for v in values)
+    # the array code is the scalar code
+    s = BitWriter()
+    s.write_bits(1, 3)
+    for v in values:
+        getattr(s, f"write_{name}")(v)
+    assert s.getvalue() == w.getvalue()
+    r = reader_of(w)
+    r.read_bits(3)
+    assert np.array_equal(getattr(r, f"read_{name}_array")(len(values)), arr)
+    r.expect_end()
+
+
+def test_elias_lengths_vectorised_on_edges():
+    arr = np.array(EDGE_N, dtype=np.uint64)
+    assert gamma_lengths(arr).tolist() == [gamma_length(n) for n in EDGE_N]
+    assert delta_lengths(arr).tolist() == [delta_length(n) for n in EDGE_N]
+    assert omega_lengths(arr).tolist() == [omega_length(n) for n in EDGE_N]
+
+
+def test_planted_fault_length_check_fails(monkeypatch):
+    """A perturbed length formula (off by one above 2**20) is caught by the same check."""
+    good = gamma_length
+    assert lengths_match(BitWriter.write_gamma, good, EDGE_N)
+    monkeypatch.setattr(elias, "gamma_length", lambda n: good(n) + (n > 2 ** 20))
+    assert not lengths_match(BitWriter.write_gamma, elias.gamma_length, EDGE_N)
+    # a wrong delta formula (log2 N instead of log2(N+1)) is caught too
+    wrong_delta = lambda n: floor_log2(n) + 2 * floor_log2(max(floor_log2(n), 1)) + 1  # noqa
+    assert not lengths_match(BitWriter.write_delta, wrong_delta, EDGE_N)
+
+
+# ------------------------------------------------------------------ base 3
+@settings(max_examples=60, **SETTINGS)
+@given(st.lists(st.integers(0, 2), max_size=200), st.integers(0, 9))
+def test_base3_round_trip_and_length(trits, offset):
+    w = BitWriter()
+    w.write_bits(0, offset)
+    w.write_base3_array(np.array(trits, dtype=np.int64))
+    assert w.nbits == offset + base3_bits(len(trits))
+    r = reader_of(w)
+    r.read_bits(offset)
+    assert r.read_base3_array(len(trits)).tolist() == trits
+    r.expect_end()
+
+
+def test_base3_bits_formula_and_rate():
+    for m in range(0, 200):
+        q, r = divmod(m, 29)
+        assert base3_bits(m) == 46 * q + (math.ceil(r * math.log2(3)) if r else 0)
+        assert base3_bits(m) >= m * math.log2(3)
+    m = 29 * 10 ** 5
+    assert base3_bits(m) / (m * math.log2(3)) < 1.001
+    w = BitWriter()
+    w.write_base3_array(np.full(m, 2))
+    assert w.nbits == base3_bits(m)
+
+
+def test_base3_corrupted_group():
+    w = BitWriter()
+    w.write_bits(3 ** 29, 46)  # a 46-bit value that is not a base-3 group of 29 trits
+    with pytest.raises(TheorytoolsError, match="corrupted"):
+        reader_of(w).read_base3_array(29)
+
+
+def test_base3_invalid_trits():
+    with pytest.raises(TheorytoolsError, match="trits"):
+        BitWriter().write_base3_array([0, 1, 3])
+    with pytest.raises(TheorytoolsError, match="trits"):
+        BitWriter().write_base3_array([-1])
+
+
+# ------------------------------------------------------------------ truncation / trailing
+def _writers():
+    arr = np.array([1, 5, 300, U64MAX], dtype=np.uint64)
+    return [
+        ("bits", lambda w: w.write_bits(2 ** 70 - 1, 70), lambda r: r.read_bits(70)),
+        ("array", lambda w: w.write_array(arr, 64), lambda r: r.read_array(4, 64)),
+        ("float", lambda w: w.write_float(1.5, 64), lambda r: r.read_float(64)),
+        ("unary", lambda w: w.write_unary(20), lambda r: r.read_unary()),
+        ("unary_array", lambda w: w.write_unary_array([3, 70]), lambda r: r.read_unary_array(2)),
+        ("gamma", lambda w: w.write_gamma(U64MAX), lambda r: r.read_gamma()),
+        ("delta", lambda w: w.write_delta(U64MAX), lambda r: r.read_delta()),
+        ("omega", lambda w: w.write_omega(U64MAX), lambda r: r.read_omega()),
+        ("gamma_array", lambda w: w.write_gamma_array(arr), lambda r: r.read_gamma_array(4)),
+        ("delta_array", lambda w: w.write_delta_array(arr), lambda r: r.read_delta_array(4)),
+        ("omega_array", lambda w: w.write_omega_array(arr), lambda r: r.read_omega_array(4)),
+        ("base3", lambda w: w.write_base3_array([2] * 40), lambda r: r.read_base3_array(40)),
+        ("subset_exact", lambda w: write_subset(w, [3, 50, 99], 100),
+         lambda r: read_subset(r, 100, 3)),
+        ("subset_blocked", lambda w: write_subset(w, np.arange(0, 100000, 7), 100000),
+         lambda r: read_subset(r, 100000, len(range(0, 100000, 7)))),
+    ]
+
+
+@pytest.mark.parametrize("name,write,read", _writers(), ids=[x[0] for x in _writers()])
+def test_truncated_raises_and_trailing_caught(name, write, read):
+    w = BitWriter()
+    write(w)
+    n = w.nbits
+    data = w.getvalue()
+    # full message reads back and ends exactly
+    r = BitReader(data, n)
+    read(r)
+    r.expect_end()
+    # every truncation point (a sample for long codes) raises "truncated"
+    cuts = sorted(set(list(range(0, min(n, 80))) + [n // 2, n - 2, n - 1]))
+    for cut in cuts:
+        if 0 <= cut < n:
+            with pytest.raises(TheorytoolsError, match="truncated"):
+                read(BitReader(data, cut))
+    # trailing bits
+    w.write_bits(0, 5)
+    r = reader_of(w)
+    read(r)
+    with pytest.raises(TheorytoolsError, match="corrupted message: 5 trailing bits"):
+        r.expect_end()
+
+
+def test_short_data_is_truncated():
+    with pytest.raises(TheorytoolsError, match="truncated"):
+        BitReader(b"\x00", 9)
+
+
+def test_corrupted_elias_arrays():
+    w = BitWriter()
+    w.write_gamma(2 ** 64)  # too large for the uint64 array reader
+    with pytest.raises(TheorytoolsError, match="corrupted"):
+        reader_of(w).read_gamma_array(1)
+    w = BitWriter()
+    w.write_omega(2 ** 64)
+    with pytest.raises(TheorytoolsError, match="corrupted"):
+        reader_of(w).read_omega_array(1)
+    w = BitWriter()
+    w.write_delta(2 ** 70)
+    with pytest.raises(TheorytoolsError, match="corrupted"):
+        reader_of(w).read_delta_array(1)
+
+
+# ------------------------------------------------------------------ invalid arguments
+@pytest.mark.parametrize("call,arg", [
+    (lambda: BitWriter().write_bits(8, 3), "value"),
+    (lambda: BitWriter().write_bits(-1, 3), "value"),
+    (lambda: BitWriter().write_bits(1, -1), "nbits"),
+    (lambda: BitWriter().write_bits(1.5, 3), "value"),
+    (lambda: BitWriter().write_array([4], 2), "values"),
+    (lambda: BitWriter().write_array([-1], 8), "values"),
+    (lambda: BitWriter().write_array([1], 65), "width"),
+    (lambda: BitWriter().write_unary(-1), "n"),
+    (lambda: BitWriter().write_gamma(0), "n"),
+    (lambda: BitWriter().write_delta(0), "n"),
+    (lambda: BitWriter().write_omega(0), "n"),
+    (lambda: BitWriter().write_gamma(-3), "n"),
+    (lambda: BitWriter().write_gamma_array([1, 0]), "values"),
+    (lambda: BitWriter().write_delta_array([0]), "values"),
+    (lambda: BitWriter().write_omega_array([0]), "values"),
+    (lambda: gamma_length(0), "n"),
+    (lambda: delta_lengths(np.array([0], dtype=np.uint64)), "values"),
+    (lambda: base3_bits(-1), "m"),
+    (lambda: BitReader(b"", -1), "nbits"),
+    (lambda: BitReader(b"\x00", 8).read_bits(-1), "nbits"),
+    (lambda: BitReader(b"\x00", 8).read_array(1, 65), "width"),
+    (lambda: write_subset(BitWriter(), [3, 1], 5), "indices"),
+    (lambda: write_subset(BitWriter(), [1, 1], 5), "indices"),
+    (lambda: write_subset(BitWriter(), [1, 5], 5), "indices"),
+    (lambda: write_subset(BitWriter(), [-1, 2], 5), "indices"),
+    (lambda: write_subset(BitWriter(), [0.5], 5), "indices"),
+    (lambda: write_subset(BitWriter(), [1], -1), "d"),
+    (lambda: subset_rank([2, 1], 5), "indices"),
+    (lambda: subset_unrank(10, 5, 2), "rank"),
+    (lambda: subset_unrank(0, 5, 6), "k"),
+    (lambda: subset_code_bits(5, 6), "k"),
+    (lambda: read_subset(BitReader(b"", 0), 5, -1), "k"),
+])
+def test_invalid_arguments_name_the_argument(call, arg):
+    with pytest.raises(TheorytoolsError) as info:
+        call()
+    assert str(info.value).startswith(arg + " ") or f" {arg} " in str(info.value) \
+        or str(info.value).startswith(arg)
+
+
+# ------------------------------------------------------------------ enumerative: exact
+@pytest.mark.parametrize("d", range(0, 11))
+def test_rank_is_a_bijection_by_enumeration(d):
+    for k in range(d + 1):
+        total = math.comb(d, k)
+        ranks = []
+        for comb in itertools.combinations(range(d), k):
+            rk = subset_rank(comb, d)
+            ranks.append(rk)
+            assert subset_unrank(rk, d, k).tolist() == list(comb)
+        assert sorted(ranks) == list(range(total))
+        # colex order: the i-th combination in colex order has rank i
+        colex = sorted(itertools.combinations(range(d), k), key=lambda c: c[::-1])
+        assert [subset_rank(c, d) for c in colex] == list(range(total))
+
+
+@pytest.mark.parametrize("d", range(0, 10))
+def test_write_read_all_subsets_exact_length(d):
+    for k in range(d + 1):
+        bits = subset_code_bits(d, k)
+        assert bits == (math.comb(d, k) - 1).bit_length() == math.ceil(math.log2(math.comb(d, k)))
+        assert subset_code_overhead(d, k) == 0
+        payloads = set()
+        for comb in itertools.combinations(range(d), k):
+            w = BitWriter()
+            write_subset(w, comb, d)
+            assert w.nbits == bits
+            payloads.add(w.getvalue())
+            r = reader_of(w)
+            assert read_subset(r, d, k).tolist() == list(comb)
+            r.expect_end()
+        assert len(payloads) == math.comb(d, k)
+
+
+@settings(max_examples=80, **SETTINGS)
+@given(st.integers(1, 3000).flatmap(
+    lambda d: st.tuples(st.just(d), st.sets(st.integers(0, d - 1), max_size=min(d, 400)))))
+def test_subset_round_trip_random(case):
+    d, s = case
+    idx = np.array(sorted(s), dtype=np.int64)
+    w = BitWriter()
+    write_subset(w, idx, d)
+    assert w.nbits <= subset_code_bits(d, idx.size)
+    assert w.nbits == subset_code_bits_of(idx, d)
+    r = reader_of(w)
+    assert np.array_equal(read_subset(r, d, idx.size), idx)
+    r.expect_end()
+    if d <= 400:
+        assert subset_unrank(subset_rank(idx, d), d, idx.size).tolist() == idx.tolist()
+
+
+def test_huge_rank_unrank():
+    d, k = 10 ** 6, 300
+    rng = np.random.default_rng(3)
+    idx = np.sort(rng.choice(d, k, replace=False))
+    rk = subset_rank(idx, d)
+    assert rk < math.comb(d, k)
+    assert np.array_equal(subset_unrank(rk, d, k), idx)
+    assert np.array_equal(subset_unrank(math.comb(d, k) - 1, d, k), np.arange(d - k, d))
+    assert np.array_equal(subset_unrank(0, d, k), np.arange(k))
+
+
+def test_k0_and_kd():
+    for d in (0, 1, 5, 10 ** 6):
+        for k in (0, d):
+            w = BitWriter()
+            write_subset(w, np.arange(k), d)
+            assert w.nbits == 0 == subset_code_bits(d, k)
+            assert read_subset(reader_of(w), d, k).tolist() == list(range(k))
+    assert subset_rank([], 5) == 0 and subset_unrank(0, 5, 0).size == 0
+
+
+def test_exact_corrupted_rank():
+    d, k = 10, 3          # C(10, 3) = 120 -> 7 bits; 127 is not a rank
+    w = BitWriter()
+    w.write_bits(127, 7)
+    with pytest.raises(TheorytoolsError, match="corrupted"):
+        read_subset(reader_of(w), d, k)
+
+
+# ------------------------------------------------------------------ enumerative: blocked
+def _adversarial(d, k, rng):
+    return {
+        "random": np.sort(rng.choice(d, k, replace=False)),
+        "first": np.arange(k),
+        "last": np.arange(d - k, d),
+        "spread": np.linspace(0, d - 1, k).astype(np.int64),
+        "every_block": (np.arange(k) * (d // k)).astype(np.int64),
+        "clusters": np.sort(np.unique(np.concatenate(
+            [np.arange(s, min(s + 40, d)) for s in rng.choice(d, k // 40 + 1)]))[:k]),
+    }
+
+
+@pytest.mark.parametrize("d,k", [(10 ** 5, 1000), (10 ** 5, 5 * 10 ** 4),
+                                 (10 ** 5, 9 * 10 ** 4), (10 ** 6, 10 ** 4),
+                                 (20000, 3000), (4160, 2080)])
+def test_blocked_bound_against_real_encodings(d, k):
+    rng = np.random.default_rng(d + k)
+    bound = subset_code_bits(d, k)
+    optimum = (math.comb(d, k) - 1).bit_length()
+    assert bound >= optimum
+    for name, idx in _adversarial(d, k, rng).items():
+        if idx.size != k:
+            continue
+        w = BitWriter()
+        write_subset(w, idx, d)
+        assert w.nbits <= bound, name
+        assert w.nbits == subset_code_bits_of(idx, d)
+        r = reader_of(w)
+        assert np.array_equal(read_subset(r, d, k), idx), name
+        r.expect_end()
+        if name == "random":   # near-optimal on typical sets: < 0.05 bits per index
+            assert w.nbits - optimum < 0.05 * min(k, d - k) + 64
+
+
+def test_blocked_regime_threshold():
+    d = 10 ** 6
+    k_exact = max(k for k in range(1, 400) if enumerative._uses_exact(d, k))
+    assert enumerative._log2_binom(d, k_exact) <= EXACT_RANK_MAX_BITS
+    assert subset_code_overhead(d, k_exact) == 0
+    assert subset_code_overhead(d, k_exact + 1) > 0  # blocked: bound > optimum
+
+
+def test_blocked_fallback_path(monkeypatch):
+    """Force the stars-and-bars description (flag 1): it decodes and respects the bound."""
+    d, k = 10 ** 5, 2000
+    rng = np.random.default_rng(7)
+    idx = np.sort(rng.choice(d, k, replace=False))
+    bound = subset_code_bits(d, k)
+    monkeypatch.setattr(enumerative, "_bound_bars", lambda n, m: -1)
+    w = BitWriter()
+    write_subset(w, idx, d)
+    monkeypatch.undo()
+    assert w.getvalue()[0] >> 7 == 1            # the flag bit
+    assert w.nbits <= bound
+    r = reader_of(w)
+    assert np.array_equal(read_subset(r, d, k), idx)
+    r.expect_end()
+
+
+def test_blocked_corrupted_counts():
+    d, k = 10 ** 5, 2000
+    w = BitWriter()
+    write_subset(w, np.arange(0, 2000 * 50, 50), d)
+    data = bytearray(w.getvalue())
+    errors = 0
+    for flip in range(0, min(len(data), 300), 7):
+        bad = bytearray(data)
+        bad[flip] ^= 0xFF
+        try:
+            out = read_subset(BitReader(bytes(bad), w.nbits), d, k)
+            # a flip may decode to another valid subset; it must still be a valid one
+            assert out.size == k and np.all(np.diff(out) > 0) and out[-1] < d
+        except TheorytoolsError as exc:
+            assert "corrupted" in str(exc) or "truncated" in str(exc)
+            errors += 1
+    assert errors > 0
+
+
+def test_planted_fault_bound_check_fails(monkeypatch):
+    """Shrinking the bound by one bit is caught by the real encodings (exact regime)."""
+    d, k = 200, 20
+    idx = np.arange(k)
+
+    def bound_holds():
+        w = BitWriter()
+        write_subset(w, idx, d)
+        return w.nbits <= enumerative.subset_code_bits(d, k)
+
+    assert bound_holds()
+    good = enumerative.subset_code_bits
+    monkeypatch.setattr(enumerative, "subset_code_bits", lambda d, k: good(d, k) - 1)
+    assert not bound_holds()
+
+
+def test_message_integration():
+    d, k = 1000, 10
+    idx = np.array([0, 5, 17, 100, 101, 102, 500, 998, 999, 3])
+    idx.sort()
+    w = BitWriter()
+    write_subset(w, idx, d)
+    w.write_float_array(np.ones(k, dtype=np.float32), 32)
+    msg = Message(payload=w.getvalue(), nbits=w.nbits, d=d, compressor="top_k[k=10]")
+    assert msg.nbits == subset_code_bits(d, k) + 32 * k
+    r = BitReader(msg.payload, msg.nbits)
+    assert np.array_equal(read_subset(r, d, k), idx)
+    assert np.array_equal(r.read_float_array(k, 32), np.ones(k, dtype=np.float32))
+    r.expect_end()
