@@ -92,8 +92,14 @@ def exact_quantities(compressor, x: np.ndarray) -> Quantities:
     # fixed scale, so they are evaluated as they are
     absolute = compressor.theory(x.size).abs_variance is not None
     exponent = -math.frexp(m)[1] if m > 0 and not absolute else 0
+    with np.errstate(over="ignore"):
+        scaled = scaled_law(law, exponent)
+        probe = scaled.moments(np.ldexp(x, exponent))
+    if exponent and not (np.isfinite(probe.second) and np.all(np.isfinite(probe.mean))):
+        exponent = 0  # outputs live on a scale of their own (e.g. sign): no rescaling
+        scaled = law
     xs = np.ldexp(x, exponent)
-    law = scaled_law(law, exponent)
+    law = scaled
     mo = law.moments(xs)
     return Quantities(float(xs @ xs), mo.error, mo.second, float(mo.mean @ xs),
                       float(np.linalg.norm(mo.mean - xs)), exponent)

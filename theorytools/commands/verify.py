@@ -1,0 +1,68 @@
+"""``theorytools verify``: run the checks and print a verdict table (exit 0 iff all pass)."""
+from __future__ import annotations
+
+import json
+import math
+import sys
+
+from theorytools.errors import TheorytoolsError
+
+
+def configure(parser):
+    parser.add_argument("--quick", action="store_true",
+                        help="smaller dimensions and fewer seeds (a couple of minutes at most)")
+    parser.add_argument("--paper", choices=("tang2018", "beznosikov2020", "albasyoni2020",
+                                            "stich2018"), help="only this paper's checks")
+    parser.add_argument("--check", metavar="NAME", help="only checks whose name contains NAME")
+    parser.add_argument("--list", action="store_true", help="list the suites and papers")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--seed", type=int, default=0, help="seed (checks use fixed seeds)")
+
+
+def _fmt(v):
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "-"
+        if math.isinf(v):
+            return "inf"
+        return f"{v:.4g}"
+    return str(v)
+
+
+def run(args):
+    from theorytools.verify import PAPERS, SUITES, run_checks
+
+    if args.list:
+        print("suites: " + ", ".join(SUITES))
+        for key, title in PAPERS.items():
+            print(f"  {key}: {title}")
+        return 0
+
+    def progress(n, row):
+        if not args.json and sys.stderr.isatty():
+            sys.stderr.write(f"\r{n} checks ... {row.name[:60]:60s}")
+            sys.stderr.flush()
+
+    rows = run_checks(quick=args.quick, paper=args.paper, check=args.check, progress=progress)
+    if not args.json and sys.stderr.isatty():
+        sys.stderr.write("\r" + " " * 80 + "\r")
+    if not rows:
+        raise TheorytoolsError("no check matches the selection (--paper/--check)")
+    failed = [r for r in rows if r.verdict != "PASS"]
+    if args.json:
+        print(json.dumps({"passed": len(rows) - len(failed), "failed": len(failed),
+                          "checks": [r.as_dict() for r in rows]}, indent=1))
+    else:
+        header = ("check", "paper", "status", "kind", "empirical", "theoretical", "ratio",
+                  "verdict")
+        table = [header] + [(r.name, r.paper, r.status, r.kind, _fmt(r.empirical),
+                             _fmt(r.theoretical), _fmt(r.ratio), r.verdict) for r in rows]
+        widths = [max(len(str(t[i])) for t in table) for i in range(len(header))]
+        for t in table:
+            print("  ".join(str(c).ljust(w) for c, w in zip(t, widths)).rstrip())
+        print(f"\n{len(rows) - len(failed)} passed, {len(failed)} failed")
+        for r in failed:
+            print(f"FAILED {r.name}: {r.details}")
+    return 0 if not failed else 1
