@@ -144,12 +144,16 @@ def bound_rows(quick: bool):
 
 
 SUITES = {"compressors": compressor_rows, "bounds": bound_rows, "proofs": proof_rows}
+SUITE_PREFIX = {"compressors": "compressor.", "bounds": "bound.", "proofs": "proof."}
 
 
 def run_checks(*, quick: bool = True, paper: str | None = None, check: str | None = None,
                progress=None):
     rows = []
     for suite, producer in SUITES.items():
+        prefixes = [p for p in SUITE_PREFIX.values() if check and check.startswith(p)]
+        if prefixes and not check.startswith(SUITE_PREFIX[suite]):
+            continue  # a check name that names another suite: skip this one entirely
         for row in producer(quick):
             if paper and row.paper != paper:
                 continue

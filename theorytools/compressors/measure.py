@@ -72,6 +72,7 @@ class Measurement:
 
 def measure(compressor, d: int, *, seeds=(0, 1, 2), contract: bool = True) -> Measurement:
     """Measure every declared constant and the bits of ``compressor`` at dimension ``d``."""
+    compressor.validate(np.zeros(d))  # parameters that do not fit d (k > d) raise here
     theory = compressor.theory(d)
     inputs = [(label, x) for label, x in adversarial_inputs(d)]
     inputs += [(f"extremal: {e.description}", e.x) for e in compressor.extremal_inputs(d)]
