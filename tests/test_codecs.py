@@ -605,3 +605,47 @@ def test_message_integration():
     assert np.array_equal(read_subset(r, d, k), idx)
     assert np.array_equal(r.read_float_array(k, 32), np.ones(k, dtype=np.float32))
     r.expect_end()
+
+
+# ------------------------------------------------------------------ fuzz: garbage in
+_FUZZ_READERS = {
+    "gamma_array": lambda r: r.read_gamma_array(40),
+    "delta_array": lambda r: r.read_delta_array(40),
+    "omega_array": lambda r: r.read_omega_array(40),
+    "unary_array": lambda r: r.read_unary_array(40),
+    "base3": lambda r: r.read_base3_array(100),
+    "gamma": lambda r: r.read_gamma(),
+    "delta": lambda r: r.read_delta(),
+    "omega": lambda r: r.read_omega(),
+    "array": lambda r: r.read_array(20, 13),
+    "subset_exact": lambda r: read_subset(r, 300, 30),
+    "subset_blocked": lambda r: read_subset(r, 10 ** 5, 2000),
+    "subset_dense": lambda r: read_subset(r, 10 ** 4, 5000),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_FUZZ_READERS))
+@settings(max_examples=150, **SETTINGS)
+@given(data=st.binary(max_size=600), cut=st.integers(0, 7))
+def test_garbage_input_raises_only_theorytools_error(name, data, cut):
+    """Random payloads decode to something or raise TheorytoolsError (never IndexError,
+    never a crash: this test found an out-of-bounds read in the omega array reader)."""
+    nbits = max(0, 8 * len(data) - cut)
+    try:
+        _FUZZ_READERS[name](BitReader(data, nbits))
+    except TheorytoolsError as exc:
+        assert str(exc).startswith(("truncated message", "corrupted message"))
+
+
+def test_omega_array_group_beyond_uint64_is_corrupted():
+    """Regression: omega(2**64-1) with its final 0 turned into a 1 announces a group of
+    2**64-1 bits; the uint64 reader must call it corrupted (it once read out of bounds)."""
+    w = BitWriter()
+    w.write_omega(U64MAX)
+    bits = w.nbits
+    value = int.from_bytes(w.getvalue(), "big") >> (8 * len(w.getvalue()) - bits)
+    bad = BitWriter()
+    bad.write_bits(value | 1, bits)      # final 0 -> 1
+    bad.write_bits(0, 9)                 # a buggy reader would return 1 here
+    with pytest.raises(TheorytoolsError, match="corrupted"):
+        reader_of(bad).read_omega_array(1)

@@ -357,9 +357,9 @@ def read_omega(buf, pos, end, out):
             if get(buf, pos, 1) == U0:
                 pos += 1
                 break
-            nb = np.int64(v)
-            if nb >= 64:
+            if v >= np.uint64(64):
                 return CORRUPTED
+            nb = np.int64(v)
             if pos + nb + 1 > end:
                 return TRUNCATED
             v = get(buf, pos, nb + 1)

@@ -247,10 +247,10 @@ class BitWriter:
         arr = _uint_array(values, "values")
         if arr.size == 0:
             return
-        total = int(arr.sum(dtype=np.float64)) + arr.size
-        if total > 1 << 40:
-            raise TheorytoolsError(f"values: unary code of {total} bits is too long")
-        self._reserve(int(arr.astype(object).sum()) + arr.size)
+        approx = float(arr.sum(dtype=np.float64)) + arr.size
+        if approx > 2.0 ** 40:
+            raise TheorytoolsError(f"values: a unary code of about {approx:.3g} bits is too long")
+        self._reserve(int(arr.sum(dtype=np.uint64)) + arr.size)  # < 2**41: no overflow
         self._pos = K.write_unary(self._buf, self._pos, arr)
 
     # ------------------------------------------------------------ Elias
