@@ -48,12 +48,40 @@ def natural_law_kernel(x, low, high, p_up):
             p_up[i] = (a - lo) / lo       # exact: Sterbenz and a power-of-two divisor
 
 
+# IEEE-754 binary64 fields, for exact power-of-two arithmetic on the bit patterns.
+_SIGN_EXP = np.uint64(0xFFF0000000000000)   # sign and exponent: the bits of sgn * 2^floor(log2|t|)
+_EXP = np.uint64(0x7FF0000000000000)
+_MANT = np.uint64(0x000FFFFFFFFFFFFF)
+_EXP_ONE = np.uint64(0x0010000000000000)    # adding it doubles a normal magnitude
+_HALF_MANT = np.uint64(0x0008000000000000)  # mantissa field of 1.5 * 2^e
+_SHIFT52 = np.uint64(52)
+_SHIFT11 = np.uint64(11)
+_ONE_U = np.uint64(1)
+_DBL_MAX = 1.7976931348623157e308
+
+
 @njit(cache=True)
 def natural_sample_kernel(x, key, out):
+    """Sample natural compression (the law of :func:`natural_law_kernel`), u = uniform(key, i).
+
+    For a finite normal |t| >= 2^-126 the lower level 2^e is the bit pattern of |t| with the
+    mantissa cleared, p_up = (|t| - 2^e)/2^e = mantissa / 2^52 exactly, and
+    ``u < p_up`` <=> ``(r >> 11) < 2 * mantissa`` with u = (r >> 11) 2^-53 (exact integer
+    comparison); the result's bits are sign|exponent, plus one in the exponent to go up. This
+    is bit-identical to the frexp/ldexp formulation kept for the other inputs (zero, below
+    2^-126, and non-finite values).
+    """
     tiny = math.ldexp(1.0, NAT_MIN_EXP)
     for i in range(x.size):
         t = x[i]
         a = abs(t)
+        if a >= tiny and a <= _DBL_MAX:
+            b = np.float64(t).view(np.uint64)
+            r = random_u64(key, np.uint64(i)) >> _SHIFT11
+            up = r < ((b & _MANT) << _ONE_U)
+            o = (b & _SIGN_EXP) + (_EXP_ONE if up else np.uint64(0))
+            out[i] = np.uint64(o).view(np.float64)
+            continue
         if a == 0.0:
             out[i] = 0.0
             continue
@@ -72,11 +100,21 @@ def natural_sample_kernel(x, key, out):
 
 @njit(cache=True)
 def biased_natural_kernel(x, out):
-    """Nearest power of two with the arithmetic-midpoint threshold (1.5 * 2^e), ties down."""
+    """Nearest power of two with the arithmetic-midpoint threshold (1.5 * 2^e), ties down.
+
+    Normal |t| >= 2^-126: |t| > 1.5 * 2^e <=> mantissa field > 2^51 (exact), and the result
+    is sign|exponent (+1 exponent to go up), as in :func:`natural_sample_kernel`.
+    """
     tiny = math.ldexp(1.0, NAT_MIN_EXP)
     for i in range(x.size):
         t = x[i]
         a = abs(t)
+        if a >= tiny and a <= _DBL_MAX:
+            b = np.float64(t).view(np.uint64)
+            up = (b & _MANT) > _HALF_MANT
+            o = (b & _SIGN_EXP) + (_EXP_ONE if up else np.uint64(0))
+            out[i] = np.uint64(o).view(np.float64)
+            continue
         sgn = -1.0 if t < 0 else 1.0
         if a == 0.0:
             out[i] = 0.0
@@ -90,10 +128,19 @@ def biased_natural_kernel(x, out):
 
 @njit(cache=True)
 def power_of_two_codes(values, codes):
-    """9-bit codes of values in {0} U {+-2^e : -126 <= e <= 128}: sign<<8 | (e + 127), 0 for 0."""
+    """9-bit codes of values in {0} U {+-2^e : -126 <= e <= 128}: sign<<8 | (e + 127), 0 for 0.
+
+    For a normal value the frexp exponent minus one is the biased exponent minus 1023, so the
+    code is (biased exponent - 896); zero, subnormal and non-finite values take frexp.
+    """
     for i in range(values.size):
         v = values[i]
-        if v == 0.0:
+        b = np.float64(v).view(np.uint64)
+        be = np.int64((b & _EXP) >> _SHIFT52)
+        if be != 0 and be != 0x7FF:
+            c = np.uint64(be - 896)
+            codes[i] = (np.uint64(256) | c) if v < 0 else c
+        elif v == 0.0:
             codes[i] = 0
         else:
             m, e = math.frexp(abs(v))
@@ -103,17 +150,22 @@ def power_of_two_codes(values, codes):
 
 @njit(cache=True)
 def power_of_two_values(codes, out):
-    """Inverse of :func:`power_of_two_codes`; returns False on an invalid code (-0 code)."""
+    """Inverse of :func:`power_of_two_codes`; returns False on an invalid code (-0 code).
+
+    2^(ecode - 127) for ecode in 1..255 is the normal double with biased exponent ecode + 896.
+    """
     for i in range(codes.size):
         c = codes[i]
-        ecode = np.int64(c & np.uint64(255))
+        ecode = c & np.uint64(255)
         if ecode == 0:
             if c != 0:
                 return False
             out[i] = 0.0
         else:
-            mag = math.ldexp(1.0, ecode - 127)
-            out[i] = -mag if (c >> np.uint64(8)) != 0 else mag
+            o = (ecode + np.uint64(896)) << _SHIFT52
+            if (c >> np.uint64(8)) != 0:
+                o |= np.uint64(0x8000000000000000)
+            out[i] = np.uint64(o).view(np.float64)
     return True
 
 
@@ -312,15 +364,39 @@ def rand_k_indices(d, k, key):
 
 
 @njit(cache=True)
-def bernoulli_indices(d, p, key):
-    """Sorted indices kept independently with probability p (u_i < p)."""
-    out = np.empty(d, np.int64)
-    c = 0
-    for i in range(d):
+def _bernoulli_fill(out, c, start, d, p, key):
+    """Append kept indices i >= start to out[c:]; stop when out is full. Returns (c, next i)."""
+    cap = out.size
+    for i in range(start, d):
         if uniform(key, np.uint64(i)) < p:
+            if c == cap:
+                return c, i
             out[c] = i
             c += 1
+    return c, d
+
+
+@njit(cache=True)
+def bernoulli_indices(d, p, key):
+    """Sorted indices kept independently with probability p (u_i < p).
+
+    The output buffer starts near the expected size d p (plus 8 standard deviations) and
+    doubles if needed, instead of allocating d indices.
+    """
+    cap = min(d, np.int64(d * p + 8.0 * math.sqrt(d * p) + 64.0))
+    out = np.empty(cap, np.int64)
+    c, i = _bernoulli_fill(out, 0, 0, d, p, key)
+    while i < d:
+        grown = np.empty(min(d, 2 * out.size), np.int64)
+        grown[:c] = out[:c]
+        out = grown
+        c, i = _bernoulli_fill(out, c, i, d, p, key)
     return out[:c].copy()
+
+
+@njit(cache=True)
+def _abs_key(v):
+    return np.float64(v).view(np.uint64) & np.uint64(0x7FFFFFFFFFFFFFFF)
 
 
 @njit(cache=True)
@@ -329,16 +405,24 @@ def top_k_indices(x, k):
 
     Radix selection on the IEEE bit patterns of |x_i| (which order like the values): a
     16-bit histogram pass finds the bucket of the k-th largest, then the candidates of that
-    bucket are sorted; a final pass collects the indices. O(d) time, no full sort.
+    bucket are sorted; a final pass collects the indices. O(d) time, no full sort. The keys
+    are recomputed from x in each pass (no d-sized key array); four interleaved histograms
+    avoid a store-to-load dependency when many keys share a bucket.
     """
     d = x.size
-    keys = np.empty(d, np.uint64)
-    mask = np.uint64(0x7FFFFFFFFFFFFFFF)
-    for i in range(d):
-        keys[i] = np.float64(x[i]).view(np.uint64) & mask
-    hist = np.zeros(65536, np.int64)
-    for i in range(d):
-        hist[np.int64(keys[i] >> np.uint64(48))] += 1
+    s48 = np.uint64(48)
+    hist4 = np.zeros((4, 65536), np.int64)
+    d4 = d - d % 4
+    for i in range(0, d4, 4):
+        hist4[0, np.int64(_abs_key(x[i]) >> s48)] += 1
+        hist4[1, np.int64(_abs_key(x[i + 1]) >> s48)] += 1
+        hist4[2, np.int64(_abs_key(x[i + 2]) >> s48)] += 1
+        hist4[3, np.int64(_abs_key(x[i + 3]) >> s48)] += 1
+    for i in range(d4, d):
+        hist4[0, np.int64(_abs_key(x[i]) >> s48)] += 1
+    hist = np.empty(65536, np.int64)
+    for j in range(65536):
+        hist[j] = hist4[0, j] + hist4[1, j] + hist4[2, j] + hist4[3, j]
     remaining = k
     bucket = 65535
     while bucket >= 0:
@@ -351,8 +435,9 @@ def top_k_indices(x, k):
     c = 0
     b64 = np.uint64(bucket)
     for i in range(d):
-        if (keys[i] >> np.uint64(48)) == b64:
-            cand[c] = keys[i]
+        key = _abs_key(x[i])
+        if (key >> s48) == b64:
+            cand[c] = key
             c += 1
     cand.sort()
     threshold = cand[cand.size - remaining]
@@ -364,7 +449,7 @@ def top_k_indices(x, k):
     out = np.empty(k, np.int64)
     c = 0
     for i in range(d):
-        key = keys[i]
+        key = _abs_key(x[i])
         if key > threshold:
             out[c] = i
             c += 1
@@ -376,10 +461,19 @@ def top_k_indices(x, k):
 
 
 @njit(cache=True)
-def scatter(d, idx, values):
-    out = np.zeros(d)
+def _scatter_into(out, idx, values):
     for j in range(idx.size):
         out[idx[j]] = values[j]
+
+
+def scatter(d, idx, values):
+    """Zero vector of dimension d with out[idx] = values.
+
+    The zeros come from numpy (calloc: pages zeroed lazily by the OS, huge pages where
+    available), which is much cheaper at large d than Numba's malloc + memset.
+    """
+    out = np.zeros(d)
+    _scatter_into(out, idx, values)
     return out
 
 
