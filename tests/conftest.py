@@ -5,7 +5,7 @@ settings.register_profile(
     "theorytools",
     derandomize=True,
     deadline=None,
-    max_examples=60,
+    max_examples=200,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.load_profile("theorytools")

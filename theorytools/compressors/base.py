@@ -26,8 +26,7 @@ constants are those of the exact-arithmetic operator; the contract suite checks 
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
@@ -81,7 +80,8 @@ class Theory:
     :math:`B_2(\\gamma,\\beta)`: :math:`\\max\\{\\gamma\\|x\\|^2, \\mathbb{E}\\|C(x)\\|^2/\\beta\\}
     \\le \\langle \\mathbb{E}C(x), x\\rangle`;
     :math:`B_3(\\delta)`: :math:`\\mathbb{E}\\|C(x)-x\\|^2 \\le (1-1/\\delta)\\|x\\|^2`.
-    ``abs_variance`` is an absolute bound :math:`\\mathbb{E}\\|C(x)-x\\|^2 \\le V` (grid rounding,
+    ``in_no_class`` marks a compressor declared in none of the classes (the contract then
+    exhibits inputs violating each class). ``abs_variance`` is an absolute bound :math:`\\mathbb{E}\\|C(x)-x\\|^2 \\le V` (grid rounding,
     the noise model of ECD-PSGD). The B1/B2 class definitions are themselves [UNCONFIRMED]
     readings of P1 (spec §A.2); every constant below is [DERIVED] under them unless stated.
     """
@@ -97,8 +97,9 @@ class Theory:
     b2_gamma: Constant | None = None
     b2_beta: Constant | None = None
     abs_variance: Constant | None = None
-    domain: str = "all x in R^d"
+    domain: str = "all x in R^d (float_width=32: nonzero |x_i| >= 2^-126)"
     note: str = ""
+    in_no_class: bool = False
 
     CONSTANT_NAMES: ClassVar[tuple] = (
         "omega", "delta", "b1_alpha", "b1_beta", "b2_gamma", "b2_beta", "abs_variance")
@@ -148,7 +149,8 @@ def round_values(values: np.ndarray, width: int, *, name: str = "x") -> np.ndarr
     """Round an array to ``width``-bit floats (kept values on the wire), checking overflow."""
     if width == 64:
         return values
-    v32 = values.astype(np.float32)
+    with np.errstate(over="ignore"):
+        v32 = values.astype(np.float32)
     if not np.all(np.isfinite(v32)):
         bad = int(np.flatnonzero(~np.isfinite(v32))[0])
         raise TheorytoolsError(
@@ -319,9 +321,5 @@ def log2_ceil(n: int) -> int:
     return (int(n) - 1).bit_length()
 
 
-def float_bits(width: int) -> int:
-    return int(width)
-
-
 __all__ = ["Compressor", "Constant", "Theory", "Extremal", "CONFIRMED", "DERIVED",
-           "UNCONFIRMED", "round_scalar", "round_values", "log2_ceil", "field", "math"]
+           "UNCONFIRMED", "round_scalar", "round_values", "log2_ceil"]

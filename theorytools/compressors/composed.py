@@ -24,7 +24,7 @@ def _c(value, where, tight=True):
                     tight=tight)
 
 
-def _top_k_theory(d, k, zeta, omega_tight, bits_formula, name):
+def _top_k_theory(d, k, zeta, omega_tight, bits_formula, name, domain):
     """Spec §B.1 C15: Top-k then C' in U(zeta'): B1(k/d, zeta'), B2(k/d, zeta'),
     B3(d/(k(2 - zeta'))) if zeta' < 2."""
     delta = (_c(d / (k * (2 - zeta)), "§B.1 C15", tight=omega_tight) if zeta < 2 else None)
@@ -34,7 +34,7 @@ def _top_k_theory(d, k, zeta, omega_tight, bits_formula, name):
                   b2_gamma=_c(k / d, "§B.1 C15", tight=omega_tight),
                   b2_beta=_c(zeta, "§B.1 C15", tight=omega_tight),
                   delta=delta, bits_formula=bits_formula,
-                  bits_source=f"spec §B.3 ({name})")
+                  bits_source=f"spec §B.3 ({name})", domain=domain)
 
 
 class TopKNatural(Compressor):
@@ -86,7 +86,9 @@ class TopKNatural(Compressor):
 
     def theory(self, d):
         return _top_k_theory(d, self.params["k"], 9 / 8, True,
-                             "9*k + ceil(log2 C(d,k))", "Top-k + natural compression")
+                             "9*k + subset_code_bits(d,k) (= ceil(log2 C(d,k)) unless the "
+                             "blocked code is needed)", "Top-k + natural compression",
+                             Natural.DOMAIN)
 
     def bits_budget(self, x, *, shared=False):
         return 9 * self.params["k"] + subset_code_bits(np.asarray(x).size, self.params["k"])
@@ -127,9 +129,7 @@ class TopKNaturalDithering(Compressor):
         idx = K.top_k_indices(x, self.params["k"])
         return idx, self._inner._sample(x[idx], key)
 
-    _reconstruct = TopKNatural._reconstruct
-
-    def _reconstruct(self, parts, d):  # noqa: F811
+    def _reconstruct(self, parts, d):
         idx, inner_parts = parts
         return K.scatter(d, idx, self._inner._reconstruct(inner_parts, idx.size))
 
@@ -148,8 +148,9 @@ class TopKNaturalDithering(Compressor):
         k = self.params["k"]
         zeta = 1 + natural_dithering_omega(k, self.params["s"], self.params["p"])
         return _top_k_theory(d, k, zeta, False,
-                             "w + k*(1 + ceil(log2(s+1))) + ceil(log2 C(d,k))",
-                             "Top-k + natural dithering")
+                             "w + k*(1 + ceil(log2(s+1))) + subset_code_bits(d,k)",
+                             "Top-k + natural dithering",
+                             "||x_S||_p zero or at least the smallest normal of the float width")
 
     def bits_budget(self, x, *, shared=False):
         d, k = np.asarray(x).size, self.params["k"]
@@ -176,7 +177,7 @@ class Induced(Compressor):
         from theorytools.compressors.registry import create
 
         inner = create(c2, float_width=float_width) if isinstance(c2, str) else c2
-        if not inner.theory(max(2, 1)).unbiased:
+        if not inner.theory(2).unbiased:
             raise TheorytoolsError(f"c2 must be an unbiased compressor, got {inner.canonical_name}")
         super().__init__(float_width, k=check_int(k, "k", low=1), c2=inner.canonical_name)
         from theorytools.compressors.sparsify import TopK
@@ -236,7 +237,9 @@ class Induced(Compressor):
         return Theory(unbiased=True, unbiased_source="spec §B.1 C16", omega=omega,
                       **from_unbiased(omega, alpha_tight=True),
                       bits_formula=f"bits(top_k[k={k}]) + bits({self.params['c2']})",
-                      bits_source="derived here (concatenated messages)")
+                      bits_source="derived here (concatenated messages)",
+                      domain=f"x - Top_k(x) in the domain of {self.params['c2']}: "
+                             f"{self._c2.theory(d).domain}")
 
     def bits_budget(self, x, *, shared=False):
         return self._c1.bits_budget(x) + self._c2.bits_budget(x, shared=shared)

@@ -140,7 +140,7 @@ def check_theory_at(compressor, x: np.ndarray, label: str) -> list:
         c = compressor.compress(x, 0)
         results.append(ContractResult("zero_maps_to_zero", compressor.canonical_name, label,
                                       float(np.abs(c).max()), 0.0,
-                                      bool(not np.any(c)) or theory.note != "", "C(0) = 0"))
+                                      bool(not np.any(c)) or theory.in_no_class, "C(0) = 0"))
         return results
     if not compressor.in_domain(x):
         return results  # claims are made on the declared domain only (Theory.domain)
@@ -321,7 +321,7 @@ def run_contract(compressor, d: int, *, sampler_samples: int = 0, support: bool 
             compressor.validate(x)
         except TheorytoolsError:
             continue  # refused with a clear error: defined behaviour, tested separately
-        if not theory.note.startswith("in none"):
+        if not theory.in_no_class:
             results += check_theory_at(compressor, x, label)
         results += check_codec(compressor, x, label)
         if support and x.size <= 8 and np.any(x):
@@ -329,7 +329,7 @@ def run_contract(compressor, d: int, *, sampler_samples: int = 0, support: bool 
     if sampler_samples:
         x = adversarial_inputs(d)[4][1]  # gaussian
         results += check_sampler(compressor, x, "gaussian", sampler_samples)
-    if theory.note.startswith("in none"):
+    if theory.in_no_class:
         results += check_no_class(compressor, d)
     else:
         results += check_tightness(compressor, d)

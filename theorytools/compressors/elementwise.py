@@ -26,8 +26,8 @@ NAT_TINY = math.ldexp(1.0, K.NAT_MIN_EXP)
 
 
 def _c(value, where, tight=True, status="derived"):
-    return Constant(float(value), f"spec compression.md {where}; derived here ({_PROOF})",
-                    status, tight)
+    spec = where if where.startswith("decentralized") else f"compression.md {where}"
+    return Constant(float(value), f"spec {spec}; derived here ({_PROOF})", status, tight)
 
 
 class _PowerOfTwoCode(Compressor):
@@ -377,7 +377,8 @@ class Sign(Compressor):
     def theory(self, d):
         return Theory(unbiased=False, unbiased_source="spec §B.1 C14", bits_formula="d",
                       bits_source="spec §B.3 (packed signs)",
-                      note="in none of the classes U, B1, B2, B3 (fails scale invariance)")
+                      note="in none of the classes U, B1, B2, B3 (fails scale invariance)",
+                      in_no_class=True, domain="all x in R^d")
 
     def bits_budget(self, x, *, shared=False):
         return np.asarray(x).size
@@ -504,7 +505,8 @@ class GridRounding(Compressor):
                                       "per coordinate (q-f)(1-(q-f)) step^2 <= step^2/4"),
                       bits_formula="sum_i gamma_len(zigzag(m_i)+1) <= d*gamma_len(2M+1), "
                                    "M = floor(max|x|/step)+1",
-                      bits_source="derived here", note="absolute-noise compressor")
+                      bits_source="derived here", note="absolute-noise compressor",
+                      domain="all x in R^d with max|x_i|/step < 2^52")
 
     def bits_budget(self, x, *, shared=False):
         x = np.asarray(x, dtype=float)

@@ -100,7 +100,8 @@ class TopK(_Sparse):
             b1_alpha=_c(k / d, "§B.1 C1"), b1_beta=_c(1, "§B.1 C1"),
             b2_gamma=_c(k / d, "§B.1 C1"), b2_beta=_c(1, "§B.1 C1"),
             delta=_c(d / k, "§B.1 C1, §B.2"),
-            bits_formula="w*k + ceil(log2 C(d,k)) (+ blocked-code overhead for huge C(d,k))",
+            bits_formula="w*k + subset_code_bits(d,k) (= ceil(log2 C(d,k)) unless the blocked "
+                         "code is needed)",
             bits_source="spec §B.3 (Top-k, enumerative index code)")
 
     def bits_budget(self, x, *, shared=False):
