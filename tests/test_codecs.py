@@ -649,3 +649,10 @@ def test_omega_array_group_beyond_uint64_is_corrupted():
     bad.write_bits(0, 9)                 # a buggy reader would return 1 here
     with pytest.raises(TheorytoolsError, match="corrupted"):
         reader_of(bad).read_omega_array(1)
+
+
+@pytest.mark.parametrize("d,k", [(10 ** 5, 1000), (10 ** 5, 99000), (3 * 10 ** 5, 40000),
+                                 (10 ** 4, 100), (5000, 2500)])
+def test_overhead_is_bound_minus_optimum(d, k):
+    optimum = (math.comb(d, k) - 1).bit_length()
+    assert subset_code_overhead(d, k) == subset_code_bits(d, k) - optimum >= 0
