@@ -254,6 +254,65 @@ def dithering_variance_bound(coefficient=sp.Rational(1, 4)):
             "(certificate): omega <= min(d/(4s^2), sqrt(d)/s); attained exactly at d=16, s=4", finding)
 
 
+@check(source="Horváth et al. 2019 natural dithering; spec compression.md §B.1 C12 (formula UNCONFIRMED "
+              "as P1's), §B.2", status="DERIVED (the C12 formula is proved a valid bound for every p >= 1)")
+def natural_dithering_bound(natural_coefficient=sp.Rational(1, 8)):
+    r"""Natural dithering, s levels :math:`\{0, 2^{1-s}, \dots, 1\}` of :math:`u = |x_i|/\|x\|_p`:
+    :math:`\omega \le \frac18 + t\min(1, t)`, :math:`t = d^{1/r}2^{1-s}`, :math:`r = \min(p, 2)`.
+
+    Per coordinate: on :math:`[\ell, 2\ell]` (adjacent powers of two) the variance
+    :math:`(u-\ell)(2\ell-u) \le u^2/8`, since :math:`u^2 - 8(u-\ell)(2\ell-u) = (3u-4\ell)^2`;
+    on :math:`[0, b]`, :math:`b = 2^{1-s}`, the variance :math:`u(b-u) \le ub` and :math:`\le b^2/4 \le b^2`.
+    Summing, :math:`\mathrm{Var} \le \|x\|_p^2[\frac18\|u\|_2^2 + b\min(\|u\|_1, db)]`, and with
+    Hölder :math:`\|x\|_p \le c_p\|x\|_2`, :math:`\|x\|_1 \le \sqrt d\|x\|_2`,
+    :math:`c_p = \max(1, d^{1/p-1/2})`, :math:`c_p\sqrt d = d^{1/r}`: the bound follows.
+    """
+    ell = sp.Symbol("ell", positive=True)
+    uu = sp.Symbol("u", positive=True)
+    variance = (uu - ell) * (2 * ell - uu)
+    assert_equal(uu ** 2 / 8 - variance, (3 * uu - 4 * ell) ** 2 / 8,
+                 "u^2/8 - (u-l)(2l-u) = (3u-4l)^2/8 >= 0")
+    # the coefficient 1/8 is the least one: at u = 4l/3 the variance equals u^2/8 exactly
+    at = (uu - ell) * (2 * ell - uu) / uu ** 2
+    require(sp.simplify(at.subs(uu, 4 * ell / 3) - natural_coefficient) == 0,
+            f"variance/u^2 at u = 4l/3 is {sp.simplify(at.subs(uu, 4 * ell / 3))}, "
+            f"not {natural_coefficient}")
+    b = sp.Symbol("b", positive=True)
+    w = sp.Symbol("w", nonnegative=True)  # w = u >= 0 on the bottom interval
+    certify(uu * b - uu * (b - uu), w ** 2, {w: uu}, "bottom interval: u(b-u) <= u b")
+    # Hölder constants: (c_p sqrt d) = d^(1/r) for both branches
+    dd = sp.Symbol("D", positive=True)
+    pp = sp.Symbol("P", positive=True)
+    assert_equal(sp.sqrt(dd), dd ** sp.Rational(1, 2), "p >= 2: c_p sqrt(d) = d^(1/2)")
+    assert_equal(sp.powsimp(dd ** (1 / pp - sp.Rational(1, 2)) * sp.sqrt(dd)), dd ** (1 / pp),
+                 "p < 2: c_p sqrt(d) = d^(1/p)")
+    return ("variance <= u^2/8 between adjacent powers ((3u-4l)^2 identity; equality at u = 4l/3), "
+            "<= u b below b = 2^(1-s); Hölder gives omega <= 1/8 + t min(1, t), t = d^(1/min(p,2)) 2^(1-s)")
+
+
+@check(source="spec compression.md §B.1 C13, §E.2, §F.6 (convention sign(0) := +1, as implemented)",
+       status="DERIVED")
+def scaled_sign_plus_one(alpha=1 / d):
+    r"""Scaled sign with :math:`\mathrm{sign}(0) := +1` (theorytools' convention): B1(1/d, 1), B2(1/d, 1), B3(d).
+
+    Every entry of :math:`C = \frac{\|x\|_1}{d}\mathrm{sign}(x)` has modulus :math:`\|x\|_1/d`, so
+    :math:`\|C\|^2 = \langle C, x\rangle = \|x\|_1^2/d` (β = 1, exactly) and
+    :math:`\|C - x\|^2 = \|x\|^2 - \|x\|_1^2/d`. With :math:`\|x\|_1^2 \ge \|x\|^2`:
+    :math:`\|C\|^2 \ge \|x\|^2/d` (α = γ = 1/d) and the error is :math:`\le (1-1/d)\|x\|^2`
+    (δ = d); all attained at :math:`x = e_1`.
+    """
+    l1sq, l2sq = sp.symbols("L1sq L2sq", positive=True)
+    h = sp.Symbol("h", nonnegative=True)   # h = ||x||_1^2 - ||x||^2 >= 0
+    second = l1sq / d
+    error = l2sq - 2 * l1sq / d + l1sq / d
+    certify(second - alpha * l2sq, h / d, {h: l1sq - l2sq}, "B1 alpha = 1/d")
+    certify((1 - alpha) * l2sq - error, h / d, {h: l1sq - l2sq}, "B3 delta = 1/alpha = d")
+    # attained at e_1: ||x||_1^2 = ||x||^2
+    require(sp.simplify((second - alpha * l2sq).subs(l1sq, l2sq)) == 0, "alpha not attained at e_1")
+    return ("||C||^2 = <C,x> = ||x||_1^2/d, error = ||x||^2 - ||x||_1^2/d; certificates with "
+            "h = ||x||_1^2 - ||x||^2 >= 0 give alpha = gamma = 1/d, delta = d, beta = 1; equality at e_1")
+
+
 @check(source="P1 scaled sign (if listed: unknown); spec compression.md §B.1 C13, §B.2, §E.2, §F.6",
        status="DERIVED")
 def scaled_sign(delta=d):

@@ -40,6 +40,8 @@ PLANTED = [
     ("compressor_constants::dithering_s1", {"omega": sp.sqrt(d)}),
     ("compressor_constants::dithering_variance_bound", {"coefficient": 1}),
     ("compressor_constants::scaled_sign", {"delta": d + 1}),
+    ("compressor_constants::scaled_sign_plus_one", {"alpha": 1 / (d - 1)}),
+    ("compressor_constants::natural_dithering_bound", {"natural_coefficient": sp.Rational(1, 9)}),
     ("compressor_constants::top_k_composition", {"zeta_prime": sp.Rational(5, 4)}),
     ("compressor_constants::biased_rounding_levels", {"delta_coefficient": sp.Rational(1, 3)}),
     ("compressor_constants::unbiased_rounding_levels", {"quarter": sp.Rational(1, 3)}),

@@ -171,11 +171,13 @@ class Dithering(_Dither):
         if s == 1:
             omega = Constant(cp * math.sqrt(d) - 1.0,
                              "spec compression.md §B.1 C11 (s = 1: sqrt(d) - 1 for p = 2); derived "
-                             f"here: E||C||^2 = ||x||_p ||x||_1 ({_PROOF})", tight=p <= 2)
+                             f"here: E||C||^2 = ||x||_p ||x||_1 ({_PROOF}::dithering_s1; "
+                             "Hölder for p != 2)", tight=p <= 2)
         else:
             omega = Constant(min(d * cp * cp / (4 * s * s), cp * math.sqrt(d) / s),
                              "spec compression.md §B.1 C11 tighter form min(d/(4s^2), sqrt(d)/s), "
-                             f"generalised to p by Hölder; derived here ({_PROOF})", tight=False)
+                             f"generalised to p by Hölder; derived here ({_PROOF}::dithering_variance_bound)",
+                             tight=False)
         return Theory(unbiased=True, unbiased_source="spec §B.2", omega=omega,
                       **from_unbiased(omega), bits_formula=self._bits_formula(),
                       bits_source="spec §B.3 (fixed-length; QSGD-style Elias)",
@@ -219,7 +221,8 @@ class NaturalDithering(_Dither):
     def theory(self, d):
         omega = Constant(natural_dithering_omega(d, self.params["s"], self.params["p"]),
                          "spec compression.md §B.1 C12 (formula UNCONFIRMED as the paper's); "
-                         f"derived here as a valid bound ({_PROOF})", tight=False)
+                         f"derived here as a valid bound ({_PROOF}::natural_dithering_bound)",
+                         tight=False)
         return Theory(unbiased=True, unbiased_source="spec §B.2", omega=omega,
                       **from_unbiased(omega), bits_formula=self._bits_formula(),
                       bits_source="spec §B.3 (natural dithering, fixed-length)",

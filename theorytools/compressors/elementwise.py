@@ -428,7 +428,8 @@ class ScaledSign(Compressor):
         return Theory(unbiased=False, unbiased_source="spec §B.1 C13",
                       b1_alpha=_c(1 / d, "§B.1 C13 (sign(0) := +1)"), b1_beta=_c(1, "§B.1 C13"),
                       b2_gamma=_c(1 / d, "§B.1 C13"), b2_beta=_c(1, "§B.1 C13"),
-                      delta=_c(d, "§B.1 C13, §B.2 (attained at e_1 with sign(0) := +1)"),
+                      delta=_c(d, "§B.1 C13, §B.2 (attained at e_1 with sign(0) := +1; "
+                                  "proofs_check/compressor_constants.py::scaled_sign_plus_one)"),
                       bits_formula="w + d", bits_source="spec §B.3 (32 + d)")
 
     def bits_budget(self, x, *, shared=False):
