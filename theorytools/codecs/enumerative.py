@@ -250,6 +250,7 @@ def _uses_exact(n: int, m: int) -> bool:
     return _log2_binom(n, m) <= EXACT_RANK_MAX_BITS
 
 
+@functools.lru_cache(maxsize=65536)
 def _exact_bits(n: int, m: int) -> int:
     return (math.comb(n, m) - 1).bit_length()
 
@@ -288,6 +289,7 @@ def _bound_bars(n: int, m: int) -> int:
     return _bound_bars(m + nb - 1, nb - 1) + ranks
 
 
+@functools.lru_cache(maxsize=65536)
 def _bound(n: int, m: int) -> int:
     m = min(m, n - m)
     if m == 0:
