@@ -14,6 +14,7 @@ from theorytools.compressors.dithering import Dithering, NaturalDithering
 from theorytools.compressors.elementwise import (BiasedNatural, BiasedRounding, GridRounding,
                                                  Natural, ScaledSign, Sign, UnbiasedRounding)
 from theorytools.compressors.identity import Identity
+from theorytools.compressors.sparse_dithering import SparseDithering, SparseDitheringDet
 from theorytools.compressors.sparsify import (Adaptive, Bernoulli, BernoulliBiased, RandK,
                                               RandKBiased, TopK)
 from theorytools.errors import TheorytoolsError
@@ -44,6 +45,8 @@ REGISTRY = {
     "top_k+natural": (TopKNatural, lambda d: {"k": _k_default(d)}),
     "top_k+natural_dithering": (TopKNaturalDithering, lambda d: {"k": _k_default(d), "s": 8}),
     "induced": (Induced, lambda d: {"k": _k_default(d), "c2": "natural"}),
+    "sparse_dithering": (SparseDithering, lambda d: {"omega": 1.0}),
+    "sparse_dithering_det": (SparseDitheringDet, lambda d: {"nu": 0.1}),
 }
 
 

@@ -1,0 +1,467 @@
+r"""Sparse Dithering (P2's name; our constructions): randomised and deterministic.
+
+P2 (Albasyoni, Safaryan, Condat, Richtárik, arXiv 2010.03246) names "Sparse Dithering" as its
+near-optimal worst-case compressor; its definition is not available to us (spec
+compression.md §B.4). What is available are figures a published summary reports
+[UNCONFIRMED, spec §B.3]:
+
+* randomised SD: :math:`\mathbb{E}[\text{bits}] \le 30 + \log_2 d +
+  (\log_2 3 + 1/(2\sqrt\omega))\,d`;
+* deterministic SD at :math:`\nu = 1/10`: :math:`30 + \log_2 d + 3.35\,d` bits, within
+  :math:`1.69\,d` of the worst-case optimum.
+
+The two classes below are constructions of ours that meet (or are measured against) those
+figures; every bound they declare is derived here and checked by the contract suite and
+``tests/test_sparse_dithering.py``. Proofs: ``docs/optimal_compression.md`` §1-§2.
+"""
+from __future__ import annotations
+
+import functools
+import heapq
+import math
+from dataclasses import replace
+
+import numpy as np
+from scipy import optimize
+
+from theorytools.codecs.bitio import base3_bits
+from theorytools.codecs.elias import gamma_length
+from theorytools.compressors._wire import read_scalar, write_scalar
+from theorytools.compressors.base import Compressor, Constant, Extremal, Theory, round_scalar
+from theorytools.compressors.dithering import Dithering, p_norm
+from theorytools.compressors.law import Deterministic
+from theorytools.errors import TheorytoolsError, check_real
+
+FLOAT32_TINY = float(np.finfo(np.float32).tiny)
+_DOC = "docs/optimal_compression.md"
+
+
+def sparse_dithering_levels(d: int, omega: float) -> int:
+    r""":math:`s = \lceil \sqrt d / (2\sqrt\omega) \rceil`, so that :math:`d/(4s^2) \le \omega`."""
+    return max(1, math.ceil(math.sqrt(d) / (2.0 * math.sqrt(omega)) - 1e-12))
+
+
+def unary_worst_total(d: int, s: int) -> int:
+    r"""Exact :math:`\max_x \sum_i l_i` over outcomes of dithering with ``s`` levels.
+
+    A coordinate reaches level :math:`l \ge 1` with positive probability iff
+    :math:`v_i = s u_i > l - 1`; with :math:`\sum v_i^2 \le s^2` the adversary maximises
+    :math:`\sum_i \lceil v_i\rceil = d + \sum_i j_i` subject to :math:`\sum_i j_i^2 < s^2`
+    (integers :math:`j_i = l_i - 1 \ge 0`). Raising one :math:`j` from :math:`t` to
+    :math:`t+1` costs :math:`2t+1`, increasing in t, so filling layer by layer is optimal.
+    """
+    budget, total, layer = s * s - 1, d, 0
+    while budget > 0:
+        cost = 2 * layer + 1
+        count = min(d, budget // cost)
+        total += count
+        budget -= count * cost
+        if count < d:
+            break
+        layer += 1
+    return total
+
+
+class SparseDithering(Compressor):
+    r"""Randomised Sparse Dithering (our construction): random dithering relative to
+    :math:`\|x\|_2` with :math:`s = \lceil\sqrt d/(2\sqrt\omega)\rceil` levels, coded as a
+    norm, a ternary symbol per coordinate and unary magnitudes.
+
+    Definition: :math:`u_i = |x_i|/\|x\|_2`, level :math:`l_i \in \{\lfloor s u_i\rfloor,
+    \lceil s u_i\rceil\}` with :math:`\mathbb{E} l_i = s u_i`;
+    :math:`C(x)_i = \|x\|_2\,\mathrm{sign}(x_i)\,l_i/s` (exactly
+    :class:`~theorytools.compressors.dithering.Dithering` with that ``s`` and p = 2).
+
+    Theory (derived here; spec §B.3 note on the randomised figure): unbiased, variance
+    :math:`\le \min(d/(4s^2), \sqrt d/s)\|x\|^2 \le \omega\|x\|^2` (for s = 1 exactly
+    :math:`\sqrt d - 1`, tight). Bits: :math:`w` (the norm) + ``base3_bits(d)`` (trits 0/+/−,
+    29 per 46 bits) + :math:`\sum_{l_i>0} l_i` (unary :math:`l_i - 1`, then a stop bit), so
+    :math:`\mathbb{E}[\text{bits}] = w + \text{base3\_bits}(d) + s\|x\|_1/\|x\|_2 \le w +
+    \text{base3\_bits}(d) + s\sqrt d` exactly (:meth:`expected_bits`); the level count is a
+    function of the public (ω, d) and is not sent.
+
+    References
+    ----------
+    P2 arXiv 2010.03246 (name only); spec compression.md §B.3, §B.4; Alistarh et al. 2017.
+    """
+
+    name = "sparse_dithering"
+    randomized = True
+    param_order = ("omega",)
+
+    def __init__(self, omega=1.0, float_width=32):
+        omega = check_real(omega, "omega", low=0.0, low_open=True)
+        super().__init__(float_width, omega=omega)
+
+    def levels(self, d: int) -> int:
+        return sparse_dithering_levels(d, self.params["omega"])
+
+    def _inner(self, d: int) -> Dithering:
+        return Dithering(s=self.levels(d), p=2.0, coding="fixed", float_width=self.float_width)
+
+    def in_domain(self, x):
+        return self._inner(x.size).in_domain(x)
+
+    def _sample(self, x, key):
+        return self._inner(x.size)._sample(x, key)
+
+    def _reconstruct(self, parts, d):
+        return self._inner(d)._reconstruct(parts, d)
+
+    def law(self, x):
+        x = self.validate(x)
+        return self._inner(x.size).law(x)
+
+    def _write(self, parts, writer, d, shared):
+        norm, neg, level = parts
+        write_scalar(writer, norm, self.float_width)
+        if norm == 0.0:
+            return
+        trits = np.where(level == 0, 0, np.where(neg, 2, 1)).astype(np.uint8)
+        writer.write_base3_array(trits)
+        writer.write_unary_array((level[level > 0] - 1).astype(np.uint64))
+
+    def _read(self, reader, d, key):
+        norm = read_scalar(reader, self.float_width)
+        level, neg = np.zeros(d, np.int64), np.zeros(d, np.bool_)
+        if norm == 0.0:
+            return norm, neg, level
+        trits = reader.read_base3_array(d).astype(np.int64)
+        nonzero = trits > 0
+        level[nonzero] = reader.read_unary_array(int(nonzero.sum())).astype(np.int64) + 1
+        if np.any(level > self.levels(d)):
+            raise TheorytoolsError(f"corrupted message: a level exceeds s = {self.levels(d)}")
+        neg[:] = trits == 2
+        return norm, neg, level
+
+    def bits_budget(self, x, *, shared=False):
+        d = np.asarray(x).size
+        return self.float_width + base3_bits(d) + unary_worst_total(d, self.levels(d))
+
+    def expected_bits(self, x) -> float:
+        r"""Exact :math:`\mathbb{E}[\text{bits}]` at ``x`` from the law:
+        :math:`w + \text{base3\_bits}(d) + \sum_i \mathbb{E} l_i` (0 levels for x = 0)."""
+        x = self.validate(x)
+        law = self.law(x)
+        norm = self._inner(x.size)._norm(x)
+        if norm == 0.0:
+            return float(self.float_width)
+        s = self.levels(x.size)
+        step = norm / s
+        mean_level = (np.abs(law.low) + law.p_high * (np.abs(law.high) - np.abs(law.low))) / step
+        return self.float_width + base3_bits(x.size) + float(mean_level.sum())
+
+    def expected_bits_bound(self, d: int) -> float:
+        r"""Derived: :math:`w + \text{base3\_bits}(d) + s\sqrt d` (worst case over x of
+        :meth:`expected_bits`, attained at equal magnitudes up to the float32 norm)."""
+        return self.float_width + base3_bits(d) + self.levels(d) * math.sqrt(d)
+
+    @staticmethod
+    def reported_bits(d: int, omega: float) -> float:
+        r"""P2's reported figure :math:`30 + \log_2 d + (\log_2 3 + 1/(2\sqrt\omega))d`
+        [UNCONFIRMED, spec §B.3]: for comparison only, never asserted."""
+        return 30 + math.log2(d) + (math.log2(3) + 1 / (2 * math.sqrt(omega))) * d
+
+    def theory(self, d):
+        inner = self._inner(d).theory(d)
+        return replace(inner, bits_formula="w + base3_bits(d) + sum_{l_i>0} l_i; "
+                                           "E = w + base3_bits(d) + s||x||_1/||x||_2",
+                       bits_source=f"derived here ({_DOC} §1); P2's figure UNCONFIRMED",
+                       note=f"s = ceil(sqrt(d)/(2 sqrt(omega))) = {self.levels(d)} at d = {d}")
+
+    def extremal_inputs(self, d):
+        return self._inner(d).extremal_inputs(d)
+
+
+# ----------------------------------------------------------------------------- deterministic
+@functools.lru_cache(maxsize=None)
+def pair_code(nu: float):
+    r"""The prefix code of :class:`SparseDitheringDet` for pairs of level magnitudes.
+
+    Magnitudes :math:`m = \min(|k|, K_0)` (:math:`K_0` = escape), coded in pairs by a
+    canonical Huffman code built for the weights :math:`w(0) = 1`,
+    :math:`w(m) = 2\cdot 2^{-\lambda (m - 1/2)^2}` (a discrete Gaussian: the worst-case-optimal
+    shape for the budget :math:`\sum (|k_i| - 1/2)^2 \le d/(4\nu)`), with :math:`\lambda`
+    minimising the ideal rate :math:`\log_2 Z(\lambda) + \lambda/(4\nu)`. Returns
+    ``(K0, lengths (K0+1, K0+1), codes (K0+1, K0+1), decode dict {(len, code): (m1, m2)})``.
+    Deterministic in ``nu``: both ends build the same table.
+    """
+    budget = 1.0 / (4.0 * nu)
+    k0 = max(8, math.ceil(2 * math.sqrt(budget)) + 2)
+
+    def weights(lam):
+        m = np.arange(1, k0 + 200, dtype=float)
+        w = 2.0 * np.exp2(-lam * (m - 0.5) ** 2)
+        return np.concatenate([[1.0], w[:k0 - 1], [max(w[k0 - 1:].sum(), 1e-300)]])
+
+    def ideal_rate(lam):
+        w = weights(lam)
+        return math.log2(w.sum()) + lam * budget
+
+    lam = optimize.minimize_scalar(ideal_rate, bounds=(1e-3, 20.0), method="bounded",
+                                   options={"xatol": 1e-10}).x
+    w1 = weights(lam)
+    prob = np.outer(w1, w1).ravel()
+    prob = prob / prob.sum() + 2.0 ** -30   # floor: code lengths stay below ~40 bits
+    prob = prob / prob.sum()
+    lengths = _huffman_lengths(prob)
+    order = sorted(range(prob.size), key=lambda i: (lengths[i], i))
+    codes = np.zeros(prob.size, np.int64)
+    code, prev_len = 0, lengths[order[0]]
+    for rank, i in enumerate(order):
+        if rank:
+            code = (code + 1) << (lengths[i] - prev_len)
+        codes[i] = code
+        prev_len = lengths[i]
+    n = k0 + 1
+    table = {(int(lengths[i]), int(codes[i])): divmod(i, n) for i in range(prob.size)}
+    return k0, np.array(lengths).reshape(n, n), codes.reshape(n, n), table
+
+
+def _huffman_lengths(prob) -> list:
+    heap = [(float(p), i, (i,)) for i, p in enumerate(prob)]
+    heapq.heapify(heap)
+    lengths = [0] * len(prob)
+    counter = len(prob)
+    while len(heap) > 1:
+        a, b = heapq.heappop(heap), heapq.heappop(heap)
+        for i in a[2] + b[2]:
+            lengths[i] += 1
+        heapq.heappush(heap, (a[0] + b[0], counter, a[2] + b[2]))
+        counter += 1
+    return lengths
+
+
+def _coordinate_extra(k: np.ndarray, k0: int) -> np.ndarray:
+    """Bits after the pair symbol for magnitudes ``k``: a sign bit if nonzero, and the Elias
+    gamma code of k - K0 + 1 if escaped."""
+    extra = (k > 0).astype(np.int64)
+    esc = k >= k0
+    if np.any(esc):
+        extra[esc] += np.array([gamma_length(int(v) - k0 + 1) for v in k[esc]], np.int64)
+    return extra
+
+
+class SparseDitheringDet(Compressor):
+    r"""Deterministic Sparse Dithering (our construction): nearest-level rounding on the
+    uniform grid of step :math:`\Delta = 2\sqrt{\nu/d}` relative to :math:`\|x\|_2`, levels
+    coded in pairs by a fixed Huffman code (:func:`pair_code`).
+
+    Definition: :math:`k_i = \mathrm{sign}(x_i)\lfloor |x_i|/(\|x\|_2\Delta) + 1/2\rfloor`,
+    :math:`C(x)_i = \|x\|_2\,\Delta\,k_i` (the norm rounded up to the float width).
+
+    Theory (derived here, ``docs/optimal_compression.md`` §2): each coordinate errs by at most
+    :math:`\Delta\|x\|/2`, so :math:`\|C(x) - x\|^2 \le d\Delta^2/4\,\|x\|^2 = \nu\|x\|^2`
+    for every x: :math:`B_3(1/(1-\nu))`, not tight in general (attained only if every
+    coordinate sits on a midpoint, which :math:`\|u\|_2 = 1` rarely allows).
+    Bits: :math:`w` + pair codes + a sign bit per nonzero level + Elias gamma for escaped
+    magnitudes :math:`\ge K_0`. A level :math:`|k|` needs :math:`(|k| - 1/2)^2 \le v^2` with
+    :math:`\sum v_i^2 = d/(4\nu)`, so the worst case over x is a knapsack whose LP relaxation
+    (concave envelope, :meth:`worst_case_bound`) is the declared budget.
+
+    References
+    ----------
+    P2 arXiv 2010.03246 (name only); spec compression.md §B.3 (reported 3.35 d at ν = 0.1,
+    UNCONFIRMED), §B.4, §C.5.1.
+    """
+
+    name = "sparse_dithering_det"
+    randomized = False
+    param_order = ("nu",)
+
+    def __init__(self, nu=0.1, float_width=32):
+        nu = check_real(nu, "nu", low=0.0, high=1.0, low_open=True, high_open=True)
+        super().__init__(float_width, nu=nu)
+
+    def step(self, d: int) -> float:
+        return 2.0 * math.sqrt(self.params["nu"] / d)
+
+    def in_domain(self, x):
+        tiny = FLOAT32_TINY if self.float_width == 32 else float(np.finfo(np.float64).tiny)
+        n = p_norm(x, 2.0)
+        return n == 0.0 or n >= tiny
+
+    def _sample(self, x, key):
+        norm = round_scalar(p_norm(x, 2.0), self.float_width, name="||x||_2", up=True)
+        if norm == 0.0:
+            return norm, np.zeros(x.size, np.int64)
+        mag = np.floor(np.abs(x) / norm / self.step(x.size) + 0.5).astype(np.int64)
+        return norm, np.where(x < 0, -mag, mag)
+
+    def _reconstruct(self, parts, d):
+        norm, level = parts
+        return norm * self.step(d) * level.astype(np.float64)
+
+    def law(self, x):
+        return Deterministic(self.compress(x))
+
+    def _write(self, parts, writer, d, shared):
+        norm, level = parts
+        write_scalar(writer, norm, self.float_width)
+        if norm == 0.0:
+            return
+        k0, lengths, codes, _ = pair_code(self.params["nu"])
+        mag = np.abs(level)
+        sym = np.minimum(mag, k0)
+        if d % 2:
+            sym = np.append(sym, 0)
+        for j in range(0, sym.size, 2):
+            a, b = sym[j], sym[j + 1]
+            writer.write_bits(int(codes[a, b]), int(lengths[a, b]))
+            for i in (j, j + 1):
+                if i < d and mag[i] > 0:
+                    writer.write_bits(int(level[i] < 0), 1)
+                    if mag[i] >= k0:
+                        writer.write_gamma(int(mag[i]) - k0 + 1)
+
+    def _read(self, reader, d, key):
+        norm = read_scalar(reader, self.float_width)
+        level = np.zeros(d, np.int64)
+        if norm == 0.0:
+            return norm, level
+        k0, lengths, _, table = pair_code(self.params["nu"])
+        max_len = int(lengths.max())
+        for j in range(0, d + (d % 2), 2):
+            code, n = 0, 0
+            while (n, code) not in table or n == 0:
+                if n >= max_len:
+                    raise TheorytoolsError("corrupted message: not a pair code")
+                code = (code << 1) | reader.read_bits(1)
+                n += 1
+            pair = table[(n, code)]
+            for i, m in zip((j, j + 1), pair):
+                if i >= d:
+                    if m:
+                        raise TheorytoolsError("corrupted message: padding level is nonzero")
+                    continue
+                if m == 0:
+                    continue
+                negative = reader.read_bits(1)
+                if m >= k0:
+                    m = k0 - 1 + reader.read_gamma()
+                level[i] = -m if negative else m
+        return norm, level
+
+    # ------------------------------------------------------------------ bits
+    def level_bits(self, level: np.ndarray) -> int:
+        """Exact bit count for a level vector (without the norm), as :meth:`_write` spends."""
+        k0, lengths, _, _ = pair_code(self.params["nu"])
+        mag = np.abs(np.asarray(level, np.int64))
+        sym = np.minimum(mag, k0)
+        if sym.size % 2:
+            sym = np.append(sym, 0)
+        return int(lengths[sym[0::2], sym[1::2]].sum() + _coordinate_extra(mag, k0).sum())
+
+    def worst_case_bound(self, d: int) -> float:
+        r"""Derived upper bound on the bits of every input (norm included).
+
+        Levels in a pair :math:`(k_1, k_2)` cost :math:`c = \sum (|k|-1/2)_+^2` of the budget
+        :math:`\sum_i v_i^2 = 1/\Delta^2 = d/(4\nu)` (:math:`v_i = u_i/\Delta`, a level
+        :math:`|k| \ge 1` needs :math:`v \ge |k| - 1/2`) and :math:`L(k_1,k_2)` bits. With
+        :math:`P = \lceil d/2\rceil` pairs, :math:`\sum_p L_p \le P\cdot \hat L(dB/P)` where
+        :math:`\hat L` is the upper concave envelope of the points :math:`(c, L)`
+        (LP relaxation of the knapsack). Magnitudes up to :math:`\lfloor 1/\Delta + 1/2\rfloor`
+        (since :math:`u_i \le 1`).
+        """
+        return self.float_width + _envelope_bound(self.params["nu"], d)
+
+    def bits_budget(self, x, *, shared=False):
+        return int(math.floor(self.worst_case_bound(np.asarray(x).size) + 1e-9))
+
+    @staticmethod
+    def reported_bits(d: int, nu: float = 0.1) -> float:
+        r"""P2's reported figure at ν = 1/10, :math:`30 + \log_2 d + 3.35 d` [UNCONFIRMED,
+        spec §B.3]; only defined for ν = 0.1. For comparison, never asserted."""
+        if nu != 0.1:
+            raise TheorytoolsError(f"nu: P2's figure is reported only at nu = 0.1, got {nu!r}")
+        return 30 + math.log2(d) + 3.35 * d
+
+    def theory(self, d):
+        nu = self.params["nu"]
+        delta = Constant(1.0 / (1.0 - nu),
+                         f"derived here ({_DOC} §2): nearest rounding, step 2 sqrt(nu/d), "
+                         "||C(x)-x||^2 <= d step^2/4 ||x||^2 = nu ||x||^2", tight=False)
+        return Theory(unbiased=False, unbiased_source=f"deterministic rounding ({_DOC} §2)",
+                      delta=delta,
+                      bits_formula="w + sum_pairs huff(m1,m2) + #nonzero + gamma(escapes) "
+                                   "<= w + LP envelope bound",
+                      bits_source=f"derived here ({_DOC} §2); P2's 3.35 d UNCONFIRMED",
+                      domain="||x||_2 zero or at least the smallest normal of the float width")
+
+    def extremal_inputs(self, d):
+        return []
+
+    def adversarial_input(self, d: int) -> np.ndarray:
+        """An input built from the LP solution of :meth:`worst_case_bound` (each coordinate
+        just above its level's midpoint), for the worst-case bit search."""
+        return _envelope_input(self.params["nu"], d)
+
+
+def _pair_points(nu: float, d: int):
+    k0, lengths, _, _ = pair_code(nu)
+    kmax = int(math.floor(1.0 / (2.0 * math.sqrt(nu / d)) + 0.5)) + 1
+    k = np.arange(0, kmax + 1)
+    cost1 = np.where(k > 0, (k - 0.5) ** 2, 0.0)
+    extra1 = _coordinate_extra(k, k0)
+    sym = np.minimum(k, k0)
+    cost = cost1[:, None] + cost1[None, :]
+    bits = lengths[sym[:, None], sym[None, :]] + extra1[:, None] + extra1[None, :]
+    kk1, kk2 = np.meshgrid(k, k, indexing="ij")
+    return cost.ravel(), bits.ravel().astype(float), kk1.ravel(), kk2.ravel()
+
+
+def _upper_hull(cost, bits):
+    """Upper concave hull of points, as index list sorted by cost (best bits per cost)."""
+    order = np.lexsort((-bits, cost))
+    hull = []
+    best = -math.inf
+    for i in order:
+        if bits[i] <= best and hull and cost[hull[-1]] <= cost[i]:
+            continue  # dominated: more cost, no more bits
+        best = max(best, bits[i])
+        while len(hull) >= 2:
+            a, b = hull[-2], hull[-1]
+            cross = (cost[b] - cost[a]) * (bits[i] - bits[a]) - (bits[b] - bits[a]) * (cost[i] - cost[a])
+            if cross >= 0:
+                hull.pop()
+            else:
+                break
+        hull.append(i)
+    return hull
+
+
+def _envelope(nu, d):
+    cost, bits, k1, k2 = _pair_points(nu, d)
+    pairs = (d + 1) // 2
+    per_pair = (d / (4.0 * nu)) * (1 + 1e-9) / pairs
+    hull = _upper_hull(cost, bits)
+    for a, b in zip(hull, hull[1:]):
+        if cost[a] <= per_pair <= cost[b]:
+            t = (per_pair - cost[a]) / (cost[b] - cost[a]) if cost[b] > cost[a] else 0.0
+            return pairs, per_pair, (a, b, t), cost, bits, k1, k2
+    last = hull[-1]
+    return pairs, per_pair, (last, last, 0.0), cost, bits, k1, k2
+
+
+def _envelope_bound(nu, d) -> float:
+    pairs, _, (a, b, t), _, bits, _, _ = _envelope(nu, d)
+    return pairs * ((1 - t) * bits[a] + t * bits[b])
+
+
+def _envelope_input(nu, d) -> np.ndarray:
+    pairs, per_pair, (a, b, t), cost, bits, k1, k2 = _envelope(nu, d)
+    n_b = int(math.floor(t * pairs))
+    levels = []
+    for p in range(pairs):
+        i = b if p < n_b else a
+        levels += [k1[i], k2[i]]
+    levels = np.array(levels[:d], dtype=float)
+    v = np.where(levels > 0, levels - 0.5 + 1e-6, 0.0)
+    # spread the unused budget on the zero coordinates below their midpoint 1/2
+    budget = d / (4.0 * nu)
+    rest = budget - float(v @ v)
+    zeros = levels == 0
+    if rest > 0 and zeros.any():
+        v[zeros] = min(0.5 - 1e-6, math.sqrt(rest / zeros.sum()))
+    signs = np.where(np.arange(d) % 2 == 0, 1.0, -1.0)
+    return signs * v
