@@ -93,7 +93,8 @@ def exact_quantities(compressor, x: np.ndarray) -> Quantities:
     absolute = compressor.theory(x.size).abs_variance is not None
     exponent = -math.frexp(m)[1] if m > 0 and not absolute else 0
     with np.errstate(over="ignore"):
-        scaled = scaled_law(law, exponent)
+        # a law without a finite shape (spherical) scales itself
+        scaled = law.scaled(exponent) if hasattr(law, "scaled") else scaled_law(law, exponent)
         probe = scaled.moments(np.ldexp(x, exponent))
     if exponent and not (np.isfinite(probe.second) and np.all(np.isfinite(probe.mean))):
         exponent = 0  # outputs live on a scale of their own (e.g. sign): no rescaling
@@ -272,7 +273,17 @@ def check_support(compressor, x: np.ndarray, label: str, seeds=range(20)) -> lis
     """For small d: every sampled output is an outcome of the exact finite law."""
     if not compressor.randomized:
         return []
-    outcomes = compressor.law(x).outcomes()
+    law = compressor.law(x)
+    if not getattr(law, "finite", True):
+        # a continuous law (spherical): each sampled output must satisfy the law's sure
+        # per-sample property (law.in_support); there is no outcome list to compare with
+        # (on the declared domain only, as for the class constants)
+        if not compressor.in_domain(x):
+            return []
+        missing = sum(not law.in_support(compressor.compress(x, s)) for s in seeds)
+        return [ContractResult("support", compressor.canonical_name, label, float(missing), 0.0,
+                               missing == 0, "sampled outputs violating the sure property")]
+    outcomes = law.outcomes()
     # (v + 0.0) maps -0.0 to +0.0: equal values, whatever the sign of a zero
     table = {(o + 0.0).tobytes() for _, o in outcomes}
     total = sum(p for p, _ in outcomes)
