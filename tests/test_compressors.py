@@ -155,6 +155,17 @@ def test_same_seed_same_bits(name):
     assert c.encode(x, 123).payload == c.encode(x, 123).payload
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_out_buffer_gives_the_same_bits(name):
+    c = default(name, 64)
+    x = np.random.default_rng(8).standard_normal(64)
+    buf = np.full(64, np.nan)
+    assert c.compress(x, 5, out=buf) is buf
+    assert np.array_equal(buf.view(np.uint64), c.compress(x, 5).view(np.uint64))
+    with pytest.raises(TheorytoolsError, match="out must be"):
+        c.compress(x, 5, out=np.empty(63))
+
+
 def test_shared_seed_mode_sends_only_values():
     c = create("rand_k[k=10]")
     x = np.random.default_rng(1).standard_normal(1000)
@@ -276,6 +287,8 @@ class _TopKSmallDelta(TopK):
 
 class _NaturalBiasedSampler(Natural):
     """Planted sampler fault: rounds up with probability 0.9 p instead of p."""
+
+    _compress_into = None  # compress through the (faulty) _sample, not the fused kernel
 
     def _sample(self, x, key):
         from theorytools.random import uniforms

@@ -30,7 +30,9 @@ def check_vector(x, name: str = "x", *, allow_empty: bool = False) -> np.ndarray
         raise TheorytoolsError(f"{name} must be a 1-D vector, got an array of shape {arr.shape}")
     if arr.size == 0 and not allow_empty:
         raise TheorytoolsError(f"{name} must not be empty")
-    if not np.all(np.isfinite(arr)):
+    # a finite sum proves every entry finite (NaN and inf propagate); only when the sum is not
+    # finite (an overflow, or a bad entry) is the element-wise test needed
+    if not np.isfinite(np.add.reduce(arr)) and not np.all(np.isfinite(arr)):
         bad = int(np.flatnonzero(~np.isfinite(arr))[0])
         raise TheorytoolsError(f"{name} must be finite, but {name}[{bad}] = {arr[bad]!r}")
     return np.ascontiguousarray(arr)

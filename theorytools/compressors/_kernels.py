@@ -58,6 +58,7 @@ _SHIFT52 = np.uint64(52)
 _SHIFT11 = np.uint64(11)
 _ONE_U = np.uint64(1)
 _DBL_MAX = 1.7976931348623157e308
+_NAT_RANGE = 2.0 ** NAT_MAX_EXP   # first magnitude without a 9-bit code
 
 
 @njit(cache=True)
@@ -72,10 +73,11 @@ def natural_sample_kernel(x, key, out):
     2^-126, and non-finite values).
     """
     tiny = math.ldexp(1.0, NAT_MIN_EXP)
+    bad = -1
     for i in range(x.size):
         t = x[i]
         a = abs(t)
-        if a >= tiny and a <= _DBL_MAX:
+        if a >= tiny and a < _NAT_RANGE:
             b = np.float64(t).view(np.uint64)
             r = random_u64(key, np.uint64(i)) >> _SHIFT11
             up = r < ((b & _MANT) << _ONE_U)
@@ -83,6 +85,11 @@ def natural_sample_kernel(x, key, out):
             out[i] = np.uint64(o).view(np.float64)
             continue
         if a == 0.0:
+            out[i] = 0.0
+            continue
+        if not a < _NAT_RANGE:         # beyond the 9-bit code (or NaN): reported, not coded
+            if bad < 0:
+                bad = i
             out[i] = 0.0
             continue
         sgn = -1.0 if t < 0 else 1.0
@@ -95,7 +102,9 @@ def natural_sample_kernel(x, key, out):
             lo = math.ldexp(1.0, e - 1)
             hi = 2.0 * lo
             p = (a - lo) / lo
-        out[i] = sgn * (hi if uniform(key, np.uint64(i)) < p else lo)
+        v = hi if uniform(key, np.uint64(i)) < p else lo
+        out[i] = sgn * v if v != 0.0 else 0.0   # +0 on the wire: the 9-bit code has no -0
+    return bad
 
 
 @njit(cache=True)
@@ -106,10 +115,11 @@ def biased_natural_kernel(x, out):
     is sign|exponent (+1 exponent to go up), as in :func:`natural_sample_kernel`.
     """
     tiny = math.ldexp(1.0, NAT_MIN_EXP)
+    bad = -1
     for i in range(x.size):
         t = x[i]
         a = abs(t)
-        if a >= tiny and a <= _DBL_MAX:
+        if a >= tiny and a < _NAT_RANGE:
             b = np.float64(t).view(np.uint64)
             up = (b & _MANT) > _HALF_MANT
             o = (b & _SIGN_EXP) + (_EXP_ONE if up else np.uint64(0))
@@ -118,12 +128,17 @@ def biased_natural_kernel(x, out):
         sgn = -1.0 if t < 0 else 1.0
         if a == 0.0:
             out[i] = 0.0
+        elif not a < _NAT_RANGE:       # beyond the 9-bit code (or NaN): reported, not coded
+            if bad < 0:
+                bad = i
+            out[i] = 0.0
         elif a < tiny:
             out[i] = sgn * tiny if a > 0.5 * tiny else 0.0
         else:
             m, e = math.frexp(a)
             lo = math.ldexp(1.0, e - 1)
             out[i] = sgn * (2.0 * lo if a > 1.5 * lo else lo)
+    return bad
 
 
 @njit(cache=True)
@@ -246,19 +261,24 @@ def uniform_dither_law(x, norm, s, low, p_up):
 
 
 @njit(cache=True)
-def uniform_dither_sample(x, norm, s, key, level_out):
+def uniform_dither_sample(x, norm, s, key, level_out, neg_out):
+    """Sample random dithering; also writes the sign mask (negative AND nonzero level)."""
     for i in range(x.size):
-        su = s * (abs(x[i]) / norm)
+        t = x[i]
+        su = s * (abs(t) / norm)
         level = math.floor(su)
         if level >= s:
-            level_out[i] = s
+            lv = s
         else:
             p = su - level
-            level_out[i] = level + 1 if uniform(key, np.uint64(i)) < p else level
+            lv = level + 1 if uniform(key, np.uint64(i)) < p else level
+        level_out[i] = lv
+        neg_out[i] = t < 0 and lv > 0
 
 
 @njit(cache=True)
 def dither_reconstruct(neg, level, norm, s, out):
+    """out_i = +-norm * (level_i / s)."""
     for i in range(level.size):
         v = norm * (level[i] / s)
         out[i] = -v if neg[i] else v
@@ -290,14 +310,17 @@ def natural_dither_law(x, norm, s, low, p_up):
 
 
 @njit(cache=True)
-def natural_dither_sample(x, norm, s, key, level_out):
+def natural_dither_sample(x, norm, s, key, level_out, neg_out):
+    """Sample natural dithering; also writes the sign mask (negative AND nonzero level)."""
     for i in range(x.size):
         u = abs(x[i]) / norm
+        neg_out[i] = False
         if u == 0.0:
             level_out[i] = 0
             continue
         if u >= 1.0:
             level_out[i] = s
+            neg_out[i] = x[i] < 0
             continue
         m, e = math.frexp(u)
         j = e - 1 + s
@@ -307,17 +330,21 @@ def natural_dither_sample(x, norm, s, key, level_out):
         else:
             lo = math.ldexp(1.0, e - 1)
             p = (u - lo) / lo
-        level_out[i] = j + 1 if uniform(key, np.uint64(i)) < p else j
+        lv = j + 1 if uniform(key, np.uint64(i)) < p else j
+        level_out[i] = lv
+        neg_out[i] = x[i] < 0 and lv > 0
 
 
 @njit(cache=True)
 def natural_dither_reconstruct(neg, level, norm, s, out):
+    """out_i = +-norm * 2^(level_i - s) (0 for level 0), through a table of the s + 1 values."""
+    table = np.empty(s + 1)
+    table[0] = 0.0
+    for j in range(1, s + 1):
+        table[j] = norm * math.ldexp(1.0, j - s)
     for i in range(level.size):
-        if level[i] == 0:
-            out[i] = 0.0
-        else:
-            v = norm * math.ldexp(1.0, level[i] - s)
-            out[i] = -v if neg[i] else v
+        v = table[level[i]]
+        out[i] = -v if neg[i] else v
 
 
 # --------------------------------------------------------------------------- grid
@@ -488,3 +515,81 @@ def sign_bits(x, out):
 def signed_fill(neg, magnitude, out):
     for i in range(neg.size):
         out[i] = -magnitude if neg[i] else magnitude
+
+
+# --------------------------------------------------------------------------- reductions
+@njit(cache=True)
+def max_abs(x):
+    """max |x_i| in one pass, without a temporary array."""
+    m = 0.0
+    for i in range(x.size):
+        a = abs(x[i])
+        if a > m:
+            m = a
+    return m
+
+
+@njit(cache=True)
+def first_at_least(x, bound):
+    """Index of the first |x_i| >= bound, or -1."""
+    for i in range(x.size):
+        if abs(x[i]) >= bound:
+            return i
+    return -1
+
+
+@njit(cache=True)
+def abs_sum(x):
+    """sum |x_i| (sequential order; the one definition used by every scaled-sign path)."""
+    total = 0.0
+    for i in range(x.size):
+        total += abs(x[i])
+    return total
+
+
+@njit(cache=True)
+def sign_of(x, magnitude, out):
+    """out_i = -magnitude if x_i < 0 else +magnitude (sign(0) := +1), fused."""
+    for i in range(x.size):
+        out[i] = -magnitude if x[i] < 0 else magnitude
+
+
+@njit(cache=True)
+def scaled_sum_sq(x, scale):
+    """sum (scale x_i)^2 in one pass (sequential order), no temporary array."""
+    total = 0.0
+    for i in range(x.size):
+        v = scale * x[i]
+        total += v * v
+    return total
+
+
+@njit(cache=True)
+def uniform_dither_compress(x, norm, s, key, out):
+    """Fused :func:`uniform_dither_sample` + :func:`dither_reconstruct` (identical bits:
+    ``norm * (l / s)`` is the same arithmetic as the reconstruct table)."""
+    for i in range(x.size):
+        t = x[i]
+        su = s * (abs(t) / norm)
+        level = math.floor(su)
+        if level >= s:
+            lv = s
+        else:
+            p = su - level
+            lv = level + 1 if uniform(key, np.uint64(i)) < p else level
+        # branch-free sign (random signs defeat branch prediction); + 0.0 turns the -0 of a
+        # zero level into +0, as in dither_reconstruct (neg is set only for nonzero levels)
+        out[i] = math.copysign(norm * (lv / s), t) + 0.0
+
+
+@njit(cache=True)
+def max_abs_and_sum_sq(x):
+    """(max |x_i|, sum x_i^2) in one pass (sequential order)."""
+    m = 0.0
+    total = 0.0
+    for i in range(x.size):
+        a = abs(x[i])
+        total += a * a
+        if a > m:
+            m = a
+    return m, total

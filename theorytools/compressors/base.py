@@ -210,11 +210,35 @@ class Compressor:
         self._check_input(x)
         return x
 
-    def compress(self, x, rng=None) -> np.ndarray:
-        """Return :math:`C(x)` (float64 vector of the same dimension)."""
+    def compress(self, x, rng=None, *, out=None) -> np.ndarray:
+        """Return :math:`C(x)` (float64 vector of the same dimension).
+
+        ``out``: an optional preallocated float64 vector of size d to write into (hot loops
+        that compress many vectors reuse one buffer and avoid fresh allocations).
+        """
         x = self.validate(x)
-        parts = self._sample(x, self._key(rng))
-        return self._reconstruct(parts, x.size)
+        key = self._key(rng)
+        if out is not None:
+            if (not isinstance(out, np.ndarray) or out.dtype != np.float64 or out.shape != x.shape
+                    or not out.flags.c_contiguous):
+                raise TheorytoolsError(
+                    f"out must be a C-contiguous float64 array of shape {x.shape}, got "
+                    f"{getattr(out, 'dtype', type(out).__name__)} {getattr(out, 'shape', '')}")
+        if self._compress_into is not None:  # fused kernel: same bits as _reconstruct(_sample)
+            if out is None:
+                out = np.empty(x.size)
+            self._compress_into(x, key, out)
+            return out
+        result = self._reconstruct(self._sample(x, key), x.size)
+        if out is None:
+            return result
+        out[...] = result
+        return out
+
+    # A compressor may set this to a function (x, key, out) -> None computing C(x) in one fused
+    # pass; it must equal _reconstruct(_sample(x, key)) bit for bit (the codec round-trip checks
+    # of the contract suite compare the two).
+    _compress_into = None
 
     def encode(self, x, rng=None, *, shared: bool = False) -> Message:
         """Encode :math:`C(x)` as bits; ``shared=True`` uses shared randomness (see class doc)."""

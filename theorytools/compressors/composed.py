@@ -58,7 +58,6 @@ class TopKNatural(Compressor):
         if self.params["k"] > d:
             raise TheorytoolsError(f"k must be in [1, d] = [1, {d}], got k={self.params['k']}")
 
-    _check_input = Natural._check_input
     in_domain = Natural.in_domain
 
     def _sample(self, x, key):

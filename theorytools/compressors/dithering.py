@@ -31,22 +31,36 @@ def _check_p(p):
 
 
 def p_norm(x: np.ndarray, p: float) -> float:
-    """:math:`\\|x\\|_p` without overflow or underflow (exact power-of-two prescaling)."""
-    m = float(np.abs(x).max())
+    """:math:`\\|x\\|_p` without overflow or underflow (exact power-of-two prescaling).
+
+    With :math:`2^{e-1} \\le \\max|x_i| < 2^e`, the norm of :math:`2^{-e}x` is computed and
+    scaled back; the result is at least :math:`\\max|x_i|`, so every :math:`|x_i|/\\|x\\|_p \\le 1`.
+    """
+    if p == 2:
+        m, total = K.max_abs_and_sum_sq(x)
+        if 2.0 ** -400 <= m <= 2.0 ** 400:
+            # one pass; no square of an entry that matters can under- or overflow here, so
+            # prescaling (below) is not needed. compress and law both call p_norm, so they
+            # always agree on the norm.
+            return max(math.sqrt(total), m)
+    m = float(K.max_abs(x))
     if m == 0.0:
         return 0.0
     e = math.frexp(m)[1]
-    xs = np.ldexp(x, -e)
     if p == math.inf:
-        ns = float(np.abs(xs).max())
-    elif p == 2:
-        ns = float(np.sqrt(xs @ xs))
-    elif p == 1:
-        ns = float(np.abs(xs).sum())
+        return m
+    if -1021 <= -e <= 1023 and p == 2:       # one fused pass, no temporary array
+        ns = math.sqrt(K.scaled_sum_sq(x, math.ldexp(1.0, -e)))
     else:
-        ns = float(np.sum(np.abs(xs) ** p) ** (1.0 / p))
+        xs = np.ldexp(x, -e)
+        if p == 2:
+            ns = float(np.sqrt(xs @ xs))
+        elif p == 1:
+            ns = float(np.abs(xs).sum())
+        else:
+            ns = float(np.sum(np.abs(xs) ** p) ** (1.0 / p))
     with np.errstate(over="ignore"):
-        return max(math.ldexp(ns, e), m)   # >= max|x_i| so that every u_i <= 1
+        return max(math.ldexp(ns, e), m)
 
 
 def norm_ratio_bound(d: int, p: float) -> float:
@@ -75,10 +89,13 @@ class _Dither(Compressor):
 
     def _sample(self, x, key):
         norm = self._norm(x)
-        level = np.zeros(x.size, np.int64)
         if norm > 0:
-            self._sample_kernel(x, norm, self.params["s"], key, level)
-        return norm, (x < 0) & (level > 0), level
+            level = np.empty(x.size, np.int64)
+            neg = np.empty(x.size, np.bool_)
+            self._sample_kernel(x, norm, self.params["s"], key, level, neg)
+        else:
+            level, neg = np.zeros(x.size, np.int64), np.zeros(x.size, np.bool_)
+        return norm, neg, level
 
     def _reconstruct(self, parts, d):
         norm, neg, level = parts
@@ -161,6 +178,14 @@ class Dithering(_Dither):
     """
 
     name = "dithering"
+
+    def _compress_into(self, x, key, out):
+        norm = self._norm(x)
+        if norm > 0:
+            K.uniform_dither_compress(x, norm, self.params["s"], key, out)
+        else:
+            out[:] = 0.0
+
     _sample_kernel = staticmethod(K.uniform_dither_sample)
     _law_kernel = staticmethod(K.uniform_dither_law)
     _reconstruct_kernel = staticmethod(K.dither_reconstruct)

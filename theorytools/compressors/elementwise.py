@@ -40,12 +40,16 @@ class _PowerOfTwoCode(Compressor):
     the domain where the class constants are claimed.
     """
 
-    def _check_input(self, x):
-        big = np.abs(x) >= NAT_RANGE
-        if big.any():
-            i = int(np.flatnonzero(big)[0])
+    # The range check |x_i| < 2^128 is fused into the sampling kernels (they return the first
+    # offending index); law() checks explicitly.
+    @staticmethod
+    def _range_error(x, i):
+        if i >= 0:
             raise TheorytoolsError(
                 f"x[{i}] = {x[i]!r} is beyond the 9-bit natural-compression range (|x_i| < 2^128)")
+
+    def _check_input_explicit(self, x):
+        self._range_error(x, K.first_at_least(x, NAT_RANGE))
 
     def in_domain(self, x):
         a = np.abs(x)
@@ -91,11 +95,15 @@ class Natural(_PowerOfTwoCode):
 
     def _sample(self, x, key):
         out = np.empty_like(x)
-        K.natural_sample_kernel(x, key, out)
-        return out + 0.0  # a zero rounded from a tiny negative input is +0 on the wire
+        self._range_error(x, K.natural_sample_kernel(x, key, out))
+        return out
+
+    def _compress_into(self, x, key, out):
+        self._range_error(x, K.natural_sample_kernel(x, key, out))
 
     def law(self, x):
         x = self.validate(x)
+        self._check_input_explicit(x)
         low, high, p = np.empty_like(x), np.empty_like(x), np.empty_like(x)
         K.natural_law_kernel(x, low, high, p)
         return ProductTwoPoint(low, high, p)
@@ -134,8 +142,11 @@ class BiasedNatural(_PowerOfTwoCode):
 
     def _sample(self, x, key):
         out = np.empty_like(x)
-        K.biased_natural_kernel(x, out)
+        self._range_error(x, K.biased_natural_kernel(x, out))
         return out
+
+    def _compress_into(self, x, key, out):
+        self._range_error(x, K.biased_natural_kernel(x, out))
 
     def law(self, x):
         return Deterministic(self._sample(self.validate(x), None))
@@ -365,6 +376,10 @@ class Sign(Compressor):
         K.signed_fill(parts, 1.0, out)
         return out
 
+    @staticmethod
+    def _compress_into(x, key, out):
+        K.sign_of(x, 1.0, out)
+
     def _write(self, parts, writer, d, shared):
         write_signs(writer, parts)
 
@@ -404,9 +419,13 @@ class ScaledSign(Compressor):
         return bool(np.all((a == 0) | (a >= tiny * x.size)))
 
     def _sample(self, x, key):
-        scale = round_scalar(float(np.abs(x).sum()) / x.size, self.float_width,
-                             name="||x||_1/d")
-        return scale, x < 0
+        return self._scale(x), x < 0
+
+    def _scale(self, x):
+        return round_scalar(float(K.abs_sum(x)) / x.size, self.float_width, name="||x||_1/d")
+
+    def _compress_into(self, x, key, out):
+        K.sign_of(x, self._scale(x), out)
 
     def _reconstruct(self, parts, d):
         scale, neg = parts
