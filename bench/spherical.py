@@ -21,7 +21,7 @@ from theorytools.random import draw_key
 
 
 def spherical_table(ds=(2, 3, 5, 10, 20, 40, 100), alphas=(0.1, 0.25, 0.5, 0.75, 0.9),
-                    max_search_bits=20.0, samples=300):
+                    max_search_bits=20.0, samples=2000, units=8):
     rows = ["| d | α (cap) | log2(1/P) | E distortion D | avg-case bound b(D) | E index bits (exact) "
             "| gap (bits) | E bits incl. float32 σ | sampled mean index bits ± radius |",
             "|---|---|---|---|---|---|---|---|---|"]
@@ -36,16 +36,16 @@ def spherical_table(ds=(2, 3, 5, 10, 20, 40, 100), alphas=(0.1, 0.25, 0.5, 0.75,
             bound = average_case_bits(dist, d) if dist < (d - 1) / d else float("nan")
             index_bits = k["rice_expected"]
             sampled = ""
-            if search <= 12:
+            if d * 2.0 ** search <= 2.0 ** 15:
                 x = np.random.default_rng(d).standard_normal(d)
-                cap = k["rice_k"] + 1 + 16
+                cap = k["rice_k"] + 1 + units
                 values = []
                 for seed in range(samples):
                     _, index, _, _ = c._sample(x, draw_key(seed))
                     values.append(min(k["rice_k"] + 1 + ((int(index[0]) - 1) >> k["rice_k"]), cap))
                 r = (1 - k["prob"]) ** (1 << k["rice_k"])
-                exact_trunc = k["rice_k"] + 1 + sum(r ** i for i in range(1, 17))
-                radius = hoeffding_radius(16, samples)
+                exact_trunc = k["rice_k"] + 1 + sum(r ** i for i in range(1, units + 1))
+                radius = hoeffding_radius(units, samples)
                 ok = abs(np.mean(values) - exact_trunc) <= radius
                 sampled = f"{np.mean(values):.3f} ± {radius:.2f} ({'ok' if ok else 'FAIL'})"
             rows.append(f"| {d} | {alpha:g} | {search:.3f} | {dist:.5f} | {bound:.3f} | "
