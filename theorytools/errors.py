@@ -20,8 +20,13 @@ def _short(value) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def check_vector(x, name: str = "x", *, allow_empty: bool = False) -> np.ndarray:
-    """Return ``x`` as a finite 1-D float64 array, or raise naming ``name``."""
+def check_vector(x, name: str = "x", *, allow_empty: bool = False,
+                 finite: bool = True) -> np.ndarray:
+    """Return ``x`` as a finite 1-D float64 array, or raise naming ``name``.
+
+    ``finite=False`` skips the finiteness test: only for callers whose next pass detects NaN
+    and inf itself and then calls :func:`raise_if_not_finite` (fused kernels).
+    """
     try:
         arr = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -32,10 +37,16 @@ def check_vector(x, name: str = "x", *, allow_empty: bool = False) -> np.ndarray
         raise TheorytoolsError(f"{name} must not be empty")
     # a finite sum proves every entry finite (NaN and inf propagate); only when the sum is not
     # finite (an overflow, or a bad entry) is the element-wise test needed
-    if not np.isfinite(np.add.reduce(arr)) and not np.all(np.isfinite(arr)):
+    if finite and not np.isfinite(np.add.reduce(arr)):
+        raise_if_not_finite(arr, name)
+    return np.ascontiguousarray(arr)
+
+
+def raise_if_not_finite(arr: np.ndarray, name: str = "x") -> None:
+    """Raise naming the first NaN or infinite entry of ``arr``, if there is one."""
+    if not np.all(np.isfinite(arr)):
         bad = int(np.flatnonzero(~np.isfinite(arr))[0])
         raise TheorytoolsError(f"{name} must be finite, but {name}[{bad}] = {arr[bad]!r}")
-    return np.ascontiguousarray(arr)
 
 
 def check_int(value, name: str, *, low: int | None = None, high: int | None = None) -> int:

@@ -593,3 +593,23 @@ def max_abs_and_sum_sq(x):
         if a > m:
             m = a
     return m, total
+
+
+@njit(cache=True)
+def bernoulli_compress(x, p, scale, key, float32, out):
+    """Fused Bernoulli sparsification: out_i = r(x_i) * scale if u_i < p else 0, with r the
+    float32 rounding of the wire when ``float32`` (same bits as :func:`bernoulli_indices` +
+    rounding + :func:`scatter`). Returns the first kept index whose float32 rounding
+    overflows, or -1."""
+    bad = -1
+    for i in range(x.size):
+        if uniform(key, np.uint64(i)) < p:
+            v = x[i]
+            if float32:
+                v = np.float64(np.float32(v))
+                if not math.isfinite(v) and bad < 0:
+                    bad = i
+            out[i] = v * scale
+        else:
+            out[i] = 0.0
+    return bad

@@ -203,9 +203,9 @@ class Compressor:
         return type(self)(**params)
 
     # ------------------------------------------------------------------ public contract
-    def validate(self, x) -> np.ndarray:
+    def validate(self, x, *, finite: bool = True) -> np.ndarray:
         """Check ``x`` (finite 1-D) and the parameters against its dimension."""
-        x = check_vector(x)
+        x = check_vector(x, finite=finite)
         self._check_dimension(x.size)
         self._check_input(x)
         return x
@@ -216,7 +216,8 @@ class Compressor:
         ``out``: an optional preallocated float64 vector of size d to write into (hot loops
         that compress many vectors reuse one buffer and avoid fresh allocations).
         """
-        x = self.validate(x)
+        # a fused kernel that detects NaN/inf itself spares the separate finiteness pass
+        x = self.validate(x, finite=not self._fused_checks_finite)
         key = self._key(rng)
         if out is not None:
             if (not isinstance(out, np.ndarray) or out.dtype != np.float64 or out.shape != x.shape
@@ -239,6 +240,8 @@ class Compressor:
     # pass; it must equal _reconstruct(_sample(x, key)) bit for bit (the codec round-trip checks
     # of the contract suite compare the two).
     _compress_into = None
+    # True when _compress_into itself raises on NaN/inf (via errors.raise_if_not_finite)
+    _fused_checks_finite = False
 
     def encode(self, x, rng=None, *, shared: bool = False) -> Message:
         """Encode :math:`C(x)` as bits; ``shared=True`` uses shared randomness (see class doc)."""

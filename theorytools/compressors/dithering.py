@@ -16,7 +16,7 @@ from theorytools.compressors._wire import read_scalar, read_signs, write_scalar,
 from theorytools.compressors.base import (Compressor, Constant, Extremal, Theory, log2_ceil,
                                           round_scalar)
 from theorytools.compressors.law import ProductTwoPoint
-from theorytools.errors import TheorytoolsError, check_int, check_real
+from theorytools.errors import TheorytoolsError, check_int, check_real, raise_if_not_finite
 
 _PROOF = "proofs_check/compressor_constants.py"
 FLOAT32_TINY = float(np.finfo(np.float32).tiny)
@@ -30,14 +30,14 @@ def _check_p(p):
     return check_real(p, "p", low=1.0)
 
 
-def p_norm(x: np.ndarray, p: float) -> float:
+def p_norm(x: np.ndarray, p: float, _max_and_sum_sq=None) -> float:
     """:math:`\\|x\\|_p` without overflow or underflow (exact power-of-two prescaling).
 
     With :math:`2^{e-1} \\le \\max|x_i| < 2^e`, the norm of :math:`2^{-e}x` is computed and
     scaled back; the result is at least :math:`\\max|x_i|`, so every :math:`|x_i|/\\|x\\|_p \\le 1`.
     """
     if p == 2:
-        m, total = K.max_abs_and_sum_sq(x)
+        m, total = K.max_abs_and_sum_sq(x) if _max_and_sum_sq is None else _max_and_sum_sq
         if 2.0 ** -400 <= m <= 2.0 ** 400:
             # one pass; no square of an entry that matters can under- or overflow here, so
             # prescaling (below) is not needed. compress and law both call p_norm, so they
@@ -84,8 +84,9 @@ class _Dither(Compressor):
         n = p_norm(x, self.params["p"])
         return n == 0.0 or n >= tiny
 
-    def _norm(self, x):
-        return round_scalar(p_norm(x, self.params["p"]), self.float_width, name="||x||_p", up=True)
+    def _norm(self, x, _max_and_sum_sq=None):
+        return round_scalar(p_norm(x, self.params["p"], _max_and_sum_sq), self.float_width,
+                            name="||x||_p", up=True)
 
     def _sample(self, x, key):
         norm = self._norm(x)
@@ -179,8 +180,17 @@ class Dithering(_Dither):
 
     name = "dithering"
 
+    _fused_checks_finite = True   # the norm is finite iff every entry is (or an overflow)
+
     def _compress_into(self, x, key, out):
-        norm = self._norm(x)
+        stats = None
+        if self.params["p"] == 2:
+            stats = K.max_abs_and_sum_sq(x)
+            if not math.isfinite(stats[1]):
+                raise_if_not_finite(x)   # else an overflow of finite entries: p_norm rescales
+        else:
+            raise_if_not_finite(x)
+        norm = self._norm(x, stats)
         if norm > 0:
             K.uniform_dither_compress(x, norm, self.params["s"], key, out)
         else:

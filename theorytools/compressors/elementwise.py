@@ -18,7 +18,7 @@ from theorytools.compressors._wire import (read_scalar, read_signs, write_scalar
 from theorytools.compressors.base import (FLOAT32_TINY, Compressor, Constant, Extremal, Theory, log2_ceil,
                                           round_scalar)
 from theorytools.compressors.law import Deterministic, ProductTwoPoint
-from theorytools.errors import TheorytoolsError, check_real, check_vector
+from theorytools.errors import TheorytoolsError, check_real, check_vector, raise_if_not_finite
 
 _PROOF = "proofs_check/compressor_constants.py"
 NAT_RANGE = math.ldexp(1.0, K.NAT_MAX_EXP)
@@ -42,9 +42,12 @@ class _PowerOfTwoCode(Compressor):
 
     # The range check |x_i| < 2^128 is fused into the sampling kernels (they return the first
     # offending index); law() checks explicitly.
+    _fused_checks_finite = True   # a NaN or inf fails the kernels' range test
+
     @staticmethod
     def _range_error(x, i):
         if i >= 0:
+            raise_if_not_finite(x)
             raise TheorytoolsError(
                 f"x[{i}] = {x[i]!r} is beyond the 9-bit natural-compression range (|x_i| < 2^128)")
 

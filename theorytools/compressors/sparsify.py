@@ -237,6 +237,12 @@ class Bernoulli(_Sparse):
         idx = K.bernoulli_indices(x.size, self.params["p"], key)
         return idx, round_values(x[idx], self.float_width)
 
+    def _compress_into(self, x, key, out):
+        bad = K.bernoulli_compress(x, self.params["p"], self._scale(x.size), key,
+                                   self.float_width == 32, out)
+        if bad >= 0:
+            round_values(x[bad:bad + 1], 32)  # raises the wire-overflow error naming x
+
     def law(self, x):
         x = self.validate(x)
         return SubsetLaw(round_values(x, self.float_width), self._scale(x.size), "bernoulli",
