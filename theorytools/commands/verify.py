@@ -55,10 +55,16 @@ def run(args):
         print(json.dumps({"passed": len(rows) - len(failed), "failed": len(failed),
                           "checks": [r.as_dict() for r in rows]}, indent=1))
     else:
-        header = ("check", "paper", "status", "kind", "empirical", "theoretical", "ratio",
-                  "verdict")
-        table = [header] + [(r.name, r.paper, r.status, r.kind, _fmt(r.empirical),
-                             _fmt(r.theoretical), _fmt(r.ratio), r.verdict) for r in rows]
+        header = ("check", "theorem / source", "status", "kind", "empirical", "theoretical",
+                  "ratio", "verdict")
+
+        def short(text, n=44):
+            text = text.replace("spec compression.md ", "spec ")
+            return text if len(text) <= n else text[:n - 1] + "…"
+
+        table = [header] + [(r.name, short(f"{r.paper}: {r.theorem}"), r.status, r.kind,
+                             _fmt(r.empirical), _fmt(r.theoretical), _fmt(r.ratio), r.verdict)
+                            for r in rows]
         widths = [max(len(str(t[i])) for t in table) for i in range(len(header))]
         for t in table:
             print("  ".join(str(c).ljust(w) for c, w in zip(t, widths)).rstrip())
