@@ -37,35 +37,29 @@ def _top_k_theory(d, k, zeta, omega_tight, bits_formula, name, domain):
                   bits_source=f"spec §B.3 ({name})", domain=domain)
 
 
-class TopKNatural(Compressor):
-    r"""Top-k followed by natural compression of the k kept values: :math:`C_{nat}(\mathrm{Top}_k(x))`.
+class _TopKThen(Compressor):
+    """Top-k, then an element-wise unbiased quantiser ``self._inner`` on the k kept values.
 
-    Theory (spec §B.1 C15 with :math:`\zeta' = 9/8`, derived): :math:`B_1(k/d, 9/8)`,
-    :math:`B_2(k/d, 9/8)`, :math:`B_3(8d/(7k))`; attained at :math:`x = \frac43\mathbf 1`
-    (error :math:`(1 - \frac78\frac kd)\|x\|^2`, spec §E.2) and :math:`x = \mathbf 1`.
-    Bits: :math:`9k + \lceil\log_2\binom dk\rceil`.
+    Wire: the support by the enumerative subset code, then the inner message for the k-vector.
+    Law: the inner law on the kept coordinates (a product of two-point laws), 0 elsewhere.
     """
 
-    name = "top_k+natural"
     randomized = True
-    param_order = ("k",)
-
-    def __init__(self, k, float_width=32):
-        super().__init__(float_width, k=check_int(k, "k", low=1))
-        self._inner = Natural(float_width)
 
     def _check_dimension(self, d):
         if self.params["k"] > d:
             raise TheorytoolsError(f"k must be in [1, d] = [1, {d}], got k={self.params['k']}")
 
-    in_domain = Natural.in_domain
+    def in_domain(self, x):
+        return self._inner.in_domain(x)
 
     def _sample(self, x, key):
         idx = K.top_k_indices(x, self.params["k"])
         return idx, self._inner._sample(x[idx], key)
 
     def _reconstruct(self, parts, d):
-        return K.scatter(d, parts[0], parts[1])
+        idx, inner_parts = parts
+        return K.scatter(d, idx, self._inner._reconstruct(inner_parts, idx.size))
 
     def _write(self, parts, writer, d, shared):
         write_subset(writer, parts[0], d)
@@ -83,6 +77,23 @@ class TopKNatural(Compressor):
         low[idx], high[idx], p[idx] = inner.low, inner.high, inner.p_high
         return ProductTwoPoint(low, high, p)
 
+
+class TopKNatural(_TopKThen):
+    r"""Top-k followed by natural compression of the k kept values: :math:`C_{nat}(\mathrm{Top}_k(x))`.
+
+    Theory (spec §B.1 C15 with :math:`\zeta' = 9/8`, derived): :math:`B_1(k/d, 9/8)`,
+    :math:`B_2(k/d, 9/8)`, :math:`B_3(8d/(7k))`; attained at :math:`x = \frac43\mathbf 1`
+    (error :math:`(1 - \frac78\frac kd)\|x\|^2`, spec §E.2) and :math:`x = \mathbf 1`.
+    Bits: :math:`9k + \lceil\log_2\binom dk\rceil`.
+    """
+
+    name = "top_k+natural"
+    param_order = ("k",)
+
+    def __init__(self, k, float_width=32):
+        super().__init__(float_width, k=check_int(k, "k", low=1))
+        self._inner = Natural(float_width)
+
     def theory(self, d):
         return _top_k_theory(d, self.params["k"], 9 / 8, True,
                              "9*k + subset_code_bits(d,k) (= ceil(log2 C(d,k)) unless the "
@@ -99,7 +110,7 @@ class TopKNatural(Compressor):
                 + [Extremal(n, ones, "x = 1") for n in ("b1_alpha", "b2_gamma")])
 
 
-class TopKNaturalDithering(Compressor):
+class TopKNaturalDithering(_TopKThen):
     r"""Top-k followed by natural dithering of the k-sparse vector (P1's new compressor).
 
     The norm is that of the kept vector; natural dithering is applied to the k kept values.
@@ -110,7 +121,6 @@ class TopKNaturalDithering(Compressor):
     """
 
     name = "top_k+natural_dithering"
-    randomized = True
     param_order = ("k", "s", "p")
 
     def __init__(self, k, s=8, p=2.0, float_width=32):
@@ -118,30 +128,6 @@ class TopKNaturalDithering(Compressor):
         super().__init__(float_width, k=check_int(k, "k", low=1), s=inner.params["s"],
                          p=inner.params["p"])
         self._inner = inner
-
-    _check_dimension = TopKNatural._check_dimension
-
-    def in_domain(self, x):
-        return self._inner.in_domain(x)
-
-    def _sample(self, x, key):
-        idx = K.top_k_indices(x, self.params["k"])
-        return idx, self._inner._sample(x[idx], key)
-
-    def _reconstruct(self, parts, d):
-        idx, inner_parts = parts
-        return K.scatter(d, idx, self._inner._reconstruct(inner_parts, idx.size))
-
-    _write = TopKNatural._write
-    _read = TopKNatural._read
-
-    def law(self, x):
-        x = self.validate(x)
-        idx = K.top_k_indices(x, self.params["k"])
-        inner = self._inner.law(x[idx])
-        low, high, p = np.zeros(x.size), np.zeros(x.size), np.zeros(x.size)
-        low[idx], high[idx], p[idx] = inner.low, inner.high, inner.p_high
-        return ProductTwoPoint(low, high, p)
 
     def theory(self, d):
         k = self.params["k"]
