@@ -52,3 +52,9 @@ def test_rng_arguments():
     for bad in (None, -1, 1.5, "seed", True):
         with pytest.raises(TheorytoolsError, match="rng"):
             as_generator(bad)
+
+
+def test_node_step_key_matches_stream_key():
+    from theorytools.random import node_step_key
+    for seed, node, step in [(0, 0, 0), (7, 3, 11), (2**63 + 5, 1000, 10**6)]:
+        assert int(node_step_key(np.uint64(seed), node, step)) == int(stream_key(seed, node, step))

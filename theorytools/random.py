@@ -97,3 +97,16 @@ def stream_key(seed: int, *path: int) -> np.uint64:
         key = mix64(np.uint64((int(key) + (int(part) + 1) * 0x9E3779B97F4A7C15)
                               & 0xFFFFFFFFFFFFFFFF))
     return np.uint64(key)
+
+
+@njit(cache=True)
+def node_step_key(seed, node, step):
+    """Stream key of ``node`` at ``step`` for run ``seed`` (all uint64-convertible ints).
+
+    Equal to :func:`stream_key` ``(seed, node, step)``, but callable from Numba kernels, so a
+    simulator loop over nodes and a process that owns one node (MPI) derive the same key.
+    """
+    key = np.uint64(seed)
+    key = mix64(key + (np.uint64(node) + _ONE) * GOLDEN_GAMMA)
+    key = mix64(key + (np.uint64(step) + _ONE) * GOLDEN_GAMMA)
+    return key
