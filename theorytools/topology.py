@@ -175,11 +175,11 @@ def validate_mixing_matrix(W, name: str = "W", *, atol: float = DEFAULT_ATOL) ->
     _check_size(n, name)
     if not np.all(np.isfinite(arr)):
         i, j = np.argwhere(~np.isfinite(arr))[0]
-        raise TheorytoolsError(f"{name} must be finite, but {name}[{i}, {j}] = {arr[i, j]!r}")
+        raise TheorytoolsError(f"{name} must be finite, but {name}[{i}, {j}] = {float(arr[i, j])!r}")
     if np.any(arr < 0):
         i, j = np.argwhere(arr < 0)[0]
         raise TheorytoolsError(f"{name} must be nonnegative, but {name}[{i}, {j}] = "
-                               f"{arr[i, j]!r}")
+                               f"{float(arr[i, j])!r}")
     for axis, what in ((1, "row"), (0, "column")):
         sums = arr.sum(axis=axis)
         bad = np.flatnonzero(np.abs(sums - 1.0) > atol)
@@ -187,13 +187,13 @@ def validate_mixing_matrix(W, name: str = "W", *, atol: float = DEFAULT_ATOL) ->
             k = int(bad[0])
             raise TheorytoolsError(
                 f"{name} must be doubly stochastic, but {what} {k} of {name} sums to "
-                f"{sums[k]!r}, not 1 (tolerance atol = {atol:g})")
+                f"{float(sums[k])!r}, not 1 (tolerance atol = {atol:g})")
     asym = np.abs(arr - arr.T)
     if np.any(asym > atol):
         i, j = np.unravel_index(int(np.argmax(asym)), asym.shape)
         raise TheorytoolsError(
-            f"{name} must be symmetric, but {name}[{i}, {j}] = {arr[i, j]!r} != "
-            f"{name}[{j}, {i}] = {arr[j, i]!r} (tolerance atol = {atol:g})")
+            f"{name} must be symmetric, but {name}[{i}, {j}] = {float(arr[i, j])!r} != "
+            f"{name}[{j}, {i}] = {float(arr[j, i])!r} (tolerance atol = {atol:g})")
     if np.any(asym):
         arr = 0.5 * (arr + arr.T)
     return np.ascontiguousarray(arr)
@@ -229,7 +229,7 @@ def _build(name: str, graph: nx.Graph, W: np.ndarray, weights: str,
 
     eig = np.linalg.eigvalsh(W)[::-1].copy()
     if abs(eig[0] - 1.0) > _SPECTRAL_TOL:
-        raise TheorytoolsError(f"{what}: the largest eigenvalue of W is {eig[0]!r}, not 1 "
+        raise TheorytoolsError(f"{what}: the largest eigenvalue of W is {float(eig[0])!r}, not 1 "
                                f"(W is not a valid mixing matrix)")
     if n >= 2:
         lambda2, lambda_n = float(eig[1]), float(eig[-1])
@@ -286,7 +286,15 @@ def metropolis_hastings_weights(G: nx.Graph) -> np.ndarray:
         w = 1.0 / (1.0 + np.maximum(deg[i], deg[j]))
         W[i, j] = w
         W[j, i] = w
-    W[np.diag_indices(n)] = 1.0 - W.sum(axis=1)
+    diag = 1.0 - W.sum(axis=1)
+    # a node whose neighbours all have degree <= its own has every weight 1/(1 + deg_i): give it
+    # the exact 1/(1 + deg_i), so that on a regular graph W equals the max-degree W bit for bit
+    top_degree = np.ones(n, dtype=bool)
+    if edges.size:
+        top_degree[edges[:, 0][deg[edges[:, 1]] > deg[edges[:, 0]]]] = False
+        top_degree[edges[:, 1][deg[edges[:, 0]] > deg[edges[:, 1]]]] = False
+    diag[top_degree] = 1.0 / (1.0 + deg[top_degree])
+    W[np.diag_indices(n)] = diag
     return W
 
 
@@ -529,7 +537,7 @@ def from_matrix(W, graph=None, *, atol: float = DEFAULT_ATOL) -> Topology:
             i, j = (int(v) for v in diff[0])
             if support[i, j]:
                 raise TheorytoolsError(
-                    f"W does not match graph: W[{i}, {j}] = {W[i, j]!r} but graph has no edge "
+                    f"W does not match graph: W[{i}, {j}] = {float(W[i, j])!r} but graph has no edge "
                     f"({i}, {j})")
             raise TheorytoolsError(
                 f"W does not match graph: W[{i}, {j}] = 0.0 on the graph edge ({i}, {j}); a "
