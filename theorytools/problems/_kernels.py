@@ -40,46 +40,6 @@ def _sigmoid(t):
     return e / (1.0 + e)
 
 
-@njit(cache=True)
-def quadratic_grads(A, b, X, out):
-    """``out[i] = A[i] @ X[i] - b[i]`` for every node (A: (n,d,d), b, X, out: (n,d))."""
-    n, d = X.shape
-    for i in range(n):
-        for k in range(d):
-            acc = 0.0
-            for l in range(d):
-                acc += A[i, k, l] * X[i, l]
-            out[i, k] = acc - b[i, k]
-    return out
-
-
-@njit(cache=True)
-def add_gaussian_noise(sigma, seed, step, out):
-    """Add ``(sigma/sqrt(d)) N(0, I_d)`` to every row of ``out`` (node i from its own stream)."""
-    n, d = out.shape
-    scale = sigma / math.sqrt(d)
-    for i in range(n):
-        key = node_step_key(seed, i, step)
-        for k in range(0, d, 2):
-            u1 = uniform(key, np.uint64(k))
-            u2 = uniform(key, np.uint64(k + 1))
-            radius = math.sqrt(-2.0 * math.log(1.0 - u1))  # 1 - u1 in (0, 1]
-            angle = _TWO_PI * u2
-            out[i, k] += scale * radius * math.cos(angle)
-            if k + 1 < d:
-                out[i, k + 1] += scale * radius * math.sin(angle)
-    return out
-
-
-@njit(cache=True)
-def quadratic_stoch_grads(A, b, sigma, X, seed, step, out):
-    """Quadratic gradients plus additive Gaussian noise of total variance ``sigma^2``."""
-    quadratic_grads(A, b, X, out)
-    if sigma > 0.0:
-        add_gaussian_noise(sigma, seed, step, out)
-    return out
-
-
 @njit(cache=True, inline="always")
 def _uniform_index(key, counter, m):
     """(index uniform on 0..m-1, next counter) by exact rejection sampling."""
@@ -103,6 +63,106 @@ def sample_indices(m, batch, seed, node, step):
     return idx
 
 
+# -------------------------------------------------------------------- one node (its own stream)
+@njit(cache=True)
+def _add_noise_node(scale, key, row):
+    """Add ``scale * N(0, I_d)`` to ``row`` by Box–Muller on counters (2k, 2k+1)."""
+    d = row.shape[0]
+    for k in range(0, d, 2):
+        u1 = uniform(key, np.uint64(k))
+        u2 = uniform(key, np.uint64(k + 1))
+        radius = math.sqrt(-2.0 * math.log(1.0 - u1))  # 1 - u1 in (0, 1]
+        angle = _TWO_PI * u2
+        row[k] += scale * radius * math.cos(angle)
+        if k + 1 < d:
+            row[k + 1] += scale * radius * math.sin(angle)
+
+
+@njit(cache=True)
+def _quadratic_node(A_i, b_i, x, row):
+    d = x.shape[0]
+    for k in range(d):
+        acc = 0.0
+        for l in range(d):
+            acc += A_i[k, l] * x[l]
+        row[k] = acc - b_i[k]
+
+
+@njit(cache=True)
+def _sampled_quadratic_node(D_i, T_i, lam, x, key, batch, row):
+    m, d = D_i.shape
+    inv_b = 1.0 / batch
+    for k in range(d):
+        row[k] = lam * x[k]
+    counter = 0
+    for s in range(batch):
+        j, counter = _uniform_index(key, counter, m)
+        r = -T_i[j]
+        for k in range(d):
+            r += D_i[j, k] * x[k]
+        for k in range(d):
+            row[k] += inv_b * r * D_i[j, k]
+
+
+@njit(cache=True)
+def _logistic_node(F_i, Y_i, lam, x, row):
+    m, d = F_i.shape
+    inv_m = 1.0 / m
+    for k in range(d):
+        row[k] = lam * x[k]
+    for j in range(m):
+        t = 0.0
+        for k in range(d):
+            t += F_i[j, k] * x[k]
+        w = -Y_i[j] * _sigmoid(-Y_i[j] * t) * inv_m
+        for k in range(d):
+            row[k] += w * F_i[j, k]
+
+
+@njit(cache=True)
+def _sampled_logistic_node(F_i, Y_i, lam, x, key, batch, row):
+    m, d = F_i.shape
+    inv_b = 1.0 / batch
+    for k in range(d):
+        row[k] = lam * x[k]
+    counter = 0
+    for s in range(batch):
+        j, counter = _uniform_index(key, counter, m)
+        t = 0.0
+        for k in range(d):
+            t += F_i[j, k] * x[k]
+        w = -Y_i[j] * _sigmoid(-Y_i[j] * t) * inv_b
+        for k in range(d):
+            row[k] += w * F_i[j, k]
+
+
+# -------------------------------------------------------------------- all nodes (the simulator)
+@njit(cache=True)
+def quadratic_grads(A, b, X, out):
+    """``out[i] = A[i] @ X[i] - b[i]`` for every node (A: (n,d,d), b, X, out: (n,d))."""
+    for i in range(X.shape[0]):
+        _quadratic_node(A[i], b[i], X[i], out[i])
+    return out
+
+
+@njit(cache=True)
+def add_gaussian_noise(sigma, seed, step, out):
+    """Add ``(sigma/sqrt(d)) N(0, I_d)`` to every row of ``out`` (node i from its own stream)."""
+    scale = sigma / math.sqrt(out.shape[1])
+    for i in range(out.shape[0]):
+        _add_noise_node(scale, node_step_key(seed, i, step), out[i])
+    return out
+
+
+@njit(cache=True)
+def quadratic_stoch_grads(A, b, sigma, X, seed, step, out):
+    """Quadratic gradients plus additive Gaussian noise of total variance ``sigma^2``."""
+    quadratic_grads(A, b, X, out)
+    if sigma > 0.0:
+        add_gaussian_noise(sigma, seed, step, out)
+    return out
+
+
 @njit(cache=True)
 def sampled_quadratic_grads(D, T, lam, X, seed, step, batch, out):
     """Ridge mini-batch gradients: rows of the per-node design ``D`` (n,m,d), targets ``T`` (n,m).
@@ -110,59 +170,25 @@ def sampled_quadratic_grads(D, T, lam, X, seed, step, batch, out):
     ``f_ij(x) = 1/2 (D[i,j] . x - T[i,j])^2 + lam/2 ||x||^2``; ``out[i]`` is the mean of
     ``grad f_ij(X[i])`` over ``batch`` indices drawn with replacement.
     """
-    n, m, d = D.shape
-    inv_b = 1.0 / batch
-    for i in range(n):
-        key = node_step_key(seed, i, step)
-        for k in range(d):
-            out[i, k] = lam * X[i, k]
-        counter = 0
-        for s in range(batch):
-            j, counter = _uniform_index(key, counter, m)
-            r = -T[i, j]
-            for k in range(d):
-                r += D[i, j, k] * X[i, k]
-            for k in range(d):
-                out[i, k] += inv_b * r * D[i, j, k]
+    for i in range(X.shape[0]):
+        _sampled_quadratic_node(D[i], T[i], lam, X[i], node_step_key(seed, i, step), batch,
+                                out[i])
     return out
 
 
 @njit(cache=True)
 def logistic_grads(F, Y, lam, X, out):
     """``out[i] = -(1/m) sum_j y_ij a_ij sigmoid(-y_ij a_ij . x_i) + lam x_i`` (F: (n,m,d))."""
-    n, m, d = F.shape
-    inv_m = 1.0 / m
-    for i in range(n):
-        for k in range(d):
-            out[i, k] = lam * X[i, k]
-        for j in range(m):
-            t = 0.0
-            for k in range(d):
-                t += F[i, j, k] * X[i, k]
-            w = -Y[i, j] * _sigmoid(-Y[i, j] * t) * inv_m
-            for k in range(d):
-                out[i, k] += w * F[i, j, k]
+    for i in range(X.shape[0]):
+        _logistic_node(F[i], Y[i], lam, X[i], out[i])
     return out
 
 
 @njit(cache=True)
 def logistic_stoch_grads(F, Y, lam, X, seed, step, batch, out):
     """Logistic mini-batch gradients: ``batch`` samples per node, uniform with replacement."""
-    n, m, d = F.shape
-    inv_b = 1.0 / batch
-    for i in range(n):
-        key = node_step_key(seed, i, step)
-        for k in range(d):
-            out[i, k] = lam * X[i, k]
-        counter = 0
-        for s in range(batch):
-            j, counter = _uniform_index(key, counter, m)
-            t = 0.0
-            for k in range(d):
-                t += F[i, j, k] * X[i, k]
-            w = -Y[i, j] * _sigmoid(-Y[i, j] * t) * inv_b
-            for k in range(d):
-                out[i, k] += w * F[i, j, k]
+    for i in range(X.shape[0]):
+        _sampled_logistic_node(F[i], Y[i], lam, X[i], node_step_key(seed, i, step), batch, out[i])
     return out
 
 
@@ -173,3 +199,26 @@ def logistic_additive_grads(F, Y, lam, sigma, X, seed, step, out):
     if sigma > 0.0:
         add_gaussian_noise(sigma, seed, step, out)
     return out
+
+
+# -------------------------------------------------------------------- one node, by index (MPI)
+@njit(cache=True)
+def node_stoch_grad(kind, noise, A_i, b_i, F_i, Y_i, lam, sigma, batch, x, seed, node, step,
+                    row):
+    """Node ``node``'s stochastic gradient alone, bit-identical to row ``node`` of the
+    vectorised kernels. ``kind``: 0 quadratic, 1 logistic; ``noise``: 0 none, 1 additive,
+    2 sampling (``F_i``, ``Y_i`` hold the per-sample rows and targets/labels)."""
+    key = node_step_key(seed, node, step)
+    if noise == 2:
+        if kind == 0:
+            _sampled_quadratic_node(F_i, Y_i, lam, x, key, batch, row)
+        else:
+            _sampled_logistic_node(F_i, Y_i, lam, x, key, batch, row)
+        return row
+    if kind == 0:
+        _quadratic_node(A_i, b_i, x, row)
+    else:
+        _logistic_node(F_i, Y_i, lam, x, row)
+    if noise == 1 and sigma > 0.0:
+        _add_noise_node(sigma / math.sqrt(x.shape[0]), key, row)
+    return row

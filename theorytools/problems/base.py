@@ -193,6 +193,28 @@ class Problem:
         return _kernels.logistic_stoch_grads(arr["features"], arr["labels"], float(arr["lam"]),
                                              X, seed, step, batch, out)
 
+    def stochastic_grad_i(self, i, x, seed, step) -> np.ndarray:
+        """Node ``i``'s stochastic gradient computed alone (a process owning one node): equal,
+        bit for bit, to row ``i`` of :meth:`stochastic_grads` with the same ``(seed, step)``."""
+        i, x = self._node(i), self._x(x)
+        seed = np.uint64(check_int(seed, "seed", low=0, high=2**64 - 1))
+        step = np.uint64(check_int(step, "step", low=0, high=2**64 - 1))
+        arr, noise = self.arrays, self.noise
+        kind = 0 if self.kind == "quadratic" else 1
+        code = {"none": 0, "additive": 1, "sampling": 2}[noise.kind]
+        empty2, empty3 = np.zeros((1, 1)), np.zeros((1, 1, 1))
+        A = arr["A"][i] if kind == 0 else empty3[0]
+        b = arr["b"][i] if kind == 0 else empty2[0]
+        if "features" in arr:
+            F = arr["features"][i]
+            Y = arr["targets"][i] if kind == 0 else arr["labels"][i]
+        else:
+            F, Y = empty2, empty2[0]
+        lam = float(arr.get("lam", 0.0))
+        return _kernels.node_stoch_grad(kind, code, A, b, F, Y, lam, float(noise.sigma),
+                                        int(noise.batch), x, seed, np.uint64(i), step,
+                                        np.empty(self.d))
+
     # ------------------------------------------------------------------ per-sample structure
     def sample_grads(self, i, x) -> np.ndarray:
         """(m, d): ``grad f_ij(x)`` for every local sample ``j`` of node ``i`` (sampling models)."""
