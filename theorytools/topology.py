@@ -6,9 +6,11 @@ diagonal), its CSR form for Numba kernels, and the spectral numbers the theorems
 
 Spectral quantities (never a bare ``rho``: the papers disagree on it; spec §1.2, §6 item 1)
 ------------------------------------------------------------------------------------------
-With the eigenvalues of the symmetric ``W`` sorted as ``1 = lambda_1 >= lambda_2 >= ... >= lambda_n``:
+With the eigenvalues of the symmetric ``W`` sorted as
+``1 = lambda_1 >= lambda_2 >= ... >= lambda_n``:
 
-``slem``          ``max(|lambda_2|, |lambda_n|)`` = ``||W - J||_2``: Tang et al. 2018's ``rho`` [UNCONFIRMED].
+``slem``          ``max(|lambda_2|, |lambda_n|)`` = ``||W - J||_2``: Tang et al. 2018's ``rho``
+                  [UNCONFIRMED].
 ``slem_sq``       ``slem**2``: Lian et al. 2017's ``rho`` [UNCONFIRMED].
 ``spectral_gap``  ``1 - |lambda_2|``: CHOCO-SGD's ``rho``/``delta`` (Koloskova et al.) [SECONDARY].
 ``mu_W``          ``max_{i >= 2} |lambda_i - 1|`` = ``1 - lambda_n``: Tang's ``mu`` [UNCONFIRMED].
@@ -23,11 +25,13 @@ checks ``|lambda_1 - 1| <= 1e-10`` as an a-posteriori sanity check.
 
 Weightings
 ----------
-``"metropolis_hastings"``  ``W_ij = 1 / (1 + max(deg_i, deg_j))`` on edges, the rest on the diagonal.
+``"metropolis_hastings"``  ``W_ij = 1 / (1 + max(deg_i, deg_j))`` on edges, the rest on the
+                           diagonal.
 ``"max_degree"``           ``W_ij = 1 / (1 + max_degree)`` on edges, the rest on the diagonal.
-``"uniform"``              ring: 1/3 on the diagonal and both neighbours; torus: 1/5; complete: ``W = J``;
-                           any other graph: the max-degree weights. On a regular graph all three
-                           weightings give the same ``W``: ``(I + A) / (deg + 1)``.
+``"uniform"``              ring: 1/3 on the diagonal and both neighbours; torus: 1/5;
+                           complete: ``W = J``; any other graph: the max-degree weights.
+                           On a regular graph all three weightings give the same ``W``,
+                           ``(I + A) / (deg + 1)``, bit for bit.
 ``"user"``                 a matrix given to :func:`from_matrix`, validated.
 
 Validation rules (every failure is a :class:`TheorytoolsError` naming the argument and entry)
@@ -40,9 +44,9 @@ graph is given, the off-diagonal support of ``W`` must equal its edge set exactl
 weight on a non-edge *and* a zero weight on an edge are both refused (a zero-weight edge carries
 no gossip, so the graph would overstate ``messages_per_round``).
 
-``n = 1`` is allowed where the topology makes sense (complete, star, grid, hypercube of dimension 0,
-exponential, Erdős–Rényi, networkx, user matrix); then ``eigenvalues = [1]`` and, by the
-convention ``slem = ||W - J||_2``, ``lambda_2 = lambda_n = slem = mu_W = beta = 0`` and
+``n = 1`` is allowed where the topology makes sense (complete, star, grid, hypercube of
+dimension 0, exponential, Erdős–Rényi, networkx, user matrix); then ``eigenvalues = [1]`` and,
+by the convention ``slem = ||W - J||_2``, ``lambda_2 = lambda_n = slem = mu_W = beta = 0`` and
 ``spectral_gap = 1``. Rings need ``n >= 3`` and tori ``rows, cols >= 3`` (otherwise the
 neighbours ``i-1`` and ``i+1`` coincide and the 1/3 (1/5) weighting is not a valid ``W``).
 At most :data:`MAX_NODES` nodes: ``W`` is dense and ``eigvalsh`` costs O(n^3).
@@ -175,7 +179,8 @@ def validate_mixing_matrix(W, name: str = "W", *, atol: float = DEFAULT_ATOL) ->
     _check_size(n, name)
     if not np.all(np.isfinite(arr)):
         i, j = np.argwhere(~np.isfinite(arr))[0]
-        raise TheorytoolsError(f"{name} must be finite, but {name}[{i}, {j}] = {float(arr[i, j])!r}")
+        raise TheorytoolsError(f"{name} must be finite, but {name}[{i}, {j}] = "
+                               f"{float(arr[i, j])!r}")
     if np.any(arr < 0):
         i, j = np.argwhere(arr < 0)[0]
         raise TheorytoolsError(f"{name} must be nonnegative, but {name}[{i}, {j}] = "
@@ -341,7 +346,7 @@ def _graph(n: int, edges) -> nx.Graph:
 # --------------------------------------------------------------------------- factories
 
 def ring(n, weights: str = "uniform") -> Topology:
-    """Cycle on ``n >= 3`` nodes, ``i ~ i +- 1 (mod n)``. ``"uniform"``: ``W_ii = W_{i,i+-1} = 1/3``.
+    """Cycle on ``n >= 3`` nodes, ``i ~ i +- 1 (mod n)``; uniform: ``W_ii = W_{i,i+-1} = 1/3``.
 
     Closed form [DERIVED]: eigenvalues ``1/3 + (2/3) cos(2 pi k / n)``, ``k = 0..n-1``
     (:func:`ring_eigenvalues`); all three weightings coincide (the ring is 2-regular).
@@ -478,7 +483,7 @@ def erdos_renyi(n, p, seed, weights: str = "metropolis_hastings", *,
 
 
 def _relabelled(G, name: str) -> nx.Graph:
-    """A simple undirected copy of ``G`` on ``0..n-1`` (in ``list(G)`` order), self-loops dropped."""
+    """A simple undirected copy of ``G`` on ``0..n-1`` (``list(G)`` order), without self-loops."""
     if not isinstance(G, nx.Graph):
         raise TheorytoolsError(f"{name} must be a networkx.Graph, got {_short(G)}")
     if G.is_directed():
@@ -537,8 +542,8 @@ def from_matrix(W, graph=None, *, atol: float = DEFAULT_ATOL) -> Topology:
             i, j = (int(v) for v in diff[0])
             if support[i, j]:
                 raise TheorytoolsError(
-                    f"W does not match graph: W[{i}, {j}] = {float(W[i, j])!r} but graph has no edge "
-                    f"({i}, {j})")
+                    f"W does not match graph: W[{i}, {j}] = {float(W[i, j])!r} but graph has no "
+                    f"edge ({i}, {j})")
             raise TheorytoolsError(
                 f"W does not match graph: W[{i}, {j}] = 0.0 on the graph edge ({i}, {j}); a "
                 f"zero weight on an edge is refused (drop the edge or give it a weight)")
