@@ -58,3 +58,11 @@ def test_node_step_key_matches_stream_key():
     from theorytools.random import node_step_key
     for seed, node, step in [(0, 0, 0), (7, 3, 11), (2**63 + 5, 1000, 10**6)]:
         assert int(node_step_key(np.uint64(seed), node, step)) == int(stream_key(seed, node, step))
+
+
+def test_keys_as_python_ints_give_the_same_stream():
+    """A key below 2^63 passed as a Python int (typed int64 by Numba) must not change the
+    stream (planted: the unconverted arithmetic would promote to float64)."""
+    from theorytools.random import random_u64
+    for key in (7331856711605115733, 2**62 + 12345, 1):   # Python ints below 2^63
+        assert random_u64(key, 5) == random_u64(np.uint64(key), np.uint64(5))

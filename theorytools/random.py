@@ -47,8 +47,13 @@ def mix64(z):
 
 @njit(cache=True, inline="always")
 def random_u64(key, counter):
-    """The ``counter``-th 64-bit word of stream ``key`` (both uint64)."""
-    return mix64(key + (counter + _ONE) * GOLDEN_GAMMA)
+    """The ``counter``-th 64-bit word of stream ``key``.
+
+    Both are converted to uint64 first: Numba types an int64 plus a uint64 as float64, so a key
+    that arrives as a Python int below 2^63 (typed int64) would otherwise silently give another
+    stream.
+    """
+    return mix64(np.uint64(key) + (np.uint64(counter) + _ONE) * GOLDEN_GAMMA)
 
 
 @njit(cache=True, inline="always")

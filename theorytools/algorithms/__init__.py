@@ -1,0 +1,11 @@
+"""The algorithms of the four papers as Numba kernels, vectorised over nodes.
+
+See ``docs/algorithms.md``. Every run returns a :class:`~theorytools.algorithms.trace.Trace`.
+"""
+from theorytools.algorithms._common import AssumptionWarning  # noqa: F401
+from theorytools.algorithms.centralized import cgd, dcgd, ef_sgd, minibatch_sgd  # noqa: F401
+from theorytools.algorithms.cost import NetworkModel  # noqa: F401
+from theorytools.algorithms.decentralized import (choco_sgd, dcd_psgd, dpsgd,  # noqa: F401
+                                                  ecd_psgd, naive_compressed)
+from theorytools.algorithms.local import local_sgd, stich_shift  # noqa: F401
+from theorytools.algorithms.trace import Trace, schedule  # noqa: F401

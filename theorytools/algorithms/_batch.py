@@ -1,0 +1,237 @@
+"""Compression of all nodes' vectors in one Numba call (the simulator's hot path).
+
+A registered compressor is translated once into ``(code, params)``; ``compress_rows`` then
+compresses every row of an (n, d) matrix with node i's stream key ``node_step_key(seed, i, t)``
+and returns, per row, the exact number of bits of its message. Row i of the result is bit for
+bit ``compressor._reconstruct(compressor._sample(X[i], key_i), d)`` -- the same arithmetic as
+``compressor.compress`` with that key (tested in ``tests/test_algorithms.py``), so a process
+that owns one node (MPI) reproduces the simulator.
+
+Bits: fixed-length codes give a constant per message (taken from the codec by encoding, and
+checked); Bernoulli sparsification's length depends on the kept count m (a table over m from
+the enumerative code); grid rounding's on the Elias-gamma lengths of its indices (computed in
+the kernel). ``bits_exact`` is False only where the subset code is in its blocked regime, whose
+length is bounded, not fixed (the table then holds the proven bound).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from theorytools.compressors import _kernels as K
+from theorytools.errors import TheorytoolsError
+from theorytools.random import node_step_key
+
+IDENTITY, NATURAL, BIASED_NATURAL, DITHERING, RAND_K, TOP_K, BERNOULLI, SIGN, SCALED_SIGN, \
+    GRID = range(10)
+
+_CODES = {"identity": IDENTITY, "natural": NATURAL, "biased_natural": BIASED_NATURAL,
+          "dithering": DITHERING, "rand_k": RAND_K, "rand_k_biased": RAND_K, "top_k": TOP_K,
+          "bernoulli": BERNOULLI, "bernoulli_biased": BERNOULLI, "sign": SIGN,
+          "scaled_sign": SCALED_SIGN, "grid_rounding": GRID}
+
+
+@dataclass(frozen=True)
+class BatchCompressor:
+    """A compressor prepared for :func:`compress_rows` at dimension d."""
+
+    compressor: object
+    code: int
+    params: np.ndarray        # float64 parameters of the kernel
+    bits_table: np.ndarray    # int64: bits per message (index 0), or per kept count m (Bernoulli)
+    bits_exact: bool
+    shared: bool
+
+    @property
+    def name(self):
+        return self.compressor.canonical_name
+
+
+def prepare(compressor, d: int, *, shared: bool = False) -> BatchCompressor:
+    """Translate ``compressor`` for the batch kernel at dimension ``d``.
+
+    Raises a TheorytoolsError naming the compressor if it has no batch kernel yet.
+    """
+    from theorytools.codecs.enumerative import EXACT_RANK_MAX_BITS, subset_code_bits
+
+    name = compressor.name
+    if name not in _CODES:
+        raise TheorytoolsError(
+            f"compressor {compressor.canonical_name} has no batch kernel in the simulator; "
+            f"supported: {', '.join(sorted(_CODES))}")
+    if name == "dithering" and (compressor.params["p"] != 2 or
+                                compressor.params["coding"] != "fixed"):
+        raise TheorytoolsError("the simulator supports dithering with p=2 and fixed coding")
+    if shared and not compressor.shared_randomness:
+        raise TheorytoolsError(f"shared=True: {compressor.canonical_name} has no shared seed mode")
+    compressor.validate(np.zeros(d))   # parameters that do not fit d raise here
+    w = compressor.float_width
+    code = _CODES[name]
+    p = compressor.params
+    exact = True
+    if code == DITHERING:
+        params = np.array([p["s"], w])
+    elif code == RAND_K:
+        params = np.array([p["k"], d / p["k"] if name == "rand_k" else 1.0, w])
+    elif code == TOP_K:
+        params = np.array([p["k"], 1.0, w])
+    elif code == BERNOULLI:
+        params = np.array([p["p"], 1.0 / p["p"] if name == "bernoulli" else 1.0, w])
+    elif code == GRID:
+        params = np.array([p["step"]])
+    else:
+        params = np.array([w], dtype=np.float64)
+    if code == BERNOULLI:
+        if shared:
+            table = w * np.arange(d + 1, dtype=np.int64)
+        else:
+            from theorytools.compressors.base import log2_ceil
+            table = np.array([log2_ceil(d + 1) + subset_code_bits(d, m) + w * m
+                              for m in range(d + 1)], dtype=np.int64)
+            worst = max(math.lgamma(d + 1) - math.lgamma(m + 1) - math.lgamma(d - m + 1)
+                        for m in (d // 2,)) / math.log(2)
+            exact = worst <= EXACT_RANK_MAX_BITS
+    elif code == GRID:
+        table = np.zeros(1, np.int64)      # computed in the kernel
+    else:
+        bits = compressor.bits_budget(np.zeros(d), shared=shared)
+        probe = np.random.default_rng(0).standard_normal(d)
+        measured = compressor.encode(probe, 0, shared=shared).nbits
+        if code in (RAND_K, TOP_K):
+            exact = measured == bits and subset_code_bits(d, p["k"]) <= EXACT_RANK_MAX_BITS + 64
+        elif measured != bits:
+            raise TheorytoolsError(f"{compressor.canonical_name}: codec length {measured} is not "
+                                   f"the fixed length {bits}")
+        table = np.array([bits], dtype=np.int64)
+    return BatchCompressor(compressor, code, params.astype(np.float64), table, exact, shared)
+
+
+@njit(cache=True)
+def _round(v, width):
+    if width == 32.0:
+        return np.float64(np.float32(v))
+    return v
+
+
+@njit(cache=True)
+def _gamma_len(n):
+    # 2 floor(log2 n) + 1 for n >= 1
+    bits = 0
+    while n > 1:
+        n >>= 1
+        bits += 1
+    return 2 * bits + 1
+
+
+@njit(cache=True)
+def compress_rows(code, params, bits_table, X, seed, step, out, bits_out):
+    """Compress every row of X with its node's key; write rows into ``out`` and the bits of
+    each message into ``bits_out``. Returns -1, or the index of a row whose values fall outside
+    the wire format (the caller raises)."""
+    n, d = X.shape
+    for i in range(n):
+        key = node_step_key(seed, i, step)
+        x = X[i]
+        o = out[i]
+        if code == IDENTITY:
+            w = params[0]
+            for j in range(d):
+                v = _round(x[j], w)
+                if not math.isfinite(v):
+                    return i
+                o[j] = v
+            bits_out[i] = bits_table[0]
+        elif code == NATURAL:
+            if K.natural_sample_kernel(x, key, o) >= 0:
+                return i
+            bits_out[i] = bits_table[0]
+        elif code == BIASED_NATURAL:
+            if K.biased_natural_kernel(x, o) >= 0:
+                return i
+            bits_out[i] = bits_table[0]
+        elif code == DITHERING:
+            s = np.int64(params[0])
+            m, total = K.max_abs_and_sum_sq(x)
+            if m == 0.0:
+                for j in range(d):
+                    o[j] = 0.0
+            else:
+                if not (2.0 ** -400 <= m <= 2.0 ** 400):
+                    return i   # outside the one-pass norm range: use the Python path
+                norm = max(math.sqrt(total), m)
+                if params[1] == 32.0:
+                    n32 = np.float32(norm)
+                    if not np.isfinite(n32):
+                        return i
+                    if np.float64(n32) < norm:
+                        n32 = np.nextafter(n32, np.float32(np.inf))
+                    norm = np.float64(n32)
+                K.uniform_dither_compress(x, norm, s, key, o)
+            bits_out[i] = bits_table[0]
+        elif code == RAND_K or code == TOP_K:
+            k = np.int64(params[0])
+            scale = params[1]
+            if code == RAND_K:
+                idx = K.rand_k_indices(d, k, key)
+            else:
+                idx = K.top_k_indices(x, k)
+            for j in range(d):
+                o[j] = 0.0
+            for j in range(k):
+                v = _round(x[idx[j]], params[2])
+                if not math.isfinite(v):
+                    return i
+                o[idx[j]] = v * scale
+            bits_out[i] = bits_table[0]
+        elif code == BERNOULLI:
+            if K.bernoulli_compress(x, params[0], params[1], key, params[2] == 32.0, o) >= 0:
+                return i
+            m = 0
+            for j in range(d):
+                if uniform_keep(key, j, params[0]):
+                    m += 1
+            bits_out[i] = bits_table[m]
+        elif code == SIGN:
+            K.sign_of(x, 1.0, o)
+            bits_out[i] = bits_table[0]
+        elif code == SCALED_SIGN:
+            scale = _round(K.abs_sum(x) / d, params[0])
+            if not math.isfinite(scale):
+                return i
+            K.sign_of(x, scale, o)
+            bits_out[i] = bits_table[0]
+        elif code == GRID:
+            stepsize = params[0]
+            total_bits = 0
+            for j in range(d):
+                q = x[j] / stepsize
+                f = math.floor(q)
+                mm = np.int64(f) + (1 if K.uniform(key, np.uint64(j)) < q - f else 0)
+                o[j] = mm * stepsize
+                zz = 2 * mm if mm >= 0 else -2 * mm - 1
+                total_bits += _gamma_len(zz + 1)
+            bits_out[i] = total_bits
+    return -1
+
+
+@njit(cache=True, inline="always")
+def uniform_keep(key, j, p):
+    return K.uniform(key, np.uint64(j)) < p
+
+
+def compress_all(batch: BatchCompressor, X, seed, step, out=None, bits_out=None):
+    """Python wrapper: compress the rows of X (n, d); returns (out, bits per row)."""
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    out = np.empty_like(X) if out is None else out
+    bits_out = np.empty(X.shape[0], np.int64) if bits_out is None else bits_out
+    bad = compress_rows(batch.code, batch.params, batch.bits_table, X, np.uint64(seed), step,
+                        out, bits_out)
+    if bad >= 0:
+        # reproduce the compressor's own error message for that row
+        batch.compressor.compress(X[bad], 0)
+        raise TheorytoolsError(f"row {bad}: values outside the simulator's batch path for "
+                               f"{batch.name}")
+    return out, bits_out

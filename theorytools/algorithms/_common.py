@@ -1,0 +1,43 @@
+"""Validation and setup shared by the algorithm wrappers."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from theorytools.algorithms.trace import schedule
+from theorytools.errors import TheorytoolsError, check_int, check_real
+
+
+class AssumptionWarning(UserWarning):
+    """A run outside a theorem's assumptions (e.g. a biased compressor in DCD-PSGD).
+
+    Turn it into an error with ``warnings.simplefilter("error", AssumptionWarning)``.
+    """
+
+
+def check_run(problem, gamma, T, record, *, topology=None, x0=None):
+    gamma = check_real(gamma, "gamma", low=0.0, low_open=True)
+    T = check_int(T, "T", low=0)
+    if topology is not None and topology.n != problem.n:
+        raise TheorytoolsError(f"topology has n={topology.n} nodes but the problem has "
+                               f"n={problem.n}")
+    if x0 is None:
+        x0 = np.zeros(problem.d)
+    x0 = np.asarray(x0, dtype=np.float64)
+    if x0.shape != (problem.d,) or not np.all(np.isfinite(x0)):
+        raise TheorytoolsError(f"x0 must be a finite vector of dimension d={problem.d}, "
+                               f"got shape {x0.shape}")
+    record_at = record if isinstance(record, np.ndarray) else schedule(T, record)
+    record_at = np.asarray(record_at, dtype=np.int64)
+    if record_at.size == 0 or np.any(np.diff(record_at) <= 0) or record_at[0] < 0 or \
+            record_at[-1] > T:
+        raise TheorytoolsError("record must be increasing steps within [0, T]")
+    return gamma, T, x0, record_at
+
+
+def warn_unless_unbiased(compressor, algorithm):
+    if compressor is not None and not compressor.theory(2).unbiased:
+        warnings.warn(f"{algorithm}: {compressor.canonical_name} is biased; the theory of "
+                      f"{algorithm} (Tang et al. 2018) assumes unbiased compression",
+                      AssumptionWarning, stacklevel=3)

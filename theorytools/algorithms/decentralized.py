@@ -1,0 +1,116 @@
+r"""Decentralized algorithms on a graph: D-PSGD (two forms), naive compressed D-PSGD,
+DCD-PSGD, ECD-PSGD, CHOCO-SGD.
+
+Update equations (matrix form, rows = nodes; spec decentralized_localsgd.md §1.3, §3.1):
+
+* ``dpsgd(form="lian")``: :math:`X_{t+1} = W X_t - \gamma G(X_t)` (Lian et al. 2017; gradient at
+  the pre-mixing model) — sends the full model.
+* ``dpsgd(form="atc")``: :math:`X_{t+1} = W (X_t - \gamma G(X_t))` (adapt-then-combine, as the
+  epfml/ChocoSGD "plain" method [REFERENCE-CODE]).
+* ``naive_compressed``: :math:`X_{t+1} = W\,C(X_t) - \gamma G(X_t)`: every node sends a compressed
+  model; the compression noise does not vanish, so there is an error floor (§1.3.2).
+* ``dcd_psgd`` (Tang et al. 2018, Alg. 1 [REFERENCE-CODE]): :math:`Z_t = W\hat X_t - \gamma G_t
+  - X_t`, :math:`X_{t+1} = X_t + C(Z_t)`; every node keeps the mixed replicas
+  :math:`S = W\hat X` updated by the same compressed differences, so :math:`\hat X = X` exactly.
+* ``ecd_psgd`` (Tang et al. 2018, Alg. 2 [REFERENCE-CODE]): :math:`X_{t+1} = W\tilde Y_t - \gamma
+  G(X_t)`, :math:`z = (1 - t/2)x_t + (t/2)x_{t+1}`,
+  :math:`\tilde Y_{t+1} = (1 - 2/t)\tilde Y_t + (2/t)C(Z)`, t from 1.
+* ``choco_sgd`` (Koloskova et al. 2019): :math:`X^{+} = X - \eta G`,
+  :math:`\hat X \mathrel{+}= C(X^{+} - \hat X)`, :math:`X_{t+1} = X^{+} + \gamma_c (W - I)\hat X`.
+
+Bits: compressed methods count each node's real message length (codec bit counts, see
+:mod:`theorytools.algorithms._batch`); uncompressed ones ``float_bits * d`` per node (32 bits
+per coordinate by default, as the papers count).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from theorytools.algorithms import _engine as E
+from theorytools.algorithms._batch import prepare
+from theorytools.algorithms._common import check_run, warn_unless_unbiased
+from theorytools.algorithms._oracle import oracle_of
+from theorytools.algorithms.cost import NetworkModel
+from theorytools.algorithms.trace import Trace
+from theorytools.errors import TheorytoolsError, check_real
+
+_METHODS = {"dpsgd_lian": E.DPSGD_LIAN, "dpsgd_atc": E.DPSGD_ATC, "naive": E.NAIVE,
+            "dcd_psgd": E.DCD, "ecd_psgd": E.ECD, "choco_sgd": E.CHOCO}
+
+
+def _run(name, problem, topology, compressor, gamma, T, *, seed, x0, record, network,
+         consensus_step=1.0, float_bits=32, shared=False):
+    gamma, T, x0, record_at = check_run(problem, gamma, T, record, topology=topology, x0=x0)
+    n, d = problem.n, problem.d
+    if compressor is not None:
+        batch = prepare(compressor, d, shared=shared)
+        code, cparams, table, exact = batch.code, batch.params, batch.bits_table, batch.bits_exact
+    else:
+        code, cparams, table, exact = 0, np.array([64.0]), np.zeros(1, np.int64), True
+    X = np.tile(x0, (n, 1))
+    if name == "dcd_psgd":
+        aux = np.empty_like(X)
+        E.mix(topology.indptr, topology.indices, topology.data, X, aux)   # S = W X_hat_1
+    else:
+        aux = X.copy()                      # ECD: Y_tilde_1 = x_1; CHOCO: X_hat = x_1
+    r = record_at.size
+    f_gap, g_sq, dist_sq, cons = (np.empty(r) for _ in range(4))
+    bits_cum = np.zeros((r, n), np.int64)
+    step_max = np.zeros(T, np.int64)
+    failed = E.run_decentralized(
+        _METHODS[name], X, aux, topology.indptr, topology.indices, topology.data, gamma,
+        consensus_step, T, oracle_of(problem), code, cparams, table, float_bits * d,
+        np.uint64(seed), record_at, problem.x_star, problem.f_star, f_gap, g_sq, dist_sq, cons,
+        bits_cum, step_max)
+    if failed >= 0:
+        raise TheorytoolsError(f"{name}: compression failed at step {failed} (values outside "
+                               f"the wire format of {compressor.canonical_name}; diverging?)")
+    network = network or NetworkModel()
+    wall = network.wall_times(step_max, record_at, "neighbors", n, topology.max_degree)
+    return Trace(name, record_at, f_gap, g_sq, dist_sq, cons, bits_cum, wall, X.mean(axis=0), X,
+                 exact, {"gamma": gamma, "T": T, "seed": seed, "topology": topology.name,
+                         "compressor": None if compressor is None else compressor.canonical_name,
+                         "problem": problem.name, "aux": aux})
+
+
+def dpsgd(problem, topology, gamma, T, *, form="lian", seed=0, x0=None, record="log",
+          network=None, float_bits=32):
+    """D-PSGD: ``form="lian"`` (:math:`X_{t+1} = WX_t - \\gamma G(X_t)`) or ``"atc"``."""
+    if form not in ("lian", "atc"):
+        raise TheorytoolsError(f"form must be 'lian' or 'atc', got {form!r}")
+    return _run(f"dpsgd_{form}", problem, topology, None, gamma, T, seed=seed, x0=x0,
+                record=record, network=network, float_bits=float_bits)
+
+
+def naive_compressed(problem, topology, compressor, gamma, T, *, seed=0, x0=None,
+                     record="log", network=None):
+    """D-PSGD exchanging compressed models (no difference compression): has an error floor."""
+    return _run("naive", problem, topology, compressor, gamma, T, seed=seed, x0=x0,
+                record=record, network=network)
+
+
+def dcd_psgd(problem, topology, compressor, gamma, T, *, seed=0, x0=None, record="log",
+             network=None):
+    """DCD-PSGD (Tang et al. 2018, Algorithm 1). Warns (AssumptionWarning) for a biased C."""
+    warn_unless_unbiased(compressor, "DCD-PSGD")
+    return _run("dcd_psgd", problem, topology, compressor, gamma, T, seed=seed, x0=x0,
+                record=record, network=network)
+
+
+def ecd_psgd(problem, topology, compressor, gamma, T, *, seed=0, x0=None, record="log",
+             network=None):
+    """ECD-PSGD (Tang et al. 2018, Algorithm 2). Warns (AssumptionWarning) for a biased C."""
+    warn_unless_unbiased(compressor, "ECD-PSGD")
+    return _run("ecd_psgd", problem, topology, compressor, gamma, T, seed=seed, x0=x0,
+                record=record, network=network)
+
+
+def choco_sgd(problem, topology, compressor, gamma, T, *, consensus_step=1.0, seed=0, x0=None,
+              record="log", network=None):
+    """CHOCO-SGD (Koloskova, Stich, Jaggi 2019) with SGD step ``gamma`` and consensus step
+    :math:`\\gamma_c` = ``consensus_step`` in (0, 1]; with the identity compressor and
+    :math:`\\gamma_c = 1` it equals ``dpsgd(form="atc")``."""
+    consensus_step = check_real(consensus_step, "consensus_step", low=0.0, high=1.0,
+                                low_open=True)
+    return _run("choco_sgd", problem, topology, compressor, gamma, T, seed=seed, x0=x0,
+                record=record, network=network, consensus_step=consensus_step)

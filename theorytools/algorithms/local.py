@@ -1,0 +1,74 @@
+r"""Local SGD (Stich 2019): K workers, H local steps between averagings.
+
+Each worker takes :math:`x^k_{t+1} = x^k_t - \eta_t g^k_t` and, at synchronisation times,
+all workers average their models after the local step. Step sizes: Stich's
+:math:`\eta_t = 4/(\mu(a+t))` with :math:`a > \max\{16\kappa, H\}` (Theorem 2.2 [SECONDARY +
+DERIVED, spec decentralized_localsgd.md §2.2–2.3]) or a constant. Output: Stich's weighted
+average :math:`\hat x_T = \frac{1}{S_T}\sum_{t=0}^{T-1} w_t \bar x_t`, :math:`w_t = (a+t)^2`
+(over all workers' iterates; ``Trace.x_bar``).
+
+Asynchronous variant (``asynchronous=True``): worker k synchronises at its own times
+:math:`t + 1 + o_k \equiv 0 \pmod H` (offsets :math:`o_k = kH/K`, so gaps are exactly H),
+replacing its model by the average of all workers' current models [the paper's asynchronous
+setting is UNCONFIRMED; this is our documented variant].
+The mini-batch b is the problem's (``Noise(kind="sampling", batch=b)``); the K workers are the
+problem's n nodes, which must share the same data for Stich's setting (heterogeneity 0).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from theorytools.algorithms import _engine as E
+from theorytools.algorithms._common import check_run
+from theorytools.algorithms._oracle import oracle_of
+from theorytools.algorithms.cost import NetworkModel
+from theorytools.algorithms.trace import Trace
+from theorytools.errors import TheorytoolsError, check_int, check_real
+
+
+def stich_shift(problem, H) -> float:
+    """The smallest admissible shift :math:`a = \\max\\{16\\kappa, H\\}` of Corollary 2.3."""
+    return max(16.0 * problem.L / problem.mu, float(H))
+
+
+def local_sgd(problem, T, H, *, stepsize="stich", a=None, seed=0, x0=None, record="log",
+              asynchronous=False, network=None, float_bits=32):
+    """Run local SGD; ``stepsize="stich"`` uses :math:`4/(\\mu(a+t))`, a float a constant."""
+    H = check_int(H, "H", low=1)
+    _, T, x0, record_at = check_run(problem, 1.0, T, record, x0=x0)
+    n, d = problem.n, problem.d
+    if a is None:
+        a = stich_shift(problem, H)
+    a = check_real(a, "a", low=0.0)
+    if stepsize == "stich":
+        if a <= max(16 * problem.L / problem.mu, H) - 1e-12 * a:
+            raise TheorytoolsError(f"a = {a} violates Theorem 2.2's condition a > max(16 kappa, H)"
+                                   f" = {max(16 * problem.L / problem.mu, H)}")
+        steps = 4.0 / (problem.mu * (a + np.arange(T)))
+    else:
+        eta = check_real(stepsize, "stepsize", low=0.0, low_open=True)
+        steps = np.full(T, eta)
+    weights = (a + np.arange(T, dtype=np.float64)) ** 2
+    offsets = (np.arange(n) * H // n if asynchronous else np.zeros(n)).astype(np.int64)
+    X = np.tile(x0, (n, 1))
+    r = record_at.size
+    f_gap, g_sq, dist_sq, cons = (np.empty(r) for _ in range(4))
+    bits_cum = np.zeros((r, n), np.int64)
+    xhat = np.zeros(d)
+    E.run_local_sgd(X, T, H, offsets, steps, weights, oracle_of(problem), np.uint64(seed),
+                    float_bits * d, record_at, problem.x_star, problem.f_star, f_gap, g_sq,
+                    dist_sq, cons, bits_cum, xhat)
+    s_t = float(weights.sum()) if T else 1.0
+    x_hat = xhat / s_t if T else x0.copy()
+    rounds = np.zeros(T, np.int64)
+    syncs = [(t + 1 + offsets) % H == 0 for t in range(T)] if T else []
+    for t in range(T):
+        rounds[t] = float_bits * d if np.any(syncs[t]) else 0
+    network = network or NetworkModel()
+    wall = network.wall_times(rounds, record_at, "allreduce", n)
+    return Trace("local_sgd", record_at, f_gap, g_sq, dist_sq, cons, bits_cum, wall, x_hat, X,
+                 True, {"H": H, "a": a, "T": T, "seed": seed, "asynchronous": asynchronous,
+                        "steps": steps, "S_T": s_t, "problem": problem.name,
+                        "f_gap_x_hat": problem.f(x_hat) - problem.f_star})
