@@ -23,7 +23,7 @@ def check_array(value, name: str, ndim: int) -> np.ndarray:
         raise TheorytoolsError(f"{name} must not be empty, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
         bad = tuple(int(k) for k in np.argwhere(~np.isfinite(arr))[0])
-        raise TheorytoolsError(f"{name} must be finite, but {name}{list(bad)} = {arr[bad]!r}")
+        raise TheorytoolsError(f"{name} must be finite, but {name}{list(bad)} = {float(arr[bad])!r}")
     return np.ascontiguousarray(arr)
 
 

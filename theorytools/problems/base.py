@@ -66,11 +66,16 @@ def exact_matvec(A, x) -> np.ndarray:
 
 
 def exact_mean(arr, axis: int = 0) -> np.ndarray:
-    """Mean along ``axis`` from a correctly rounded sum (one more rounding in the division)."""
+    """Mean along ``axis`` from correctly rounded sums, with one residual correction."""
     arr = np.moveaxis(np.asarray(arr, dtype=np.float64), axis, 0)
     flat = arr.reshape(arr.shape[0], -1)
-    sums = np.array([math.fsum(flat[:, k].tolist()) for k in range(flat.shape[1])])
-    return (sums / arr.shape[0]).reshape(arr.shape[1:])
+    count = arr.shape[0]
+    means = np.array([math.fsum(flat[:, k].tolist()) for k in range(flat.shape[1])]) / count
+    # one correction step: equal entries give back their value exactly (x - mean is exact
+    # by Sterbenz's lemma for entries close to the mean)
+    corrections = np.array([math.fsum((flat[:, k] - means[k]).tolist())
+                            for k in range(flat.shape[1])]) / count
+    return (means + corrections).reshape(arr.shape[1:])
 
 
 @dataclass(frozen=True)

@@ -202,7 +202,7 @@ def logistic(features, labels, n, lam, *, batch=None, sigma=0.0, split="contiguo
     bad = np.flatnonzero((labels != 1.0) & (labels != -1.0))
     if bad.size:
         raise TheorytoolsError(
-            f"labels must be -1 or +1, but labels[{bad[0]}] = {labels[bad[0]]!r}")
+            f"labels must be -1 or +1, but labels[{bad[0]}] = {float(labels[bad[0]])!r}")
     lam = check_real(lam, "lam", low=0.0, low_open=True)
     F, Y, dropped = split_rows(features, labels, n, split, seed, xname="features",
                                yname="labels")
