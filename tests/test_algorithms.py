@@ -218,3 +218,60 @@ def test_bad_input():
         warnings.simplefilter("error", alg.AssumptionWarning)
         with pytest.raises(alg.AssumptionWarning, match="biased"):
             alg.dcd_psgd(p, ring(4), create("top_k[k=1]"), 0.1, 10)
+
+
+def _stepper(method, p, top, c, gamma, T, seed):
+    from theorytools.algorithms.decentralized import advance, init_state
+    state = init_state(method, p, top)
+    history = [(state.X.copy(), state.aux.copy())]
+    for _ in range(T):
+        advance(state, p, top, c, gamma, 1, seed=seed)
+        history.append((state.X.copy(), state.aux.copy()))
+    return state, history
+
+
+def test_advancing_step_by_step_equals_one_run():
+    p = quadratic_problem(6, 5, sigma=0.3, common_hessian=False)
+    top = ring(6)
+    c = create("rand_k[k=2]", float_width=64)
+    state, _ = _stepper("choco_sgd", p, top, c, 0.05, 25, 8)
+    whole = alg.choco_sgd(p, top, c, 0.05, 25, seed=8)
+    assert np.array_equal(state.X, whole.X)
+
+
+def test_ecd_estimation_error_recursion():
+    """e_{t+1} = (1 - 2/t) e_t + (2/t) q_t with e = Y_tilde - X and q_t = C(z_t) - z_t
+    (spec decentralized_localsgd.md §1.3.4; to ~t eps)."""
+    from theorytools.algorithms._engine import COMPRESS_TAG
+    p = quadratic_problem(5, 4, sigma=0.2, common_hessian=False)
+    top = ring(5)
+    c = create("grid_rounding[step=0.05]", float_width=64)
+    batch = prepare(c, 4)
+    _, hist = _stepper("ecd_psgd", p, top, c, 0.05, 30, 3)
+    for t in range(1, 31):                       # Tang's t: the t-th iteration
+        X_t, Y_t = hist[t - 1]
+        X_next, Y_next = hist[t]
+        Z = (1 - t / 2) * X_t + (t / 2) * X_next
+        CZ, _ = compress_all(batch, Z, np.uint64(3) ^ COMPRESS_TAG, t - 1)
+        e_t, e_next = Y_t - X_t, Y_next - X_next
+        predicted = (1 - 2 / t) * e_t + (2 / t) * (CZ - Z)
+        assert np.max(np.abs(e_next - predicted)) <= 50 * t * 2.0 ** -52 * (1 + np.abs(Z).max())
+
+
+def test_dcd_average_follows_the_averaged_update():
+    """x_bar_{t+1} = x_bar_t - gamma g_bar_t + mean_i q_t^(i) (spec §5.1 I-4)."""
+    from theorytools.algorithms._engine import COMPRESS_TAG
+    p = quadratic_problem(6, 4, sigma=0.3, common_hessian=False)
+    top = ring(6)
+    c = create("natural", float_width=64)
+    batch = prepare(c, 4)
+    gamma = 0.05
+    _, hist = _stepper("dcd_psgd", p, top, c, gamma, 20, 4)
+    for t in range(20):
+        X_t, S_t = hist[t]
+        X_next, _ = hist[t + 1]
+        G = p.stochastic_grads(X_t, 4, t)
+        Z = S_t - gamma * G - X_t
+        CZ, _ = compress_all(batch, Z, np.uint64(4) ^ COMPRESS_TAG, t)
+        lhs = X_next.mean(axis=0) - (X_t.mean(axis=0) - gamma * G.mean(axis=0))
+        assert np.max(np.abs(lhs - (CZ - Z).mean(axis=0))) <= 1e-12 * (1 + np.abs(X_t).max())

@@ -57,12 +57,14 @@ def _record(o, X, xstar, fstar, rows, grads, gbar, r, f_gap, g_sq, dist_sq, cons
 
 
 @njit(cache=True)
-def run_decentralized(method, X, aux, indptr, indices, data, gamma, consensus_step, T, o,
+def run_decentralized(method, X, aux, indptr, indices, data, gamma, consensus_step, t0, T, o,
                       code, cparams, bits_table, full_bits, seed, record_at, xstar, fstar,
-                      f_gap, g_sq, dist_sq, cons, bits_cum, step_max_bits):
+                      f_gap, g_sq, dist_sq, cons, bits, bits_cum, step_max_bits):
     """Run T iterations in place on X (n, d) and the method's auxiliary state ``aux``:
     DCD: S = W X_hat (the mixed replicas), ECD: the estimates Y_tilde, CHOCO: X_hat.
-    Returns -1, or the step at which a compression failed (the caller raises)."""
+    Iterations t0 .. t0 + T - 1 are run (so a run can be continued step by step with the same
+    random streams); ``bits`` (per node, cumulative) is updated in place; ``record_at`` holds
+    absolute step counts. Returns -1, or the step at which a compression failed."""
     n, d = X.shape
     G = np.empty((n, d))
     V = np.empty((n, d))
@@ -71,15 +73,16 @@ def run_decentralized(method, X, aux, indptr, indices, data, gamma, consensus_st
     rows = np.empty((n, d))
     grads = np.empty((n, d))
     gbar = np.empty(d)
-    bits = np.zeros(n, np.int64)
     step_bits = np.empty(n, np.int64)
     cseed = np.uint64(seed) ^ COMPRESS_TAG
     r = 0
-    if record_at[0] == 0:
-        _record(o, X, xstar, fstar, rows, grads, gbar, 0, f_gap, g_sq, dist_sq, cons)
-        bits_cum[0] = bits
-        r = 1
-    for t in range(T):
+    while r < record_at.size and record_at[r] < t0:
+        r += 1
+    if r < record_at.size and record_at[r] == t0:
+        _record(o, X, xstar, fstar, rows, grads, gbar, r, f_gap, g_sq, dist_sq, cons)
+        bits_cum[r] = bits
+        r += 1
+    for t in range(t0, t0 + T):
         node_grads(o, X, np.uint64(seed), t, G)
         if method == DPSGD_LIAN:
             mix(indptr, indices, data, X, M)
@@ -148,7 +151,7 @@ def run_decentralized(method, X, aux, indptr, indices, data, gamma, consensus_st
             bits[i] += step_bits[i]
             if step_bits[i] > mx:
                 mx = step_bits[i]
-        step_max_bits[t] = mx
+        step_max_bits[t - t0] = mx
         if r < record_at.size and record_at[r] == t + 1:
             _record(o, X, xstar, fstar, rows, grads, gbar, r, f_gap, g_sq, dist_sq, cons)
             bits_cum[r] = bits

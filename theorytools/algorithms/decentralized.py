@@ -24,6 +24,8 @@ per coordinate by default, as the papers count).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from theorytools.algorithms import _engine as E
@@ -38,39 +40,83 @@ _METHODS = {"dpsgd_lian": E.DPSGD_LIAN, "dpsgd_atc": E.DPSGD_ATC, "naive": E.NAI
             "dcd_psgd": E.DCD, "ecd_psgd": E.ECD, "choco_sgd": E.CHOCO}
 
 
-def _run(name, problem, topology, compressor, gamma, T, *, seed, x0, record, network,
-         consensus_step=1.0, float_bits=32, shared=False):
-    gamma, T, x0, record_at = check_run(problem, gamma, T, record, topology=topology, x0=x0)
-    n, d = problem.n, problem.d
-    if compressor is not None:
-        batch = prepare(compressor, d, shared=shared)
-        code, cparams, table, exact = batch.code, batch.params, batch.bits_table, batch.bits_exact
-    else:
-        code, cparams, table, exact = 0, np.array([64.0]), np.zeros(1, np.int64), True
-    X = np.tile(x0, (n, 1))
-    if name == "dcd_psgd":
+@dataclass
+class DecentralizedState:
+    """Explicit state of a decentralized run (advance it with :func:`advance`).
+
+    ``X`` (n, d): the nodes' models; ``aux``: DCD's mixed replicas :math:`S = W\\hat X`, ECD's
+    estimates :math:`\\tilde Y`, CHOCO's :math:`\\hat X` (a copy of X for D-PSGD); ``t``: the
+    number of iterations done; ``bits``: cumulative bits per node.
+    """
+
+    method: str
+    X: np.ndarray
+    aux: np.ndarray
+    t: int
+    bits: np.ndarray
+
+
+def init_state(method, problem, topology, x0=None) -> DecentralizedState:
+    """The initial state of ``method`` (x_1 = x0 on every node; replicas/estimates = x0)."""
+    if method not in _METHODS:
+        raise TheorytoolsError(f"method must be one of {sorted(_METHODS)}, got {method!r}")
+    _, _, x0, _ = check_run(problem, 1.0, 0, "every", topology=topology, x0=x0)
+    X = np.tile(x0, (problem.n, 1))
+    if method == "dcd_psgd":
         aux = np.empty_like(X)
         E.mix(topology.indptr, topology.indices, topology.data, X, aux)   # S = W X_hat_1
     else:
-        aux = X.copy()                      # ECD: Y_tilde_1 = x_1; CHOCO: X_hat = x_1
+        aux = X.copy()
+    return DecentralizedState(method, X, aux, 0, np.zeros(problem.n, np.int64))
+
+
+def advance(state, problem, topology, compressor, gamma, steps, *, seed=0, consensus_step=1.0,
+            float_bits=32, shared=False, record_at=None, network=None):
+    """Run ``steps`` iterations from ``state`` in place (same random streams as one long run:
+    iteration t always draws from ``node_step_key(seed, i, t)``). Returns the per-step maximum
+    message bits and the recorded metrics."""
+    gamma = check_real(gamma, "gamma", low=0.0, low_open=True)
+    n, d = problem.n, problem.d
+    if compressor is not None:
+        batch = prepare(compressor, d, shared=shared)
+        code, cparams, table = batch.code, batch.params, batch.bits_table
+    else:
+        code, cparams, table = 0, np.array([64.0]), np.zeros(1, np.int64)
+    record_at = np.zeros(0, np.int64) if record_at is None else record_at
     r = record_at.size
     f_gap, g_sq, dist_sq, cons = (np.empty(r) for _ in range(4))
     bits_cum = np.zeros((r, n), np.int64)
-    step_max = np.zeros(T, np.int64)
+    step_max = np.zeros(steps, np.int64)
     failed = E.run_decentralized(
-        _METHODS[name], X, aux, topology.indptr, topology.indices, topology.data, gamma,
-        consensus_step, T, oracle_of(problem), code, cparams, table, float_bits * d,
-        np.uint64(seed), record_at, problem.x_star, problem.f_star, f_gap, g_sq, dist_sq, cons,
-        bits_cum, step_max)
+        _METHODS[state.method], state.X, state.aux, topology.indptr, topology.indices,
+        topology.data, gamma, consensus_step, state.t, steps, oracle_of(problem), code, cparams,
+        table, float_bits * d, np.uint64(seed), record_at, problem.x_star, problem.f_star,
+        f_gap, g_sq, dist_sq, cons, state.bits, bits_cum, step_max)
     if failed >= 0:
-        raise TheorytoolsError(f"{name}: compression failed at step {failed} (values outside "
-                               f"the wire format of {compressor.canonical_name}; diverging?)")
+        raise TheorytoolsError(f"{state.method}: compression failed at step {failed} (values "
+                               f"outside the wire format of {compressor.canonical_name}; "
+                               "diverging?)")
+    state.t += steps
+    return step_max, (f_gap, g_sq, dist_sq, cons, bits_cum)
+
+
+def _run(name, problem, topology, compressor, gamma, T, *, seed, x0, record, network,
+         consensus_step=1.0, float_bits=32, shared=False):
+    gamma, T, x0, record_at = check_run(problem, gamma, T, record, topology=topology, x0=x0)
+    state = init_state(name, problem, topology, x0)
+    exact = True if compressor is None else prepare(compressor, problem.d,
+                                                     shared=shared).bits_exact
+    step_max, (f_gap, g_sq, dist_sq, cons, bits_cum) = advance(
+        state, problem, topology, compressor, gamma, T, seed=seed,
+        consensus_step=consensus_step, float_bits=float_bits, shared=shared,
+        record_at=record_at)
     network = network or NetworkModel()
-    wall = network.wall_times(step_max, record_at, "neighbors", n, topology.max_degree)
+    wall = network.wall_times(step_max, record_at, "neighbors", problem.n, topology.max_degree)
+    X = state.X
     return Trace(name, record_at, f_gap, g_sq, dist_sq, cons, bits_cum, wall, X.mean(axis=0), X,
                  exact, {"gamma": gamma, "T": T, "seed": seed, "topology": topology.name,
                          "compressor": None if compressor is None else compressor.canonical_name,
-                         "problem": problem.name, "aux": aux})
+                         "problem": problem.name, "aux": state.aux, "state": state})
 
 
 def dpsgd(problem, topology, gamma, T, *, form="lian", seed=0, x0=None, record="log",
