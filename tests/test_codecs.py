@@ -656,3 +656,17 @@ def test_omega_array_group_beyond_uint64_is_corrupted():
 def test_overhead_is_bound_minus_optimum(d, k):
     optimum = (math.comb(d, k) - 1).bit_length()
     assert subset_code_overhead(d, k) == subset_code_bits(d, k) - optimum >= 0
+
+
+def test_subset_code_is_fixed_matches_the_regime():
+    from theorytools.codecs import BitWriter
+    from theorytools.codecs.enumerative import (subset_code_bits, subset_code_is_fixed,
+                                                write_subset)
+    assert subset_code_is_fixed(10_000, 100) and subset_code_is_fixed(5, 0)
+    assert not subset_code_is_fixed(100_000, 1_000)
+    rng = np.random.default_rng(0)
+    for d, k in ((10_000, 100), (300, 150)):
+        for _ in range(3):
+            w = BitWriter()
+            write_subset(w, np.sort(rng.choice(d, k, replace=False)), d)
+            assert w.nbits == subset_code_bits(d, k)

@@ -55,7 +55,7 @@ def prepare(compressor, d: int, *, shared: bool = False) -> BatchCompressor:
 
     Raises a TheorytoolsError naming the compressor if it has no batch kernel yet.
     """
-    from theorytools.codecs.enumerative import EXACT_RANK_MAX_BITS, subset_code_bits
+    from theorytools.codecs.enumerative import subset_code_bits, subset_code_is_fixed
 
     name = compressor.name
     if name not in _CODES:
@@ -91,18 +91,16 @@ def prepare(compressor, d: int, *, shared: bool = False) -> BatchCompressor:
             from theorytools.compressors.base import log2_ceil
             table = np.array([log2_ceil(d + 1) + subset_code_bits(d, m) + w * m
                               for m in range(d + 1)], dtype=np.int64)
-            worst = max(math.lgamma(d + 1) - math.lgamma(m + 1) - math.lgamma(d - m + 1)
-                        for m in (d // 2,)) / math.log(2)
-            exact = worst <= EXACT_RANK_MAX_BITS
+            exact = subset_code_is_fixed(d, d // 2)   # the largest C(d, m)
     elif code == GRID:
         table = np.zeros(1, np.int64)      # computed in the kernel
     else:
         bits = compressor.bits_budget(np.zeros(d), shared=shared)
+        if code in (RAND_K, TOP_K):
+            exact = shared or subset_code_is_fixed(d, p["k"])
         probe = np.random.default_rng(0).standard_normal(d)
         measured = compressor.encode(probe, 0, shared=shared).nbits
-        if code in (RAND_K, TOP_K):
-            exact = measured == bits and subset_code_bits(d, p["k"]) <= EXACT_RANK_MAX_BITS + 64
-        elif measured != bits:
+        if exact and measured != bits:
             raise TheorytoolsError(f"{compressor.canonical_name}: codec length {measured} is not "
                                    f"the fixed length {bits}")
         table = np.array([bits], dtype=np.int64)

@@ -50,7 +50,7 @@ from theorytools.codecs.bitio import BitReader, BitWriter, _int
 
 __all__ = ["subset_rank", "subset_unrank", "write_subset", "read_subset",
            "subset_code_bits", "subset_code_bits_of", "subset_code_overhead",
-           "EXACT_RANK_MAX_BITS"]
+           "EXACT_RANK_MAX_BITS", "subset_code_is_fixed"]
 
 #: Largest :math:`\log_2\binom{d}{m}` (bits) coded by the single exact rank.
 EXACT_RANK_MAX_BITS = 4096
@@ -248,6 +248,16 @@ def subset_unrank(rank, d, k) -> np.ndarray:
 # ------------------------------------------------------------------ regime and lengths
 def _uses_exact(n: int, m: int) -> bool:
     return _log2_binom(n, m) <= EXACT_RANK_MAX_BITS
+
+
+def subset_code_is_fixed(d, k) -> bool:
+    """Whether :func:`write_subset` codes a k-subset of range(d) by the single exact rank, so
+    that its length is exactly :func:`subset_code_bits` for every set (else the blocked code,
+    whose length varies and is bounded by :func:`subset_code_bits`)."""
+    d = _check_d(d)
+    k = _check_k(k, d)
+    m = min(k, d - k)
+    return m == 0 or _uses_exact(d, m)
 
 
 @functools.lru_cache(maxsize=65536)
