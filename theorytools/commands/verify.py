@@ -17,6 +17,30 @@ def configure(parser):
     parser.add_argument("--list", action="store_true", help="list the suites and papers")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--seed", type=int, default=0, help="seed (checks use fixed seeds)")
+    parser.add_argument("--report", metavar="DIR",
+                        help="also write a report (Markdown, HTML, plots, JSON, CSV) into DIR")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="run the suites in this many parallel processes")
+
+
+def _suite_rows(suite, quick, paper, check):
+    """One suite's rows, filtered (module level, so a worker process can run it)."""
+    from theorytools.verify import SUITES
+    return [r for r in SUITES[suite](quick)
+            if (not paper or r.paper == paper) and (not check or check in r.name)]
+
+
+def _parallel(args):
+    from concurrent.futures import ProcessPoolExecutor
+
+    from theorytools.verify import SUITE_PREFIX, SUITES
+    names = [s for s in SUITES if not (args.check and any(
+        args.check.startswith(p) for p in SUITE_PREFIX.values())
+        and not args.check.startswith(SUITE_PREFIX[s]))]
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        parts = list(pool.map(_suite_rows, names, [args.quick] * len(names),
+                              [args.paper] * len(names), [args.check] * len(names)))
+    return [r for part in parts for r in part]
 
 
 def _fmt(v):
@@ -45,12 +69,23 @@ def run(args):
             sys.stderr.write(f"\r{n} checks ... {row.name[:60]:60s}")
             sys.stderr.flush()
 
-    rows = run_checks(quick=args.quick, paper=args.paper, check=args.check, progress=progress)
+    if args.jobs < 1:
+        raise TheorytoolsError(f"--jobs must be >= 1, got {args.jobs}")
+    if args.jobs > 1:
+        rows = _parallel(args)
+    else:
+        rows = run_checks(quick=args.quick, paper=args.paper, check=args.check,
+                          progress=progress)
     if not args.json and sys.stderr.isatty():
         sys.stderr.write("\r" + " " * 80 + "\r")
     if not rows:
         raise TheorytoolsError("no check matches the selection (--paper/--check)")
     failed = [r for r in rows if r.verdict != "PASS"]
+    if args.report:
+        from theorytools.report import write_report
+        paths = write_report(rows, args.report)
+        if not args.json:
+            print(f"report: {paths['html']} (also report.md, results.json, results.csv)")
     if args.json:
         print(json.dumps({"passed": len(rows) - len(failed), "failed": len(failed),
                           "checks": [r.as_dict() for r in rows]}, indent=1))
