@@ -1,0 +1,366 @@
+"""Speed of the decentralized simulator against two numpy references (not a test; not run by CI).
+
+Usage::
+
+    python bench/simulator.py            # the issue's setting, ~2-4 minutes on one core
+    python bench/simulator.py --quick    # smaller scaling sweeps (smoke run)
+
+Setting (from the issue): n = 64 nodes on a ring (W_ii = W_{i,i+-1} = 1/3), d = 1000,
+l2-regularised logistic regression with 100 samples per node (Gaussian features N(0, I/d),
+labels drawn from a planted model, lam = 1e-3; built with ``theorytools.problems.logistic``,
+which certifies L, mu, x*, f*), stochastic gradients = one sample per node per step (sampling
+noise, batch 1), random dithering with s = 16 levels (``dithering[s=16]``: l2 norm sent as a
+float32 rounded up, levels floor(s|z_i|/norm) rounded up with probability the fractional part),
+DCD-PSGD (gamma = 1) and CHOCO-SGD (gamma = 1, consensus step 0.3), 1000 iterations.
+
+Three implementations of the SAME algorithms (same update equations, same compressor
+semantics; the references draw their randomness from ``numpy.random.Generator``, so their
+iterates differ from ours and only the final loss is compared):
+
+* ``ours``: ``theorytools.algorithms.dcd_psgd`` / ``choco_sgd`` (Numba kernels, one call runs
+  all T iterations for all nodes); traces only at the endpoints ``record=[0, T]``; JIT warmed
+  up on a tiny problem first. The timed call includes validation, compressor preparation and
+  the two endpoint evaluations of f and grad f (a user pays them).
+* ``(a)`` loop: a Python loop over nodes for the gradient, the compression (numpy random
+  dithering per node: norm, floor, ``rng.random``) and the mixing with the neighbours, as public
+  research code does (DCD in the form of epfml/ChocoSGD ``convex_code``:
+  ``x_plus = W x - gamma g; x += Q(x_plus - x)``, which equals Tang's Algorithm 1 because the
+  replicas are exact).
+* ``(b)`` vectorised: numpy on (n, d) arrays: one fancy-indexed sample per node, dithering
+  vectorised over all nodes, mixing with W as a scipy.sparse CSR matrix (``W @ X``) or dense;
+  both are timed and the faster is reported.
+
+Threads are pinned to one (NUMBA_NUM_THREADS = OMP / OPENBLAS / MKL = 1) before numpy and
+numba are imported: a single-thread comparison. Rates are iterations per second of the whole
+network (all n nodes), best of ``--repeats`` timed runs (a single run for (a)).
+
+Scaling tables (ours and (b)): n in {16, 32, 64, 128, 256} at d = 1000 and d in {10^2, 10^3,
+10^4, 10^5} at n = 64, with T chosen so that n d T ~ 3e7 node-coordinate updates (at least 10
+iterations); ours is reported both per whole call and in steady state (fixed cost of a T = 1
+call subtracted). These problems are built directly as :class:`Problem` objects with the same data
+model but WITHOUT certification (the factory's Newton solve and d x d Hessians are impossible at
+d = 10^5; x* and f* are placeholders, so the loss is not reported there), and with fewer samples
+per node where n m d would exceed 1e8 doubles (with batch 1 a step touches one sample, so the
+per-iteration cost does not depend on m; it is reported in the table).
+
+The script exits 0 whatever the numbers: it reports.
+"""
+from __future__ import annotations
+
+import os
+
+for _var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+import math  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+
+import numpy as np  # noqa: E402
+import scipy.sparse as sp  # noqa: E402
+
+from theorytools import algorithms as alg  # noqa: E402
+from theorytools.compressors import create  # noqa: E402
+from theorytools.problems import Noise, Problem, logistic  # noqa: E402
+from theorytools.topology import ring  # noqa: E402
+
+S_LEVELS = 16
+LAM = 1e-3
+GAMMA = 1.0
+CONSENSUS = 0.3
+TARGET_A, TARGET_B = 10.0, 2.0
+
+
+# ------------------------------------------------------------------ data
+def make_data(n, d, m, seed=0):
+    """Gaussian features N(0, I/d) and labels y = +-1 with P(y = 1) = sigmoid(a . w*),
+    w* ~ N(0, 9 I) (a planted model)."""
+    rng = np.random.default_rng(seed)
+    F = rng.standard_normal((n * m, d)) / math.sqrt(d)
+    w = 3.0 * rng.standard_normal(d)
+    p = 1.0 / (1.0 + np.exp(-(F @ w)))
+    y = np.where(rng.random(n * m) < p, 1.0, -1.0)
+    return F, y
+
+
+def timing_problem(n, d, m, seed=0):
+    """The same data model as a :class:`Problem`, without certification (timing only)."""
+    F, y = make_data(n, d, m, seed)
+    F = F.reshape(n, m, d)
+    Y = y.reshape(n, m)
+    nan = float("nan")
+    return Problem(f"timing_logistic[n={n},d={d},m={m}]", n, d, "logistic",
+                   {"features": F, "labels": Y, "lam": LAM}, nan, LAM, np.full(n, nan),
+                   np.zeros(d), 0.0, nan, nan, Noise("sampling", batch=1), nan,
+                   {"all": ("timing only: NOT certified", "placeholder")})
+
+
+# ------------------------------------------------------------------ numpy references
+def _sigmoid(t):
+    e = np.exp(-np.abs(t))
+    return np.where(t >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _norm_up32(norm):
+    """The norm as sent on the wire: float32, rounded up (so every |z_i| / norm <= 1)."""
+    n32 = np.float32(norm)
+    if np.float64(n32) < norm:
+        n32 = np.nextafter(n32, np.float32(np.inf))
+    return np.float64(n32)
+
+
+def dither_node(z, s, rng):
+    """Random dithering of one vector (numpy, as public research code writes it)."""
+    norm = np.linalg.norm(z)
+    if norm == 0.0:
+        return np.zeros_like(z)
+    norm = _norm_up32(norm)
+    su = s * (np.abs(z) / norm)
+    level = np.floor(su)
+    level += rng.random(z.size) < (su - level)
+    return np.copysign(norm * (level / s), z)
+
+
+def dither_rows(Z, s, rng):
+    """Random dithering of every row of Z at once (vectorised over nodes)."""
+    norms = np.sqrt(np.einsum("ij,ij->i", Z, Z))
+    n32 = norms.astype(np.float32)
+    low = n32.astype(np.float64) < norms
+    n32[low] = np.nextafter(n32[low], np.float32(np.inf))
+    norms = n32.astype(np.float64)
+    safe = np.where(norms > 0, norms, 1.0)[:, None]
+    su = s * (np.abs(Z) / safe)
+    level = np.floor(su)
+    level += rng.random(Z.shape) < (su - level)
+    out = np.copysign(safe * (level / s), Z)
+    out[norms == 0] = 0.0
+    return out
+
+
+class LoopRef:
+    """(a): a Python loop over nodes (gradient, dithering, mixing with neighbours)."""
+
+    def __init__(self, problem, top, seed=1):
+        self.F, self.Y = problem.arrays["features"], problem.arrays["labels"]
+        self.lam = problem.arrays["lam"]
+        self.n, self.m = self.Y.shape
+        self.nbrs = [(top.indices[top.indptr[i]:top.indptr[i + 1]],
+                      top.data[top.indptr[i]:top.indptr[i + 1]]) for i in range(self.n)]
+        self.rng = np.random.default_rng(seed)
+
+    def grad(self, i, x):
+        j = self.rng.integers(self.m)
+        a, y = self.F[i, j], self.Y[i, j]
+        t = -y * (a @ x)
+        return (-y / (1.0 + math.exp(-t)) if t < 700 else -y) * a + self.lam * x
+
+    def mix(self, xs, i):
+        idx, w = self.nbrs[i]
+        acc = w[0] * xs[idx[0]]
+        for k in range(1, len(idx)):
+            acc = acc + w[k] * xs[idx[k]]
+        return acc
+
+    def dcd(self, X, T, gamma):
+        xs = [x.copy() for x in X]
+        for _ in range(T):
+            new = []
+            for i in range(self.n):
+                g = self.grad(i, xs[i])
+                x_plus = self.mix(xs, i) - gamma * g
+                new.append(xs[i] + dither_node(x_plus - xs[i], S_LEVELS, self.rng))
+            xs = new
+        return np.array(xs)
+
+    def choco(self, X, T, gamma, cs):
+        xs = [x.copy() for x in X]
+        hat = [x.copy() for x in X]
+        for _ in range(T):
+            half = []
+            for i in range(self.n):
+                v = xs[i] - gamma * self.grad(i, xs[i])
+                hat[i] = hat[i] + dither_node(v - hat[i], S_LEVELS, self.rng)
+                half.append(v)
+            xs = [half[i] + cs * (self.mix(hat, i) - hat[i]) for i in range(self.n)]
+        return np.array(xs)
+
+
+class VecRef:
+    """(b): numpy on (n, d) arrays; mixing with W dense or scipy.sparse."""
+
+    def __init__(self, problem, top, seed=2, mixing="sparse"):
+        self.F, self.Y = problem.arrays["features"], problem.arrays["labels"]
+        self.lam = problem.arrays["lam"]
+        self.n, self.m = self.Y.shape
+        self.W = sp.csr_matrix(np.asarray(top.W)) if mixing == "sparse" else np.asarray(top.W)
+        self.rows = np.arange(self.n)
+        self.rng = np.random.default_rng(seed)
+
+    def grads(self, X):
+        idx = self.rng.integers(0, self.m, self.n)
+        A, y = self.F[self.rows, idx], self.Y[self.rows, idx]
+        t = np.einsum("ij,ij->i", A, X)
+        return (-y * _sigmoid(-y * t))[:, None] * A + self.lam * X
+
+    def dcd(self, X, T, gamma):
+        X = X.copy()
+        for _ in range(T):
+            G = self.grads(X)
+            X += dither_rows(self.W @ X - gamma * G - X, S_LEVELS, self.rng)
+        return X
+
+    def choco(self, X, T, gamma, cs):
+        X = X.copy()
+        H = X.copy()
+        for _ in range(T):
+            V = X - gamma * self.grads(X)
+            H += dither_rows(V - H, S_LEVELS, self.rng)
+            X = V + cs * (self.W @ H - H)
+        return X
+
+
+# ------------------------------------------------------------------ timing
+def ours(method, problem, top, c, T):
+    rec = np.array([0, T])
+    if method == "dcd_psgd":
+        return alg.dcd_psgd(problem, top, c, GAMMA, T, record=rec)
+    return alg.choco_sgd(problem, top, c, GAMMA, T, consensus_step=CONSENSUS, record=rec)
+
+
+def time_best(fn, repeats):
+    best, out = math.inf, None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def warm_up(c):
+    small = timing_problem(8, 20, 5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for method in ("dcd_psgd", "choco_sgd"):
+            ours(method, small, ring(8), c, 3)
+
+
+def run_ref(ref, method, X0, T):
+    if method == "dcd_psgd":
+        return ref.dcd(X0, T, GAMMA)
+    return ref.choco(X0, T, GAMMA, CONSENSUS)
+
+
+def main_table(args, c):
+    n, d, m, T = 64, 1000, 100, args.T
+    F, y = make_data(n, d, m)
+    t0 = time.perf_counter()
+    problem = logistic(F, y, n, LAM, batch=1, name="bench_logistic")
+    print(f"problem: {problem.name}, d = {d}, m = {m} samples/node, L = {problem.L:.4g}, "
+          f"mu = {problem.mu:g}, f* = {problem.f_star:.6f}, f(0) = {problem.f(np.zeros(d)):.6f}"
+          f" (factory + certification {time.perf_counter() - t0:.1f} s)")
+    top = ring(n)
+    X0 = np.zeros((n, d))
+    a_T = min(T, args.loop_T)
+    rows = []
+    for method in ("dcd_psgd", "choco_sgd"):
+        t_ours, tr = time_best(lambda: ours(method, problem, top, c, T), args.repeats)
+        loss_ours = problem.f(tr.x_bar)
+        t_a, Xa = time_best(lambda: run_ref(LoopRef(problem, top), method, X0, a_T), 1)
+        loss_a = problem.f(Xa.mean(axis=0))
+        t_bs, Xbs = time_best(lambda: run_ref(VecRef(problem, top, mixing="sparse"), method,
+                                              X0, T), args.repeats)
+        t_bd, Xbd = time_best(lambda: run_ref(VecRef(problem, top, mixing="dense"), method,
+                                              X0, T), args.repeats)
+        if t_bs <= t_bd:
+            t_b, Xb, how = t_bs, Xbs, "sparse"
+        else:
+            t_b, Xb, how = t_bd, Xbd, "dense"
+        loss_b = problem.f(Xb.mean(axis=0))
+        rows.append((method, T / t_ours, a_T / t_a, T / t_b, how, T / t_bs, T / t_bd,
+                     loss_ours, loss_a, loss_b, a_T))
+    print(f"\nMain table: n = {n} ring, d = {d}, dithering[s={S_LEVELS}], gamma = {GAMMA}, "
+          f"CHOCO consensus step {CONSENSUS}, T = {T} "
+          f"({'(a) timed on the same T' if a_T == T else f'(a) timed on {a_T} iterations'}); "
+          "one thread; it/s = iterations of the whole network per second")
+    head = (f"{'method':<10} {'ours it/s':>10} {'(a) it/s':>9} {'(b) it/s':>9} {'(b) mix':>7} "
+            f"{'ours/(a)':>9} {'ours/(b)':>9}  {'>=10x (a)':>9} {'>=2x (b)':>8}")
+    print(head)
+    print("-" * len(head))
+    for method, r_o, r_a, r_b, how, r_bs, r_bd, *_ in rows:
+        print(f"{method:<10} {r_o:>10.1f} {r_a:>9.1f} {r_b:>9.1f} {how:>7} {r_o / r_a:>8.1f}x "
+              f"{r_o / r_b:>8.2f}x  {'met' if r_o / r_a >= TARGET_A else 'NOT met':>9} "
+              f"{'met' if r_o / r_b >= TARGET_B else 'NOT met':>8}")
+    print("(b) mixing variants (it/s): " + ", ".join(
+        f"{r[0]}: sparse {r[5]:.1f}, dense {r[6]:.1f}" for r in rows))
+    print(f"\nLoss after the run, f(x_bar) (f* = {problem.f_star:.6f}; f(0) = "
+          f"{problem.f(np.zeros(d)):.6f}); the three use different random streams:")
+    for method, *_, lo, la, lb, a_T in rows:
+        print(f"  {method:<10} ours {lo:.6f}   (a) {la:.6f}{'' if a_T == T else f' (after {a_T})'}"
+              f"   (b) {lb:.6f}")
+    return rows
+
+
+def scaling(args, c):
+    ns = [16, 32, 64] if args.quick else [16, 32, 64, 128, 256]
+    ds = [100, 1000, 10000] if args.quick else [100, 1000, 10000, 100000]
+    budget = 3e6 if args.quick else 3e7
+    for label, configs in (("n (d = 1000)", [(n, 1000) for n in ns]),
+                           ("d (n = 64)", [(64, d) for d in ds])):
+        print(f"\nScaling in {label}: T = max(10, min(1000, {budget:.0e} / (n d))) iterations. "
+              "'call' = T / time of the whole call (incl. the two endpoint evaluations of f and "
+              "grad f over all n m samples); 'ns/nc' = steady-state nanoseconds per "
+              "node-coordinate per iteration = (t(T) - t(1)) / ((T - 1) n d); (b) has no fixed "
+              "cost; ratio = (b) time / ours steady time")
+        head = (f"{'n':>4} {'d':>7} {'m':>4} {'T':>5} | {'DCD call':>9} {'ns/nc':>6} "
+                f"{'(b) it/s':>9} {'(b)ns/nc':>8} {'ratio':>6} | {'CHOCO call':>10} "
+                f"{'ns/nc':>6} {'(b) it/s':>9} {'(b)ns/nc':>8} {'ratio':>6}")
+        print(head)
+        print("-" * len(head))
+        for n, d in configs:
+            m = 100 if n * d * 100 <= 1e8 else max(2, int(1e8 // (n * d)))
+            T = int(max(10, min(1000, budget / (n * d))))
+            p = timing_problem(n, d, m)
+            top = ring(n)
+            X0 = np.zeros((n, d))
+            cells = []
+            for method in ("dcd_psgd", "choco_sgd"):
+                t_o, _ = time_best(lambda: ours(method, p, top, c, T), args.repeats)
+                t_1, _ = time_best(lambda: ours(method, p, top, c, 1), args.repeats)
+                steady = max(t_o - t_1, 1e-12) / (T - 1)
+                t_b, _ = time_best(lambda: run_ref(VecRef(p, top), method, X0, T),
+                                   args.repeats)
+                cells.append((T / t_o, 1e9 * steady / (n * d), T / t_b,
+                              1e9 * t_b / (T * n * d), t_b / T / steady))
+            line = f"{n:>4} {d:>7} {m:>4} {T:>5} |"
+            for k, (call, nsnc, b, bnsnc, ratio) in enumerate(cells):
+                line += (f" {call:>{9 if k == 0 else 10}.1f} {nsnc:>6.1f} {b:>9.1f} "
+                         f"{bnsnc:>8.1f} {ratio:>5.2f}x" + (" |" if k == 0 else ""))
+            print(line)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--T", type=int, default=1000)
+    ap.add_argument("--loop-T", type=int, default=1000,
+                    help="iterations for the Python-loop reference (a) (rates per iteration)")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args()
+    if args.quick:
+        args.T, args.loop_T, args.repeats = min(args.T, 200), min(args.loop_T, 100), 1
+    t_start = time.perf_counter()
+    print("threads pinned: NUMBA_NUM_THREADS = OMP = OPENBLAS = MKL = 1 (single-thread "
+          "comparison)")
+    c = create(f"dithering[s={S_LEVELS}]")
+    t0 = time.perf_counter()
+    warm_up(c)
+    print(f"JIT warm-up {time.perf_counter() - t0:.1f} s; bits per message (d = 1000): "
+          f"{c.bits_budget(np.zeros(1000))}")
+    main_table(args, c)
+    scaling(args, c)
+    print(f"\ntotal {time.perf_counter() - t_start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
