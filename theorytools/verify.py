@@ -12,7 +12,9 @@ A check row carries (empirical, theoretical, ratio, verdict) plus where the clai
   :math:`\\hat\\alpha` must be able to send at least :math:`b_{LB}(\\hat\\alpha, d)` bits
   (spec compression.md §E.4).
 
-The theorem registry and rate checkers of the simulation engine add their suites here.
+* ``theorems`` -- every theorem of the registry (:mod:`theorytools.theory`): its checks
+  (kinds ``bound``, ``tight``, ``slope``, ``law``, ``diverges``; :mod:`theorytools.check`),
+  one row each, named ``theorem.<paper>.<theorem>.<label>``.
 """
 from __future__ import annotations
 
@@ -146,8 +148,27 @@ def bound_rows(quick: bool):
                            + ("; randomised without shared seed" if comp.randomized else ""))
 
 
-SUITES = {"compressors": compressor_rows, "bounds": bound_rows, "proofs": proof_rows}
-SUITE_PREFIX = {"compressors": "compressor.", "bounds": "bound.", "proofs": "proof."}
+def theorem_rows(quick: bool):
+    """The checks of every registered theorem (``theorytools.theory``); a check that raises
+    is reported as a FAIL row, not swallowed."""
+    from theorytools.theory import theorems
+
+    for th in theorems():
+        try:
+            results = th.run_checks(quick)
+        except Exception as exc:  # a broken check must show up in the table
+            yield CheckRow(f"theorem.{th.key}", th.paper, th.source, th.status, "law",
+                           None, None, None, "FAIL", f"check raised {type(exc).__name__}: {exc}")
+            continue
+        for label, c in results:
+            yield CheckRow(f"theorem.{th.key}.{label}", th.paper, th.source, th.status, c.kind,
+                           c.empirical, c.theoretical, c.ratio, c.verdict, c.describe())
+
+
+SUITES = {"compressors": compressor_rows, "bounds": bound_rows, "proofs": proof_rows,
+          "theorems": theorem_rows}
+SUITE_PREFIX = {"compressors": "compressor.", "bounds": "bound.", "proofs": "proof.",
+                "theorems": "theorem."}
 
 
 def run_checks(*, quick: bool = True, paper: str | None = None, check: str | None = None,

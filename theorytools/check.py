@@ -1,0 +1,273 @@
+r"""Checkers: compare an empirical quantity with a theorem's value and return a verdict.
+
+Every checker returns a :class:`Check` = (empirical, theoretical, verdict, details) plus its
+``kind``, the tightness ratio empirical/theoretical, the statistical ``method`` and the
+confidence ``level`` (``None`` for exact checks). Kinds (the issue's list):
+
+* ``bound`` -- the empirical value (exact, or a ONE-sided upper confidence bound on a mean)
+  must not exceed the theoretical bound (``lower=True``: must not fall below it);
+* ``tight`` -- the ratio empirical/theoretical must lie in a stated band ``[lo, hi]``;
+* ``slope`` -- a fitted exponent or linear rate, with a confidence interval over seed
+  replicates, agrees with the predicted one (``alternative="agree"``: the interval meets
+  ``predicted +- tol``; ``"at_least"`` / ``"at_most"``: one-sided);
+* ``law`` -- an identity, to rounding (``rtol``), or a mean equal to an exact value within a
+  two-sided concentration radius (Hoeffding, Bernstein or empirical Bernstein at ``p_fail``);
+* ``diverges`` -- a sequence grows geometrically (fitted factor > 1, final/initial above a
+  threshold).
+
+Statistics (spec compression.md §E.9, decentralized_localsgd.md §5): concentration radii are
+computed at ``p_fail = 1e-9`` per assertion (the false-failure probability over seeds; the
+seeds are fixed, so a run is reproducible); slope intervals are Student-t intervals over the
+per-seed fitted slopes at a stated level (0.95 by default, as decentralized_localsgd.md §5).
+Replicates compared across configurations use common random numbers (the same seeds).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import stats
+
+P_FAIL = 1e-9
+KINDS = ("bound", "tight", "slope", "law", "diverges")
+
+
+@dataclass
+class Check:
+    """The result of one check: ``(empirical, theoretical, verdict, details)`` and metadata."""
+
+    kind: str
+    empirical: float
+    theoretical: float
+    passed: bool
+    details: str = ""
+    method: str = "exact"
+    level: float | None = None
+    replicates: int = 1
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
+        self.empirical = float(self.empirical)
+        self.theoretical = float(self.theoretical)
+        self.passed = bool(self.passed)
+
+    @property
+    def verdict(self) -> str:
+        return "PASS" if self.passed else "FAIL"
+
+    @property
+    def ratio(self) -> float:
+        """Tightness ratio empirical/theoretical (nan when the theoretical value is 0)."""
+        if self.theoretical == 0:
+            return math.nan
+        return self.empirical / self.theoretical
+
+    def as_tuple(self):
+        """PEPit's shape: (empirical, theoretical, verdict, details)."""
+        return self.empirical, self.theoretical, self.verdict, self.details
+
+    def describe(self) -> str:
+        stat = self.method + (f", level {self.level:g}" if self.level is not None else "")
+        stat += f", {self.replicates} replicates" if self.replicates > 1 else ""
+        return f"{self.details} [{stat}]" if self.details else f"[{stat}]"
+
+
+# --------------------------------------------------------------------------- radii
+def hoeffding_radius(value_range: float, samples: int, p_fail: float = P_FAIL,
+                     *, two_sided: bool = True) -> float:
+    r"""Hoeffding: :math:`(b-a)\sqrt{\ln(k/p)/(2R)}`, k = 2 (two-sided) or 1 (one-sided)."""
+    return value_range * math.sqrt(math.log((2.0 if two_sided else 1.0) / p_fail)
+                                   / (2.0 * samples))
+
+
+def empirical_bernstein_radius(samples: np.ndarray, value_range: float,
+                               p_fail: float = P_FAIL, *, two_sided: bool = True) -> float:
+    r"""Maurer & Pontil (2009), Thm 4: with probability :math:`\ge 1-p` (one side),
+    :math:`|\bar Z - \mathbb{E}Z| \le \sqrt{2V_n\ln(2/p)/n} + 7b\ln(2/p)/(3(n-1))`, where
+    :math:`V_n` is the unbiased sample variance and :math:`Z \in [a, a+b]`. Two-sided: p/2
+    per side."""
+    z = np.asarray(samples, dtype=float)
+    n = z.size
+    if n < 2:
+        raise ValueError("empirical Bernstein needs at least 2 samples")
+    big_l = math.log(2.0 / (p_fail / 2.0 if two_sided else p_fail))
+    var = float(z.var(ddof=1))
+    return math.sqrt(2.0 * var * big_l / n) + 7.0 * value_range * big_l / (3.0 * (n - 1))
+
+
+def t_interval(values, level: float = 0.95) -> tuple[float, float, float]:
+    """Student-t interval (mean, low, high) of the mean of replicate values at ``level``."""
+    v = np.asarray(values, dtype=float)
+    m = float(v.mean())
+    if v.size < 2:
+        return m, -math.inf, math.inf
+    half = float(stats.t.ppf(0.5 + level / 2.0, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
+    return m, m - half, m + half
+
+
+def t_one_sided(values, level: float = 0.95, *, upper: bool = True) -> tuple[float, float]:
+    """Student-t one-sided confidence bound (mean, bound) of the mean at ``level``."""
+    v = np.asarray(values, dtype=float)
+    m = float(v.mean())
+    if v.size < 2:
+        return m, (math.inf if upper else -math.inf)
+    half = float(stats.t.ppf(level, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
+    return m, (m + half if upper else m - half)
+
+
+# --------------------------------------------------------------------------- checkers
+def bound(empirical, theoretical: float, *, lower: bool = False, rtol: float = 1e-12,
+          atol: float = 0.0, samples=None, value_range: float | None = None,
+          p_fail: float = P_FAIL, details: str = "") -> Check:
+    """``bound``: empirical <= theoretical (``lower``: >=).
+
+    Exact: ``empirical`` is a number (a worst case or an exactly computed expectation) and the
+    comparison allows ``rtol * |theoretical| + atol`` for rounding. Statistical: ``samples``
+    (i.i.d. values in an interval of width ``value_range``) are reduced to their mean and the
+    ONE-sided Hoeffding bound at ``p_fail`` (upper for an upper bound) is compared instead.
+    """
+    slack = rtol * abs(theoretical) + atol
+    if samples is None:
+        emp = float(np.max(empirical)) if not lower else float(np.min(empirical))
+        ok = emp >= theoretical - slack if lower else emp <= theoretical + slack
+        return Check("bound", emp, theoretical, ok, details)
+    z = np.asarray(samples, dtype=float)
+    if value_range is None:
+        raise ValueError("a statistical bound check needs value_range (Hoeffding)")
+    rad = hoeffding_radius(value_range, z.size, p_fail, two_sided=False)
+    mean = float(z.mean())
+    conf = mean - rad if lower else mean + rad
+    ok = conf >= theoretical - slack if lower else conf <= theoretical + slack
+    return Check("bound", mean, theoretical, ok,
+                 f"{details}; {'lower' if lower else 'upper'} confidence bound {conf:.6g}",
+                 f"one-sided Hoeffding, p_fail {p_fail:g}", None, z.size)
+
+
+def tight(empirical: float, theoretical: float, band: tuple[float, float],
+          details: str = "") -> Check:
+    """``tight``: the ratio empirical/theoretical lies in ``band = (lo, hi)``."""
+    lo, hi = band
+    ratio = empirical / theoretical if theoretical else math.nan
+    ok = bool(lo <= ratio <= hi)
+    return Check("tight", empirical, theoretical, ok,
+                 f"{details}; ratio band [{lo:g}, {hi:g}]".lstrip("; "))
+
+
+def law(actual, expected, *, rtol: float = 1e-12, atol: float = 0.0, details: str = "") -> Check:
+    """``law``: an identity to rounding, max |actual - expected| <= rtol |expected| + atol.
+
+    ``empirical`` is the worst relative deviation's actual value, ``theoretical`` its
+    expected value (scalars are compared directly)."""
+    a = np.atleast_1d(np.asarray(actual, dtype=float))
+    e = np.atleast_1d(np.asarray(expected, dtype=float))
+    a, e = np.broadcast_arrays(a, e)
+    dev = np.abs(a - e)
+    allowed = rtol * np.abs(e) + atol
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rel = np.where(allowed > 0, dev / np.where(allowed > 0, allowed, 1.0),
+                       np.where(dev > 0, np.inf, 0.0))
+    i = int(np.argmax(rel)) if rel.size else 0
+    ok = bool(np.all(np.isfinite(a)) and np.all(dev <= allowed))
+    return Check("law", float(a.flat[i]), float(e.flat[i]), ok,
+                 f"{details}; max |dev| {float(dev.max()):.3g} (rtol {rtol:g}, atol {atol:g})"
+                 .lstrip("; "))
+
+
+def mean_equals(samples, expected: float, *, value_range: float, p_fail: float = P_FAIL,
+                method: str = "empirical-bernstein", variance: float | None = None,
+                bias: float = 0.0, details: str = "") -> Check:
+    """``law`` for a Monte Carlo mean: |mean - expected| <= radius (+ a stated ``bias`` bound).
+
+    ``method``: ``hoeffding`` (range only), ``bernstein`` (known ``variance``),
+    ``empirical-bernstein`` (Maurer-Pontil, sample variance), all rigorous, or ``t`` (Student-t
+    at level 1 - p_fail, approximate: for replicates that are themselves averages of many
+    independent terms); two-sided at ``p_fail``."""
+    from theorytools.compressors.contract import bernstein_radius
+
+    z = np.asarray(samples, dtype=float).ravel()
+    if method == "hoeffding":
+        rad = hoeffding_radius(value_range, z.size, p_fail)
+    elif method == "bernstein":
+        if variance is None:
+            raise ValueError("method='bernstein' needs the variance")
+        rad = bernstein_radius(variance, value_range, z.size, p_fail)
+    elif method == "empirical-bernstein":
+        rad = empirical_bernstein_radius(z, value_range, p_fail)
+    elif method == "t":
+        # Student-t at level 1 - p_fail: approximate (for means of near-Gaussian replicates)
+        rad = float(stats.t.ppf(1.0 - p_fail / 2.0, z.size - 1) * z.std(ddof=1)
+                    / math.sqrt(z.size))
+    else:
+        raise ValueError(f"unknown method {method!r}")
+    mean = float(z.mean())
+    ok = abs(mean - expected) <= rad + bias
+    return Check("law", mean, expected, ok,
+                 f"{details}; |mean - exact| = {abs(mean - expected):.3g} <= radius {rad:.3g}"
+                 + (f" + bias bound {bias:.3g}" if bias else ""),
+                 f"two-sided {method}, p_fail {p_fail:g}", None, z.size)
+
+
+def fit_slopes(x, Y) -> np.ndarray:
+    """Least-squares slope of each row of ``Y`` (replicates x points) against ``x``."""
+    x = np.asarray(x, dtype=float)
+    Y = np.atleast_2d(np.asarray(Y, dtype=float))
+    xc = x - x.mean()
+    return (Y - Y.mean(axis=1, keepdims=True)) @ xc / float(xc @ xc)
+
+
+def slope(replicate_slopes, predicted: float, *, tol: float = 0.1, level: float = 0.95,
+          alternative: str = "agree", details: str = "") -> Check:
+    """``slope``: replicate estimates of an exponent or rate vs the predicted value.
+
+    ``agree``: the two-sided t-interval at ``level`` meets ``[predicted - tol, predicted + tol]``
+    (decentralized_localsgd.md §5); ``at_least``: the one-sided lower t-bound is >= predicted;
+    ``at_most``: the one-sided upper t-bound is <= predicted. With one replicate the point
+    estimate is used (no interval)."""
+    v = np.asarray(replicate_slopes, dtype=float).ravel()
+    if not np.all(np.isfinite(v)):
+        return Check("slope", math.nan, predicted, False, f"{details}; non-finite fit",
+                     f"t-interval over seeds ({alternative})", level, v.size)
+    if alternative == "agree":
+        m, lo, hi = t_interval(v, level)
+        if v.size < 2:
+            lo = hi = m
+        ok = hi >= predicted - tol and lo <= predicted + tol
+        ci = f"CI [{lo:.4g}, {hi:.4g}] vs {predicted:g} +- {tol:g}"
+    elif alternative in ("at_least", "at_most"):
+        upper = alternative == "at_most"
+        m, b = t_one_sided(v, level, upper=upper)
+        if v.size < 2:
+            b = m
+        ok = b <= predicted if upper else b >= predicted
+        ci = f"one-sided {'upper' if upper else 'lower'} bound {b:.4g} vs {predicted:g}"
+    else:
+        raise ValueError(f"alternative must be agree/at_least/at_most, got {alternative!r}")
+    return Check("slope", m, predicted, ok, f"{details}; {ci}".lstrip("; "),
+                 f"Student-t over seed replicates ({alternative})", level, v.size)
+
+
+def diverges(norms, predicted_factor: float | None = None, *, min_growth: float = 1e3,
+             rtol: float = 1e-9, details: str = "") -> Check:
+    """``diverges``: the sequence ``norms`` (e.g. ||x^k||) grows: every step increases it, the
+    final/initial ratio is >= ``min_growth``, and the fitted geometric factor (empirical) is
+    > 1 (and equals ``predicted_factor`` to ``rtol`` when one is given)."""
+    r = np.asarray(norms, dtype=float)
+    finite = np.all(np.isfinite(r)) and np.all(r > 0)
+    if not finite or r.size < 2:
+        return Check("diverges", math.nan, predicted_factor or 1.0, False,
+                     f"{details}; non-finite or too short sequence")
+    factor = float(np.exp(np.mean(np.diff(np.log(r)))))
+    growth = float(r[-1] / r[0])
+    ok = bool(np.all(np.diff(r) > 0) and growth >= min_growth and factor > 1)
+    if predicted_factor is not None:
+        ok = ok and abs(factor - predicted_factor) <= rtol * predicted_factor
+    return Check("diverges", factor, predicted_factor if predicted_factor is not None else 1.0,
+                 ok, f"{details}; growth x{growth:.3g} over {r.size - 1} steps".lstrip("; "))
+
+
+__all__ = ["Check", "KINDS", "P_FAIL", "bound", "tight", "law", "mean_equals", "slope",
+           "fit_slopes", "diverges", "hoeffding_radius", "empirical_bernstein_radius",
+           "t_interval", "t_one_sided"]

@@ -1,0 +1,11 @@
+"""The theorem registry: each paper's claims as :class:`Theorem` objects with their checks.
+
+``theorems()`` lists them, ``get(key)`` returns one, ``theorem.run_checks(quick)`` checks it;
+``theorytools verify`` runs them all (suite ``theorems``). Adding a paper: write
+``theorytools/theory/<paper>.py`` calling :func:`register` and import it below
+(``docs/verify.md``, "Registering a theorem").
+"""
+from theorytools.theory.registry import (CONFIRMED, DERIVED, REGISTRY, UNCONFIRMED,  # noqa: F401
+                                         Parameter, Theorem, get, register, theorems)
+from theorytools.theory import beznosikov2020  # noqa: F401,E402
+from theorytools.theory import albasyoni2020  # noqa: F401,E402

@@ -1,0 +1,164 @@
+r"""Theorem objects and the REGISTRY (PEPit's pattern: the theory travels with the algorithm).
+
+A :class:`Theorem` says what a paper (or this toolkit) claims about an algorithm or a
+compressor: its assumptions, its admissible hyper-parameters, its bound as a function of the
+problem constants, its source and status, and how it is checked numerically. Register one
+with :func:`register`; ``theorytools verify`` (suite ``theorems``) runs every registered check.
+
+Status (spec compression.md §0): ``confirmed`` = read in the paper; ``derived`` = derived here
+with a proof check in ``proofs_check/`` or a test; ``unconfirmed`` = a plausible reading of the
+paper. An unconfirmed constant is never asserted as the paper's: it is a :class:`Parameter`
+whose default is the derived value (or, where none exists, a value chosen here, said so).
+
+Minimal example (see ``docs/verify.md`` for the full template)::
+
+    from theorytools import check
+    from theorytools.theory.registry import Theorem, register
+
+    def _checks(th, quick, **params):
+        eta = 0.1
+        th.require_admissible(eta=eta, L=1.0)
+        yield "one_step", check.bound(0.5, th.bound(eta=eta, mu=1.0, L=1.0))
+
+    register(Theorem(
+        key="mypaper.gd_rate", paper="mypaper", title="GD contracts",
+        source="Paper, Theorem 1", status="derived", statement="F+ <= (1 - eta mu) F",
+        assumptions=("L-smooth", "mu-PL"), algorithm="theorytools.algorithms.cgd",
+        bound=lambda eta, mu, L: 1 - eta * mu,
+        admissible=lambda eta, L: [] if 0 < eta <= 1 / L else ["0 < eta <= 1/L"],
+        checks=_checks, proof="proofs_check/cgd_contraction.py::t_b3_contraction"))
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Callable
+
+from theorytools.errors import TheorytoolsError
+
+CONFIRMED = "confirmed"
+DERIVED = "derived"
+UNCONFIRMED = "unconfirmed"
+STATUSES = (CONFIRMED, DERIVED, UNCONFIRMED)
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A constant a theorem depends on whose printed value is not confirmed.
+
+    ``value`` is the default used by the checks (the derived value where one exists),
+    ``status`` its provenance, ``note`` where in the paper it is to be confirmed."""
+
+    value: float
+    status: str
+    note: str
+
+    def __post_init__(self):
+        if self.status not in STATUSES + ("chosen",):
+            raise ValueError(f"Parameter.status must be one of {STATUSES + ('chosen',)}")
+
+
+@dataclass(frozen=True)
+class Theorem:
+    """One registered claim.
+
+    Attributes
+    ----------
+    key : ``"<paper>.<name>"``, e.g. ``"beznosikov2020.cgd_b3"``; check rows are named
+        ``theorem.<key>.<label>``.
+    paper : a key of :data:`theorytools.verify.PAPERS`.
+    title, statement : a one-line title and the bound as text/LaTeX.
+    source : the paper's theorem or equation and the spec section.
+    status : ``confirmed`` / ``derived`` / ``unconfirmed`` (see module docstring).
+    assumptions : problem constants and compressor class the claim needs.
+    algorithm : dotted name of the algorithm or compressor it speaks of.
+    bound : function of the constants (keyword arguments) returning the theoretical value.
+    admissible : function of the hyper-parameters and constants returning the list of
+        violated conditions (empty = admissible); :meth:`require_admissible` refuses a run
+        outside them.
+    checks : ``checks(theorem, quick, **params)`` yielding ``(label, Check)`` pairs.
+    parameters : unconfirmed constants, name -> :class:`Parameter`; a user overrides them
+        through ``run_checks(**params)``.
+    proof : the proof check(s) a derived theorem rests on (``proofs_check/...::...``).
+    """
+
+    key: str
+    paper: str
+    title: str
+    source: str
+    status: str
+    statement: str
+    checks: Callable
+    assumptions: tuple = ()
+    algorithm: str = ""
+    bound: Callable | None = None
+    admissible: Callable | None = None
+    parameters: dict = field(default_factory=dict)
+    proof: str = ""
+
+    def __post_init__(self):
+        if self.status not in STATUSES:
+            raise ValueError(f"Theorem.status must be one of {STATUSES}, got {self.status!r}")
+        if not self.key.startswith(self.paper + "."):
+            raise ValueError(f"Theorem.key {self.key!r} must start with its paper "
+                             f"{self.paper!r} and a dot")
+
+    def violations(self, **hyper) -> list:
+        """The admissibility conditions ``hyper`` violates (empty when admissible)."""
+        return [] if self.admissible is None else list(self.admissible(**hyper))
+
+    def require_admissible(self, **hyper) -> None:
+        """Refuse a run outside the theorem's admissible hyper-parameters."""
+        bad = self.violations(**hyper)
+        if bad:
+            raise TheorytoolsError(f"{self.key}: hyper-parameters {hyper} outside the "
+                                   f"theorem's conditions: {'; '.join(bad)}")
+
+    def parameter_values(self, **overrides) -> dict:
+        """The parameters' values, defaults replaced by ``overrides``."""
+        unknown = set(overrides) - set(self.parameters)
+        if unknown:
+            raise TheorytoolsError(f"{self.key}: unknown parameter(s) {sorted(unknown)}; "
+                                   f"known: {sorted(self.parameters)}")
+        out = {k: p.value for k, p in self.parameters.items()}
+        out.update(overrides)
+        return out
+
+    def run_checks(self, quick: bool = True, **params) -> list:
+        """Run the checks: a list of ``(label, Check)``; ``params`` override parameters and
+        reach the check function (e.g. a list of compressors, a planted fault)."""
+        return list(self.checks(self, quick, **params))
+
+    def replace(self, **changes) -> "Theorem":
+        """A copy with some fields changed (e.g. a planted wrong bound in a test)."""
+        return dataclasses.replace(self, **changes)
+
+
+REGISTRY: dict = {}
+
+
+def register(theorem: Theorem) -> Theorem:
+    """Add ``theorem`` to :data:`REGISTRY` (its key must be new)."""
+    if theorem.key in REGISTRY:
+        raise ValueError(f"theorem {theorem.key!r} is already registered")
+    REGISTRY[theorem.key] = theorem
+    return theorem
+
+
+def get(key: str) -> Theorem:
+    """The registered theorem ``key``."""
+    _load()
+    try:
+        return REGISTRY[key]
+    except KeyError:
+        raise TheorytoolsError(f"unknown theorem {key!r}; known: {', '.join(REGISTRY)}") from None
+
+
+def theorems(paper: str | None = None) -> list:
+    """Every registered theorem (of ``paper``)."""
+    _load()
+    return [t for t in REGISTRY.values() if paper is None or t.paper == paper]
+
+
+def _load():
+    import theorytools.theory  # noqa: F401  (imports the paper modules, which register)
