@@ -57,16 +57,19 @@ def _check(W, a, centres, gamma, p):
     return W, a, centres
 
 
-def dcd_bernoulli_moments(W, a, centres, gamma, p, T, *, sigma=0.0, x0=None):
+def dcd_bernoulli_moments(W, a, centres, gamma, p, T, *, sigma=0.0, x0=None, weights=None):
     """The exact moment recursion above for DCD-PSGD with the scaled Bernoulli(p) sparsifier
     (``p = 1``: D-PSGD, Lian form). ``a``: the diagonal of A (d,); ``centres``: (n, d) rows
-    :math:`c_i`; ``x0``: the common initial model (default 0)."""
+    :math:`c_i`; ``x0``: the common initial model (default 0). ``weights`` (d,): weigh each
+    coordinate's contribution to ``dist_sq`` (e.g. ``a**2`` gives
+    :math:`\\mathbb{E}\\|\\nabla f(\\bar x_t)\\|^2`); default 1."""
     W, a, centres = _check(W, a, centres, gamma, p)
     T = check_int(T, "T", low=0)
     n, d = centres.shape
     beta = 1.0 / p - 1.0
     s = sigma ** 2 / d
     x0 = np.zeros(d) if x0 is None else np.asarray(x0, dtype=np.float64)
+    weights = np.ones(d) if weights is None else np.asarray(weights, dtype=np.float64)
     eye = np.eye(n)
     centre = np.eye(n) - np.full((n, n), 1.0 / n)
     dist = np.zeros(T + 1)
@@ -79,7 +82,7 @@ def dcd_bernoulli_moments(W, a, centres, gamma, p, T, *, sigma=0.0, x0=None):
         P = np.outer(m, m)
         cbar = centres[:, k].mean()
         for t in range(T + 1):
-            dist[t] += P.sum() / n ** 2 - 2 * cbar * m.sum() / n + cbar ** 2
+            dist[t] += weights[k] * (P.sum() / n ** 2 - 2 * cbar * m.sum() / n + cbar ** 2)
             cons[t] += np.trace(centre @ P) / n
             if t == T:
                 break
