@@ -62,10 +62,8 @@ def local_sgd(problem, T, H, *, stepsize="stich", a=None, seed=0, x0=None, recor
                     dist_sq, cons, bits_cum, xhat)
     s_t = float(weights.sum()) if T else 1.0
     x_hat = xhat / s_t if T else x0.copy()
-    rounds = np.zeros(T, np.int64)
-    syncs = [(t + 1 + offsets) % H == 0 for t in range(T)] if T else []
-    for t in range(T):
-        rounds[t] = float_bits * d if np.any(syncs[t]) else 0
+    synced = ((np.arange(T)[:, None] + 1 + offsets[None, :]) % H == 0).any(axis=1)
+    rounds = np.where(synced, float_bits * d, 0).astype(np.int64)
     network = network or NetworkModel()
     wall = network.wall_times(rounds, record_at, "allreduce", n)
     return Trace("local_sgd", record_at, f_gap, g_sq, dist_sq, cons, bits_cum, wall, x_hat, X,
