@@ -160,7 +160,9 @@ register(Theorem(
     source="Stich 2019, abstract and Corollary 2.3 [PAPER (abstract) + DERIVED]",
     status=DERIVED, statement="E f(x_hat_T) - f* = O(sigma^2/(mu K T)) when the noise dominates",
     assumptions=("identical data", "noise-dominated regime"),
-    algorithm="theorytools.algorithms.local_sgd", checks=_checks_speedup))
+    algorithm="theorytools.algorithms.local_sgd", checks=_checks_speedup,
+    proof="theorytools/theory/stich2018.py::exact_local_sgd, validated by "
+          "tests/test_theory_stich.py::test_exact_propagation_matches_monte_carlo"))
 
 
 def _checks_h(th, quick, **params):
@@ -181,4 +183,6 @@ register(Theorem(
     source="spec decentralized_localsgd.md §4.5, §5.1 I-6 [DERIVED]; cf. Woodworth et al. "
            "2020 [SECONDARY]", status=DERIVED,
     statement="x_bar_t(H) = x_t(mini-batch SGD) for every H",
-    algorithm="theorytools.algorithms.local_sgd", checks=_checks_h))
+    algorithm="theorytools.algorithms.local_sgd", checks=_checks_h,
+    proof="tests/test_algorithms.py::"
+          "test_local_sgd_average_is_independent_of_h_on_quadratics_with_additive_noise"))

@@ -62,7 +62,8 @@ register(Theorem(
            "[REFERENCE-CODE]", status=DERIVED,
     statement="m_{t+1} = B m_t + h; P_{t+1} = B P B^T + ... + beta Diag diag(N P N^T + ...)",
     assumptions=("separable quadratic, shared diagonal Hessian", "Bernoulli(p) masks"),
-    algorithm="theorytools.algorithms.dcd_psgd", checks=_checks_moments))
+    algorithm="theorytools.algorithms.dcd_psgd", checks=_checks_moments,
+    proof="tests/test_exact_moments.py::test_recursion_equals_enumeration"))
 
 
 # --------------------------------------------------------------------------- stability
@@ -134,7 +135,9 @@ register(Theorem(
     parameters={"condition_factor": Parameter(1.0, UNCONFIRMED,
                                               "scales Tang's printed condition; confirm "
                                               "Theorem 1 of the paper")},
-    checks=_checks_stability))
+    checks=_checks_stability,
+    proof="theorytools/theory/tang2018.py::consensus_operator (the second-moment map, exact); "
+          "tests/test_theory_tang.py"))
 
 
 # --------------------------------------------------------------------------- leading term
@@ -173,7 +176,9 @@ register(Theorem(
            "constants]; exponents from exact moments (spec §4.4) [DERIVED]", status=DERIVED,
     statement="(1/T) sum_t E||grad f(x_bar_t)||^2 ~ sigma/sqrt(nT) with gamma ~ sqrt(n/T)",
     assumptions=("noise-dominated regime", "zeta = 0"),
-    algorithm="theorytools.algorithms.dcd_psgd", checks=_checks_rate))
+    algorithm="theorytools.algorithms.dcd_psgd", checks=_checks_rate,
+    proof="theorytools/algorithms/exact_moments.py::dcd_bernoulli_moments "
+          "(tests/test_exact_moments.py)"))
 
 
 # --------------------------------------------------------------------------- ECD error
