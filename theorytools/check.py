@@ -142,7 +142,8 @@ def bound(empirical, theoretical: float, *, lower: bool = False, rtol: float = 1
     conf = mean - rad if lower else mean + rad
     ok = conf >= theoretical - slack if lower else conf <= theoretical + slack
     return Check("bound", mean, theoretical, ok,
-                 f"{details}; {'lower' if lower else 'upper'} confidence bound {conf:.6g}",
+                 f"{details}; {'lower' if lower else 'upper'} confidence bound {conf:.6g}"
+                 .lstrip("; "),
                  f"one-sided Hoeffding, p_fail {p_fail:g}", None, z.size)
 
 
