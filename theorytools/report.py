@@ -67,7 +67,7 @@ def _plot_series(row, path):
     for ax, (key, label) in zip(axes[0], panels):
         x = np.asarray(s[key], dtype=float)
         y = np.asarray(s["y"], dtype=float)
-        ax.plot(x, y, color="tab:blue", label="empirical mean")
+        ax.plot(x, y, color="tab:blue", label=s.get("label", "empirical mean"))
         if s.get("lo") is not None and s.get("hi") is not None:
             ax.fill_between(x, s["lo"], s["hi"], color="tab:blue", alpha=0.25,
                             label=s.get("band", "confidence band"))
@@ -76,7 +76,9 @@ def _plot_series(row, path):
         if s.get("logy", True):
             ax.set_yscale("log")
         if s.get("logx", False):
+            from matplotlib.ticker import NullFormatter
             ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel(label)
         ax.set_ylabel(s.get("ylabel", "value"))
         ax.legend(fontsize=8)

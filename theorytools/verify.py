@@ -43,9 +43,11 @@ class CheckRow:
     ratio: float | None
     verdict: str
     details: str = ""
+    series: dict | None = None   # optional curves for the report (see theorytools.report)
 
     def as_dict(self):
         out = asdict(self)
+        out.pop("series", None)
         for key in ("empirical", "theoretical", "ratio"):
             v = out[key]
             if isinstance(v, float) and not math.isfinite(v):
@@ -161,8 +163,11 @@ def theorem_rows(quick: bool):
                            None, None, None, "FAIL", f"check raised {type(exc).__name__}: {exc}")
             continue
         for label, c in results:
-            yield CheckRow(f"theorem.{th.key}.{label}", th.paper, th.source, th.status, c.kind,
+            row = CheckRow(f"theorem.{th.key}.{label}", th.paper, th.source, th.status, c.kind,
                            c.empirical, c.theoretical, c.ratio, c.verdict, c.describe())
+            if c.extra.get("series"):   # curves for the report (theorytools.report)
+                row.series = c.extra["series"]
+            yield row
 
 
 SUITES = {"compressors": compressor_rows, "bounds": bound_rows, "proofs": proof_rows,

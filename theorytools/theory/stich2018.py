@@ -108,10 +108,20 @@ def _checks_22(th, quick, **params):
         exact, _, g_sup = exact_local_sgd(eig, e0, sigma, K, T, H, a)
         b = th.bound(mu=p.mu, L=p.L, K=K, T=T, H=H, a=a, sigma_sq=p.sigma_sq, G_sq=g_sup,
                      r0=float(e0 @ e0), **coefs)
-        yield (f"bound[K={K},T={T},H={H}]",
-               check.bound(exact, b, details=f"exact E f(x_hat) - f* (Gaussian propagation); "
-                                            f"G^2 = {g_sup:.4g} = sup over the iterates "
-                                            f"(exact), sigma^2 = {p.sigma_sq:g}"))
+        result = check.bound(exact, b, details=f"exact E f(x_hat) - f* (Gaussian "
+                                               f"propagation); G^2 = {g_sup:.4g} = sup over "
+                                               f"the iterates (exact), sigma^2 = {p.sigma_sq:g}")
+        # the whole curve in T, for the report: exact error and bound against T and bits
+        Ts = np.unique(np.geomspace(max(2, H), T, 12).astype(int))
+        curve = [exact_local_sgd(eig, e0, sigma, K, int(t), H, a) for t in Ts]
+        result.extra["series"] = {
+            "x": Ts, "xlabel": "iterations T", "logx": True, "ylabel": "E f(x_hat_T) - f*",
+            "y": np.array([c[0] for c in curve]),
+            "bound": np.array([th.bound(mu=p.mu, L=p.L, K=K, T=int(t), H=H, a=a,
+                                        sigma_sq=p.sigma_sq, G_sq=c[2], r0=float(e0 @ e0),
+                                        **coefs) for t, c in zip(Ts, curve)]),
+            "bits": Ts // H * 32 * p.d * K, "label": "exact expectation (no sampling)"}
+        yield f"bound[K={K},T={T},H={H}]", result
     # the simulator's x_hat equals the exact mean trajectory when sigma = 0 (an identity)
     from theorytools.algorithms import local_sgd
     from theorytools.problems import quadratic
