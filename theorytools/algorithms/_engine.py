@@ -37,6 +37,28 @@ def mix(indptr, indices, data, X, out):
 
 
 @njit(cache=True)
+def _mean_rows(X, out):
+    """out = (1/n) sum_i X[i] (column means; sequential order)."""
+    n, d = X.shape
+    for j in range(d):
+        s = 0.0
+        for i in range(n):
+            s += X[i, j]
+        out[j] = s / n
+
+
+@njit(cache=True)
+def _add_bits(step_bits, bits):
+    """bits += step_bits; returns the largest message of the step (for the cost model)."""
+    mx = 0
+    for i in range(step_bits.size):
+        bits[i] += step_bits[i]
+        if step_bits[i] > mx:
+            mx = step_bits[i]
+    return mx
+
+
+@njit(cache=True)
 def _record(o, X, xstar, fstar, rows, grads, gbar, r, f_gap, g_sq, dist_sq, cons):
     n, d = X.shape
     xbar = np.zeros(d)
@@ -146,12 +168,7 @@ def run_decentralized(method, X, aux, indptr, indices, data, gamma, consensus_st
             for i in range(n):
                 for j in range(d):
                     X[i, j] = V[i, j] + consensus_step * (M[i, j] - aux[i, j])
-        mx = 0
-        for i in range(n):
-            bits[i] += step_bits[i]
-            if step_bits[i] > mx:
-                mx = step_bits[i]
-        step_max_bits[t - t0] = mx
+        step_max_bits[t - t0] = _add_bits(step_bits, bits)
         if r < record_at.size and record_at[r] == t + 1:
             _record(o, X, xstar, fstar, rows, grads, gbar, r, f_gap, g_sq, dist_sq, cons)
             bits_cum[r] = bits
@@ -185,27 +202,20 @@ def run_centralized(method, x, E, gamma, T, o, n, code, cparams, bits_table, ful
             for i in range(n):
                 X[i] = x
             node_grads(o, X, np.uint64(seed), t, G)
+            _mean_rows(G, gbar)
             for j in range(d):
-                s = 0.0
-                for i in range(n):
-                    s += G[i, j]
-                x_sgd[j] -= gamma * s / n
+                x_sgd[j] -= gamma * gbar[j]
             if method == SGD:
                 for j in range(d):
-                    s = 0.0
-                    for i in range(n):
-                        s += G[i, j]
-                    x[j] -= gamma * s / n
+                    x[j] -= gamma * gbar[j]
                 for i in range(n):
                     step_bits[i] = full_bits
             elif method == DCGD:
                 if compress_rows(code, cparams, bits_table, G, cseed, t, Cm, step_bits) >= 0:
                     return t
+                _mean_rows(Cm, gbar)
                 for j in range(d):
-                    s = 0.0
-                    for i in range(n):
-                        s += Cm[i, j]
-                    x[j] -= gamma * s / n
+                    x[j] -= gamma * gbar[j]
             else:  # EF
                 for i in range(n):
                     for j in range(d):
@@ -215,17 +225,10 @@ def run_centralized(method, x, E, gamma, T, o, n, code, cparams, bits_table, ful
                 for i in range(n):
                     for j in range(d):
                         E[i, j] = V[i, j] - Cm[i, j]
+                _mean_rows(Cm, gbar)
                 for j in range(d):
-                    s = 0.0
-                    for i in range(n):
-                        s += Cm[i, j]
-                    x[j] -= s / n
-            mx = 0
-            for i in range(n):
-                bits[i] += step_bits[i]
-                if step_bits[i] > mx:
-                    mx = step_bits[i]
-            step_max_bits[t] = mx
+                    x[j] -= gbar[j]
+            step_max_bits[t] = _add_bits(step_bits, bits)
         if r < record_at.size and record_at[r] == t + 1:
             f_gap[r] = objective(o, x) - fstar
             full_gradient(o, x, rows, grads, gbar)
@@ -265,11 +268,9 @@ def run_local_sgd(X, T, H, offsets, steps, weights, o, seed, full_bits, record_a
         bits_cum[0] = bits
         r = 1
     for t in range(T):
+        _mean_rows(X, avg)
         for j in range(d):
-            s = 0.0
-            for i in range(n):
-                s += X[i, j]
-            xhat[j] += weights[t] * s / n
+            xhat[j] += weights[t] * avg[j]
         node_grads(o, X, np.uint64(seed), t, G)
         for i in range(n):
             for j in range(d):
@@ -279,11 +280,7 @@ def run_local_sgd(X, T, H, offsets, steps, weights, o, seed, full_bits, record_a
             if (t + 1 + offsets[i]) % H == 0:
                 any_sync = True
         if any_sync:
-            for j in range(d):
-                s = 0.0
-                for i in range(n):
-                    s += X[i, j]
-                avg[j] = s / n
+            _mean_rows(X, avg)
             for i in range(n):
                 if (t + 1 + offsets[i]) % H == 0:
                     X[i] = avg
