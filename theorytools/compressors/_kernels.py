@@ -540,11 +540,21 @@ def first_at_least(x, bound):
 
 @njit(cache=True)
 def abs_sum(x):
-    """sum |x_i| (sequential order; the one definition used by every scaled-sign path)."""
-    total = 0.0
-    for i in range(x.size):
-        total += abs(x[i])
-    return total
+    """sum |x_i| with four interleaved partial sums (fixed order: deterministic; the one
+    definition used by every scaled-sign path)."""
+    n = x.size
+    s0 = s1 = s2 = s3 = 0.0
+    i = 0
+    while i + 4 <= n:
+        s0 += abs(x[i])
+        s1 += abs(x[i + 1])
+        s2 += abs(x[i + 2])
+        s3 += abs(x[i + 3])
+        i += 4
+    while i < n:
+        s0 += abs(x[i])
+        i += 1
+    return (s0 + s1) + (s2 + s3)
 
 
 @njit(cache=True)
@@ -584,15 +594,33 @@ def uniform_dither_compress(x, norm, s, key, out):
 
 @njit(cache=True)
 def max_abs_and_sum_sq(x):
-    """(max |x_i|, sum x_i^2) in one pass (sequential order)."""
-    m = 0.0
-    total = 0.0
-    for i in range(x.size):
-        a = abs(x[i])
-        total += a * a
-        if a > m:
-            m = a
-    return m, total
+    """(max |x_i|, sum x_i^2) in one pass. Four interleaved partial sums (combined as
+    (s0 + s1) + (s2 + s3)) break the add-latency chain; the order is fixed, so the result is
+    deterministic, and every caller (compress, law, the simulator) uses this one function."""
+    n = x.size
+    m0 = m1 = m2 = m3 = 0.0
+    s0 = s1 = s2 = s3 = 0.0
+    i = 0
+    while i + 4 <= n:
+        a0 = abs(x[i])
+        a1 = abs(x[i + 1])
+        a2 = abs(x[i + 2])
+        a3 = abs(x[i + 3])
+        s0 += a0 * a0
+        s1 += a1 * a1
+        s2 += a2 * a2
+        s3 += a3 * a3
+        m0 = max(m0, a0)
+        m1 = max(m1, a1)
+        m2 = max(m2, a2)
+        m3 = max(m3, a3)
+        i += 4
+    while i < n:
+        a0 = abs(x[i])
+        s0 += a0 * a0
+        m0 = max(m0, a0)
+        i += 1
+    return max(max(m0, m1), max(m2, m3)), (s0 + s1) + (s2 + s3)
 
 
 @njit(cache=True)
