@@ -349,3 +349,24 @@ def test_sign_is_shown_outside_every_class():
     # planted: the scaled sign IS in B3, so the "outside every class" check must fail on it
     from theorytools.compressors.contract import check_no_class
     assert any(not r.passed for r in check_no_class(create("scaled_sign"), 5))
+
+
+@pytest.mark.parametrize("p", [0.1, 0.5, 1.0, 1e-300, 1 / 3, 2.0 ** -53, 1 - 2.0 ** -53, 0.7])
+def test_integer_keep_test_equals_the_uniform_test(p):
+    """Bernoulli's kernels decide 'keep' by an integer comparison; it must give exactly the
+    decisions of uniform(key, i) < p (planted: a floor instead of a ceil would not)."""
+    from theorytools.compressors._kernels import keep_threshold
+    from theorytools.random import random_u64, uniforms
+    key = np.uint64(987654321)
+    u = uniforms(key, 4000)
+    k = np.array([int(random_u64(key, np.uint64(i))) >> 11 for i in range(4000)], dtype=np.uint64)
+    assert np.array_equal(u < p, k < keep_threshold(p))
+    # edge values of k around the threshold
+    t = int(keep_threshold(p))
+    for kk in (t - 1, t, t + 1):
+        if 0 <= kk < 2 ** 53:
+            assert (kk * 2.0 ** -53 < p) == (kk < t)
+    planted = np.uint64(math.floor(p * 2.0 ** 53))
+    edge = int(planted)
+    if edge * 2.0 ** -53 < p and edge < 2 ** 53:    # floor misclassifies k = floor(p 2^53)
+        assert not ((edge < planted) == (edge * 2.0 ** -53 < p))

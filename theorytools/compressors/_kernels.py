@@ -394,8 +394,9 @@ def rand_k_indices(d, k, key):
 def _bernoulli_fill(out, c, start, d, p, key):
     """Append kept indices i >= start to out[c:]; stop when out is full. Returns (c, next i)."""
     cap = out.size
+    thr = keep_threshold(p)
     for i in range(start, d):
-        if uniform(key, np.uint64(i)) < p:
+        if (random_u64(key, np.uint64(i)) >> _SHIFT11) < thr:   # == uniform(key, i) < p
             if c == cap:
                 return c, i
             out[c] = i
@@ -624,14 +625,23 @@ def max_abs_and_sum_sq(x):
 
 
 @njit(cache=True)
+def keep_threshold(p):
+    """The integer t with  uniform(key, i) < p  <=>  (random_u64(key, i) >> 11) < t:
+    u = k 2^-53 < p  <=>  k < p 2^53  <=>  k < ceil(p 2^53) (p 2^53 is exact), so the test is
+    an integer comparison with the same outcome bit for bit."""
+    return np.uint64(math.ceil(p * 9007199254740992.0))
+
+
+@njit(cache=True)
 def bernoulli_compress(x, p, scale, key, float32, out):
     """Fused Bernoulli sparsification: out_i = r(x_i) * scale if u_i < p else 0, with r the
     float32 rounding of the wire when ``float32`` (same bits as :func:`bernoulli_indices` +
     rounding + :func:`scatter`). Returns the first kept index whose float32 rounding
     overflows, or -1."""
     bad = -1
+    thr = keep_threshold(p)
     for i in range(x.size):
-        if uniform(key, np.uint64(i)) < p:
+        if (random_u64(key, np.uint64(i)) >> _SHIFT11) < thr:   # == uniform(key, i) < p
             v = x[i]
             if float32:
                 v = np.float64(np.float32(v))
