@@ -130,6 +130,7 @@ def compress_rows(code, params, bits_table, X, seed, step, out, bits_out):
     each message into ``bits_out``. Returns -1, or the index of a row whose values fall outside
     the wire format (the caller raises)."""
     n, d = X.shape
+    grid_index = np.empty(d if code == GRID else 0, np.int64)
     for i in range(n):
         key = node_step_key(seed, i, step)
         x = X[i]
@@ -185,13 +186,10 @@ def compress_rows(code, params, bits_table, X, seed, step, out, bits_out):
                 o[idx[j]] = v * scale
             bits_out[i] = bits_table[0]
         elif code == BERNOULLI:
-            if K.bernoulli_compress(x, params[0], params[1], key, params[2] == 32.0, o) >= 0:
+            bad, kept = K.bernoulli_compress(x, params[0], params[1], key, params[2] == 32.0, o)
+            if bad >= 0:
                 return i
-            m = 0
-            for j in range(d):
-                if uniform_keep(key, j, params[0]):
-                    m += 1
-            bits_out[i] = bits_table[m]
+            bits_out[i] = bits_table[kept]
         elif code == SIGN:
             K.sign_of(x, 1.0, o)
             bits_out[i] = bits_table[0]
@@ -203,21 +201,15 @@ def compress_rows(code, params, bits_table, X, seed, step, out, bits_out):
             bits_out[i] = bits_table[0]
         elif code == GRID:
             stepsize = params[0]
+            K.grid_sample(x, stepsize, key, grid_index)   # the compressor's own kernel
             total_bits = 0
             for j in range(d):
-                q = x[j] / stepsize
-                f = math.floor(q)
-                mm = np.int64(f) + (1 if K.uniform(key, np.uint64(j)) < q - f else 0)
+                mm = grid_index[j]
                 o[j] = mm * stepsize
                 zz = 2 * mm if mm >= 0 else -2 * mm - 1
                 total_bits += _gamma_len(zz + 1)
             bits_out[i] = total_bits
     return -1
-
-
-@njit(cache=True, inline="always")
-def uniform_keep(key, j, p):
-    return K.uniform(key, np.uint64(j)) < p
 
 
 def compress_all(batch: BatchCompressor, X, seed, step, out=None, bits_out=None):

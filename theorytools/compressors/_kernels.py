@@ -260,18 +260,23 @@ def uniform_dither_law(x, norm, s, low, p_up):
         low[i] = level
 
 
+@njit(cache=True, inline="always")
+def _dither_level(t, norm, s, key, i):
+    """The sampled level of coordinate i (the law of :func:`uniform_dither_law`): the one
+    definition shared by the sampling kernel and the fused compress kernel."""
+    su = s * (abs(t) / norm)
+    level = math.floor(su)
+    if level >= s:
+        return s
+    return level + 1 if uniform(key, np.uint64(i)) < su - level else level
+
+
 @njit(cache=True)
 def uniform_dither_sample(x, norm, s, key, level_out, neg_out):
     """Sample random dithering; also writes the sign mask (negative AND nonzero level)."""
     for i in range(x.size):
         t = x[i]
-        su = s * (abs(t) / norm)
-        level = math.floor(su)
-        if level >= s:
-            lv = s
-        else:
-            p = su - level
-            lv = level + 1 if uniform(key, np.uint64(i)) < p else level
+        lv = _dither_level(t, norm, s, key, i)
         level_out[i] = lv
         neg_out[i] = t < 0 and lv > 0
 
@@ -581,13 +586,7 @@ def uniform_dither_compress(x, norm, s, key, out):
     ``norm * (l / s)`` is the same arithmetic as the reconstruct table)."""
     for i in range(x.size):
         t = x[i]
-        su = s * (abs(t) / norm)
-        level = math.floor(su)
-        if level >= s:
-            lv = s
-        else:
-            p = su - level
-            lv = level + 1 if uniform(key, np.uint64(i)) < p else level
+        lv = _dither_level(t, norm, s, key, i)
         # branch-free sign (random signs defeat branch prediction); + 0.0 turns the -0 of a
         # zero level into +0, as in dither_reconstruct (neg is set only for nonzero levels)
         out[i] = math.copysign(norm * (lv / s), t) + 0.0
@@ -636,12 +635,14 @@ def keep_threshold(p):
 def bernoulli_compress(x, p, scale, key, float32, out):
     """Fused Bernoulli sparsification: out_i = r(x_i) * scale if u_i < p else 0, with r the
     float32 rounding of the wire when ``float32`` (same bits as :func:`bernoulli_indices` +
-    rounding + :func:`scatter`). Returns the first kept index whose float32 rounding
-    overflows, or -1."""
+    rounding + :func:`scatter`). Returns (the first kept index whose float32 rounding
+    overflows, or -1; the number of kept coordinates, which fixes the message length)."""
     bad = -1
+    kept = 0
     thr = keep_threshold(p)
     for i in range(x.size):
         if (random_u64(key, np.uint64(i)) >> _SHIFT11) < thr:   # == uniform(key, i) < p
+            kept += 1
             v = x[i]
             if float32:
                 v = np.float64(np.float32(v))
@@ -650,4 +651,4 @@ def bernoulli_compress(x, p, scale, key, float32, out):
             out[i] = v * scale
         else:
             out[i] = 0.0
-    return bad
+    return bad, kept

@@ -238,7 +238,7 @@ class Bernoulli(_Sparse):
         return idx, round_values(x[idx], self.float_width)
 
     def _compress_into(self, x, key, out):
-        bad = K.bernoulli_compress(x, self.params["p"], self._scale(x.size), key,
+        bad, _ = K.bernoulli_compress(x, self.params["p"], self._scale(x.size), key,
                                    self.float_width == 32, out)
         if bad >= 0:
             round_values(x[bad:bad + 1], 32)  # raises the wire-overflow error naming x
