@@ -39,3 +39,45 @@ def test_jobs_give_the_same_rows(capsys):
     two = json.loads(capsys.readouterr().out)
     assert one == two
     assert main(["verify", "--jobs", "0"]) == 2
+
+
+def test_every_check_is_drawn_in_its_group_with_interval_and_accept_region(tmp_path):
+    from theorytools import check
+    from theorytools.report import group_of
+
+    c_slope = check.slope([-0.98, -1.02, -1.01, -0.97], -1.0, tol=0.1)
+    c_bound = check.bound(None, 2.0, samples=np.full(50, 0.5), value_range=1.0)
+    c_fail = check.slope([-0.5, -0.52, -0.49], -1.0, tol=0.1)
+    assert c_slope.interval[0] < -1.0 < c_slope.interval[1]
+    assert c_slope.accept == (-1.1, -0.9)
+    assert c_bound.interval[0] == -np.inf and c_bound.interval[1] > 0.5
+    assert c_bound.accept[1] >= 2.0 and not c_fail.passed
+    rows = [CheckRow(f"theorem.demo.thm.{k}", "stich2018", "Thm", "derived", c.kind,
+                     c.empirical, c.theoretical, c.ratio, c.verdict, c.describe(),
+                     interval=c.interval, accept=c.accept)
+            for k, c in (("slope", c_slope), ("bound", c_bound), ("fail", c_fail))]
+    rows.append(CheckRow("proof.mod::thing", "stich2018", "src", "derived", "law", 1.0, 1.0, 1.0,
+                         "PASS", accept=(1.0, 1.0)))
+    assert group_of(rows[0].name) == "theorem.demo.thm"
+    assert group_of(rows[-1].name) == "proof.mod"
+    assert group_of("compressor.top_k.omega[d=3]") == "compressor.top_k"
+    paths = write_report(rows, str(tmp_path))
+    assert set(paths["group_plots"]) == {"theorem.demo.thm", "proof.mod"}
+    assert all(os.path.getsize(p) > 0 for p in paths["group_plots"].values())
+    data = json.loads((tmp_path / "results.json").read_text())
+    by_name = {d["name"]: d for d in data["checks"]}
+    assert by_name["theorem.demo.thm.bound"]["interval"][0] == "-inf"
+    assert by_name["theorem.demo.thm.fail"]["verdict"] == "FAIL"
+    md = (tmp_path / "report.md").read_text()
+    assert "## theorem.demo.thm" in md and "group_theorem.demo.thm.png" in md
+
+
+def test_series_with_several_curves(tmp_path):
+    row = CheckRow("theorem.demo.multi", "beznosikov2020", "T", "derived", "slope", -1.0, -1.0,
+                   1.0, "PASS")
+    x = np.arange(1, 20)
+    row.series = {"xlabel": "iterations", "curves": [
+        {"x": x, "y": 1 / x, "lo": 0.9 / x, "hi": 1.1 / x, "bits": 10 * x, "label": "k=1"},
+        {"x": x, "y": 2 / x, "bound": 3 / x, "bits": 20 * x, "label": "k=2"}]}
+    paths = write_report([row], str(tmp_path))
+    assert os.path.getsize(paths["plots"]["theorem.demo.multi"]) > 0

@@ -35,7 +35,13 @@ KINDS = ("bound", "tight", "slope", "law", "diverges")
 
 @dataclass
 class Check:
-    """The result of one check: ``(empirical, theoretical, verdict, details)`` and metadata."""
+    """The result of one check: ``(empirical, theoretical, verdict, details)`` and metadata.
+
+    ``interval`` is the confidence interval ``(low, high)`` of the empirical value that the
+    verdict rests on (one-sided intervals have an infinite end; ``None`` for an exact value)
+    and ``accept`` the region ``(low, high)`` in which the empirical value (or, for a
+    statistical check, the interval's relevant end) must lie to pass. The report draws both
+    (:mod:`theorytools.report`)."""
 
     kind: str
     empirical: float
@@ -46,6 +52,8 @@ class Check:
     level: float | None = None
     replicates: int = 1
     extra: dict = field(default_factory=dict)
+    interval: tuple | None = None   # confidence interval of ``empirical`` (None: exact)
+    accept: tuple | None = None     # the region of ``empirical`` that passes, for plots
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -119,6 +127,10 @@ def t_one_sided(values, level: float = 0.95, *, upper: bool = True) -> tuple[flo
 
 
 # --------------------------------------------------------------------------- checkers
+def _one_sided(theoretical, slack, lower):
+    return (theoretical - slack, math.inf) if lower else (-math.inf, theoretical + slack)
+
+
 def bound(empirical, theoretical: float, *, lower: bool = False, rtol: float = 1e-12,
           atol: float = 0.0, samples=None, value_range: float | None = None,
           p_fail: float = P_FAIL, details: str = "") -> Check:
@@ -133,7 +145,8 @@ def bound(empirical, theoretical: float, *, lower: bool = False, rtol: float = 1
     if samples is None:
         emp = float(np.max(empirical)) if not lower else float(np.min(empirical))
         ok = emp >= theoretical - slack if lower else emp <= theoretical + slack
-        return Check("bound", emp, theoretical, ok, details)
+        return Check("bound", emp, theoretical, ok, details,
+                     accept=_one_sided(theoretical, slack, lower))
     z = np.asarray(samples, dtype=float)
     if value_range is None:
         raise ValueError("a statistical bound check needs value_range (Hoeffding)")
@@ -144,7 +157,9 @@ def bound(empirical, theoretical: float, *, lower: bool = False, rtol: float = 1
     return Check("bound", mean, theoretical, ok,
                  f"{details}; {'lower' if lower else 'upper'} confidence bound {conf:.6g}"
                  .lstrip("; "),
-                 f"one-sided Hoeffding, p_fail {p_fail:g}", None, z.size)
+                 f"one-sided Hoeffding, p_fail {p_fail:g}", None, z.size,
+                 interval=(conf, math.inf) if lower else (-math.inf, conf),
+                 accept=_one_sided(theoretical, slack, lower))
 
 
 def tight(empirical: float, theoretical: float, band: tuple[float, float],
@@ -154,7 +169,8 @@ def tight(empirical: float, theoretical: float, band: tuple[float, float],
     ratio = empirical / theoretical if theoretical else math.nan
     ok = bool(lo <= ratio <= hi)
     return Check("tight", empirical, theoretical, ok,
-                 f"{details}; ratio band [{lo:g}, {hi:g}]".lstrip("; "))
+                 f"{details}; ratio band [{lo:g}, {hi:g}]".lstrip("; "),
+                 accept=tuple(sorted((lo * theoretical, hi * theoretical))))
 
 
 def law(actual, expected, *, rtol: float = 1e-12, atol: float = 0.0, details: str = "") -> Check:
@@ -174,7 +190,9 @@ def law(actual, expected, *, rtol: float = 1e-12, atol: float = 0.0, details: st
     ok = bool(np.all(np.isfinite(a)) and np.all(dev <= allowed))
     return Check("law", float(a.flat[i]), float(e.flat[i]), ok,
                  f"{details}; max |dev| {float(dev.max()):.3g} (rtol {rtol:g}, atol {atol:g})"
-                 .lstrip("; "))
+                 .lstrip("; "),
+                 accept=(float(e.flat[i] - allowed.flat[i]), float(e.flat[i] + allowed.flat[i]))
+                 if a.size else None)
 
 
 def mean_equals(samples, expected: float, *, value_range: float, p_fail: float = P_FAIL,
@@ -208,7 +226,9 @@ def mean_equals(samples, expected: float, *, value_range: float, p_fail: float =
     return Check("law", mean, expected, ok,
                  f"{details}; |mean - exact| = {abs(mean - expected):.3g} <= radius {rad:.3g}"
                  + (f" + bias bound {bias:.3g}" if bias else ""),
-                 f"two-sided {method}, p_fail {p_fail:g}", None, z.size)
+                 f"two-sided {method}, p_fail {p_fail:g}", None, z.size,
+                 interval=(mean - rad - bias, mean + rad + bias),
+                 accept=(expected - rad - bias, expected + rad + bias))
 
 
 def fit_slopes(x, Y) -> np.ndarray:
@@ -237,6 +257,7 @@ def slope(replicate_slopes, predicted: float, *, tol: float = 0.1, level: float 
             lo = hi = m
         ok = hi >= predicted - tol and lo <= predicted + tol
         ci = f"CI [{lo:.4g}, {hi:.4g}] vs {predicted:g} +- {tol:g}"
+        interval, accept = (lo, hi), (predicted - tol, predicted + tol)
     elif alternative in ("at_least", "at_most"):
         upper = alternative == "at_most"
         m, b = t_one_sided(v, level, upper=upper)
@@ -244,10 +265,13 @@ def slope(replicate_slopes, predicted: float, *, tol: float = 0.1, level: float 
             b = m
         ok = b <= predicted if upper else b >= predicted
         ci = f"one-sided {'upper' if upper else 'lower'} bound {b:.4g} vs {predicted:g}"
+        interval = (-math.inf, b) if upper else (b, math.inf)
+        accept = (-math.inf, predicted) if upper else (predicted, math.inf)
     else:
         raise ValueError(f"alternative must be agree/at_least/at_most, got {alternative!r}")
     return Check("slope", m, predicted, ok, f"{details}; {ci}".lstrip("; "),
-                 f"Student-t over seed replicates ({alternative})", level, v.size)
+                 f"Student-t over seed replicates ({alternative})", level, v.size,
+                 interval=interval, accept=accept)
 
 
 def diverges(norms, predicted_factor: float | None = None, *, min_growth: float = 1e3,
@@ -265,8 +289,11 @@ def diverges(norms, predicted_factor: float | None = None, *, min_growth: float 
     ok = bool(np.all(np.diff(r) > 0) and growth >= min_growth and factor > 1)
     if predicted_factor is not None:
         ok = ok and abs(factor - predicted_factor) <= rtol * predicted_factor
+    accept = (1.0, math.inf) if predicted_factor is None else (
+        predicted_factor * (1 - rtol), predicted_factor * (1 + rtol))
     return Check("diverges", factor, predicted_factor if predicted_factor is not None else 1.0,
-                 ok, f"{details}; growth x{growth:.3g} over {r.size - 1} steps".lstrip("; "))
+                 ok, f"{details}; growth x{growth:.3g} over {r.size - 1} steps".lstrip("; "),
+                 accept=accept)
 
 
 __all__ = ["Check", "KINDS", "P_FAIL", "bound", "tight", "law", "mean_equals", "slope",

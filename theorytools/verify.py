@@ -44,15 +44,24 @@ class CheckRow:
     verdict: str
     details: str = ""
     series: dict | None = None   # optional curves for the report (see theorytools.report)
+    interval: tuple | None = None  # confidence interval of ``empirical`` (None: exact)
+    accept: tuple | None = None    # the region of ``empirical`` that passes (for the plots)
 
     def as_dict(self):
         out = asdict(self)
         out.pop("series", None)
         for key in ("empirical", "theoretical", "ratio"):
-            v = out[key]
-            if isinstance(v, float) and not math.isfinite(v):
-                out[key] = None if math.isnan(v) else ("inf" if v > 0 else "-inf")
+            out[key] = _json_number(out[key])
+        for key in ("interval", "accept"):
+            if out[key] is not None:
+                out[key] = [_json_number(float(v)) for v in out[key]]
         return out
+
+
+def _json_number(v):
+    if isinstance(v, float) and not math.isfinite(v):
+        return None if math.isnan(v) else ("inf" if v > 0 else "-inf")
+    return v
 
 
 _COMPRESSOR_PAPER = {
@@ -63,7 +72,7 @@ _COMPRESSOR_PAPER = {
 
 def compressor_rows(quick: bool):
     from theorytools.compressors import REGISTRY, default
-    from theorytools.compressors.measure import measure
+    from theorytools.compressors.measure import LOWER_TYPE, measure
 
     dims = (16, 100) if quick else (3, 16, 100, 1000)
     for d in dims:
@@ -74,17 +83,22 @@ def compressor_rows(quick: bool):
             for cname, c in m.constants.items():
                 ok = c.valid and (c.attained or not c.tight_declared)
                 kind = "tight" if c.tight_declared else "bound"
+                accept = ((c.declared, c.declared) if c.tight_declared else
+                          (c.declared, math.inf) if cname in LOWER_TYPE else
+                          (-math.inf, c.declared))
                 yield CheckRow(f"compressor.{name}.{cname}[d={d}]", paper,
                                c.source.split(";")[0], c.status, kind, c.measured, c.declared,
                                c.ratio, "PASS" if ok else "FAIL",
-                               f"{comp.canonical_name}; worst input: {c.argmax}")
+                               f"{comp.canonical_name}; worst input: {c.argmax}",
+                               accept=accept)
             total = m.contract_passed + m.contract_failed
             yield CheckRow(f"compressor.{name}.contract[d={d}]", paper,
                            "spec compression.md §E.1-§E.4", "derived", "law",
                            float(m.contract_passed), float(total),
                            m.contract_passed / total if total else None,
                            "PASS" if m.contract_failed == 0 else "FAIL",
-                           "; ".join(m.failures[:3]) or f"{total} contract checks")
+                           "; ".join(m.failures[:3]) or f"{total} contract checks",
+                           accept=(float(total), float(total)))
 
 
 _PROOF_PAPER = {
@@ -105,7 +119,7 @@ def proof_rows(quick: bool):
         yield CheckRow(f"proof.{c.name}", _PROOF_PAPER.get(module, "beznosikov2020"),
                        c.source, status, "law",
                        1.0 if c.passed else 0.0, 1.0, 1.0 if c.passed else 0.0, c.verdict,
-                       (c.finding + " | " if c.finding else "") + c.detail)
+                       (c.finding + " | " if c.finding else "") + c.detail, accept=(1.0, 1.0))
 
 
 def bound_rows(quick: bool):
@@ -147,7 +161,8 @@ def bound_rows(quick: bool):
                            "bound", float(bits_max), bound, bits_max / bound if bound else None,
                            "PASS" if bits_max >= bound else "FAIL",
                            f"measured distortion {worst:.4g} after rescaling by {scale:.4g}"
-                           + ("; randomised without shared seed" if comp.randomized else ""))
+                           + ("; randomised without shared seed" if comp.randomized else ""),
+                           accept=(bound, math.inf))
 
 
 def theorem_rows(quick: bool):
@@ -164,7 +179,8 @@ def theorem_rows(quick: bool):
             continue
         for label, c in results:
             row = CheckRow(f"theorem.{th.key}.{label}", th.paper, th.source, th.status, c.kind,
-                           c.empirical, c.theoretical, c.ratio, c.verdict, c.describe())
+                           c.empirical, c.theoretical, c.ratio, c.verdict, c.describe(),
+                           interval=c.interval, accept=c.accept)
             if c.extra.get("series"):   # curves for the report (theorytools.report)
                 row.series = c.extra["series"]
             yield row
