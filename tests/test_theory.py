@@ -34,6 +34,20 @@ def _some_fail(results):
     assert results and not all(c.passed for _, c in results)
 
 
+def _assert_series(results):
+    """Every check carries curves for the report, subsampled, with matching lengths."""
+    for label, c in results:
+        s = c.extra.get("series")
+        assert s and s.get("xlabel") and s.get("ylabel"), f"{label}: no series"
+        for curve in s.get("curves") or [s]:
+            n = len(curve["x"])
+            assert 0 < n == len(curve["y"]) <= p1.MAX_POINTS, label
+            for key in ("lo", "hi", "bound", "bits"):
+                if curve.get(key) is not None:
+                    assert len(curve[key]) == n, (label, key)
+            assert (curve.get("lo") is None) == (curve.get("hi") is None), label
+
+
 # ------------------------------------------------------------------------- the registry
 def test_every_theorem_names_source_status_and_check():
     ths = theorems()
@@ -95,7 +109,9 @@ def test_unconfirmed_constants_are_parameters_with_overrides():
 # ------------------------------------------------------------------- CGD (spec §C.1, §E.5)
 @pytest.mark.parametrize("cls", ["b1", "b2", "b3", "unbiased"])
 def test_cgd_contraction_holds_exactly_for_declared_constants(cls):
-    _all_pass(get(f"beznosikov2020.cgd_{cls}").run_checks(quick=True))
+    results = get(f"beznosikov2020.cgd_{cls}").run_checks(quick=True)
+    _all_pass(results)
+    _assert_series(results)   # exact one-step factors along the worst trajectory
 
 
 def test_cgd_rates_match_the_spec_formulas():
@@ -154,8 +170,10 @@ def test_cgd_fails_on_a_wrong_rate_formula():
 
 # --------------------------------------------------------- divergence and EF (§C.2, §C.3)
 def test_divergence_and_ef_counterexample():
-    _all_pass(get("beznosikov2020.dcgd_divergence").run_checks(quick=True))
-    _all_pass(get("beznosikov2020.ef_counterexample").run_checks(quick=True))
+    for key in ("dcgd_divergence", "ef_counterexample"):
+        results = get(f"beznosikov2020.{key}").run_checks(quick=True)
+        _all_pass(results)
+        _assert_series([(label, c) for label, c in results if label != "gradient_at_x0"])
 
 
 def test_divergence_fails_on_a_wrong_factor_or_a_convergent_method():
@@ -174,7 +192,9 @@ def test_ef_fails_when_the_error_memory_update_is_dropped():
 
 def test_ef_linear_rate_and_its_planted_faults():
     th = get("beznosikov2020.ef_linear_rate")
-    _all_pass(th.run_checks(quick=True))
+    results = th.run_checks(quick=True)
+    _all_pass(results)
+    _assert_series(results)
     v = _verdicts(th.run_checks(quick=True, rate_constant=5.0))   # over-claimed constant
     assert not v["rate_at_least[top_k k=2,d=10]"]
     v = _verdicts(th.run_checks(quick=True, delta_exponent=0.0))  # missing 1/delta scale
@@ -185,11 +205,130 @@ def test_ef_linear_rate_and_its_planted_faults():
 
 def test_ef_neighbourhood_linear_in_d_and_c():
     th = get("beznosikov2020.ef_neighbourhood")
-    _all_pass(th.run_checks(quick=True))
+    results = th.run_checks(quick=True)
+    _all_pass(results)
+    _assert_series(results)
     v = _verdicts(th.run_checks(quick=True, exponent_d=2.0, sweeps=("zeta_sq",)))
     assert v == {"plateau_exponent_in_D": False}   # planted: "plateau ~ D^2"
     v = _verdicts(th.run_checks(quick=True, exponent_c=0.5, sweeps=("sigma_sq",)))
     assert v == {"plateau_exponent_in_C": False}   # planted: "plateau ~ sqrt(C)"
+
+
+# ------------------------------------- EF's sublinear term (C + delta D)/(K mu) (§C.3)
+# The two theorems share one set of runs (cached per process): the planted faults that change
+# only a prediction or a constant reuse them; a planted algorithm runs its own.
+def test_ef_sublinear_rate_and_its_planted_faults():
+    th = get("beznosikov2020.ef_sublinear_rate")
+    results = th.run_checks(quick=True)
+    _all_pass(results)
+    _assert_series(results)
+    labels = [label for label, _ in results]
+    assert labels[0] == "noise_term_exponent_in_K" and len(labels) == 3
+    v = _verdicts(th.run_checks(quick=True, noise_exponent=-0.5))   # planted: error ~ K^-1/2
+    assert not v["noise_term_exponent_in_K"]
+    v = _verdicts(th.run_checks(quick=True, noise_exponent=-2.0))   # planted: error ~ K^-2
+    assert not v["noise_term_exponent_in_K"]
+    # planted: a wrong constant c in c (C + delta D)/(K mu). The heterogeneity error is far
+    # below P1's term here (worst ratio ~1/140 at c = 1), so only a much smaller c fails.
+    v = _verdicts(th.run_checks(quick=True, sublinear_constant=1e-4))
+    assert v["noise_term_exponent_in_K"]
+    assert not any(ok for label, ok in v.items() if label.startswith("heterogeneity_term"))
+
+
+def test_ef_sublinear_term_formula_and_parameters():
+    assert math.isclose(p1.ef_sublinear_term(C=1.0, D=2.0, delta=4.0, mu=0.5, K=10), 1.8)
+    assert np.allclose(p1.ef_sublinear_term(0.0, 1.0, np.array([2.0, 4.0]), 1.0, 8, 3.0),
+                       [0.75, 1.5])
+    th = get("beznosikov2020.ef_sublinear_rate")
+    assert th.parameters["sublinear_constant"].status == "unconfirmed"
+    assert th.parameters["horizon_factor"].status == "chosen"
+    assert th.violations(delta=4.0, L=2.0, eta=1 / 8) == []
+    assert th.violations(delta=4.0, L=2.0, eta=1 / 7)
+    with pytest.raises(TheorytoolsError, match="outside the theorem's conditions"):
+        th.require_admissible(delta=4.0, L=2.0, eta=1 / 8, stepsize_factor=2.0)
+    # the horizons adapt to the parameters so that every run stays in P1's regime
+    for c_eta, a in ((1.0, 1.0), (8.0, 0.25), (2.0, 3.0)):
+        s = p1._sublinear_setup(True, a, c_eta)
+        for part in ("C", "D"):
+            for k, K in p1._sublinear_configs(s, part):
+                assert th.violations(delta=s["d"] / k, L=s["L"], eta=a / (s["mu"] * K),
+                                     stepsize_factor=c_eta) == []
+        assert s["Ks_c"][-1] / s["Ks_c"][0] >= 10 ** 1.5 and len(s["Ks_c"]) >= 6
+    delta_scaling = get("beznosikov2020.ef_delta_scaling")
+    assert delta_scaling.violations(delta=8.0, L=2.0, mu=1.0, eta=1 / 192) == []
+    assert delta_scaling.violations(delta=8.0, L=2.0, mu=1.0, eta=1 / 191)
+
+
+def test_ef_delta_scaling_and_its_planted_faults():
+    th = get("beznosikov2020.ef_delta_scaling")
+    results = th.run_checks(quick=True)
+    _all_pass(results)
+    _assert_series(results)
+    assert [label for label, _ in results] == [
+        "noise_level_exponent_in_delta", "heterogeneity_level_exponent_in_K",
+        "heterogeneity_worst_case_bound[delta=2]", "heterogeneity_worst_case_bound[delta=4]",
+        "heterogeneity_worst_case_bound[delta=8]"]
+    # planted: "the noise term grows like delta" (P1's delta multiplies D only)
+    v = _verdicts(th.run_checks(quick=True, noise_delta_exponent=1.0))
+    assert not v["noise_level_exponent_in_delta"]
+    # planted: P1's 1/K read as the heterogeneity term's exponent
+    v = _verdicts(th.run_checks(quick=True, heterogeneity_K_exponent=-1.0))
+    assert not v["heterogeneity_level_exponent_in_K"]
+    # planted: a wrong constant in the worst-case bound (it holds with a ~1e4 margin)
+    small = th.replace(bound=lambda **kw: 1e-5 * p1.ef_heterogeneity_bound(**kw))
+    v = _verdicts(small.run_checks(quick=True))
+    bounds = [label for label in v if label.startswith("heterogeneity_worst_case_bound")]
+    assert len(bounds) == 3 and not any(v[label] for label in bounds)
+    assert v["noise_level_exponent_in_delta"] and v["heterogeneity_level_exponent_in_K"]
+
+
+def test_ef_delta_scaling_fails_when_the_error_memory_update_is_dropped():
+    """Planted: without its error memory (DCGD), Top-k's bias leaves a K-independent error:
+    the heterogeneity level no longer decays as K^-2."""
+    th = get("beznosikov2020.ef_delta_scaling")
+    v = _verdicts(th.run_checks(quick=True, algorithm=alg.dcgd, parts=("D",)))
+    assert not v["heterogeneity_level_exponent_in_K"]
+
+
+def test_ef_heterogeneity_bound_induction():
+    """The two inequalities of the proof in ``p1.ef_heterogeneity_bound``, and the bound on a
+    small instance at the largest admissible stepsize."""
+    delta = np.concatenate([np.linspace(1.0, 20.0, 2000), np.geomspace(20.0, 1e8, 2000)])
+    q = np.sqrt(1.0 - 1.0 / delta)
+    assert np.all(q <= 1.0 - 1.0 / (2.0 * delta))
+    assert np.all(q * (4.0 * delta + 2.0) <= 4.0 * delta * (1.0 + 1e-15))
+    for kappa, eta_mu in ((2.0, 0.01), (50.0, 1e-4)):   # sum_j (1 - eta mu)^j eta L <= kappa
+        assert eta_mu * kappa * np.sum((1.0 - eta_mu) ** np.arange(200000)) <= kappa
+    from theorytools.compressors import create
+    from theorytools.problems import quadratic
+
+    prob = quadratic(3, 4, 1.0, 3.0, zeta_sq=2.0, seed=11)
+    kappa = prob.L / prob.mu
+    eta = 1.0 / (4 * 4.0 * prob.L * (1 + kappa))
+    tr = alg.ef_sgd(prob, create("top_k[k=1]", float_width=64), eta, 400,
+                    x0=prob.x_star.copy(), record="every")
+    bound = p1.ef_heterogeneity_bound(4.0, eta, prob.L, prob.mu, p1._zeta_max_sq(prob))
+    assert 0 < tr.f_gap.max() <= bound
+
+
+def test_ef_sublinear_rows_in_verify_and_the_report(tmp_path):
+    from theorytools.report import write_report
+    from theorytools.verify import theorem_rows
+
+    saved = dict(REGISTRY)   # the verify rows of these two theorems only (runs are cached)
+    REGISTRY.clear()
+    for key in ("ef_sublinear_rate", "ef_delta_scaling"):
+        REGISTRY[f"beznosikov2020.{key}"] = saved[f"beznosikov2020.{key}"]
+    try:
+        rows = list(theorem_rows(True))
+    finally:
+        REGISTRY.clear()
+        REGISTRY.update(saved)
+    assert len(rows) == 8 and all(r.verdict == "PASS" and r.series for r in rows)
+    assert {r.status for r in rows} == {"confirmed", "derived"}
+    # a curve with bits and a curve whose envelope is undefined (NaN) on part of the axis
+    paths = write_report([rows[0], rows[4]], str(tmp_path))
+    assert len(paths["plots"]) == 2
 
 
 # --------------------------------------------------------------- Top-k vs Rand-k (§C.4)
