@@ -95,3 +95,18 @@ def test_verify_fails_when_a_check_fails(capsys, monkeypatch):
 def test_verify_list(capsys):
     code, out, _ = _run(capsys, "verify", "--list")
     assert code == 0 and "beznosikov2020" in out
+
+
+def test_theorem_filters_skip_theorems_that_cannot_match():
+    from theorytools.verify import _theorem_selected
+
+    assert _theorem_selected("tang2018.dcd_stability", None, None)
+    assert not _theorem_selected("tang2018.dcd_stability", "stich2018", None)
+    assert _theorem_selected("tang2018.dcd_stability", None, "theorem.tang2018.dcd")
+    assert _theorem_selected("tang2018.dcd_stability", None, "theorem.tang2018.dcd_stability")
+    assert _theorem_selected("tang2018.dcd_stability", None,
+                             "theorem.tang2018.dcd_stability.threshold")
+    assert not _theorem_selected("tang2018.dcd_stability", None, "theorem.stich2018")
+    assert not _theorem_selected("tang2018.dcd", None, "theorem.tang2018.dcd_stability")
+    # a substring that is not a theorem prefix keeps every theorem (labels are unknown)
+    assert _theorem_selected("tang2018.dcd_stability", None, "threshold")

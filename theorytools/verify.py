@@ -165,12 +165,27 @@ def bound_rows(quick: bool):
                            accept=(bound, math.inf))
 
 
-def theorem_rows(quick: bool):
+def _theorem_selected(key: str, paper: str | None, check: str | None) -> bool:
+    """Whether theorem ``key`` can yield a row that the ``--paper``/``--check`` filters keep
+    (row names are ``theorem.<key>.<label>``, so a ``check`` that starts with ``theorem.``
+    can only match rows of theorems whose prefix it shares)."""
+    if paper and not key.startswith(paper + "."):
+        return False
+    if check and check.startswith("theorem."):
+        prefix = f"theorem.{key}."
+        return prefix.startswith(check) or check.startswith(prefix)
+    return True
+
+
+def theorem_rows(quick: bool, paper: str | None = None, check: str | None = None):
     """The checks of every registered theorem (``theorytools.theory``); a check that raises
-    is reported as a FAIL row, not swallowed."""
+    is reported as a FAIL row, not swallowed. ``paper``/``check`` skip theorems that cannot
+    yield a selected row (the rows are filtered again by the caller)."""
     from theorytools.theory import theorems
 
     for th in theorems():
+        if not _theorem_selected(th.key, paper, check):
+            continue
         try:
             results = th.run_checks(quick)
         except Exception as exc:  # a broken check must show up in the table
@@ -199,7 +214,9 @@ def run_checks(*, quick: bool = True, paper: str | None = None, check: str | Non
         prefixes = [p for p in SUITE_PREFIX.values() if check and check.startswith(p)]
         if prefixes and not check.startswith(SUITE_PREFIX[suite]):
             continue  # a check name that names another suite: skip this one entirely
-        for row in producer(quick):
+        rows_of = producer(quick, paper=paper, check=check) if suite == "theorems" \
+            else producer(quick)
+        for row in rows_of:
             if paper and row.paper != paper:
                 continue
             if check and check not in row.name:

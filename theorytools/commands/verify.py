@@ -26,7 +26,9 @@ def configure(parser):
 def _suite_rows(suite, quick, paper, check):
     """One suite's rows, filtered (module level, so a worker process can run it)."""
     from theorytools.verify import SUITES
-    return [r for r in SUITES[suite](quick)
+    rows = SUITES[suite](quick, paper=paper, check=check) if suite == "theorems" \
+        else SUITES[suite](quick)
+    return [r for r in rows
             if (not paper or r.paper == paper) and (not check or check in r.name)]
 
 
