@@ -81,3 +81,12 @@ def test_series_with_several_curves(tmp_path):
         {"x": x, "y": 2 / x, "bound": 3 / x, "bits": 20 * x, "label": "k=2"}]}
     paths = write_report([row], str(tmp_path))
     assert os.path.getsize(paths["plots"]["theorem.demo.multi"]) > 0
+
+
+def test_log_x_axis_shorter_than_a_decade_gets_labels(tmp_path):
+    row = CheckRow("theorem.demo.short", "stich2018", "T", "derived", "bound", 1.0, 2.0, 0.5,
+                   "PASS")
+    x = np.array([300.0, 600.0, 1200.0])
+    row.series = {"x": x, "y": 1 / x, "logx": True, "bits": 8 * x}
+    paths = write_report([row], str(tmp_path))
+    assert os.path.getsize(paths["plots"]["theorem.demo.short"]) > 0

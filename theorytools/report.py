@@ -169,6 +169,11 @@ def _plot_series(row, path):
             from matplotlib.ticker import NullFormatter
             ax.set_xscale("log")
             ax.xaxis.set_minor_formatter(NullFormatter())
+            xs = np.unique(np.concatenate([np.asarray(c[key], dtype=float) for c in curves]))
+            xs = xs[xs > 0]
+            if xs.size and xs.max() < 10 * xs.min():   # less than a decade: label the data
+                ticks = xs if xs.size <= 8 else np.geomspace(xs.min(), xs.max(), 6)
+                ax.set_xticks(ticks, [f"{t:.3g}" for t in ticks])
         ax.set_xlabel(label)
         ax.set_ylabel(s.get("ylabel", "value"))
         ax.legend(fontsize=8)
