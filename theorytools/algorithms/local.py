@@ -10,7 +10,10 @@ average :math:`\hat x_T = \frac{1}{S_T}\sum_{t=0}^{T-1} w_t \bar x_t`, :math:`w_
 Asynchronous variant (``asynchronous=True``): worker k synchronises at its own times
 :math:`t + 1 + o_k \equiv 0 \pmod H` (offsets :math:`o_k = kH/K`, so gaps are exactly H),
 replacing its model by the average of all workers' current models [the paper's asynchronous
-setting is UNCONFIRMED; this is our documented variant].
+setting is UNCONFIRMED; this is our documented variant]. A partial average moves the
+workers' mean, so, unlike the synchronous case, the asynchronous average :math:`\bar x_t` is
+NOT mini-batch SGD even on quadratics with additive noise (``stich2018.asynchronous``
+propagates its moments exactly). The offsets are in ``Trace.meta["offsets"]``.
 The mini-batch b is the problem's (``Noise(kind="sampling", batch=b)``); the K workers are the
 problem's n nodes, which must share the same data for Stich's setting (heterogeneity 0).
 """
@@ -42,11 +45,20 @@ def local_sgd(problem, T, H, *, stepsize="stich", a=None, seed=0, x0=None, recor
     if a is None:
         a = stich_shift(problem, H)
     a = check_real(a, "a", low=0.0)
-    if stepsize == "stich":
+    if isinstance(stepsize, str) and stepsize == "stich":
         if a <= max(16 * problem.L / problem.mu, H) - 1e-12 * a:
             raise TheorytoolsError(f"a = {a} violates Theorem 2.2's condition a > max(16 kappa, H)"
                                    f" = {max(16 * problem.L / problem.mu, H)}")
         steps = 4.0 / (problem.mu * (a + np.arange(T)))
+    elif isinstance(stepsize, (list, tuple, np.ndarray)):
+        steps = np.array(stepsize, dtype=np.float64).ravel()
+        if steps.size != T:
+            raise TheorytoolsError(f"stepsize: a schedule needs T = {T} step sizes, got "
+                                   f"{steps.size}")
+        bad = ~np.isfinite(steps) | (steps <= 0)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise TheorytoolsError(f"stepsize[{i}] must be finite and > 0, got {steps[i]}")
     else:
         eta = check_real(stepsize, "stepsize", low=0.0, low_open=True)
         steps = np.full(T, eta)
@@ -68,5 +80,5 @@ def local_sgd(problem, T, H, *, stepsize="stich", a=None, seed=0, x0=None, recor
     wall = network.wall_times(rounds, record_at, "allreduce", n)
     return Trace("local_sgd", record_at, f_gap, g_sq, dist_sq, cons, bits_cum, wall, x_hat, X,
                  True, {"H": H, "a": a, "T": T, "seed": seed, "asynchronous": asynchronous,
-                        "steps": steps, "S_T": s_t, "problem": problem.name,
+                        "offsets": offsets, "steps": steps, "S_T": s_t, "problem": problem.name,
                         "f_gap_x_hat": problem.f(x_hat) - problem.f_star})
