@@ -467,3 +467,19 @@ def test_bad_evaluation_input():
         p.grad_i(4, np.ones(6))
     with pytest.raises(TheorytoolsError, match="seed must be >= 0"):
         p.stochastic_grads(np.ones((4, 6)), -1, 0)
+
+
+def test_replicated_split_gives_every_node_the_whole_data_set():
+    from theorytools.problems import logistic
+
+    rng = np.random.default_rng(2)
+    F = rng.standard_normal((30, 4))
+    y = np.where(F[:, 0] > 0, 1.0, -1.0)
+    p = logistic(F, y, 5, 0.1, batch=1, split="replicated")
+    one = logistic(F, y, 1, 0.1, batch=1)
+    assert p.n == 5 and p.info["m"] == 30 and p.info["dropped"] == 0
+    assert abs(p.zeta_star_sq) < 1e-20
+    assert np.allclose(p.x_star, one.x_star, rtol=1e-12, atol=1e-14)
+    assert abs(p.f_star - one.f_star) <= 1e-12 * abs(one.f_star)
+    # more nodes than rows is fine when every node holds all rows
+    assert logistic(F[:3], y[:3], 7, 0.1, split="replicated").n == 7

@@ -8,7 +8,7 @@ import numpy as np
 from theorytools.errors import TheorytoolsError, check_int, check_real
 from theorytools.problems.base import Noise
 
-SPLITS = ("contiguous", "random", "sorted")
+SPLITS = ("contiguous", "random", "sorted", "replicated")
 
 
 def check_array(value, name: str, ndim: int) -> np.ndarray:
@@ -50,15 +50,21 @@ def split_rows(X: np.ndarray, y: np.ndarray, n, split: str, seed, *, xname="X", 
     ``m = N // n`` rows per node; the last ``N mod n`` rows (after ordering) are dropped, so
     every node holds the same number of samples. ``contiguous`` keeps the file order,
     ``random`` permutes with ``seed``, ``sorted`` orders by ``y`` (maximally heterogeneous).
+    ``replicated`` gives EVERY node all N rows (m = N; Stich's identical-data setting, where
+    every worker samples from the same data set: heterogeneity exactly 0).
     """
     if X.shape[0] != y.shape[0]:
         raise TheorytoolsError(
             f"{xname} and {yname} must have the same number of rows, got {X.shape[0]} and "
             f"{y.shape[0]}")
     N = X.shape[0]
-    n = check_int(n, "n", low=1, high=N)
     if split not in SPLITS:
         raise TheorytoolsError(f"split must be one of {SPLITS}, got {split!r}")
+    if split == "replicated":
+        n = check_int(n, "n", low=1)
+        return (np.ascontiguousarray(np.broadcast_to(X, (n,) + X.shape)),
+                np.ascontiguousarray(np.broadcast_to(y, (n,) + y.shape)), 0)
+    n = check_int(n, "n", low=1, high=N)
     if split == "random":
         order = np.random.Generator(np.random.PCG64(check_int(seed, "seed", low=0))).permutation(N)
     elif split == "sorted":

@@ -654,8 +654,8 @@ def logistic_identical(K, *, d=20, m=40, kappa=5.0, batch=1, seed=0, split="cont
     Features :math:`a_j \sim N(0, I_d)`, labels :math:`y_j = \pm1` with
     :math:`P(y_j = 1) = s(a_j^\top w)`, :math:`w \sim N(0, I_d/d)`; :math:`\lambda` is set so
     that :math:`\kappa = L/\mu = (L_0 + \lambda)/\lambda` equals ``kappa``
-    (:math:`L_0 = \lambda_{max}(F^\top F)/(4m)`). The data set is tiled K times and split
-    contiguously, so node k holds exactly the m points (``zeta_star_sq`` = 0 to rounding);
+    (:math:`L_0 = \lambda_{max}(F^\top F)/(4m)`). Every node holds exactly the m points
+    (``split="replicated"``; ``zeta_star_sq`` = 0 to rounding);
     ``split="sorted"`` instead deals the tiled rows by label (heterogeneous: a planted
     violation of the identical-data assumption)."""
     from theorytools.problems import logistic
@@ -665,6 +665,9 @@ def logistic_identical(K, *, d=20, m=40, kappa=5.0, batch=1, seed=0, split="cont
     w = rng.standard_normal(d) / math.sqrt(d)
     y = np.where(rng.random(m) < 1.0 / (1.0 + np.exp(-F @ w)), 1.0, -1.0)
     L0 = float(np.linalg.eigvalsh(F.T @ F)[-1]) / (4 * m)
+    if split == "contiguous":   # every worker holds the whole data set
+        return logistic(F, y, K, L0 / (kappa - 1.0), batch=batch, split="replicated",
+                        name=f"logistic_identical[d={d},m={m},kappa={kappa:g}]")
     return logistic(np.tile(F, (K, 1)), np.tile(y, K), K, L0 / (kappa - 1.0), batch=batch,
                     split=split, name=f"logistic_identical[d={d},m={m},kappa={kappa:g}]")
 
