@@ -670,3 +670,235 @@ def test_subset_code_is_fixed_matches_the_regime():
             w = BitWriter()
             write_subset(w, np.sort(rng.choice(d, k, replace=False)), d)
             assert w.nbits == subset_code_bits(d, k)
+
+
+# ------------------------------------------------------------------ multiword kernels
+from theorytools.codecs import _kernels as CK  # noqa: E402
+
+_LIMB_EDGES = [0, 1, 2, 2 ** 32 - 1, 2 ** 32, 2 ** 63 - 1, 2 ** 63, 2 ** 64 - 2, U64MAX]
+
+
+def _to_limbs(v: int, n: int) -> np.ndarray:
+    out = np.zeros(max(n, 1), dtype=np.uint64)
+    for i in range(n):
+        out[i] = (v >> (64 * i)) & U64MAX
+    return out
+
+
+def _from_limbs(a, n) -> int:
+    return sum(int(a[i]) << (64 * i) for i in range(n))
+
+
+def _nlimbs(v: int) -> int:
+    return (v.bit_length() + 63) // 64
+
+
+_limb_lists = st.lists(st.one_of(st.sampled_from(_LIMB_EDGES), st.integers(0, U64MAX)),
+                       max_size=9)
+
+
+def _check_divmod(u: int, v: int):
+    lu, lv = _nlimbs(u), _nlimbs(v)
+    U, V = _to_limbs(u, lu + 1), _to_limbs(v, lv + 1)
+    Q, R = np.zeros(lu + 2, np.uint64), np.zeros(lv + 2, np.uint64)
+    lq, lr = CK.mw_divmod_kernel(U, lu, V, lv, Q, R)
+    q, r = divmod(u, v)
+    assert (_from_limbs(Q, lq), _from_limbs(R, lr)) == (q, r)
+    assert (lq, lr) == (_nlimbs(q), _nlimbs(r))          # trimmed lengths
+    C = np.zeros(lu + lv + 1, np.uint64)
+    lc = CK.mw_mul_kernel(U, lu, V, lv, C)
+    assert _from_limbs(C, lc) == u * v and lc == _nlimbs(u * v)
+
+
+@settings(max_examples=300, **SETTINGS)
+@given(_limb_lists, _limb_lists.filter(lambda a: any(a)), st.integers(0, 3))
+def test_multiword_divmod_and_mul_match_python_ints(ul, vl, shape):
+    """Knuth's algorithm D on 64-bit limbs (and the schoolbook product) against Python ints,
+    on limb patterns that hit the rare branches (all-ones limbs: a quotient estimate of
+    2^64 - 1, the add-back step; single-limb divisors; a dividend below the divisor)."""
+    u = sum(x << (64 * i) for i, x in enumerate(ul))
+    v = sum(x << (64 * i) for i, x in enumerate(vl))
+    if shape == 1:                 # an exact multiple plus a remainder at the edge
+        u = u * v + (v - 1)
+    elif shape == 2:               # quotient limbs all ones
+        u = v * ((1 << (64 * (len(ul) % 4 + 1))) - 1) + u % v
+    _check_divmod(u, v)
+
+
+@pytest.mark.parametrize("top", [2 ** 63, 2 ** 63 + 1, U64MAX, 2 ** 64 - 2])
+def test_multiword_divmod_estimate_edges(top):
+    """Divisors whose top limb is (near) a power of two or all ones, dividends equal to
+    multiples of them minus one: the quotient estimate is corrected or added back."""
+    rng = np.random.default_rng(top % 1000)
+    for lv in (2, 3, 5):
+        v = (top << (64 * (lv - 1))) + int(rng.integers(0, 2 ** 63)) * 3
+        for q in (1, U64MAX, (1 << 128) - 1, (1 << 192) - 2):
+            for r in (0, 1, v - 1):
+                _check_divmod(q * v + r, v)
+                _check_divmod(max(q * v - 1, 0), v)
+
+
+def _mixed_radix(radix, digits) -> int:
+    value = 0
+    for r, dgt in zip(radix, digits):
+        value = value * r + dgt
+    return value
+
+
+@settings(max_examples=200, **SETTINGS)
+@given(st.lists(st.tuples(st.one_of(st.integers(2, 2 ** 30), st.sampled_from(
+    [2, 3, 2 ** 30, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, 2 ** 63, U64MAX])),
+    st.floats(0, 1, allow_nan=False)), max_size=300))
+def test_radix_tree_conversion_matches_python_ints(pairs):
+    """The divide-and-conquer mixed-radix conversion (product tree; bottom-up values;
+    top-down remainder tree) against the plain Horner evaluation in Python ints: the value,
+    its width ceil(log2 prod r), the digits back, and the refusal of value >= prod r."""
+    radix = np.array([r for r, _ in pairs], dtype=np.uint64)
+    digits = np.array([min(int(f * r), r - 1) for r, f in pairs], dtype=np.uint64)
+    value = _mixed_radix(radix.tolist(), digits.tolist())
+    prod = math.prod(int(r) for r in radix.tolist())
+    V = np.zeros(radix.size + 3, np.uint64)
+    lv, width = CK.mixed_radix_value(radix, digits, V)
+    assert _from_limbs(V, lv) == value and lv == _nlimbs(value)
+    assert width == (prod - 1).bit_length()
+    back = np.zeros(radix.size, np.uint64)
+    assert CK.mixed_radix_digits(radix, V, lv, back)
+    assert np.array_equal(back, digits)
+    for bad in (prod, prod + value, 2 * prod - 1):
+        n = _nlimbs(bad)
+        assert not CK.mixed_radix_digits(radix, _to_limbs(bad, n + 1), n, back)
+
+
+def _block_case(n, k, rng, kind="random"):
+    if kind == "random":
+        idx = np.sort(rng.choice(n, k, replace=False))
+    elif kind == "dense_blocks":           # whole blocks full, radix 1, mixed with others
+        idx = np.unique(np.concatenate([np.arange(0, min(n, 64)), rng.choice(n, k, replace=False)]))[:k]
+        idx = np.sort(idx)
+    else:                                  # every block at the largest radix C(32, 16)
+        idx = np.array([b * 32 + j for b in range(-(-n // 32)) for j in range(16)
+                        if b * 32 + j < n][:k])
+    idx = idx.astype(np.int64)
+    nb = -(-n // 32)
+    counts = np.empty(nb, np.int64)
+    ranks = np.empty(nb, np.uint64)
+    CK.block_ranks(idx, nb, counts, ranks)
+    return idx, counts, ranks
+
+
+@pytest.mark.parametrize("n,k,kind", [
+    (1, 1, "random"), (33, 2, "random"), (100, 50, "random"), (16384, 8000, "random"),
+    (16384 * 2 + 5, 3000, "random"), (10 ** 5, 10 ** 4, "random"),
+    (10 ** 5, 5 * 10 ** 4, "random"), (5000, 800, "dense_blocks"),
+    (16384 * 3, 16384 * 3 // 2, "half"), (10 ** 6, 10 ** 5, "random")])
+def test_block_ranks_divide_and_conquer_equals_the_simple_conversion(n, k, kind):
+    """write/read_block_ranks (radix trees, 64-bit limbs) give the same bits and the same
+    positions as the simple O(n L) conversion kept as the reference (32-bit limbs, one
+    multiply-add / short division of the whole group value per block)."""
+    rng = np.random.default_rng(n + k)
+    idx, counts, ranks = _block_case(n, k, rng, kind)
+    k = idx.size
+    size = n // 2 + 256
+    fast, simple = np.zeros(size, np.uint64), np.zeros(size, np.uint64)
+    p_fast = CK.write_block_ranks(fast, 0, n, counts, ranks)
+    p_simple = CK.write_block_ranks_simple(simple, 0, n, counts, ranks)
+    assert p_fast == p_simple and np.array_equal(fast, simple)
+    out_fast, out_simple = np.empty(k, np.int64), np.empty(k, np.int64)
+    assert CK.read_block_ranks(fast, 0, p_fast, n, counts, out_fast) == p_fast
+    assert CK.read_block_ranks_simple(fast, 0, p_fast, n, counts, out_simple) == p_fast
+    assert np.array_equal(out_fast, idx) and np.array_equal(out_simple, idx)
+    if p_fast > 0:
+        assert CK.read_block_ranks(fast, 0, p_fast - 1, n, counts, out_fast) == CK.TRUNCATED
+        top = fast.copy()                  # the first group's value set to all ones
+        top[0] = np.uint64(U64MAX)
+        code = CK.read_block_ranks(top, 0, p_fast, n, counts, out_fast)
+        assert code == CK.read_block_ranks_simple(top, 0, p_fast, n, counts, out_simple)
+
+
+@settings(max_examples=120, **SETTINGS)
+@given(st.integers(1, 3000).flatmap(
+    lambda d: st.tuples(st.just(d), st.sets(st.integers(0, d - 1), min_size=1,
+                                            max_size=min(d, 300)))))
+def test_colex_kernels_equal_the_python_reference(case):
+    """The exact-regime rank/unrank kernels (64-bit limbs) equal the Python big-int ones,
+    and an out-of-range rank is refused (the greedy leaves a nonzero remainder)."""
+    d, s = case
+    idx = np.array(sorted(s), dtype=np.int64)
+    k = idx.size
+    cap = enumerative._log2_cap(d, k)
+    limbs, n = CK.colex_rank(idx, cap)
+    rank = enumerative._colex_rank(idx)
+    assert _from_limbs(limbs, n) == rank
+    out = np.empty(k, np.int64)
+    assert CK.colex_unrank(_to_limbs(rank, cap), cap, d, k, cap, out)
+    assert np.array_equal(out, idx)
+    assert np.array_equal(out, enumerative._colex_unrank(rank, d, k))
+    total = math.comb(d, k)
+    for bad in (total, total + rank, 2 * total - 1):
+        if _nlimbs(bad) <= cap:
+            assert not CK.colex_unrank(_to_limbs(bad, cap), cap, d, k, cap, out)
+
+
+@pytest.mark.parametrize("d,k", [(10 ** 7, 240), (10 ** 7, 250), (2 ** 31, 60), (2 ** 32 - 1, 40),
+                                 (10 ** 6, 300), (9300, 558), (3594, 1577)])
+def test_colex_kernels_large_and_dense(d, k):
+    """Sparse sets in huge ranges (float bisection, C(c, i) from scratch, walks up and
+    down) and dense ones (long exact walks), against the Python reference."""
+    rng = np.random.default_rng(k)
+    for idx in (np.sort(rng.choice(d, k, replace=False)), np.arange(k), np.arange(d - k, d),
+                np.linspace(0, d - 1, k).astype(np.int64)):
+        idx = idx.astype(np.int64)
+        rank = enumerative._colex_rank(idx)
+        assert subset_rank(idx, d) == rank
+        assert np.array_equal(subset_unrank(rank, d, k), idx)
+        w = BitWriter()
+        write_subset(w, idx, d)
+        assert w.nbits <= subset_code_bits(d, k)
+        if enumerative.subset_code_is_fixed(d, k):
+            assert w.nbits == (math.comb(d, k) - 1).bit_length()
+        assert np.array_equal(read_subset(reader_of(w), d, k), idx)
+
+
+def test_subset_rank_beyond_the_kernel_range_uses_python_ints():
+    d = 2 ** 33
+    idx = np.array([5, 2 ** 32 + 7, d - 1])
+    rank = subset_rank(idx, d)
+    assert rank == math.comb(5, 1) + math.comb(2 ** 32 + 7, 2) + math.comb(d - 1, 3)
+    assert subset_unrank(rank, d, 3).tolist() == idx.tolist()
+
+
+@pytest.mark.parametrize("offset", [0, 1, 63, 64, 65])
+@pytest.mark.parametrize("n", [0, 1, 63, 64, 65, 1000])
+def test_flag_arrays_equal_one_bit_fields(n, offset):
+    rng = np.random.default_rng(n + offset)
+    flags = rng.random(n) < 0.5
+    a, b = BitWriter(), BitWriter()
+    a.write_bits((1 << offset) - 1, offset)
+    b.write_bits((1 << offset) - 1, offset)
+    a.write_flag_array(flags)
+    b.write_array(flags.astype(np.uint64), 1)
+    assert a.nbits == b.nbits == offset + n and a.getvalue() == b.getvalue()
+    r = reader_of(a)
+    r.read_bits(offset)
+    assert np.array_equal(r.read_flag_array(n), flags)
+    r.expect_end()
+    with pytest.raises(TheorytoolsError, match="truncated"):
+        reader_of(a).read_flag_array(offset + n + 1)
+    with pytest.raises(TheorytoolsError, match="flags"):
+        BitWriter().write_flag_array(np.array([0, 2]))
+
+
+def test_read_array_into_narrow_dtypes():
+    values = np.arange(1000, dtype=np.uint64) * 37 % 4096
+    w = BitWriter()
+    w.write_array(values.astype(np.uint16), 12)        # narrow input: same bits
+    w2 = BitWriter()
+    w2.write_array(values, 12)
+    assert w.getvalue() == w2.getvalue()
+    for dtype in (np.uint16, np.uint32, np.uint64):
+        out = reader_of(w).read_array(1000, 12, dtype=dtype)
+        assert out.dtype == dtype and np.array_equal(out, values)
+    with pytest.raises(TheorytoolsError, match="dtype"):
+        reader_of(w).read_array(1000, 12, dtype=np.uint8)
+    with pytest.raises(TheorytoolsError, match="dtype"):
+        reader_of(w).read_array(1000, 12, dtype=np.int64)

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from theorytools.compressors import create, default, names
@@ -370,3 +370,83 @@ def test_integer_keep_test_equals_the_uniform_test(p):
     edge = int(planted)
     if edge * 2.0 ** -53 < p and edge < 2 ** 53:    # floor misclassifies k = floor(p 2^53)
         assert not ((edge < planted) == (edge * 2.0 ** -53 < p))
+
+
+# ----------------------------------------------------------------- fused kernels
+@pytest.mark.parametrize("d", [1, 7, 4095, 4096, 4097, 3 * 4096 + 5, 50_000])
+@pytest.mark.parametrize("p", [1e-6, 0.1, 0.5, 1.0])
+def test_bernoulli_indices_are_the_uniform_decisions(d, p):
+    """The chunked, branch-free index kernel keeps exactly {i : uniform(key, i) < p}, also
+    when its buffer has to grow (initial capacity 1)."""
+    from theorytools.compressors import _kernels as K
+    from theorytools.random import uniforms
+    key = np.uint64(1234567 + d)
+    ref = np.flatnonzero(uniforms(key, d) < p)
+    assert np.array_equal(K.bernoulli_indices(d, p, key), ref)
+    assert np.array_equal(K.bernoulli_indices_cap(d, p, key, 1), ref)
+
+
+@pytest.mark.parametrize("width", [32, 64])
+def test_bernoulli_fused_pass_checks_every_entry(width):
+    """The public compress checks NaN/inf inside the fused pass (no separate pass): an
+    entry that is not kept is still refused, named, and before a float32 overflow."""
+    c = create("bernoulli[p=0.05]", float_width=width)
+    x = np.random.default_rng(0).standard_normal(5000)
+    y = c.compress(x, 11)
+    dropped = int(np.flatnonzero(y == 0)[0])
+    for bad in (math.nan, math.inf, -math.inf):
+        z = x.copy()
+        z[dropped] = bad
+        with pytest.raises(TheorytoolsError, match=rf"x\[{dropped}\]"):
+            c.compress(z, 11)
+    if width == 32:
+        kept = int(np.flatnonzero(y != 0)[0])
+        z = x.copy()
+        z[kept] = 1e300
+        with pytest.raises(TheorytoolsError, match="float32"):
+            c.compress(z, 11)
+        z[dropped] = math.nan                 # validation first, as before the fusion
+        with pytest.raises(TheorytoolsError, match=rf"finite, but x\[{dropped}\]"):
+            c.compress(z, 11)
+        z = x.copy()
+        z[dropped] = 1e300                    # not kept: no overflow on the wire
+        assert np.array_equal(c.compress(z, 11), y)
+
+
+def test_dithering_level_kernel_matches_its_definition():
+    """The branch-free level (min and an integer comparison) is the law's level:
+    floor(s u) + [uniform < s u - floor(s u)], capped at s, including u = 1 exactly."""
+    from theorytools.compressors import _kernels as K
+    from theorytools.random import uniforms
+    rng = np.random.default_rng(4)
+    x = np.concatenate([rng.standard_normal(3000), [0.0, -0.0], rng.integers(-3, 4, 200) * 0.5])
+    for s in (1, 2, 7, 3162):
+        for norm in (float(np.abs(x).max()), float(np.linalg.norm(x)) * 1.5):
+            key = np.uint64(99 + s)
+            level = np.empty(x.size, np.int64)
+            neg = np.empty(x.size, np.bool_)
+            K.uniform_dither_sample(x, norm, s, key, level, neg)
+            su = s * (np.abs(x) / norm)
+            base = np.floor(su)
+            ref = np.minimum(base + (uniforms(key, x.size) < su - base), s).astype(np.int64)
+            assert np.array_equal(level, ref)
+            assert np.array_equal(neg, (x < 0) & (ref > 0))
+            out = np.empty(x.size)
+            K.uniform_dither_compress(x, norm, s, key, out)
+            back = np.empty(x.size)
+            K.dither_reconstruct(neg, level, norm, s, back)
+            assert np.array_equal(out.view(np.uint64), back.view(np.uint64))
+
+
+@settings(max_examples=150, derandomize=True, deadline=None)
+@given(st.integers(1, 400).flatmap(lambda n: st.tuples(
+    st.lists(st.one_of(st.integers(-3, 3).map(float), st.floats(-1e6, 1e6)),
+             min_size=n, max_size=n), st.integers(1, n))))
+def test_top_k_indices_match_a_stable_sort(case):
+    """Radix selection (two passes, the last over the collected indices) keeps the k
+    largest |x_i|, ties to the smallest index, as a stable argsort does."""
+    from theorytools.compressors import _kernels as K
+    values, k = case
+    x = np.array(values)
+    ref = np.sort(np.argsort(-np.abs(x), kind="stable")[:k])
+    assert np.array_equal(K.top_k_indices(x, k), ref)

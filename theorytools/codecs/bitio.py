@@ -25,6 +25,7 @@ __all__ = ["BitWriter", "BitReader", "base3_bits"]
 _FLOAT_FORMATS = {16: ">e", 32: ">f", 64: ">d"}
 _FLOAT_NP = {16: np.float16, 32: np.float32, 64: np.float64}
 _UINT_NP = {16: np.uint16, 32: np.uint32, 64: np.uint64}
+_LITTLE = np.little_endian
 
 
 def _int(value, name, low=None):
@@ -52,13 +53,13 @@ def _uint_array(values, name, low=0):
             raise TheorytoolsError(f"{name} must be 1-D, got shape {arr.shape}")
     if arr.size == 0:
         return np.zeros(0, dtype=np.uint64)
-    if arr.dtype == np.uint64:
-        out = arr
-    elif arr.dtype.kind in "iu":
-        if arr.dtype.kind == "i" and arr.min() < 0:
+    if arr.dtype.kind == "u":
+        out = arr                 # the kernels convert each entry to uint64: no copy
+    elif arr.dtype.kind == "i":
+        if arr.min() < 0:
             bad = int(np.flatnonzero(arr < 0)[0])
             raise TheorytoolsError(f"{name} must be >= {low}, but {name}[{bad}] = {arr[bad]}")
-        out = arr.astype(np.uint64)
+        out = arr
     elif arr.dtype == object or arr.dtype.kind == "f":
         try:
             ints = [int(v) for v in arr.tolist()]
@@ -151,8 +152,7 @@ class BitWriter:
     def getvalue(self) -> bytes:
         """The bits written so far, zero-padded to ``ceil(nbits / 8)`` bytes."""
         nwords = (self._pos + 63) // 64
-        raw = self._buf[:nwords].astype(">u8").tobytes()
-        return raw[: (self._pos + 7) // 8]
+        return self._buf[:nwords].byteswap().view(np.uint8)[: (self._pos + 7) // 8].tobytes()
 
     # ------------------------------------------------------------ fixed width
     def write_bits(self, value: int, nbits: int) -> None:
@@ -193,13 +193,27 @@ class BitWriter:
         if arr.size == 0:
             return
         if width < 64 and int(arr.max()) >> width:
-            bad = int(np.flatnonzero(arr >> np.uint64(width))[0])
+            bad = int(np.flatnonzero(arr.astype(np.uint64) >> np.uint64(width))[0])
             raise TheorytoolsError(
                 f"values must be < 2**width = 2**{width}, but values[{bad}] = {int(arr[bad])}")
         if width == 0:
             return
         self._reserve(arr.size * width)
         self._pos = K.write_fixed_w(self._buf, self._pos, arr, width)
+
+    def write_flag_array(self, flags) -> None:
+        """Append one bit per entry of ``flags`` (1 for a true/nonzero entry), packed 64 per
+        word in Numba: the same bits as ``write_array(flags, 1)`` for a 0/1 array."""
+        arr = np.asarray(flags)
+        if arr.ndim != 1:
+            raise TheorytoolsError(f"flags must be 1-D, got shape {arr.shape}")
+        if arr.dtype != np.bool_:
+            if arr.dtype.kind not in "iu" or (arr.size and (arr.min() < 0 or arr.max() > 1)):
+                raise TheorytoolsError("flags must be booleans or 0/1 integers")
+        if arr.size == 0:
+            return
+        self._reserve(arr.size)
+        self._pos = K.write_flags(self._buf, self._pos, np.ascontiguousarray(arr))
 
     def write_float(self, value: float, width: int = 32) -> None:
         r"""Append the IEEE-754 bit pattern of ``value`` at ``width`` bits (16, 32 or 64).
@@ -347,8 +361,9 @@ class BitReader:
             raise TheorytoolsError(
                 f"truncated message: nbits={nbits} but only {len(data)} bytes of data")
         nwords = (len(data) + 7) // 8 + 2
-        padded = data + b"\x00" * (8 * nwords - len(data))
-        self._buf = np.frombuffer(padded, dtype=">u8").astype(np.uint64)
+        buf = np.zeros(nwords, dtype=np.uint64)
+        buf.view(np.uint8)[: len(data)] = np.frombuffer(data, dtype=np.uint8)
+        self._buf = buf.byteswap(inplace=True) if _LITTLE else buf
         self._end = nbits
         self._pos = 0
 
@@ -395,15 +410,33 @@ class BitReader:
         self._pos = pos
         return value
 
-    def read_array(self, count: int, width: int) -> np.ndarray:
-        """Read ``count`` fields of ``width`` bits as a uint64 array (Numba)."""
+    def read_array(self, count: int, width: int, dtype=np.uint64) -> np.ndarray:
+        """Read ``count`` fields of ``width`` bits as an array (Numba).
+
+        ``dtype``: an unsigned integer type with at least ``width`` bits (default uint64);
+        a narrow one spares memory traffic for narrow fields.
+        """
         count = _int(count, "count", 0)
         width = _width(width)
-        out = np.zeros(count, dtype=np.uint64)
+        dtype = np.dtype(dtype)
+        if dtype.kind != "u" or 8 * dtype.itemsize < width:
+            raise TheorytoolsError(
+                f"dtype must be an unsigned integer type of >= width = {width} bits, "
+                f"got {dtype}")
         if count == 0 or width == 0:
-            return out
+            return np.zeros(count, dtype=dtype)
         self._need(count * width, f"{count} fields of {width} bits")
+        out = np.empty(count, dtype=dtype)
         self._pos = K.read_fixed_w(self._buf, self._pos, out, width)
+        return out
+
+    def read_flag_array(self, count: int) -> np.ndarray:
+        """Read ``count`` one-bit fields as a bool array (inverse of write_flag_array)."""
+        count = _int(count, "count", 0)
+        out = np.empty(count, dtype=np.bool_)
+        if count:
+            self._need(count, f"{count} one-bit flags")
+            self._pos = K.read_flags(self._buf, self._pos, out)
         return out
 
     def read_float(self, width: int = 32) -> float:
@@ -419,8 +452,7 @@ class BitReader:
         width = _int(width, "width")
         if width not in _FLOAT_FORMATS:
             raise TheorytoolsError(f"width must be 16, 32 or 64, got {width}")
-        raw = self.read_array(count, width)
-        return raw.astype(_UINT_NP[width]).view(_FLOAT_NP[width])
+        return self.read_array(count, width, dtype=_UINT_NP[width]).view(_FLOAT_NP[width])
 
     def read_unary(self) -> int:
         """Read one unary code (ones then a zero)."""

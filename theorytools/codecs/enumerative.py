@@ -90,17 +90,16 @@ def _check_indices(indices, d) -> np.ndarray:
             raise TheorytoolsError(f"indices must be integers, got dtype {arr.dtype}")
     if arr.dtype == np.uint64 and int(arr.max()) >= 1 << 62:
         raise TheorytoolsError(f"indices must lie in [0, d = {d}), got {int(arr.max())}")
-    arr = arr.astype(np.int64)
+    arr = np.ascontiguousarray(arr, dtype=np.int64)
     if arr[0] < 0:
         raise TheorytoolsError(f"indices must be >= 0, got indices[0] = {int(arr[0])}")
     if arr[-1] >= d:
         raise TheorytoolsError(
             f"indices must be < d = {d}, got indices[{arr.size - 1}] = {int(arr[-1])}")
     if arr.size > 1:
-        step = np.diff(arr)
-        if np.any(step <= 0):
-            i = int(np.flatnonzero(step <= 0)[0])
-            what = "duplicate" if step[i] == 0 else "unsorted"
+        i = int(K.first_not_increasing(arr))
+        if i >= 0:
+            what = "duplicate" if arr[i + 1] == arr[i] else "unsorted"
             raise TheorytoolsError(
                 f"indices must be sorted and distinct, but indices[{i}] = {int(arr[i])}, "
                 f"indices[{i + 1}] = {int(arr[i + 1])} ({what})")
@@ -111,6 +110,10 @@ def _check_indices(indices, d) -> np.ndarray:
 
 # ------------------------------------------------------------------ exact rank
 _STEP = 48  # gaps up to this are bridged by exact one-step binomial updates, else math.comb
+# Below this ground-set size the exact regime runs in the Numba kernels (64-bit limbs,
+# K.colex_rank / K.colex_unrank); the Python big-int versions below are the reference and
+# the path for larger d.
+_KERNEL_MAX_N = 1 << 32
 
 
 def _colex_rank(idx) -> int:
@@ -215,6 +218,11 @@ def subset_rank(indices, d) -> int:
     """
     d = _check_d(d)
     idx = _check_indices(indices, d)
+    if idx.size == 0:
+        return 0
+    if d < _KERNEL_MAX_N:
+        limbs, n = K.colex_rank(idx, _log2_cap(d, idx.size))
+        return _limbs_int(limbs, n)
     return _colex_rank(idx)
 
 
@@ -242,7 +250,31 @@ def subset_unrank(rank, d, k) -> np.ndarray:
     total = math.comb(d, k)
     if rank >= total:
         raise TheorytoolsError(f"rank must be < C(d, k) = C({d}, {k}), got {rank}")
+    if k == 0:
+        return np.zeros(0, dtype=np.int64)
+    if d < _KERNEL_MAX_N:
+        cap = _log2_cap(d, k)
+        out = np.empty(k, dtype=np.int64)
+        if not K.colex_unrank(_int_limbs(rank, cap), cap, d, k, cap, out):
+            raise AssertionError("colex_unrank refused a valid rank")  # pragma: no cover
+        return out
     return _colex_unrank(rank, d, k)
+
+
+def _log2_cap(n: int, k: int) -> int:
+    """Limbs for every C(c, j), c < n, j <= k (their maximum is C(n-1, min(k, (n-1)//2)))."""
+    return _exact_bits(n, min(k, n // 2)) // 64 + 2
+
+
+def _limbs_int(limbs: np.ndarray, n: int) -> int:
+    return int.from_bytes(limbs[:n].astype("<u8").tobytes(), "little")
+
+
+def _int_limbs(value: int, cap: int) -> np.ndarray:
+    out = np.zeros(cap, dtype=np.uint64)
+    raw = np.frombuffer(value.to_bytes(8 * cap, "little"), dtype="<u8")
+    out[:] = raw
+    return out
 
 
 # ------------------------------------------------------------------ regime and lengths
@@ -385,9 +417,7 @@ def _ceil_log2_binom(n: int, m: int) -> int:
 
 # ------------------------------------------------------------------ encode / decode
 def _complement(idx: np.ndarray, n: int) -> np.ndarray:
-    keep = np.ones(n, dtype=bool)
-    keep[idx] = False
-    return np.flatnonzero(keep).astype(np.int64)
+    return K.complement(np.ascontiguousarray(idx, dtype=np.int64), n)
 
 
 def _append(writer: BitWriter, other: BitWriter) -> None:
@@ -420,7 +450,7 @@ def _encode(writer: BitWriter, idx: np.ndarray, n: int) -> None:
     if m == 0:
         return
     if _uses_exact(n, m):
-        writer.write_bits(_colex_rank(idx), _exact_bits(n, m))
+        _write_exact(writer, idx, n, m)
         return
     nb = -(-n // _BLOCK)
     counts = np.empty(nb, dtype=np.int64)
@@ -452,7 +482,7 @@ def _encode_bars_subset(writer, idx, n):
     if m == 0:
         return
     if _uses_exact(n, m):
-        writer.write_bits(_colex_rank(idx), _exact_bits(n, m))
+        _write_exact(writer, idx, n, m)
         return
     nb = -(-n // _BLOCK)
     counts = np.empty(nb, dtype=np.int64)
@@ -472,11 +502,11 @@ def _encode_chain(writer, n, m, counts, ranks):
         cap = min(sizes[j - 1], m - done)
         writer.write_bits(sizes[j] - 1, (cap - 1).bit_length())
         done += sizes[j]
-    cur = np.arange(nb, dtype=np.int64)
-    for j, s in enumerate(sizes, start=1):
-        sel = np.flatnonzero(counts[cur] >= j)
-        _encode(writer, sel, cur.size)
-        cur = cur[sel]
+    flat, start = K.chain_levels(counts, len(sizes))
+    prev = nb                                         # |S_0|
+    for j, s in enumerate(sizes):
+        _encode(writer, flat[start[j]:start[j + 1]], prev)
+        prev = s
     _write_ranks(writer, n, counts, ranks)
 
 
@@ -496,11 +526,34 @@ def _decode(reader: BitReader, n: int, m: int) -> np.ndarray:
     return _complement(idx, n) if comp else idx
 
 
+def _write_exact(writer, idx, n, m):
+    """The colex rank of the m-subset idx (m <= n/2) in exactly ceil(log2 C(n, m)) bits."""
+    width = _exact_bits(n, m)
+    if n >= _KERNEL_MAX_N:
+        writer.write_bits(_colex_rank(idx), width)
+        return
+    limbs, nl = K.colex_rank(idx, width // 64 + 2)
+    writer._reserve(width)
+    writer._pos = K.write_limbs(writer._buf, writer._pos, limbs, 0, nl, width)
+
+
 def _decode_exact(reader, n, m):
-    rank = reader.read_bits(_exact_bits(n, m))
-    if rank >= math.comb(n, m):
-        raise TheorytoolsError(f"corrupted message: subset rank {rank} >= C({n}, {m})")
-    return _colex_unrank(rank, n, m)
+    width = _exact_bits(n, m)
+    if n >= _KERNEL_MAX_N:
+        rank = reader.read_bits(width)
+        if rank >= math.comb(n, m):
+            raise TheorytoolsError(f"corrupted message: subset rank {rank} >= C({n}, {m})")
+        return _colex_unrank(rank, n, m)
+    reader._need(width, f"a {width}-bit subset rank")
+    cap = width // 64 + 2
+    limbs = np.zeros(cap, dtype=np.uint64)
+    pos, nl = K.read_limbs(reader._buf, reader._pos, width, limbs, 0)
+    out = np.empty(m, dtype=np.int64)
+    if not K.colex_unrank(limbs, nl, n, m, cap, out):
+        raise TheorytoolsError(
+            f"corrupted message: subset rank {_limbs_int(limbs, nl)} >= C({n}, {m})")
+    reader._pos = pos
+    return out
 
 
 def _decode_bars_subset(reader, n, m):

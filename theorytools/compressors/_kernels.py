@@ -263,12 +263,14 @@ def uniform_dither_law(x, norm, s, low, p_up):
 @njit(cache=True, inline="always")
 def _dither_level(t, norm, s, key, i):
     """The sampled level of coordinate i (the law of :func:`uniform_dither_law`): the one
-    definition shared by the sampling kernel and the fused compress kernel."""
+    definition shared by the sampling kernel and the fused compress kernel.
+
+    l = floor(s u) goes up iff uniform(key, i) < s u - l, and is capped at s; written
+    without branches (min, and a comparison as an integer), so the loops vectorise. The
+    cap only acts when s u = s (then s u - l = 0 and nothing goes up), as a branch did."""
     su = s * (abs(t) / norm)
     level = math.floor(su)
-    if level >= s:
-        return s
-    return level + 1 if uniform(key, np.uint64(i)) < su - level else level
+    return min(level + np.int64(uniform(key, np.uint64(i)) < su - level), s)
 
 
 @njit(cache=True)
@@ -278,15 +280,28 @@ def uniform_dither_sample(x, norm, s, key, level_out, neg_out):
         t = x[i]
         lv = _dither_level(t, norm, s, key, i)
         level_out[i] = lv
-        neg_out[i] = t < 0 and lv > 0
+        neg_out[i] = (t < 0) & (lv > 0)
 
 
 @njit(cache=True)
 def dither_reconstruct(neg, level, norm, s, out):
-    """out_i = +-norm * (level_i / s)."""
+    """out_i = +-norm * (level_i / s) (the sign as a factor -1 or 1, exact: no branch)."""
     for i in range(level.size):
         v = norm * (level[i] / s)
-        out[i] = -v if neg[i] else v
+        out[i] = v * (1.0 - 2.0 * neg[i])
+
+
+@njit(cache=True)
+def levels_check(neg, level, top):
+    """0 if every level is in [0, top] and no zero level is negative; else 1 (a level out
+    of range, reported first) or 2 (a negative zero). One pass (the decoders' check)."""
+    over = False
+    negzero = False
+    for i in range(level.size):
+        lv = level[i]
+        over |= (lv > top) | (lv < 0)
+        negzero |= neg[i] & (lv == 0)
+    return 1 if over else (2 if negzero else 0)
 
 
 @njit(cache=True)
@@ -395,35 +410,42 @@ def rand_k_indices(d, k, key):
     return out
 
 
-@njit(cache=True)
-def _bernoulli_fill(out, c, start, d, p, key):
-    """Append kept indices i >= start to out[c:]; stop when out is full. Returns (c, next i)."""
-    cap = out.size
-    thr = keep_threshold(p)
-    for i in range(start, d):
-        if (random_u64(key, np.uint64(i)) >> _SHIFT11) < thr:   # == uniform(key, i) < p
-            if c == cap:
-                return c, i
-            out[c] = i
-            c += 1
-    return c, d
+_KEEP_CHUNK = 4096
 
 
 @njit(cache=True)
 def bernoulli_indices(d, p, key):
     """Sorted indices kept independently with probability p (u_i < p).
 
-    The output buffer starts near the expected size d p (plus 8 standard deviations) and
-    doubles if needed, instead of allocating d indices.
+    Chunks of 4096 coordinates: first the keep decisions (a loop without branches, which
+    the compiler vectorises, 64-bit multiplies included), then a branch-free compaction
+    (``out[c] = i; c += keep``). The buffer starts near the expected size d p (plus 8
+    standard deviations) and doubles if needed, instead of allocating d indices.
     """
-    cap = min(d, np.int64(d * p + 8.0 * math.sqrt(d * p) + 64.0))
+    cap = min(d, np.int64(d * p + 8.0 * math.sqrt(d * p) + 64.0)) + _KEEP_CHUNK
+    return bernoulli_indices_cap(d, p, key, cap)
+
+
+@njit(cache=True)
+def bernoulli_indices_cap(d, p, key, cap):
+    """:func:`bernoulli_indices` with the initial buffer size ``cap`` (>= 1; tests use a
+    small one to exercise the growth)."""
+    thr = keep_threshold(p)
+    cap = max(cap, 1)
     out = np.empty(cap, np.int64)
-    c, i = _bernoulli_fill(out, 0, 0, d, p, key)
-    while i < d:
-        grown = np.empty(min(d, 2 * out.size), np.int64)
-        grown[:c] = out[:c]
-        out = grown
-        c, i = _bernoulli_fill(out, c, i, d, p, key)
+    keep = np.empty(_KEEP_CHUNK, np.uint8)
+    c = 0
+    for start in range(0, d, _KEEP_CHUNK):
+        end = min(start + _KEEP_CHUNK, d)
+        for i in range(start, end):
+            keep[i - start] = (random_u64(key, np.uint64(i)) >> _SHIFT11) < thr  # u_i < p
+        if c + _KEEP_CHUNK > out.size:
+            grown = np.empty(max(2 * out.size, c + _KEEP_CHUNK), np.int64)
+            grown[:c] = out[:c]
+            out = grown
+        for i in range(start, end):
+            out[c] = i
+            c += np.int64(keep[i - start])
     return out[:c].copy()
 
 
@@ -437,10 +459,12 @@ def top_k_indices(x, k):
     """Indices (sorted) of the k largest |x_i|; ties broken by the smallest index.
 
     Radix selection on the IEEE bit patterns of |x_i| (which order like the values): a
-    16-bit histogram pass finds the bucket of the k-th largest, then the candidates of that
-    bucket are sorted; a final pass collects the indices. O(d) time, no full sort. The keys
-    are recomputed from x in each pass (no d-sized key array); four interleaved histograms
-    avoid a store-to-load dependency when many keys share a bucket.
+    16-bit histogram pass finds the bucket of the k-th largest; a second pass collects the
+    indices at or above that bucket and the keys in it (the candidates), which are sorted
+    to find the exact threshold; the selection then runs over the collected indices only.
+    O(d) time, two passes over x, no full sort. The keys are recomputed from x in each
+    pass (no d-sized key array); four interleaved histograms avoid a store-to-load
+    dependency when many keys share a bucket.
     """
     d = x.size
     s48 = np.uint64(48)
@@ -463,15 +487,24 @@ def top_k_indices(x, k):
             break
         remaining -= hist[bucket]
         bucket -= 1
-    # candidates in the threshold bucket; the k-th largest key is the remaining-th largest there
+    # one pass collects the indices of every entry at or above the threshold bucket (at
+    # most k + the bucket's size): the entries above it are kept, the bucket's entries are
+    # the candidates; the final selection then runs over this list, not over x again
+    nsel = (k - remaining) + hist[bucket]
+    sel = np.empty(nsel, np.int64)
     cand = np.empty(hist[bucket], np.uint64)
     c = 0
+    n = 0
     b64 = np.uint64(bucket)
     for i in range(d):
         key = _abs_key(x[i])
-        if (key >> s48) == b64:
-            cand[c] = key
-            c += 1
+        top = key >> s48
+        if top >= b64:
+            sel[n] = i
+            n += 1
+            if top == b64:
+                cand[c] = key
+                c += 1
     cand.sort()
     threshold = cand[cand.size - remaining]
     above = 0
@@ -481,7 +514,8 @@ def top_k_indices(x, k):
     ties_needed = remaining - above   # how many entries equal to threshold to keep
     out = np.empty(k, np.int64)
     c = 0
-    for i in range(d):
+    for j in range(nsel):
+        i = sel[j]
         key = _abs_key(x[i])
         if key > threshold:
             out[c] = i
@@ -583,7 +617,7 @@ def scaled_sum_sq(x, scale):
 @njit(cache=True)
 def uniform_dither_compress(x, norm, s, key, out):
     """Fused :func:`uniform_dither_sample` + :func:`dither_reconstruct` (identical bits:
-    ``norm * (l / s)`` is the same arithmetic as the reconstruct table)."""
+    ``norm * (l / s)`` is the same arithmetic as the reconstruct)."""
     for i in range(x.size):
         t = x[i]
         lv = _dither_level(t, norm, s, key, i)
@@ -631,24 +665,55 @@ def keep_threshold(p):
     return np.uint64(math.ceil(p * 9007199254740992.0))
 
 
+@njit(cache=True, inline="always")
+def _bernoulli_pass(x, p, scale, key, float32, out):
+    """The fused Bernoulli pass, without branches (vectorised): out_i = r(x_i) * scale if
+    u_i < p else 0, r = the float32 rounding of the wire when ``float32``. Returns
+    (whether some x_i is NaN or infinite, whether some kept r(x_i) is, the kept count)."""
+    thr = keep_threshold(p)
+    kept = 0
+    nonfinite = np.uint64(0)
+    bad_kept = np.uint64(0)
+    for i in range(x.size):
+        keep = (random_u64(key, np.uint64(i)) >> _SHIFT11) < thr   # == uniform(key, i) < p
+        v = x[i]
+        nonfinite |= np.uint64((np.float64(v).view(np.uint64) & _EXP) == _EXP)
+        if float32:
+            v = np.float64(np.float32(v))
+            bad_kept |= np.uint64(keep and (np.float64(v).view(np.uint64) & _EXP) == _EXP)
+        w = v * scale
+        out[i] = w if keep else 0.0
+        kept += np.int64(keep)
+    return nonfinite != 0, bad_kept != 0, kept
+
+
+@njit(cache=True)
+def _first_bad_kept(x, p, key):
+    """First kept index whose float32 rounding is not finite (the slow path of an error)."""
+    thr = keep_threshold(p)
+    for i in range(x.size):
+        if (random_u64(key, np.uint64(i)) >> _SHIFT11) < thr:
+            if not math.isfinite(np.float64(np.float32(x[i]))):
+                return i
+    return -1
+
+
 @njit(cache=True)
 def bernoulli_compress(x, p, scale, key, float32, out):
     """Fused Bernoulli sparsification: out_i = r(x_i) * scale if u_i < p else 0, with r the
     float32 rounding of the wire when ``float32`` (same bits as :func:`bernoulli_indices` +
-    rounding + :func:`scatter`). Returns (the first kept index whose float32 rounding
-    overflows, or -1; the number of kept coordinates, which fixes the message length)."""
-    bad = -1
-    kept = 0
-    thr = keep_threshold(p)
-    for i in range(x.size):
-        if (random_u64(key, np.uint64(i)) >> _SHIFT11) < thr:   # == uniform(key, i) < p
-            kept += 1
-            v = x[i]
-            if float32:
-                v = np.float64(np.float32(v))
-                if not math.isfinite(v) and bad < 0:
-                    bad = i
-            out[i] = v * scale
-        else:
-            out[i] = 0.0
-    return bad, kept
+    rounding + :func:`scatter`). Returns (the first kept index whose float32 rounding is
+    not finite, or -1; the number of kept coordinates, which fixes the message length)."""
+    nonfinite, bad_kept, kept = _bernoulli_pass(x, p, scale, key, float32, out)
+    return (_first_bad_kept(x, p, key) if bad_kept else -1), kept
+
+
+@njit(cache=True)
+def bernoulli_compress_checked(x, p, scale, key, float32, out):
+    """:func:`bernoulli_compress` that also checks every x_i in the same pass (the public
+    compress path validates x here instead of in a separate pass): returns -2 if some x_i
+    is NaN or infinite (the caller names it), else what bernoulli_compress returns."""
+    nonfinite, bad_kept, kept = _bernoulli_pass(x, p, scale, key, float32, out)
+    if nonfinite:
+        return -2, kept
+    return (_first_bad_kept(x, p, key) if bad_kept else -1), kept

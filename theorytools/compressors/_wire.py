@@ -9,18 +9,18 @@ from theorytools.errors import TheorytoolsError
 def write_floats(writer, values: np.ndarray, width: int) -> None:
     """Write already-rounded floats at ``width`` bits each (IEEE bit patterns)."""
     if width == 32:
-        patterns = values.astype(np.float32).view(np.uint32).astype(np.uint64)
+        patterns = values.astype(np.float32).view(np.uint32)
     else:
         patterns = np.ascontiguousarray(values, dtype=np.float64).view(np.uint64)
     writer.write_array(patterns, width)
 
 
 def read_floats(reader, count: int, width: int) -> np.ndarray:
-    patterns = reader.read_array(count, width)
     if width == 32:
-        values = patterns.astype(np.uint32).view(np.float32).astype(np.float64)
+        values = reader.read_array(count, 32, dtype=np.uint32).view(np.float32)
+        values = values.astype(np.float64)
     else:
-        values = patterns.view(np.float64).copy()
+        values = reader.read_array(count, 64).view(np.float64)   # a fresh array: no copy
     if not np.all(np.isfinite(values)):
         raise TheorytoolsError("corrupted message: a transmitted value is not finite")
     return values
@@ -28,11 +28,11 @@ def read_floats(reader, count: int, width: int) -> np.ndarray:
 
 def write_signs(writer, negative: np.ndarray) -> None:
     """Packed signs: one bit per entry, 1 = negative."""
-    writer.write_array(negative.astype(np.uint64), 1)
+    writer.write_flag_array(negative)
 
 
 def read_signs(reader, count: int) -> np.ndarray:
-    return reader.read_array(count, 1).astype(np.bool_)
+    return reader.read_flag_array(count)
 
 
 def write_scalar(writer, value: float, width: int) -> None:

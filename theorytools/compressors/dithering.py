@@ -88,14 +88,18 @@ class _Dither(Compressor):
         return round_scalar(p_norm(x, self.params["p"], _max_and_sum_sq), self.float_width,
                             name="||x||_p", up=True)
 
+    def _level_dtype(self):
+        """Levels 0..s are stored as uint16 when they fit (a quarter of int64's traffic)."""
+        return np.uint16 if self.params["s"] < 1 << 16 else np.int64
+
     def _sample(self, x, key):
         norm = self._norm(x)
         if norm > 0:
-            level = np.empty(x.size, np.int64)
+            level = np.empty(x.size, self._level_dtype())
             neg = np.empty(x.size, np.bool_)
             self._sample_kernel(x, norm, self.params["s"], key, level, neg)
         else:
-            level, neg = np.zeros(x.size, np.int64), np.zeros(x.size, np.bool_)
+            level, neg = np.zeros(x.size, self._level_dtype()), np.zeros(x.size, np.bool_)
         return norm, neg, level
 
     def _reconstruct(self, parts, d):
@@ -124,7 +128,7 @@ class _Dither(Compressor):
         write_scalar(writer, norm, self.float_width)
         if self.params["coding"] == "fixed":
             write_signs(writer, neg & (level > 0))
-            writer.write_array(level.astype(np.uint64), self._width())
+            writer.write_array(level, self._width())
         else:
             writer.write_gamma_array(level.astype(np.uint64) + np.uint64(1))
             write_signs(writer, neg[level > 0])
@@ -134,16 +138,22 @@ class _Dither(Compressor):
         s = self.params["s"]
         if self.params["coding"] == "fixed":
             neg = read_signs(reader, d)
-            level = reader.read_array(d, self._width()).astype(np.int64)
+            level = reader.read_array(d, self._width(), dtype=self._read_dtype())
         else:
             level = (reader.read_gamma_array(d) - np.uint64(1)).astype(np.int64)
             neg = np.zeros(d, np.bool_)
             neg[level > 0] = read_signs(reader, int(np.count_nonzero(level)))
-        if np.any(level > s) or np.any(level < 0):
+        bad = K.levels_check(neg, level, s)
+        if bad == 1:
             raise TheorytoolsError(f"corrupted message: a level exceeds s = {s}")
-        if np.any(neg & (level == 0)):
+        if bad == 2:
             raise TheorytoolsError("corrupted message: negative zero level")
         return norm, neg, level
+
+    def _read_dtype(self):
+        """The narrowest unsigned type holding a level field (the field may exceed s)."""
+        w = self._width()
+        return np.uint16 if w <= 16 else np.uint64
 
     def bits_budget(self, x, *, shared=False):
         d, w = np.asarray(x).size, self.float_width

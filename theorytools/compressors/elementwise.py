@@ -221,7 +221,7 @@ class _LevelSet(Compressor):
     def _write(self, parts, writer, d, shared):
         neg, idx = parts
         write_signs(writer, neg & (idx > 0))
-        writer.write_array(idx.astype(np.uint64), self._width())
+        writer.write_array(idx, self._width())
 
     def _read(self, reader, d, key):
         neg = read_signs(reader, d)

@@ -20,7 +20,7 @@ from theorytools.compressors._wire import read_floats, write_floats
 from theorytools.compressors.base import (Compressor, Constant, Extremal, Theory, log2_ceil,
                                           round_values)
 from theorytools.compressors.law import Deterministic, Mixture, SubsetLaw
-from theorytools.errors import TheorytoolsError, check_int, check_real
+from theorytools.errors import TheorytoolsError, check_int, check_real, raise_if_not_finite
 
 _PROOF = "proofs_check/compressor_constants.py"
 
@@ -237,9 +237,13 @@ class Bernoulli(_Sparse):
         idx = K.bernoulli_indices(x.size, self.params["p"], key)
         return idx, round_values(x[idx], self.float_width)
 
+    _fused_checks_finite = True   # the fused kernel detects NaN/inf in the same pass
+
     def _compress_into(self, x, key, out):
-        bad, _ = K.bernoulli_compress(x, self.params["p"], self._scale(x.size), key,
-                                   self.float_width == 32, out)
+        bad, _ = K.bernoulli_compress_checked(x, self.params["p"], self._scale(x.size), key,
+                                              self.float_width == 32, out)
+        if bad == -2:
+            raise_if_not_finite(x)
         if bad >= 0:
             round_values(x[bad:bad + 1], 32)  # raises the wire-overflow error naming x
 
