@@ -1,0 +1,295 @@
+r"""CHOCO-SGD's explicit non-convex bound (Koloskova, Lin, Stich, Jaggi, ICLR 2020, Theorem 4.1),
+registered under the paper key ``tang2018``: CHOCO-SGD is the follow-up of Tang et al.'s
+DCD/ECD-PSGD (spec decentralized_localsgd.md §3.1) and gives the assertable decentralized bound
+B-3 of §5.3.
+
+Statement [SECONDARY: spec §3.1, transcribed from the ICLR 2020 text; not confirmed against the
+paper here, so the status is ``unconfirmed`` and every printed constant is a
+:class:`~theorytools.theory.registry.Parameter`]. Each :math:`f_i` L-smooth,
+:math:`\mathbb{E}\|\nabla F_i(x,\xi) - \nabla f_i(x)\|^2 \le \sigma_i^2`,
+:math:`\bar\sigma^2 = \frac1n\sum_i\sigma_i^2`, :math:`\mathbb{E}\|\nabla F_i(x,\xi)\|^2 \le G^2`;
+gossip matrix with spectral gap :math:`\rho = 1 - |\lambda_2(W)|` and
+:math:`\beta = \|I - W\|_2`; compressor :math:`\mathbb{E}\|Q(x) - x\|^2 \le (1 - \delta)\|x\|^2`.
+With :math:`\eta = \sqrt{n}/\sqrt{T+1}`, consensus step
+:math:`\gamma = \rho^2\delta/(16\rho + \rho^2 + 4\beta^2 + 2\rho\beta^2 - 8\rho\delta)` and
+:math:`T \ge 64nL^2`,
+
+.. math::
+   \frac{1}{T+1}\sum_{t=0}^{T}\|\nabla f(\bar x_t)\|^2 \le
+   \frac{4(f(\bar x_0) - f^\star) + 4\bar\sigma^2L}{\sqrt{n(T+1)}}
+   + \frac{24\,G^2nL}{c^2(T+1)},\qquad c = \frac{\rho^2\delta}{82}.
+
+(The left side is read as an expectation over the algorithm's randomness.)
+
+The check: CHOCO-SGD (:func:`theorytools.algorithms.choco_sgd`) on an l2-regularised logistic
+regression over a ring of 8 nodes, with the unscaled Rand-k compressor (a scaled unbiased
+compressor :math:`Q = C/(1+\omega)`, :math:`\delta = k/d` exactly), at the theorem's
+:math:`\eta` and :math:`\gamma`. Constants evaluated honestly: L = max_i L_i (exact, attained
+at 0); :math:`\bar\sigma^2` = the global upper bound :math:`\frac1N\sum_j\|a_j\|^2` of the
+single-sample variance (the :math:`\lambda x` term cancels, :math:`|s| < 1`); :math:`G^2` does
+not hold globally (the :math:`\lambda x` term is unbounded), so it is the supremum of the
+per-sample bound :math:`\max_i\frac1m\sum_j(\|a_{ij}\| + \lambda R)^2` over the ball of radius
+:math:`R = \max_{t,i}\|x^i_t\|` that the runs visit, R measured at every step of every run
+through :math:`\|x^i_t\| \le \|x^\star\| + \sqrt{n(\mathrm{consensus}_t + \|\bar x_t -
+x^\star\|^2)}`.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from theorytools import check
+from theorytools.theory.registry import UNCONFIRMED, Parameter, Theorem, register
+from theorytools.theory.tang2018 import _band, _cached_runs, _t_one_sided_check, _thin
+
+SOURCE = ("Koloskova, Lin, Stich, Jaggi, ICLR 2020, Theorem 4.1 [SECONDARY: spec "
+          "decentralized_localsgd.md §3.1, §5.3 B-3]")
+_NOTE = ("spec decentralized_localsgd.md §3.1 [SECONDARY]; confirm in Koloskova et al. 2020, "
+         "Thm 4.1")
+
+
+def choco_consensus_step(rho, beta, delta, factor=1.0):
+    r"""The theorem's consensus step
+    :math:`\gamma = \rho^2\delta/(16\rho + \rho^2 + 4\beta^2 + 2\rho\beta^2 - 8\rho\delta)`
+    (times ``factor``, a parameter: the formula is [SECONDARY])."""
+    return factor * rho ** 2 * delta / (16 * rho + rho ** 2 + 4 * beta ** 2
+                                        + 2 * rho * beta ** 2 - 8 * rho * delta)
+
+
+def choco_bound(f0_gap, sigma_sq, G_sq, L, n, T, rho, delta, *, c_f=4.0, c_sigma=4.0,
+                c_consensus=24.0, c_div=82.0, L_power=1.0, terms=False):
+    r"""Theorem 4.1's right-hand side
+
+    .. math:: \frac{c_f(f(\bar x_0) - f^\star) + c_\sigma\bar\sigma^2L}{\sqrt{n(T+1)}}
+       + \frac{c_{cons}G^2nL^{p}}{c^2(T+1)},\qquad c = \frac{\rho^2\delta}{c_{div}},
+
+    with the printed (SECONDARY) :math:`c_f = c_\sigma = 4`, :math:`c_{cons} = 24`,
+    :math:`c_{div} = 82`, :math:`p = 1` as defaults. ``terms=True`` returns the two parts."""
+    c = rho ** 2 * delta / c_div
+    first = (c_f * f0_gap + c_sigma * sigma_sq * L) / math.sqrt(n * (T + 1))
+    third = c_consensus * G_sq * n * L ** L_power / (c ** 2 * (T + 1))
+    return (first, third) if terms else first + third
+
+
+def choco_admissible(T, n, L, eta, gamma, rho, beta, delta, factor=1.0, **_):
+    """Theorem 4.1's conditions: T >= 64 n L^2, eta = sqrt(n/(T+1)), gamma = the formula,
+    0 < delta <= 1, 0 < rho <= 1."""
+    bad = []
+    if T < 64 * n * L ** 2:
+        bad.append(f"T >= 64 n L^2 = {64 * n * L ** 2:.4g} (T = {T})")
+    if abs(eta - math.sqrt(n / (T + 1))) > 1e-12 * eta:
+        bad.append(f"eta = sqrt(n/(T+1)) = {math.sqrt(n / (T + 1)):.6g} (eta = {eta:.6g})")
+    if not 0 < delta <= 1:
+        bad.append(f"0 < delta <= 1 (delta = {delta:g})")
+    if not 0 < rho <= 1:
+        bad.append(f"0 < rho <= 1 (rho = {rho:g})")
+    if not bad:
+        want = choco_consensus_step(rho, beta, delta, factor)
+        if abs(gamma - want) > 1e-12 * want:
+            bad.append(f"gamma = rho^2 delta/(16 rho + rho^2 + 4 beta^2 + 2 rho beta^2 - "
+                       f"8 rho delta) = {want:.6g} (gamma = {gamma:.6g})")
+    return bad
+
+
+def _problem():
+    """l2-regularised logistic regression, n = 8 nodes x m = 25 samples, d = 10, lam = 1e-3,
+    single-sample stochastic gradients (batch 1), random split; planted labels with noise."""
+    from theorytools.problems import logistic
+
+    rng = np.random.default_rng(2020)
+    n, m, d = 8, 25, 10
+    F = rng.standard_normal((n * m, d))
+    w = rng.standard_normal(d)
+    y = np.where(F @ w + 0.5 * rng.standard_normal(n * m) >= 0, 1.0, -1.0)
+    return logistic(F, y, n, 1e-3, batch=1, split="random", seed=0)
+
+
+def _per_sample_sq(problem, X):
+    """max_i E_xi ||grad F_i(x_i, xi)||^2 at the rows x_i of X (batch 1: the mean over node
+    i's samples of the per-sample gradient's squared norm), exact."""
+    F, Y, lam = (problem.arrays[k] for k in ("features", "labels", "lam"))
+    out = 0.0
+    for i in range(problem.n):
+        t = -Y[i] * (F[i] @ X[i])
+        s = np.where(t >= 0, 1.0 / (1.0 + np.exp(-np.abs(t))),
+                     np.exp(-np.abs(t)) / (1.0 + np.exp(-np.abs(t))))
+        g = (-Y[i] * s)[:, None] * F[i] + lam * X[i]
+        out = max(out, float(np.mean(np.sum(g * g, axis=1))))
+    return out
+
+
+def _runs(algorithm, comp_spec, T, seeds, gamma_c):
+    """Runs at horizon T (eta = sqrt(n/(T+1))), cached: per seed the left-hand side
+    (1/(T+1)) sum_t ||grad f(x_bar_t)||^2, the largest ||x_t^i|| bound, the thinned curve,
+    the mean cumulative bits per node, the exact E||g||^2 at the final iterates, and the
+    final X - X_hat rows (inputs for the contraction check)."""
+    def make():
+        import warnings
+
+        from theorytools import algorithms as alg
+        from theorytools.compressors import create
+        from theorytools.topology import ring
+
+        problem = _problem()
+        top = ring(problem.n)
+        comp = create(comp_spec)
+        eta = math.sqrt(problem.n / (T + 1))
+        xs = float(np.linalg.norm(problem.x_star))
+        idx = _thin(T)
+        lhs, radius, curves, bits, g_final, diffs = [], 0.0, [], [], 0.0, []
+        for seed in range(seeds):
+            if algorithm == "naive":
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    tr = alg.naive_compressed(problem, top, comp, eta, T, seed=seed,
+                                              record="every")
+            else:
+                tr = alg.choco_sgd(problem, top, comp, eta, T, consensus_step=gamma_c,
+                                   seed=seed, record="every")
+            lhs.append(float(np.mean(tr.grad_norm_sq)))
+            radius = max(radius, xs + float(np.max(np.sqrt(
+                problem.n * (tr.consensus + tr.dist_sq)))))
+            curves.append(tr.grad_norm_sq[idx])
+            bits.append(tr.bits[idx].mean(axis=1))
+            g_final = max(g_final, _per_sample_sq(problem, tr.X))
+            diffs.extend(tr.X - tr.meta["aux"])
+        return (np.array(lhs), radius, np.array(curves), np.mean(bits, axis=0), idx, g_final,
+                np.array(diffs))
+
+    return _cached_runs(("choco", algorithm, comp_spec, T, seeds, gamma_c), make)
+
+
+def _checks(th, quick, **params):
+    from theorytools.compressors import create
+    from theorytools.compressors.contract import adversarial_inputs, exact_quantities
+    from theorytools.topology import ring
+
+    consts = th.parameter_values(**{k: v for k, v in params.items() if k in th.parameters})
+    factor = consts.pop("consensus_step_factor")
+    problem = _problem()
+    n, d = problem.n, problem.d
+    top = ring(n)
+    rho, beta = top.spectral_gap, top.beta
+    comp_spec = params.get("compressor", "rand_k_biased[k=5,float_width=64]")
+    comp = create(comp_spec)
+    if "delta" in params:
+        delta = float(params["delta"])
+        delta_src = "given"
+    else:
+        b3 = comp.theory(d).delta
+        if b3 is None:
+            raise ValueError(f"{comp.canonical_name} declares no contraction constant; pass "
+                             "delta=")
+        delta = 1.0 / b3.value          # B3(delta') of P1 <=> CHOCO delta = 1/delta'
+        delta_src = f"declared B3 constant {b3.value:g} -> delta = 1/{b3.value:g}"
+    L = float(np.max(problem.L_i))
+    gamma_c = choco_consensus_step(rho, beta, delta, factor)
+    Ts = params.get("T_list", (300, 1000, 3000) if quick else (300, 1000, 3000, 6000))
+    seeds = 8 if quick else 16
+    algorithm = params.get("algorithm", "choco")
+    for T in Ts:
+        th.require_admissible(T=T, n=n, L=L, eta=math.sqrt(n / (T + 1)), gamma=gamma_c,
+                              rho=rho, beta=beta, delta=delta, factor=factor)
+    runs = {T: _runs(algorithm, comp_spec, T, seeds, gamma_c) for T in Ts}
+
+    # 1. the compressor is a delta-contraction: exact E||Q(x) - x||^2/||x||^2 from its law, on
+    #    adversarial and extremal inputs and on the runs' last differences X - X_hat
+    inputs = [x for _, x in adversarial_inputs(d) if np.any(x)]
+    inputs += [e.x for e in comp.extremal_inputs(d)]
+    inputs += [x for x in runs[Ts[0]][6][:8] if np.any(x)]
+    quantities = [exact_quantities(comp, np.asarray(x, dtype=float)) for x in inputs]
+    worst = max(q.error / q.norm2 for q in quantities)
+    yield "contraction", check.bound(
+        worst, 1.0 - delta, rtol=1e-12,
+        details=f"{comp.canonical_name}: worst exact E||Q(x) - x||^2/||x||^2 over "
+                f"{len(inputs)} inputs (adversarial, extremal, the runs' X - X_hat) <= "
+                f"1 - delta, delta = {delta:.4g} ({delta_src})")
+
+    # 2. the bound at each T, one-sided Student-t upper confidence bound over seeds
+    f0_gap = float(problem.f(np.zeros(d)) - problem.f_star)
+    sigma_sq = float(problem.sigma_sq_sup)
+    F = problem.arrays["features"]
+    lam = problem.arrays["lam"]
+    norms = np.linalg.norm(F, axis=2)                       # (n, m)
+    radius = max(r[1] for r in runs.values())
+    G_sq = float(np.max(np.mean((norms + lam * radius) ** 2, axis=1)))
+    g_final = max(r[5] for r in runs.values())
+    c = rho ** 2 * delta / consts["c_div"]
+    T_useful = consts["c_consensus"] * n * L ** consts["L_power"] / c ** 2 - 1   # third = G^2
+    means, firsts, bounds, bits_T = [], [], [], []
+    for T in Ts:
+        lhs, _, curves, bits, idx, _, _ = runs[T]
+        first, third = choco_bound(f0_gap, sigma_sq, G_sq, L, n, T, rho, delta, terms=True,
+                                   **consts)
+        bound = th.bound(f0_gap=f0_gap, sigma_sq=sigma_sq, G_sq=G_sq, L=L, n=n, T=T, rho=rho,
+                         delta=delta, **consts)
+        res = _t_one_sided_check(
+            lhs, bound, lower=False,
+            details=f"(1/(T+1)) sum_t ||grad f(x_bar_t)||^2 of {algorithm}, {seeds} seeds, "
+                    f"T = {T}, eta = {math.sqrt(n / (T + 1)):.4g}, gamma = {gamma_c:.4g}; "
+                    f"first term {first:.4g} (mean/first = {lhs.mean() / first:.3g}), "
+                    f"consensus term {third:.4g}; f(x_0) - f* = {f0_gap:.4g}, sigma^2 = "
+                    f"{sigma_sq:.4g} (global bound), L = max L_i = {L:.4g}, rho = {rho:.4g}, "
+                    f"beta = {beta:.4g}, delta = {delta:.4g}, G^2 = {G_sq:.4g} (sup over the "
+                    f"visited ball, R = {radius:.4g}; exact E||g||^2 at the final iterates "
+                    f"{g_final:.4g}); Student-t: no a-priori range (lam x unbounded)")
+        m, lo, hi = _band(curves)
+        res.extra["series"] = {
+            "curves": [{"x": idx, "y": m, "lo": lo, "hi": hi, "bits": bits,
+                        "bound": np.full(idx.size, bound), "bound_label": "Theorem 4.1 bound",
+                        "label": f"||grad f(x_bar_t)||^2, mean of {seeds} seeds",
+                        "band": "95% t-band"},
+                       {"x": idx, "y": np.full(idx.size, first), "bits": bits,
+                        "label": "first term of the bound (without the consensus term)"}],
+            "xlabel": "iteration t", "ylabel": "||grad f(x_bar_t)||^2"}
+        yield f"bound[T={T}]", res
+        means.append(lhs)
+        firsts.append(first)
+        bounds.append(bound)
+        bits_T.append(bits[-1])
+
+    # 3. the rate: the left-hand side decays at least like T^(-1/2)
+    Y = np.log(np.array(means).T)
+    tol = 0.1
+    res = check.slope(check.fit_slopes(np.log(Ts), Y), -0.5 + tol, alternative="at_most",
+                      details=f"log-log exponent of (1/(T+1)) sum_t ||grad f(x_bar_t)||^2 in T "
+                              f"over T = {list(Ts)} ({seeds} seeds, eta = sqrt(n/(T+1))): the "
+                              f"bound's rate T^(-1/2), tolerance {tol:g}; the bound is "
+                              f"vacuous (consensus term >= G^2) until T ~ {T_useful:.3g}")
+    m, lo, hi = _band(np.array(means).T)
+    res.extra["series"] = {
+        "curves": [{"x": np.array(Ts), "y": m, "lo": lo, "hi": hi, "bits": np.array(bits_T),
+                    "bound": np.array(bounds), "bound_label": "Theorem 4.1 bound",
+                    "label": "mean over seeds", "band": "95% t-band"},
+                   {"x": np.array(Ts), "y": np.array(firsts), "bits": np.array(bits_T),
+                    "label": "first term (T^(-1/2))"}],
+        "xlabel": "iterations T", "logx": True,
+        "ylabel": "(1/(T+1)) sum_t ||grad f(x_bar_t)||^2"}
+    yield "rate_in_T", res
+
+
+register(Theorem(
+    key="tang2018.choco_nonconvex_bound", paper="tang2018",
+    title="CHOCO-SGD (follow-up of Tang et al.): explicit non-convex bound, ICLR 2020 Thm 4.1",
+    source=SOURCE, status=UNCONFIRMED,
+    statement="(1/(T+1)) sum_t ||grad f(x_bar_t)||^2 <= (4(f(x_bar_0) - f*) + 4 sigma^2 L)"
+              "/sqrt(n(T+1)) + 24 G^2 n L/(c^2 (T+1)), c = rho^2 delta/82",
+    assumptions=("f_i L-smooth", "E||grad F_i - grad f_i||^2 <= sigma_i^2",
+                 "E||grad F_i||^2 <= G^2 (here: sup over the visited region)",
+                 "E||Q(x) - x||^2 <= (1 - delta)||x||^2", "rho = 1 - |lambda_2|, "
+                 "beta = ||I - W||_2", "eta = sqrt(n/(T+1)), T >= 64 n L^2, gamma = formula"),
+    algorithm="theorytools.algorithms.choco_sgd", bound=choco_bound,
+    admissible=choco_admissible, checks=_checks,
+    parameters={
+        "c_f": Parameter(4.0, UNCONFIRMED, f"coefficient of f(x_0) - f*; {_NOTE}"),
+        "c_sigma": Parameter(4.0, UNCONFIRMED, f"coefficient of sigma^2 L; {_NOTE}"),
+        "c_consensus": Parameter(24.0, UNCONFIRMED, f"coefficient of G^2 n L/c^2; {_NOTE}"),
+        "c_div": Parameter(82.0, UNCONFIRMED, f"c = rho^2 delta / c_div; {_NOTE}"),
+        "L_power": Parameter(1.0, UNCONFIRMED,
+                             "power of L in the consensus term: the spec prints L; a "
+                             f"descent-lemma derivation gives L^2 (L^2 <= L here); {_NOTE}"),
+        "consensus_step_factor": Parameter(1.0, UNCONFIRMED,
+                                           "gamma = factor x rho^2 delta/(16 rho + rho^2 + "
+                                           f"4 beta^2 + 2 rho beta^2 - 8 rho delta); {_NOTE}")},
+    proof="none (SECONDARY statement, checked numerically only)"))
