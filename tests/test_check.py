@@ -102,3 +102,19 @@ def test_radii():
     assert 0 < check.empirical_bernstein_radius(z, 1.0) < 1
     m, lo, hi = check.t_interval([1.0, 2.0, 3.0])
     assert lo < m == 2.0 < hi
+
+
+def test_bound_with_a_student_t_bound_passes_and_fails_where_it_should():
+    import numpy as np
+
+    from theorytools import check
+
+    z = np.random.default_rng(0).normal(1.0, 0.1, 400)
+    ok = check.bound(None, 1.1, samples=z, method="t")
+    assert ok.passed and ok.interval[1] < 1.1 and "Student-t" in ok.describe()
+    assert not check.bound(None, 1.0, samples=z, method="t").passed   # the mean sits at 1
+    assert check.bound(None, 0.9, samples=z, method="t", lower=True).passed
+    assert not check.bound(None, 1.1, samples=z[:3], method="t").passed  # too few: huge bound
+    import pytest
+    with pytest.raises(ValueError, match="method"):
+        check.bound(None, 1.0, samples=z, method="bootstrap")

@@ -133,13 +133,16 @@ def _one_sided(theoretical, slack, lower):
 
 def bound(empirical, theoretical: float, *, lower: bool = False, rtol: float = 1e-12,
           atol: float = 0.0, samples=None, value_range: float | None = None,
-          p_fail: float = P_FAIL, details: str = "") -> Check:
+          p_fail: float = P_FAIL, method: str = "hoeffding", details: str = "") -> Check:
     """``bound``: empirical <= theoretical (``lower``: >=).
 
     Exact: ``empirical`` is a number (a worst case or an exactly computed expectation) and the
     comparison allows ``rtol * |theoretical| + atol`` for rounding. Statistical: ``samples``
     (i.i.d. values in an interval of width ``value_range``) are reduced to their mean and the
     ONE-sided Hoeffding bound at ``p_fail`` (upper for an upper bound) is compared instead.
+    ``method="t"``: a one-sided Student-t bound at level ``1 - p_fail`` instead (approximate:
+    for replicates that are themselves averages of many terms, where no a-priori range exists
+    so Hoeffding does not apply; ``value_range`` is then not needed).
     """
     slack = rtol * abs(theoretical) + atol
     if samples is None:
@@ -148,16 +151,24 @@ def bound(empirical, theoretical: float, *, lower: bool = False, rtol: float = 1
         return Check("bound", emp, theoretical, ok, details,
                      accept=_one_sided(theoretical, slack, lower))
     z = np.asarray(samples, dtype=float)
-    if value_range is None:
-        raise ValueError("a statistical bound check needs value_range (Hoeffding)")
-    rad = hoeffding_radius(value_range, z.size, p_fail, two_sided=False)
-    mean = float(z.mean())
-    conf = mean - rad if lower else mean + rad
-    ok = conf >= theoretical - slack if lower else conf <= theoretical + slack
+    if method == "t":
+        mean, conf = t_one_sided(z, 1.0 - p_fail, upper=not lower)
+        label = f"one-sided Student-t over seeds, p_fail {p_fail:g}"
+    elif method == "hoeffding":
+        if value_range is None:
+            raise ValueError("a statistical bound check needs value_range (Hoeffding)")
+        rad = hoeffding_radius(value_range, z.size, p_fail, two_sided=False)
+        mean = float(z.mean())
+        conf = mean - rad if lower else mean + rad
+        label = f"one-sided Hoeffding, p_fail {p_fail:g}"
+    else:
+        raise ValueError(f"method must be 'hoeffding' or 't', got {method!r}")
+    ok = bool(np.isfinite(conf)) and (conf >= theoretical - slack if lower
+                                       else conf <= theoretical + slack)
     return Check("bound", mean, theoretical, ok,
                  f"{details}; {'lower' if lower else 'upper'} confidence bound {conf:.6g}"
                  .lstrip("; "),
-                 f"one-sided Hoeffding, p_fail {p_fail:g}", None, z.size,
+                 label, None, z.size,
                  interval=(conf, math.inf) if lower else (-math.inf, conf),
                  accept=_one_sided(theoretical, slack, lower))
 

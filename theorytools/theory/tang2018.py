@@ -46,17 +46,10 @@ def _thin(T, points=200):
 
 def _t_one_sided_check(values, theoretical, *, lower, level=1.0 - check.P_FAIL, details=""):
     """``bound`` on the mean of replicate values with a ONE-sided Student-t confidence bound
-    at ``level`` (approximate: for replicates that are averages of many steps; used where the
-    quantity has no a-priori range, so Hoeffding/Bernstein do not apply)."""
-    v = np.asarray(values, dtype=float)
-    mean, conf = check.t_one_sided(v, level, upper=not lower)
-    ok = bool(np.isfinite(conf) and (conf >= theoretical if lower else conf <= theoretical))
-    return check.Check(
-        "bound", mean, theoretical, ok,
-        f"{details}; one-sided {'lower' if lower else 'upper'} confidence bound {conf:.6g}"
-        .lstrip("; "), f"one-sided Student-t over seeds, p_fail {1.0 - level:.0e}", None,
-        v.size, interval=(conf, math.inf) if lower else (-math.inf, conf),
-        accept=(theoretical, math.inf) if lower else (-math.inf, theoretical))
+    at ``level`` (``check.bound(method="t")``: for replicates that are averages of many
+    steps, where the quantity has no a-priori range so Hoeffding/Bernstein do not apply)."""
+    return check.bound(None, theoretical, lower=lower, rtol=0.0, samples=values,
+                       p_fail=1.0 - level, method="t", details=details)
 
 
 # --------------------------------------------------------------------------- exact moments
