@@ -6,7 +6,9 @@ complement (an :math:`m`-subset) is coded instead, which is a bijection as well.
 
 * **Exact rank** when :math:`\log_2 \binom{d}{m} \le T = 4096` bits: the colex rank
   :math:`\sum_i \binom{c_i}{i+1}` is written in exactly :math:`\lceil \log_2 \binom{d}{k}
-  \rceil` bits (Cover 1973). Optimal, fixed-length given :math:`(d, k)`.
+  \rceil` bits (Cover 1973). Optimal, fixed-length given :math:`(d, k)`. Computed by
+  Numba kernels for :math:`d < 2^{32}` (``_kernels.colex_rank`` / ``colex_unrank``), by
+  Python big ints otherwise (the same numbers).
 * **Blocked enumerative code** above the threshold (variable length, bounded). Positions
   are cut into :math:`n_b = \lceil d/32 \rceil` blocks of 32; block :math:`b` holds
   :math:`k_b` indices with colex rank :math:`r_b < \binom{B_b}{k_b}`. The code is a 1-bit
@@ -15,7 +17,8 @@ complement (an :math:`m`-subset) is coded instead, which is a bijection as well.
   group are the digits of one mixed-radix number with radices :math:`\binom{B_b}{k_b}`
   (first block most significant), written in
   :math:`\lceil \log_2 \prod_{b \in g} \binom{B_b}{k_b} \rceil` bits (< 1 bit lost per
-  group). The two profile codes:
+  group), converted by a divide-and-conquer radix tree on 64-bit limbs
+  (``_kernels.write_block_ranks`` / ``read_block_ranks``). The two profile codes:
 
   - flag 0, *profile chain* (primary): the sizes :math:`s_j = |S_j|` of the nested sets
     :math:`S_j = \{b : k_b \ge j\}`, :math:`j = 1..\max_b k_b`, each in a fixed-width
