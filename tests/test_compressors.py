@@ -450,3 +450,17 @@ def test_top_k_indices_match_a_stable_sort(case):
     x = np.array(values)
     ref = np.sort(np.argsort(-np.abs(x), kind="stable")[:k])
     assert np.array_equal(K.top_k_indices(x, k), ref)
+    # both selection paths (sort below TOP_K_SORT_BELOW, radix above) on the same input
+    assert np.array_equal(K._top_k_indices_radix(x, k), ref)
+    assert np.array_equal(K._top_k_indices_sorted(x, k), ref)
+
+
+@pytest.mark.parametrize("d", [2047, 2048, 2049, 6000])
+def test_top_k_indices_across_the_sort_radix_switch(d):
+    from theorytools.compressors import _kernels as K
+    rng = np.random.default_rng(d)
+    x = rng.integers(-4, 5, d).astype(float)        # heavy ties
+    x[::7] = -0.0
+    for k in (1, 17, d // 2, d):
+        ref = np.sort(np.argsort(-np.abs(x), kind="stable")[:k])
+        assert np.array_equal(K.top_k_indices(x, k), ref)

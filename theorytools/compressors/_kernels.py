@@ -454,6 +454,22 @@ def _abs_key(v):
     return np.float64(v).view(np.uint64) & np.uint64(0x7FFFFFFFFFFFFFFF)
 
 
+TOP_K_SORT_BELOW = 2048
+
+
+@njit(cache=True)
+def _top_k_indices_sorted(x, k):
+    """top_k_indices by a stable sort (small d): keys complemented so that ascending order
+    is descending |x_i|, equal keys keep ascending index order."""
+    d = x.size
+    neg = np.empty(d, np.uint64)
+    for i in range(d):
+        neg[i] = ~_abs_key(x[i])
+    order = np.argsort(neg, kind="mergesort")
+    out = np.sort(order[:k])
+    return out.astype(np.int64)
+
+
 @njit(cache=True)
 def top_k_indices(x, k):
     """Indices (sorted) of the k largest |x_i|; ties broken by the smallest index.
@@ -464,8 +480,19 @@ def top_k_indices(x, k):
     to find the exact threshold; the selection then runs over the collected indices only.
     O(d) time, two passes over x, no full sort. The keys are recomputed from x in each
     pass (no d-sized key array); four interleaved histograms avoid a store-to-load
-    dependency when many keys share a bucket.
+    dependency when many keys share a bucket. Below ``TOP_K_SORT_BELOW`` entries the
+    histogram's fixed cost (4 x 65536 counters) dominates, so a stable sort of the
+    complemented keys (descending |x_i|, ascending index on ties) selects instead: the same
+    set, tested against the radix path.
     """
+    if x.size < TOP_K_SORT_BELOW:
+        return _top_k_indices_sorted(x, k)
+    return _top_k_indices_radix(x, k)
+
+
+@njit(cache=True)
+def _top_k_indices_radix(x, k):
+    """top_k_indices by radix selection (any d; used from ``TOP_K_SORT_BELOW`` on)."""
     d = x.size
     s48 = np.uint64(48)
     hist4 = np.zeros((4, 65536), np.int64)
