@@ -84,7 +84,7 @@ def _plot_group(group, rows, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(11, 1.2 + 0.28 * len(rows)))
+    fig, ax = plt.subplots(figsize=(11, 1.2 + 0.28 * len(rows)), layout="constrained")
     values = []
     lines = []
     for i, r in enumerate(rows):
@@ -129,7 +129,6 @@ def _plot_group(group, rows, path):
                   "green: passes)", fontsize=8)
     failed = sum(r.verdict != "PASS" for r in rows)
     ax.set_title(f"{group}: {len(rows)} checks, {failed} failed", fontsize=10)
-    fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
 
