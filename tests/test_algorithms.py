@@ -303,3 +303,243 @@ def test_every_algorithm_runs_on_the_certified_problems(make):
     for tr in runs:
         assert np.all(np.isfinite(tr.f_gap)) and tr.f_gap[-1] < tr.f_gap[0], tr.algorithm
         assert np.all(tr.f_gap >= -1e-9 * max(1.0, abs(p.f_star))), tr.algorithm
+
+
+# ------------------------------------------------------------------ speed paths (exactness)
+@pytest.mark.parametrize("s", [1, 2, 3, 7, 16, 255, 256])
+@pytest.mark.parametrize("width", [32, 64])
+def test_batch_dithering_equals_the_compressor_on_long_rows(s, width):
+    """The simulator's vectorised dithering row (``_batch.dither_row``: float levels, counter
+    advanced by addition, level * (norm / s) for s a power of two) is the compressor's
+    arithmetic bit for bit: long rows (vector loop + tail), exact level boundaries, signed
+    zeros, a spike (|x_i| = norm: level s), tiny and large scales."""
+    rng = np.random.default_rng(s * 100 + width)
+    d = 1003
+    spike = np.zeros(d)
+    spike[17] = -3.5
+    X = np.array([rng.standard_normal(d), rng.standard_normal(d) * 1e-100,
+                  rng.standard_normal(d) * 1e30, np.zeros(d),
+                  np.where(rng.random(d) < 0.5, 0.0, -0.0), spike,
+                  rng.integers(-s, s + 1, d) / s,
+                  rng.standard_normal(d) * (rng.random(d) < 0.05), np.full(d, 0.25)])
+    c = create(f"dithering[s={s}]", float_width=width)
+    batch = prepare(c, d)
+    for step in (0, 5):
+        out, _ = compress_all(batch, X, 42, step)
+        for i in range(X.shape[0]):
+            key = np.uint64(node_step_key(np.uint64(42), i, step))
+            expected = c._reconstruct(c._sample(X[i], key), d)
+            assert np.array_equal(out[i].view(np.uint64), expected.view(np.uint64)), (i, step)
+
+
+def _csr_mix(top, M):
+    """sum_p W_ip M[j_p] in CSR order from 0.0, in Python (the engine's arithmetic)."""
+    out = np.zeros_like(M)
+    for i in range(top.n):
+        acc = np.zeros(M.shape[1])
+        for p in range(top.indptr[i], top.indptr[i + 1]):
+            acc = acc + top.data[p] * M[top.indices[p]]
+        out[i] = acc
+    return out
+
+
+def _node_compress(c, Z, seed, t):
+    from theorytools.algorithms._engine import COMPRESS_TAG
+    cseed = np.uint64(seed) ^ COMPRESS_TAG
+    return np.array([c._reconstruct(c._sample(Z[i], np.uint64(node_step_key(cseed, i, t))),
+                                    Z.shape[1]) for i in range(Z.shape[0])])
+
+
+def _small_logistic(n, d, m, batch):
+    rng = np.random.default_rng(7)
+    F = rng.standard_normal((n, m, d)) / math.sqrt(d)
+    Y = np.where(rng.random((n, m)) < 0.5, 1.0, -1.0)
+    nan = float("nan")
+    return Problem("t_logistic", n, d, "logistic", {"features": F, "labels": Y, "lam": 0.01},
+                   nan, 0.01, np.full(n, nan), np.zeros(d), 0.0, nan, nan,
+                   Noise("sampling", batch=batch), nan, {})
+
+
+def _small_ridge(n, d, m, batch):
+    rng = np.random.default_rng(8)
+    D = rng.standard_normal((n, m, d))
+    T = rng.standard_normal((n, m))
+    nan = float("nan")
+    return Problem("t_ridge", n, d, "quadratic",
+                   {"A": np.zeros((n, d, d)), "b": np.zeros((n, d)), "c": np.zeros(n),
+                    "features": D, "targets": T, "lam": 0.05}, nan, 0.05, np.full(n, nan),
+                   np.zeros(d), 0.0, nan, nan, Noise("sampling", batch=batch), nan, {})
+
+
+@pytest.mark.parametrize("make", [lambda: _small_logistic(9, 23, 6, 1),
+                                  lambda: _small_ridge(9, 23, 6, 1),
+                                  lambda: _small_logistic(9, 23, 6, 2)])
+def test_one_step_of_dcd_and_choco_equals_the_update_from_the_parts(make):
+    """One DCD and one CHOCO step equal, bit for bit, the update assembled from the public
+    parts: ``Problem.stochastic_grads`` (node i's stream), the compressor with node i's key, and
+    CSR-order mixing. Batch-1 sampling takes the engine's fused path (the gradient
+    lam x + w a_j formed on the fly, never written), batch 2 the node kernel; the star's centre
+    (8 neighbours + itself) takes the chunked mixing path."""
+    from theorytools.algorithms.decentralized import advance, init_state
+    from theorytools.topology import star
+    p = make()
+    top = star(p.n)
+    c = create("dithering[s=16]")
+    gamma, seed, t = 0.3, 5, 3
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((p.n, p.d))
+    # DCD from (X, S) at step t
+    st = init_state("dcd_psgd", p, top)
+    st.X[:] = X
+    st.aux[:] = _csr_mix(top, X) + 0.01 * rng.standard_normal(X.shape)
+    S0 = st.aux.copy()
+    st.t = t
+    advance(st, p, top, c, gamma, 1, seed=seed)
+    G = p.stochastic_grads(X, seed, t)
+    CZ = _node_compress(c, S0 - gamma * G - X, seed, t)
+    assert np.array_equal(st.X, X + CZ)
+    assert np.array_equal(st.aux, S0 + _csr_mix(top, CZ))
+    # CHOCO from (X, Xhat) at step t
+    st = init_state("choco_sgd", p, top)
+    st.X[:] = X
+    H = X + 0.01 * rng.standard_normal(X.shape)
+    st.aux[:] = H
+    st.t = t
+    advance(st, p, top, c, gamma, 1, seed=seed, consensus_step=0.4)
+    V = X - gamma * G
+    H1 = H + _node_compress(c, V - H, seed, t)
+    assert np.array_equal(st.aux, H1)
+    assert np.array_equal(st.X, V + 0.4 * (_csr_mix(top, H1) - H1))
+
+
+def _run_all(threads):
+    """Every decentralized method on problems that cover the fused gradient path, the node
+    kernels and additive noise, with compressors that cover every kernel family."""
+    from theorytools.topology import star
+    out = {}
+    probs = {"logistic1": _small_logistic(9, 13, 5, 1), "ridge3": _small_ridge(9, 13, 5, 3),
+             "quad": quadratic_problem(9, 6, sigma=0.3, common_hessian=False)}
+    comps = ["dithering[s=16]", "grid_rounding[step=0.01]", "rand_k[k=3]", "bernoulli[p=0.4]"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", alg.AssumptionWarning)
+        for pn, p in probs.items():
+            for top in (ring(9), star(9)):
+                g = 0.02
+                for form in ("lian", "atc"):
+                    out[pn, top.name, form] = alg.dpsgd(p, top, g, 8, form=form, seed=3,
+                                                        record="every", threads=threads)
+                for cs in comps:
+                    c = create(cs, float_width=64)
+                    for name, fn in (("naive", alg.naive_compressed), ("dcd", alg.dcd_psgd),
+                                     ("ecd", alg.ecd_psgd)):
+                        out[pn, top.name, name, cs] = fn(p, top, c, g, 8, seed=5,
+                                                         record="every", threads=threads)
+                    out[pn, top.name, "choco", cs] = alg.choco_sgd(
+                        p, top, c, g, 8, consensus_step=0.4, seed=5, record="every",
+                        threads=threads)
+    return out
+
+
+def _bits_of(tr):
+    return [np.ascontiguousarray(a).view(np.uint8) for a in
+            (tr.X, tr.meta["aux"], tr.f_gap, tr.grad_norm_sq, tr.dist_sq, tr.consensus,
+             tr.bits)]
+
+
+def test_parallel_runs_are_bit_identical_to_serial_runs():
+    """threads=2 (prange over node blocks; 9 nodes -> uneven blocks) gives the serial bits for
+    every method, compressor family, problem kind and both mixing paths."""
+    import numba
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("Numba has a single thread here (NUMBA_NUM_THREADS)")
+    serial, parallel = _run_all(1), _run_all(2)
+    for key, tr in serial.items():
+        assert parallel[key].meta["threads"] == 2
+        for a, b in zip(_bits_of(tr), _bits_of(parallel[key])):
+            assert np.array_equal(a, b), key
+
+
+def test_same_seed_same_bits_in_another_process_with_threads(tmp_path):
+    """A separate process, threads from the THEORYTOOLS_THREADS variable, reproduces the
+    in-process serial run bit for bit."""
+    import os
+    import subprocess
+    import sys
+    import numba
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("Numba has a single thread here (NUMBA_NUM_THREADS)")
+    code = (
+        "import sys, numpy as np\n"
+        f"sys.path.insert(0, {str(__import__('pathlib').Path(__file__).parent)!r})\n"
+        "from test_algorithms import _small_logistic\n"
+        "from theorytools import algorithms as alg\n"
+        "from theorytools.compressors import create\n"
+        "from theorytools.topology import ring\n"
+        "p = _small_logistic(9, 13, 5, 1)\n"
+        "tr = alg.choco_sgd(p, ring(9), create('dithering[s=16]'), 0.02, 20,"
+        " consensus_step=0.4, seed=4, record='every')\n"
+        "assert tr.meta['threads'] == 2\n"
+        f"np.save({str(tmp_path / 'x.npy')!r}, np.concatenate([tr.X.ravel(), tr.f_gap]))\n")
+    env = dict(os.environ, THEORYTOOLS_THREADS="2")
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+    tr = alg.choco_sgd(_small_logistic(9, 13, 5, 1), ring(9), create("dithering[s=16]"), 0.02,
+                       20, consensus_step=0.4, seed=4, record="every", threads=1)
+    other = np.load(tmp_path / "x.npy")
+    assert np.array_equal(other.view(np.uint64),
+                          np.concatenate([tr.X.ravel(), tr.f_gap]).view(np.uint64))
+
+
+def test_threads_switch_bad_input(monkeypatch):
+    import numba
+    from theorytools.algorithms.decentralized import THREADS_ENV, resolve_threads
+    p = quadratic_problem(4, 3)
+    for bad in (0, -1, 2.5, "two", True, [2]):
+        with pytest.raises(TheorytoolsError, match="threads must be an integer >= 1 or 'all'"):
+            alg.dpsgd(p, ring(4), 0.1, 3, threads=bad)
+    too_many = numba.config.NUMBA_NUM_THREADS + 1
+    with pytest.raises(TheorytoolsError, match="NUMBA_NUM_THREADS"):
+        alg.dcd_psgd(p, ring(4), create("natural"), 0.1, 3, threads=too_many)
+    assert resolve_threads("all") == numba.config.NUMBA_NUM_THREADS
+    assert resolve_threads(1) == 1
+    monkeypatch.setenv(THREADS_ENV, "zero")
+    with pytest.raises(TheorytoolsError, match=THREADS_ENV):
+        alg.dpsgd(p, ring(4), 0.1, 3)
+    monkeypatch.setenv(THREADS_ENV, "0")
+    with pytest.raises(TheorytoolsError, match=THREADS_ENV):
+        alg.dpsgd(p, ring(4), 0.1, 3)
+    monkeypatch.setenv(THREADS_ENV, "all")
+    assert resolve_threads() == numba.config.NUMBA_NUM_THREADS
+    assert alg.dpsgd(p, ring(4), 0.1, 3).meta["threads"] == numba.config.NUMBA_NUM_THREADS
+    monkeypatch.delenv(THREADS_ENV)
+    assert resolve_threads() == 1
+
+
+def test_trace_points_are_the_oracle_values_at_the_average_model():
+    """A trace point (f and grad f from one pass over each node's samples) equals
+    ``objective`` and ``full_gradient`` at the sequential node average, bit for bit, and
+    the problem's numpy f to rounding."""
+    from theorytools.algorithms._oracle import full_gradient, objective, oracle_of
+    p = _small_logistic(9, 13, 5, 1)
+    p = __import__("dataclasses").replace(p, f_star=0.25)
+    for threads in (1, 2) if __import__("numba").config.NUMBA_NUM_THREADS >= 2 else (1,):
+        tr = alg.dcd_psgd(p, ring(9), create("dithering[s=16]"), 0.05, 7, seed=2,
+                          record=np.array([0, 7]), threads=threads)
+        xbar = np.zeros(p.d)
+        for i in range(p.n):
+            xbar += tr.X[i]
+        xbar /= p.n
+        o = oracle_of(p)
+        n, d = p.n, p.d
+        gbar = np.empty(d)
+        full_gradient(o, xbar, np.empty((n, d)), np.empty((n, d)), gbar)
+        assert tr.f_gap[-1] == objective(o, xbar) - 0.25
+        assert tr.grad_norm_sq[-1] == gbar @ gbar
+        assert abs(tr.f_gap[-1] + 0.25 - p.f(xbar)) <= 1e-14
+
+
+def test_prepare_is_cached_per_compressor_and_dimension():
+    c = create("dithering[s=16]")
+    assert prepare(c, 50) is prepare(create("dithering[s=16]"), 50)
+    assert prepare(c, 50) is not prepare(c, 51)
+    assert prepare(c, 50) is not prepare(create("dithering[s=8]"), 50)
+    assert prepare(c, 50) is not prepare(create("dithering[s=16]", float_width=64), 50)

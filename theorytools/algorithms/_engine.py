@@ -12,10 +12,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import get_thread_id, njit, prange
 
-from theorytools.algorithms._batch import compress_rows
-from theorytools.algorithms._oracle import full_gradient, node_grads, objective
+from theorytools.algorithms._batch import GRID, compress_row, compress_rows
+from theorytools.algorithms._oracle import (NOISE_SAMPLING, QUADRATIC, full_gradient, node_grad,
+                                            node_grads, node_value_grad, objective)
+from theorytools.problems import _kernels as PK
+from theorytools.random import node_step_key
 
 COMPRESS_TAG = np.uint64(0x5EED_C0DE_0000_0001)
 
@@ -78,99 +81,471 @@ def _record(o, X, xstar, fstar, rows, grads, gbar, r, f_gap, g_sq, dist_sq, cons
     cons[r] = c / n
 
 
+# ---------------------------------------------------------------- decentralized: node phases
+# One iteration = two or three phases; within a phase every node's work reads only what no
+# other node writes in that phase, so the node loop can run in any order, or in parallel
+# (``prange``), with bit-identical results. Everything that combines nodes (bits, the first
+# failure, the trace reductions) is done afterwards, serially, in node order.
+
+@njit(cache=True)
+def _mix_row(indptr, indices, data, src, i, out):
+    """out = sum_p W_ip src[j_p]: row i of W in CSR order, accumulated from 0.0 (the
+    arithmetic of :func:`mix`), up to four neighbours (self included) per pass over the row."""
+    d = out.size
+    start, stop = indptr[i], indptr[i + 1]
+    if start == stop:
+        for k in range(d):
+            out[k] = 0.0
+        return
+    p = start
+    first = True
+    while p < stop:
+        cnt = min(stop - p, 4)
+        w0 = data[p]
+        s0 = src[indices[p]]
+        if first:
+            if cnt == 1:
+                for k in range(d):
+                    out[k] = 0.0 + w0 * s0[k]
+            elif cnt == 2:
+                w1, s1 = data[p + 1], src[indices[p + 1]]
+                for k in range(d):
+                    out[k] = (0.0 + w0 * s0[k]) + w1 * s1[k]
+            elif cnt == 3:
+                w1, s1 = data[p + 1], src[indices[p + 1]]
+                w2, s2 = data[p + 2], src[indices[p + 2]]
+                for k in range(d):
+                    out[k] = ((0.0 + w0 * s0[k]) + w1 * s1[k]) + w2 * s2[k]
+            else:
+                w1, s1 = data[p + 1], src[indices[p + 1]]
+                w2, s2 = data[p + 2], src[indices[p + 2]]
+                w3, s3 = data[p + 3], src[indices[p + 3]]
+                for k in range(d):
+                    out[k] = (((0.0 + w0 * s0[k]) + w1 * s1[k]) + w2 * s2[k]) + w3 * s3[k]
+            first = False
+        else:
+            if cnt == 1:
+                for k in range(d):
+                    out[k] = out[k] + w0 * s0[k]
+            elif cnt == 2:
+                w1, s1 = data[p + 1], src[indices[p + 1]]
+                for k in range(d):
+                    out[k] = (out[k] + w0 * s0[k]) + w1 * s1[k]
+            elif cnt == 3:
+                w1, s1 = data[p + 1], src[indices[p + 1]]
+                w2, s2 = data[p + 2], src[indices[p + 2]]
+                for k in range(d):
+                    out[k] = ((out[k] + w0 * s0[k]) + w1 * s1[k]) + w2 * s2[k]
+            else:
+                w1, s1 = data[p + 1], src[indices[p + 1]]
+                w2, s2 = data[p + 2], src[indices[p + 2]]
+                w3, s3 = data[p + 3], src[indices[p + 3]]
+                for k in range(d):
+                    out[k] = (((out[k] + w0 * s0[k]) + w1 * s1[k]) + w2 * s2[k]) + w3 * s3[k]
+        p += cnt
+
+
+@njit(cache=True)
+def _mix_combine(choco, indptr, indices, data, src, i, dst, a, cs, scratch):
+    """With m = sum_p W_ip src[j_p] (the arithmetic of :func:`_mix_row`): dst += m (DCD's
+    replicas), or with ``choco`` dst = dst + cs (m - a). Rows of up to four neighbours are
+    mixed and combined in one pass; longer ones go through ``scratch``."""
+    d = dst.size
+    start, stop = indptr[i], indptr[i + 1]
+    deg = stop - start
+    if deg == 0 or deg > 4:
+        _mix_row(indptr, indices, data, src, i, scratch)
+        if choco:
+            for k in range(d):
+                dst[k] = dst[k] + cs * (scratch[k] - a[k])
+        else:
+            for k in range(d):
+                dst[k] += scratch[k]
+        return
+    w0, s0 = data[start], src[indices[start]]
+    if deg == 1:
+        if choco:
+            for k in range(d):
+                dst[k] = dst[k] + cs * ((0.0 + w0 * s0[k]) - a[k])
+        else:
+            for k in range(d):
+                dst[k] += 0.0 + w0 * s0[k]
+        return
+    w1, s1 = data[start + 1], src[indices[start + 1]]
+    if deg == 2:
+        if choco:
+            for k in range(d):
+                dst[k] = dst[k] + cs * (((0.0 + w0 * s0[k]) + w1 * s1[k]) - a[k])
+        else:
+            for k in range(d):
+                dst[k] += (0.0 + w0 * s0[k]) + w1 * s1[k]
+        return
+    w2, s2 = data[start + 2], src[indices[start + 2]]
+    if deg == 3:
+        if choco:
+            for k in range(d):
+                dst[k] = dst[k] + cs * ((((0.0 + w0 * s0[k]) + w1 * s1[k]) + w2 * s2[k]) - a[k])
+        else:
+            for k in range(d):
+                dst[k] += ((0.0 + w0 * s0[k]) + w1 * s1[k]) + w2 * s2[k]
+        return
+    w3, s3 = data[start + 3], src[indices[start + 3]]
+    if choco:
+        for k in range(d):
+            dst[k] = dst[k] + cs * (((((0.0 + w0 * s0[k]) + w1 * s1[k]) + w2 * s2[k]) +
+                                     w3 * s3[k]) - a[k])
+    else:
+        for k in range(d):
+            dst[k] += (((0.0 + w0 * s0[k]) + w1 * s1[k]) + w2 * s2[k]) + w3 * s3[k]
+
+
+@njit(cache=True)
+def _gradient(o, i, x, seed, t, g):
+    """Node i's stochastic gradient at x. Batch-1 sampling (logistic or ridge) returns
+    (True, w, j): g = lam x + w F[i, j] is then formed on the fly by the caller (the same two
+    roundings as the node kernel, without writing g); otherwise writes g and returns
+    (False, 0.0, 0)."""
+    if o.noise == NOISE_SAMPLING and o.batch == 1:
+        j, w, _ = PK.sample_weight(o.kind, o.F[i], o.Y[i], x, node_step_key(seed, i, t), 0,
+                                   1.0)
+        return True, w, j
+    node_grad(o, i, x, seed, t, g)
+    return False, 0.0, 0
+
+
+@njit(cache=True)
+def _compressed(i, bits, step_bits, fail):
+    if bits < 0:
+        fail[i] = 1
+    else:
+        step_bits[i] = bits
+
+
+# One function per (method, phase), each looping over the nodes lo..hi-1 with only the arrays
+# it needs (a single generic node function with the method switch inside measured 5-40%
+# slower per phase).
+
+@njit(cache=True)
+def _lian0(lo, hi, X, Cm, S, indptr, indices, data, gamma, t, o, seed):
+    """D-PSGD (Lian): Cm[i] = sum_j W_ij x_j - gamma g_i (copied into X in phase 1)."""
+    g, mrow = S[0], S[2]
+    for i in range(lo, hi):
+        c = Cm[i]
+        node_grad(o, i, X[i], seed, t, g)
+        _mix_row(indptr, indices, data, X, i, mrow)
+        for k in range(c.size):
+            c[k] = mrow[k] - gamma * g[k]
+
+
+@njit(cache=True)
+def _copy_rows(lo, hi, src, dst):
+    for i in range(lo, hi):
+        s, r = src[i], dst[i]
+        for k in range(r.size):
+            r[k] = s[k]
+
+
+@njit(cache=True)
+def _atc0(lo, hi, X, Cm, S, gamma, t, o, seed):
+    """D-PSGD (ATC): Cm[i] = x_i - gamma g_i (mixed into X in phase 1)."""
+    g = S[0]
+    for i in range(lo, hi):
+        x, c = X[i], Cm[i]
+        node_grad(o, i, x, seed, t, g)
+        for k in range(c.size):
+            c[k] = x[k] - gamma * g[k]
+
+
+@njit(cache=True)
+def _mix_into(lo, hi, src, dst, indptr, indices, data):
+    """dst[i] = sum_j W_ij src[j] (ATC's phase 1)."""
+    for i in range(lo, hi):
+        _mix_row(indptr, indices, data, src, i, dst[i])
+
+
+@njit(cache=True)
+def _naive0(lo, hi, X, Cm, gi, t, code, cparams, bits_table, cseed, step_bits, fail):
+    """Naive: Cm[i] = C(x_i)."""
+    for i in range(lo, hi):
+        _compressed(i, compress_row(code, cparams, bits_table, X[i], node_step_key(cseed, i, t),
+                                    Cm[i], gi), step_bits, fail)
+
+
+@njit(cache=True)
+def _naive1(lo, hi, X, Cm, S, indptr, indices, data, gamma, t, o, seed):
+    """Naive: x_i = sum_j W_ij C(x_j) - gamma g_i (g at the old x_i)."""
+    g, mrow = S[0], S[2]
+    for i in range(lo, hi):
+        x = X[i]
+        node_grad(o, i, x, seed, t, g)
+        _mix_row(indptr, indices, data, Cm, i, mrow)
+        for k in range(x.size):
+            x[k] = mrow[k] - gamma * g[k]
+
+
+@njit(cache=True)
+def _dcd0(lo, hi, X, aux, Cm, S, gi, gamma, t, o, code, cparams, bits_table, seed, cseed,
+          step_bits, fail):
+    """DCD: z = sum_j W_ij xhat_j - gamma g - x (aux holds the mixed replicas); Cm[i] = C(z);
+    x += C(z)."""
+    g, v = S[0], S[1]
+    lam = o.lam
+    for i in range(lo, hi):
+        x, a, c = X[i], aux[i], Cm[i]
+        fused, w, j = _gradient(o, i, x, seed, t, g)
+        if fused:
+            f = o.F[i, j]
+            for k in range(x.size):
+                v[k] = a[k] - gamma * (lam * x[k] + w * f[k]) - x[k]
+        else:
+            for k in range(x.size):
+                v[k] = a[k] - gamma * g[k] - x[k]
+        bits = compress_row(code, cparams, bits_table, v, node_step_key(cseed, i, t), c, gi)
+        if bits >= 0:
+            for k in range(x.size):
+                x[k] += c[k]
+        _compressed(i, bits, step_bits, fail)
+
+
+@njit(cache=True)
+def _dcd1(lo, hi, aux, Cm, S, indptr, indices, data):
+    """DCD: the mixed replicas follow the messages, aux_i += sum_j W_ij C(z_j)."""
+    mrow = S[2]
+    for i in range(lo, hi):
+        a = aux[i]
+        _mix_combine(False, indptr, indices, data, Cm, i, a, a, 0.0, mrow)
+
+
+@njit(cache=True)
+def _ecd0(lo, hi, X, aux, Cm, S, gi, indptr, indices, data, gamma, t, o, code, cparams,
+          bits_table, seed, cseed, step_bits, fail):
+    """ECD: x_new = sum_j W_ij ytilde_j - gamma g; z = (1 - t/2) x + (t/2) x_new; Cm[i] = C(z)."""
+    g, v, mrow = S[0], S[1], S[2]
+    tt = t + 1.0
+    for i in range(lo, hi):
+        x = X[i]
+        node_grad(o, i, x, seed, t, g)
+        _mix_row(indptr, indices, data, aux, i, mrow)
+        for k in range(x.size):
+            xnew = mrow[k] - gamma * g[k]
+            v[k] = (1.0 - tt / 2.0) * x[k] + (tt / 2.0) * xnew
+            x[k] = xnew
+        _compressed(i, compress_row(code, cparams, bits_table, v, node_step_key(cseed, i, t),
+                                    Cm[i], gi), step_bits, fail)
+
+
+@njit(cache=True)
+def _ecd1(lo, hi, aux, Cm, t):
+    """ECD: ytilde_i = (1 - 2/t) ytilde_i + (2/t) C(z_i)."""
+    tt = t + 1.0
+    for i in range(lo, hi):
+        a, c = aux[i], Cm[i]
+        for k in range(a.size):
+            a[k] = (1.0 - 2.0 / tt) * a[k] + (2.0 / tt) * c[k]
+
+
+@njit(cache=True)
+def _choco0(lo, hi, X, aux, Cm, S, gi, gamma, t, o, code, cparams, bits_table, seed, cseed,
+            step_bits, fail):
+    """CHOCO: x <- x - gamma g (the half step, kept in X); Cm[i] = C(x - xhat); xhat += it."""
+    g, v = S[0], S[1]
+    lam = o.lam
+    for i in range(lo, hi):
+        x, a, c = X[i], aux[i], Cm[i]
+        fused, w, j = _gradient(o, i, x, seed, t, g)
+        if fused:
+            f = o.F[i, j]
+            for k in range(x.size):
+                h = x[k] - gamma * (lam * x[k] + w * f[k])
+                x[k] = h
+                v[k] = h - a[k]
+        else:
+            for k in range(x.size):
+                h = x[k] - gamma * g[k]
+                x[k] = h
+                v[k] = h - a[k]
+        bits = compress_row(code, cparams, bits_table, v, node_step_key(cseed, i, t), c, gi)
+        if bits >= 0:
+            for k in range(a.size):
+                a[k] += c[k]
+        _compressed(i, bits, step_bits, fail)
+
+
+@njit(cache=True)
+def _choco1(lo, hi, X, aux, S, indptr, indices, data, cs):
+    """CHOCO: x = x_half + gamma_c (sum_j W_ij xhat_j - xhat_i)."""
+    mrow = S[2]
+    for i in range(lo, hi):
+        _mix_combine(True, indptr, indices, data, aux, i, X[i], aux[i], cs, mrow)
+
+
+@njit(cache=True)
+def _phase_block(phase, lo, hi, method, X, aux, Cm, S, gi, indptr, indices, data, gamma, cs, t,
+                 o, code, cparams, bits_table, full_bits, seed, cseed, step_bits, fail):
+    """Nodes lo..hi-1: their part of phase 0 or 1 of iteration t (see run_decentralized).
+    ``S`` (3, d) is the calling thread's scratch (gradient, vector to compress, mixed row;
+    L1-resident), ``gi`` its int64 row for grid rounding's indices (length 0 otherwise); ``Cm``
+    (n, d) holds what the neighbours read in the next phase (messages C(.), or D-PSGD's rows).
+    """
+    if method == DPSGD_LIAN or method == DPSGD_ATC:
+        for i in range(lo, hi):
+            step_bits[i] = full_bits
+    if phase == 0:
+        if method == DPSGD_LIAN:
+            _lian0(lo, hi, X, Cm, S, indptr, indices, data, gamma, t, o, seed)
+        elif method == DPSGD_ATC:
+            _atc0(lo, hi, X, Cm, S, gamma, t, o, seed)
+        elif method == NAIVE:
+            _naive0(lo, hi, X, Cm, gi, t, code, cparams, bits_table, cseed, step_bits, fail)
+        elif method == DCD:
+            _dcd0(lo, hi, X, aux, Cm, S, gi, gamma, t, o, code, cparams, bits_table, seed, cseed,
+                  step_bits, fail)
+        elif method == ECD:
+            _ecd0(lo, hi, X, aux, Cm, S, gi, indptr, indices, data, gamma, t, o, code, cparams,
+                  bits_table, seed, cseed, step_bits, fail)
+        else:
+            _choco0(lo, hi, X, aux, Cm, S, gi, gamma, t, o, code, cparams, bits_table, seed,
+                    cseed, step_bits, fail)
+    else:
+        if method == DPSGD_LIAN:
+            _copy_rows(lo, hi, Cm, X)
+        elif method == DPSGD_ATC:
+            _mix_into(lo, hi, Cm, X, indptr, indices, data)
+        elif method == NAIVE:
+            _naive1(lo, hi, X, Cm, S, indptr, indices, data, gamma, t, o, seed)
+        elif method == DCD:
+            _dcd1(lo, hi, aux, Cm, S, indptr, indices, data)
+        elif method == ECD:
+            _ecd1(lo, hi, aux, Cm, t)
+        else:
+            _choco1(lo, hi, X, aux, S, indptr, indices, data, cs)
+
+
+@njit(cache=True, parallel=True)
+def _phase_parallel(phase, method, X, aux, Cm, S, GI, indptr, indices, data, gamma, cs, t, o,
+                    code, cparams, bits_table, full_bits, seed, cseed, step_bits, fail):
+    """The nodes in S.shape[0] contiguous blocks, one per thread (``prange``)."""
+    n = X.shape[0]
+    nb = S.shape[0]
+    for b in prange(nb):
+        tid = get_thread_id()
+        _phase_block(phase, b * n // nb, (b + 1) * n // nb, method, X, aux, Cm, S[tid], GI[tid],
+                     indptr, indices, data, gamma, cs, t, o, code, cparams, bits_table,
+                     full_bits, seed, cseed, step_bits, fail)
+
+
+@njit(cache=True, parallel=True)
+def threading_ready(n):
+    """A trivial parallel kernel, called from Python before the engine: loading a cached
+    kernel that calls parallel kernels needs Numba's threading layer to be running (its
+    scheduler symbols), which only a direct call of a parallel kernel guarantees."""
+    acc = np.zeros(n, np.int64)
+    for i in prange(n):
+        acc[i] = i
+    return acc.sum()
+
+
+@njit(cache=True)
+def _values_serial(o, x, grads, values):
+    for i in range(grads.shape[0]):
+        values[i] = node_value_grad(o, i, x, grads[i])
+
+
+@njit(cache=True, parallel=True)
+def _values_parallel(o, x, grads, values):
+    for i in prange(grads.shape[0]):
+        values[i] = node_value_grad(o, i, x, grads[i])
+
+
+@njit(cache=True)
+def _record_nodes(o, X, xstar, fstar, grads, values, gbar, r, f_gap, g_sq, dist_sq, cons,
+                  parallel):
+    """The trace point r at the models X: f and grad f at the average model, one pass over each
+    node's samples (nodes in parallel if asked), then node-order reductions (so the values do
+    not depend on ``parallel``): the arithmetic of :func:`objective` and
+    :func:`full_gradient`."""
+    n, d = X.shape
+    xbar = np.zeros(d)
+    for i in range(n):
+        xbar += X[i]
+    xbar /= n
+    if parallel:
+        _values_parallel(o, xbar, grads, values)
+    else:
+        _values_serial(o, xbar, grads, values)
+    total = 0.0
+    for i in range(n):
+        total += values[i]
+    if o.kind != QUADRATIC:
+        total += n * 0.5 * o.lam * (xbar @ xbar)
+    f_gap[r] = total / n - fstar
+    _mean_rows(grads, gbar)
+    g_sq[r] = gbar @ gbar
+    diff = xbar - xstar
+    dist_sq[r] = diff @ diff
+    c = 0.0
+    for i in range(n):
+        for j in range(d):
+            t = X[i, j] - xbar[j]
+            c += t * t
+    cons[r] = c / n
+
+
 @njit(cache=True)
 def run_decentralized(method, X, aux, indptr, indices, data, gamma, consensus_step, t0, T, o,
                       code, cparams, bits_table, full_bits, seed, record_at, xstar, fstar,
-                      f_gap, g_sq, dist_sq, cons, bits, bits_cum, step_max_bits):
+                      f_gap, g_sq, dist_sq, cons, bits, bits_cum, step_max_bits, parallel,
+                      nthreads):
     """Run T iterations in place on X (n, d) and the method's auxiliary state ``aux``:
     DCD: S = W X_hat (the mixed replicas), ECD: the estimates Y_tilde, CHOCO: X_hat.
     Iterations t0 .. t0 + T - 1 are run (so a run can be continued step by step with the same
     random streams); ``bits`` (per node, cumulative) is updated in place; ``record_at`` holds
-    absolute step counts. Returns -1, or the step at which a compression failed."""
+    absolute step counts. Returns -1, or the step at which a compression failed.
+
+    Each iteration runs node by node in two phases (``_node_phase``): 0 = the gradient and all
+    that reads only the previous state (DCD: z, C(z), x += C(z); CHOCO: the half step,
+    C(x - xhat), xhat += C; ECD: mixing, x, C(z); D-PSGD: the new rows), 1 = what reads the
+    neighbours' phase-0 output (DCD/CHOCO/naive/ATC mixing, ECD's estimates, Lian's copy back).
+    ``parallel``: each phase runs as ``nthreads`` contiguous blocks of nodes under ``prange``
+    (``nthreads`` = Numba's active thread count, so thread ids index the scratch rows); the
+    result is bit-identical to the serial loop (no node reads what another writes within a
+    phase; all cross-node reductions are serial, in node order)."""
     n, d = X.shape
-    G = np.empty((n, d))
-    V = np.empty((n, d))
     Cm = np.empty((n, d))
-    M = np.empty((n, d))
-    rows = np.empty((n, d))
+    S = np.empty((nthreads, 3, d))       # per-thread scratch rows
+    GI = np.empty((nthreads, d if code == GRID else 0), np.int64)
     grads = np.empty((n, d))
+    values = np.empty(n)
     gbar = np.empty(d)
-    step_bits = np.empty(n, np.int64)
-    cseed = np.uint64(seed) ^ COMPRESS_TAG
+    step_bits = np.zeros(n, np.int64)
+    fail = np.zeros(n, np.int8)
+    useed = np.uint64(seed)
+    cseed = useed ^ COMPRESS_TAG
     r = 0
     while r < record_at.size and record_at[r] < t0:
         r += 1
     if r < record_at.size and record_at[r] == t0:
-        _record(o, X, xstar, fstar, rows, grads, gbar, r, f_gap, g_sq, dist_sq, cons)
+        _record_nodes(o, X, xstar, fstar, grads, values, gbar, r, f_gap, g_sq, dist_sq, cons,
+                      parallel)
         bits_cum[r] = bits
         r += 1
     for t in range(t0, t0 + T):
-        node_grads(o, X, np.uint64(seed), t, G)
-        if method == DPSGD_LIAN:
-            mix(indptr, indices, data, X, M)
+        for phase in range(2):
+            if parallel:
+                _phase_parallel(phase, method, X, aux, Cm, S, GI, indptr, indices, data, gamma,
+                                consensus_step, t, o, code, cparams, bits_table, full_bits,
+                                useed, cseed, step_bits, fail)
+            else:
+                _phase_block(phase, 0, n, method, X, aux, Cm, S[0], GI[0], indptr, indices,
+                             data, gamma, consensus_step, t, o, code, cparams, bits_table,
+                             full_bits, useed, cseed, step_bits, fail)
             for i in range(n):
-                for j in range(d):
-                    X[i, j] = M[i, j] - gamma * G[i, j]
-            for i in range(n):
-                step_bits[i] = full_bits
-        elif method == DPSGD_ATC:
-            for i in range(n):
-                for j in range(d):
-                    V[i, j] = X[i, j] - gamma * G[i, j]
-            mix(indptr, indices, data, V, X)
-            for i in range(n):
-                step_bits[i] = full_bits
-        elif method == NAIVE:
-            if compress_rows(code, cparams, bits_table, X, cseed, t, Cm, step_bits) >= 0:
-                return t
-            mix(indptr, indices, data, Cm, M)
-            for i in range(n):
-                for j in range(d):
-                    X[i, j] = M[i, j] - gamma * G[i, j]
-        elif method == DCD:
-            # v = sum_j W_ij xhat_j - gamma g; z = v - x; x += C(z); replicas: S += W C
-            for i in range(n):
-                for j in range(d):
-                    V[i, j] = aux[i, j] - gamma * G[i, j] - X[i, j]
-            if compress_rows(code, cparams, bits_table, V, cseed, t, Cm, step_bits) >= 0:
-                return t
-            for i in range(n):
-                for j in range(d):
-                    X[i, j] += Cm[i, j]
-            mix(indptr, indices, data, Cm, M)
-            for i in range(n):
-                for j in range(d):
-                    aux[i, j] += M[i, j]
-        elif method == ECD:
-            tt = t + 1.0
-            mix(indptr, indices, data, aux, M)
-            for i in range(n):
-                for j in range(d):
-                    xnew = M[i, j] - gamma * G[i, j]
-                    V[i, j] = (1.0 - tt / 2.0) * X[i, j] + (tt / 2.0) * xnew
-                    X[i, j] = xnew
-            if compress_rows(code, cparams, bits_table, V, cseed, t, Cm, step_bits) >= 0:
-                return t
-            for i in range(n):
-                for j in range(d):
-                    aux[i, j] = (1.0 - 2.0 / tt) * aux[i, j] + (2.0 / tt) * Cm[i, j]
-        else:  # CHOCO
-            for i in range(n):
-                for j in range(d):
-                    V[i, j] = X[i, j] - gamma * G[i, j]
-                    M[i, j] = V[i, j] - aux[i, j]
-            if compress_rows(code, cparams, bits_table, M, cseed, t, Cm, step_bits) >= 0:
-                return t
-            for i in range(n):
-                for j in range(d):
-                    aux[i, j] += Cm[i, j]
-            mix(indptr, indices, data, aux, M)
-            for i in range(n):
-                for j in range(d):
-                    X[i, j] = V[i, j] + consensus_step * (M[i, j] - aux[i, j])
+                if fail[i]:
+                    return t
         step_max_bits[t - t0] = _add_bits(step_bits, bits)
         if r < record_at.size and record_at[r] == t + 1:
-            _record(o, X, xstar, fstar, rows, grads, gbar, r, f_gap, g_sq, dist_sq, cons)
+            _record_nodes(o, X, xstar, fstar, grads, values, gbar, r, f_gap, g_sq, dist_sq,
+                          cons, parallel)
             bits_cum[r] = bits
             r += 1
     return -1

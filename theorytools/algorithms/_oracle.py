@@ -1,10 +1,11 @@
 """Numba-side first-order oracle of a :class:`theorytools.problems.Problem`.
 
 ``Oracle`` packs a problem's arrays for the kernels; ``node_grads`` gives one (stochastic)
-gradient per node, drawing node i's randomness from ``node_step_key(seed, i, step)`` through
-the problem's own kernels (so the simulator and ``Problem.stochastic_grads`` are the same
-code); ``objective`` and ``full_gradient`` evaluate f = (1/n) sum_i f_i and its gradient at
-one point, for the traces.
+gradient per node and ``node_grad`` node i's alone (the same row, bit for bit), drawing node i's
+randomness from ``node_step_key(seed, i, step)`` through the problem's own kernels (so the
+simulator and ``Problem.stochastic_grads`` are the same code); ``objective`` and
+``full_gradient`` evaluate f = (1/n) sum_i f_i and its gradient at one point, and
+``node_value_grad`` gives node i's share of both in one pass over its samples (the traces).
 """
 from __future__ import annotations
 
@@ -77,8 +78,44 @@ def node_grads(o, X, seed, step, out):
 
 
 @njit(cache=True)
+def node_grad(o, i, x, seed, step, row):
+    """Node i's (stochastic) gradient at x into ``row``: row i of :func:`node_grads` bit for bit
+    (the problem's one-node kernel, the one an MPI rank owning node i calls)."""
+    PK.node_stoch_grad(o.kind, o.noise, o.A[i], o.b[i], o.F[i], o.Y[i], o.lam, o.sigma,
+                       o.batch, x, seed, i, step, row)
+
+
+@njit(cache=True)
+def node_value_grad(o, i, x, row):
+    """f_i(x) without the regulariser (logistic: the mean log-loss; quadratic: the whole f_i),
+    and grad f_i(x) into ``row``, in one pass over node i's samples (each dot product once).
+    ``objective`` = (1/n) (sum_i value_i [+ n lam/2 ||x||^2]); ``full_gradient`` = the mean
+    of the rows."""
+    if o.kind == QUADRATIC:
+        d = x.size
+        q = 0.0
+        for r in range(d):
+            s = PK.dot(o.A[i, r], x)
+            row[r] = s - o.b[i, r]
+            q += x[r] * (0.5 * s - o.b[i, r])
+        return q + o.c[i]
+    F, Y = o.F[i], o.Y[i]
+    m = F.shape[0]
+    inv_m = 1.0 / m
+    loss = 0.0
+    for j in range(m):
+        t = PK.dot(F[j], x)
+        z = Y[j] * t
+        # log(1 + exp(-z)) without overflow
+        loss += math.log1p(math.exp(-z)) if z > 0 else -z + math.log1p(math.exp(z))
+        w = -Y[j] * PK.sigmoid(-Y[j] * t) * inv_m
+        PK.axpy_into(row, o.lam, x, w, F[j], j == 0)
+    return loss / m
+
+
+@njit(cache=True)
 def objective(o, x):
-    """f(x) = (1/n) sum_i f_i(x)."""
+    """f(x) = (1/n) sum_i f_i(x) (the same arithmetic as :func:`node_value_grad`)."""
     n = o.b.shape[0] if o.kind == QUADRATIC else o.F.shape[0]
     total = 0.0
     if o.kind == QUADRATIC:
@@ -86,9 +123,7 @@ def objective(o, x):
         for i in range(n):
             q = 0.0
             for r in range(d):
-                s = 0.0
-                for cc in range(d):
-                    s += o.A[i, r, cc] * x[cc]
+                s = PK.dot(o.A[i, r], x)
                 q += x[r] * (0.5 * s - o.b[i, r])
             total += q + o.c[i]
     else:
@@ -96,7 +131,7 @@ def objective(o, x):
         for i in range(n):
             loss = 0.0
             for j in range(m):
-                z = o.Y[i, j] * (o.F[i, j] @ x)
+                z = o.Y[i, j] * PK.dot(o.F[i, j], x)
                 # log(1 + exp(-z)) without overflow
                 loss += math.log1p(math.exp(-z)) if z > 0 else -z + math.log1p(math.exp(z))
             total += loss / m

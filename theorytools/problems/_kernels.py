@@ -16,6 +16,10 @@ sampling  : ``g_i = (1/b) sum_{s<b} grad f_{i j_s}(x_i)``, the ``j_s`` uniform o
             holds a multiple of ``m`` words, so ``j`` is exactly uniform); rejected words consume a
             counter.
 
+Dot products (``a_ij . x``, rows of ``A_i x``) use :func:`dot`: four interleaved partial sums
+combined as ``(s0 + s1) + (s2 + s3)`` -- a fixed order (deterministic, the same in every caller),
+which breaks the add-latency chain of a sequential sum (~4x faster at d = 1000).
+
 Arguments are float64 arrays of the documented shapes and ``seed``/``step`` non-negative ints;
 validation happens in the Python layer (:class:`theorytools.problems.Problem`).
 """
@@ -32,7 +36,26 @@ _TWO_PI = 2.0 * math.pi
 
 
 @njit(cache=True, inline="always")
-def _sigmoid(t):
+def dot(a, b):
+    """sum_k a_k b_k with four interleaved partial sums (element k goes to sum k mod 4, the
+    tail to s0), combined as (s0 + s1) + (s2 + s3): a fixed, documented order."""
+    n = a.size
+    s0 = s1 = s2 = s3 = 0.0
+    k = 0
+    while k + 4 <= n:
+        s0 += a[k] * b[k]
+        s1 += a[k + 1] * b[k + 1]
+        s2 += a[k + 2] * b[k + 2]
+        s3 += a[k + 3] * b[k + 3]
+        k += 4
+    while k < n:
+        s0 += a[k] * b[k]
+        k += 1
+    return (s0 + s1) + (s2 + s3)
+
+
+@njit(cache=True, inline="always")
+def sigmoid(t):
     """1 / (1 + exp(-t)) without overflow."""
     if t >= 0.0:
         return 1.0 / (1.0 + math.exp(-t))
@@ -82,58 +105,61 @@ def _add_noise_node(scale, key, row):
 def _quadratic_node(A_i, b_i, x, row):
     d = x.shape[0]
     for k in range(d):
-        acc = 0.0
-        for l in range(d):
-            acc += A_i[k, l] * x[l]
-        row[k] = acc - b_i[k]
+        row[k] = dot(A_i[k], x) - b_i[k]
 
 
 @njit(cache=True)
 def _sampled_quadratic_node(D_i, T_i, lam, x, key, batch, row):
-    m, d = D_i.shape
     inv_b = 1.0 / batch
-    for k in range(d):
-        row[k] = lam * x[k]
     counter = 0
     for s in range(batch):
-        j, counter = _uniform_index(key, counter, m)
-        r = -T_i[j]
-        for k in range(d):
-            r += D_i[j, k] * x[k]
-        for k in range(d):
-            row[k] += inv_b * r * D_i[j, k]
+        j, w, counter = sample_weight(0, D_i, T_i, x, key, counter, inv_b)
+        axpy_into(row, lam, x, w, D_i[j], s == 0)
+
+
+@njit(cache=True, inline="always")
+def sample_weight(kind, F_i, Y_i, x, key, counter, inv_b):
+    """One sample of a mini-batch: ``(j, w, next counter)`` with j drawn from ``key`` at
+    ``counter`` and ``w`` its weight in the gradient, ``(1/b) grad f_ij(x) = w F_i[j]`` (+ the
+    ``lam x`` term): ridge (kind 0) ``w = (1/b)(F_i[j] . x - Y_i[j])``, logistic (kind 1)
+    ``w = -Y_i[j] sigmoid(-Y_i[j] F_i[j] . x) (1/b)``. The one definition used by the node
+    kernels and by the simulator's fused batch-1 path."""
+    j, counter = _uniform_index(key, counter, F_i.shape[0])
+    if kind == 0:
+        return j, inv_b * (dot(F_i[j], x) - Y_i[j]), counter
+    t = dot(F_i[j], x)
+    return j, -Y_i[j] * sigmoid(-Y_i[j] * t) * inv_b, counter
+
+
+@njit(cache=True, inline="always")
+def axpy_into(row, lam, x, w, a, first):
+    """row += w a, where row starts as lam x: the first term writes lam x + w a in one pass
+    (the same two roundings as writing lam x, then adding w a)."""
+    if first:
+        for k in range(row.shape[0]):
+            row[k] = lam * x[k] + w * a[k]
+    else:
+        for k in range(row.shape[0]):
+            row[k] += w * a[k]
 
 
 @njit(cache=True)
 def _logistic_node(F_i, Y_i, lam, x, row):
     m, d = F_i.shape
     inv_m = 1.0 / m
-    for k in range(d):
-        row[k] = lam * x[k]
     for j in range(m):
-        t = 0.0
-        for k in range(d):
-            t += F_i[j, k] * x[k]
-        w = -Y_i[j] * _sigmoid(-Y_i[j] * t) * inv_m
-        for k in range(d):
-            row[k] += w * F_i[j, k]
+        t = dot(F_i[j], x)
+        w = -Y_i[j] * sigmoid(-Y_i[j] * t) * inv_m
+        axpy_into(row, lam, x, w, F_i[j], j == 0)
 
 
 @njit(cache=True)
 def _sampled_logistic_node(F_i, Y_i, lam, x, key, batch, row):
-    m, d = F_i.shape
     inv_b = 1.0 / batch
-    for k in range(d):
-        row[k] = lam * x[k]
     counter = 0
     for s in range(batch):
-        j, counter = _uniform_index(key, counter, m)
-        t = 0.0
-        for k in range(d):
-            t += F_i[j, k] * x[k]
-        w = -Y_i[j] * _sigmoid(-Y_i[j] * t) * inv_b
-        for k in range(d):
-            row[k] += w * F_i[j, k]
+        j, w, counter = sample_weight(1, F_i, Y_i, x, key, counter, inv_b)
+        axpy_into(row, lam, x, w, F_i[j], s == 0)
 
 
 # -------------------------------------------------------------------- all nodes (the simulator)
