@@ -20,7 +20,9 @@ iterates differ from ours and only the final loss is compared):
 * ``ours``: ``theorytools.algorithms.dcd_psgd`` / ``choco_sgd`` (Numba kernels, one call runs
   all T iterations for all nodes); traces only at the endpoints ``record=[0, T]``; JIT warmed
   up on a tiny problem first. The timed call includes validation, compressor preparation and
-  the two endpoint evaluations of f and grad f (a user pays them).
+  the two endpoint evaluations of f and grad f (a user pays them). Timed with ``threads=1``
+  (the serial kernels: one thread) and with ``threads="all"`` (every node loop split over
+  Numba's threads, NUMBA_NUM_THREADS = all CPUs; bit-identical results, checked here).
 * ``(a)`` loop: a Python loop over nodes for the gradient, the compression (numpy random
   dithering per node: norm, floor, ``rng.random``) and the mixing with the neighbours, as public
   research code does (DCD in the form of epfml/ChocoSGD ``convex_code``:
@@ -30,18 +32,25 @@ iterates differ from ours and only the final loss is compared):
   vectorised over all nodes, mixing with W as a scipy.sparse CSR matrix (``W @ X``) or dense;
   both are timed and the faster is reported.
 
-Threads are pinned to one (NUMBA_NUM_THREADS = OMP / OPENBLAS / MKL = 1) before numpy and
-numba are imported: a single-thread comparison. Rates are iterations per second of the whole
-network (all n nodes), best of ``--repeats`` timed runs (a single run for (a)).
+numpy's BLAS is pinned to one thread (OPENBLAS / MKL_NUM_THREADS = 1, before numpy is
+imported): the references (a) and (b) run single-threaded, as numpy code does in practice
+(the sparse product and the elementwise work are single-threaded anyway). OMP_NUM_THREADS is
+NOT set: Numba's OpenMP threading layer runs ~10x slower with it forced (measured here). Two
+tables: all single-threaded (ours with ``threads=1``), and ours on all cores (``threads="all"``)
+against the same single-thread references. Rates are iterations per second of the whole network
+(all n nodes), best of ``--repeats`` timed runs (best of ``--loop-repeats`` for (a)). The load
+average is printed: on a shared machine the multi-thread figure degrades sharply when the cores
+are busy (each iteration synchronises the threads twice; a descheduled thread stalls the rest).
 
 Scaling tables (ours and (b)): n in {16, 32, 64, 128, 256} at d = 1000 and d in {10^2, 10^3,
 10^4, 10^5} at n = 64, with T chosen so that n d T ~ 3e7 node-coordinate updates (at least 10
 iterations); ours is reported both per whole call and in steady state (fixed cost of a T = 1
-call subtracted). These problems are built directly as :class:`Problem` objects with the same data
-model but WITHOUT certification (the factory's Newton solve and d x d Hessians are impossible at
-d = 10^5; x* and f* are placeholders, so the loss is not reported there), and with fewer samples
-per node where n m d would exceed 1e8 doubles (with batch 1 a step touches one sample, so the
-per-iteration cost does not depend on m; it is reported in the table).
+call subtracted), on one thread and (steady state) on all cores. These problems are built
+directly as :class:`Problem` objects with the same data model but WITHOUT certification (the
+factory's Newton solve and d x d Hessians are impossible at d = 10^5; x* and f* are
+placeholders, so the loss is not reported there), and with fewer samples per node where n m d
+would exceed 1e8 doubles (with batch 1 a step touches one sample, so the per-iteration cost
+does not depend on m; it is reported in the table).
 
 The script exits 0 whatever the numbers: it reports.
 """
@@ -49,7 +58,7 @@ from __future__ import annotations
 
 import os
 
-for _var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
 import argparse  # noqa: E402
@@ -57,6 +66,7 @@ import math  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
 
+import numba  # noqa: E402
 import numpy as np  # noqa: E402
 import scipy.sparse as sp  # noqa: E402
 
@@ -221,11 +231,12 @@ class VecRef:
 
 
 # ------------------------------------------------------------------ timing
-def ours(method, problem, top, c, T):
+def ours(method, problem, top, c, T, threads=1):
     rec = np.array([0, T])
     if method == "dcd_psgd":
-        return alg.dcd_psgd(problem, top, c, GAMMA, T, record=rec)
-    return alg.choco_sgd(problem, top, c, GAMMA, T, consensus_step=CONSENSUS, record=rec)
+        return alg.dcd_psgd(problem, top, c, GAMMA, T, record=rec, threads=threads)
+    return alg.choco_sgd(problem, top, c, GAMMA, T, consensus_step=CONSENSUS, record=rec,
+                         threads=threads)
 
 
 def time_best(fn, repeats):
@@ -242,7 +253,12 @@ def warm_up(c):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for method in ("dcd_psgd", "choco_sgd"):
-            ours(method, small, ring(8), c, 3)
+            for threads in (1, "all"):
+                ours(method, small, ring(8), c, 3, threads)
+
+
+def load():
+    return "load average %.2f %.2f %.2f" % os.getloadavg()
 
 
 def run_ref(ref, method, X0, T):
@@ -262,11 +278,16 @@ def main_table(args, c):
     top = ring(n)
     X0 = np.zeros((n, d))
     a_T = min(T, args.loop_T)
+    nt = numba.config.NUMBA_NUM_THREADS
     rows = []
     for method in ("dcd_psgd", "choco_sgd"):
         t_ours, tr = time_best(lambda: ours(method, problem, top, c, T), args.repeats)
+        t_par, tr_par = time_best(lambda: ours(method, problem, top, c, T, "all"), args.repeats)
+        same = (np.array_equal(tr.X.view(np.uint64), tr_par.X.view(np.uint64)) and
+                np.array_equal(tr.f_gap.view(np.uint64), tr_par.f_gap.view(np.uint64)))
         loss_ours = problem.f(tr.x_bar)
-        t_a, Xa = time_best(lambda: run_ref(LoopRef(problem, top), method, X0, a_T), 1)
+        t_a, Xa = time_best(lambda: run_ref(LoopRef(problem, top), method, X0, a_T),
+                            args.loop_repeats)
         loss_a = problem.f(Xa.mean(axis=0))
         t_bs, Xbs = time_best(lambda: run_ref(VecRef(problem, top, mixing="sparse"), method,
                                               X0, T), args.repeats)
@@ -278,24 +299,34 @@ def main_table(args, c):
             t_b, Xb, how = t_bd, Xbd, "dense"
         loss_b = problem.f(Xb.mean(axis=0))
         rows.append((method, T / t_ours, a_T / t_a, T / t_b, how, T / t_bs, T / t_bd,
-                     loss_ours, loss_a, loss_b, a_T))
+                     loss_ours, loss_a, loss_b, a_T, T / t_par, same))
+    a_note = "(a) timed on the same T" if a_T == T else f"(a) timed on {a_T} iterations"
     print(f"\nMain table: n = {n} ring, d = {d}, dithering[s={S_LEVELS}], gamma = {GAMMA}, "
-          f"CHOCO consensus step {CONSENSUS}, T = {T} "
-          f"({'(a) timed on the same T' if a_T == T else f'(a) timed on {a_T} iterations'}); "
-          "one thread; it/s = iterations of the whole network per second")
-    head = (f"{'method':<10} {'ours it/s':>10} {'(a) it/s':>9} {'(b) it/s':>9} {'(b) mix':>7} "
-            f"{'ours/(a)':>9} {'ours/(b)':>9}  {'>=10x (a)':>9} {'>=2x (b)':>8}")
-    print(head)
-    print("-" * len(head))
-    for method, r_o, r_a, r_b, how, r_bs, r_bd, *_ in rows:
-        print(f"{method:<10} {r_o:>10.1f} {r_a:>9.1f} {r_b:>9.1f} {how:>7} {r_o / r_a:>8.1f}x "
-              f"{r_o / r_b:>8.2f}x  {'met' if r_o / r_a >= TARGET_A else 'NOT met':>9} "
-              f"{'met' if r_o / r_b >= TARGET_B else 'NOT met':>8}")
+          f"CHOCO consensus step {CONSENSUS}, T = {T} ({a_note}); it/s = iterations of the "
+          "whole network per second; (a) and (b) are single-threaded numpy in both tables")
+    for title, col in ((f"single thread (ours: threads=1) -- {load()}", 1),
+                       (f"ours on all cores (threads='all' = {nt} Numba threads, "
+                        f"{numba.threading_layer()} layer) -- {load()}", 11)):
+        print(f"\n{title}")
+        head = (f"{'method':<10} {'ours it/s':>10} {'(a) it/s':>9} {'(b) it/s':>9} "
+                f"{'(b) mix':>7} {'ours/(a)':>9} {'ours/(b)':>9}  {'>=10x (a)':>9} "
+                f"{'>=2x (b)':>8}")
+        print(head)
+        print("-" * len(head))
+        for r in rows:
+            method, r_a, r_b, how, r_o = r[0], r[2], r[3], r[4], r[col]
+            print(f"{method:<10} {r_o:>10.1f} {r_a:>9.1f} {r_b:>9.1f} {how:>7} "
+                  f"{r_o / r_a:>8.1f}x {r_o / r_b:>8.2f}x  "
+                  f"{'met' if r_o / r_a >= TARGET_A else 'NOT met':>9} "
+                  f"{'met' if r_o / r_b >= TARGET_B else 'NOT met':>8}")
+    print("\nall-cores speed-up over one thread: " + ", ".join(
+        f"{r[0]} {r[11] / r[1]:.2f}x" for r in rows) + "; results bit-identical to one "
+        "thread: " + ", ".join(f"{r[0]} {'yes' if r[12] else 'NO'}" for r in rows))
     print("(b) mixing variants (it/s): " + ", ".join(
         f"{r[0]}: sparse {r[5]:.1f}, dense {r[6]:.1f}" for r in rows))
     print(f"\nLoss after the run, f(x_bar) (f* = {problem.f_star:.6f}; f(0) = "
           f"{problem.f(np.zeros(d)):.6f}); the three use different random streams:")
-    for method, *_, lo, la, lb, a_T in rows:
+    for method, *_, lo, la, lb, a_T, _, _ in rows:
         print(f"  {method:<10} ours {lo:.6f}   (a) {la:.6f}{'' if a_T == T else f' (after {a_T})'}"
               f"   (b) {lb:.6f}")
     return rows
@@ -309,12 +340,13 @@ def scaling(args, c):
                            ("d (n = 64)", [(64, d) for d in ds])):
         print(f"\nScaling in {label}: T = max(10, min(1000, {budget:.0e} / (n d))) iterations. "
               "'call' = T / time of the whole call (incl. the two endpoint evaluations of f and "
-              "grad f over all n m samples); 'ns/nc' = steady-state nanoseconds per "
-              "node-coordinate per iteration = (t(T) - t(1)) / ((T - 1) n d); (b) has no fixed "
-              "cost; ratio = (b) time / ours steady time")
+              "grad f over all n m samples; one thread); 'ns/nc' = steady-state nanoseconds per "
+              "node-coordinate per iteration = (t(T) - t(1)) / ((T - 1) n d), one thread; "
+              "'all' = the same on all cores; (b) has no fixed cost; ratio = (b) time / ours "
+              f"steady time (one thread) -- {load()}")
         head = (f"{'n':>4} {'d':>7} {'m':>4} {'T':>5} | {'DCD call':>9} {'ns/nc':>6} "
-                f"{'(b) it/s':>9} {'(b)ns/nc':>8} {'ratio':>6} | {'CHOCO call':>10} "
-                f"{'ns/nc':>6} {'(b) it/s':>9} {'(b)ns/nc':>8} {'ratio':>6}")
+                f"{'all':>5} {'(b) it/s':>9} {'(b)ns/nc':>8} {'ratio':>6} | {'CHOCO call':>10} "
+                f"{'ns/nc':>6} {'all':>5} {'(b) it/s':>9} {'(b)ns/nc':>8} {'ratio':>6}")
         print(head)
         print("-" * len(head))
         for n, d in configs:
@@ -328,14 +360,17 @@ def scaling(args, c):
                 t_o, _ = time_best(lambda: ours(method, p, top, c, T), args.repeats)
                 t_1, _ = time_best(lambda: ours(method, p, top, c, 1), args.repeats)
                 steady = max(t_o - t_1, 1e-12) / (T - 1)
+                t_op, _ = time_best(lambda: ours(method, p, top, c, T, "all"), args.repeats)
+                t_1p, _ = time_best(lambda: ours(method, p, top, c, 1, "all"), args.repeats)
+                steady_p = max(t_op - t_1p, 1e-12) / (T - 1)
                 t_b, _ = time_best(lambda: run_ref(VecRef(p, top), method, X0, T),
                                    args.repeats)
-                cells.append((T / t_o, 1e9 * steady / (n * d), T / t_b,
-                              1e9 * t_b / (T * n * d), t_b / T / steady))
+                cells.append((T / t_o, 1e9 * steady / (n * d), 1e9 * steady_p / (n * d),
+                              T / t_b, 1e9 * t_b / (T * n * d), t_b / T / steady))
             line = f"{n:>4} {d:>7} {m:>4} {T:>5} |"
-            for k, (call, nsnc, b, bnsnc, ratio) in enumerate(cells):
-                line += (f" {call:>{9 if k == 0 else 10}.1f} {nsnc:>6.1f} {b:>9.1f} "
-                         f"{bnsnc:>8.1f} {ratio:>5.2f}x" + (" |" if k == 0 else ""))
+            for k, (call, nsnc, nsnc_p, b, bnsnc, ratio) in enumerate(cells):
+                line += (f" {call:>{9 if k == 0 else 10}.1f} {nsnc:>6.1f} {nsnc_p:>5.1f} "
+                         f"{b:>9.1f} {bnsnc:>8.1f} {ratio:>5.2f}x" + (" |" if k == 0 else ""))
             print(line)
 
 
@@ -345,13 +380,16 @@ def main():
     ap.add_argument("--loop-T", type=int, default=1000,
                     help="iterations for the Python-loop reference (a) (rates per iteration)")
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--loop-repeats", type=int, default=2,
+                    help="timed runs of the Python-loop reference (a) (best is reported)")
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
     if args.quick:
         args.T, args.loop_T, args.repeats = min(args.T, 200), min(args.loop_T, 100), 1
+        args.loop_repeats = 1
     t_start = time.perf_counter()
-    print("threads pinned: NUMBA_NUM_THREADS = OMP = OPENBLAS = MKL = 1 (single-thread "
-          "comparison)")
+    print(f"numpy BLAS pinned to one thread (OPENBLAS = MKL = 1); Numba has "
+          f"{numba.config.NUMBA_NUM_THREADS} threads; {os.cpu_count()} CPUs; {load()}")
     c = create(f"dithering[s={S_LEVELS}]")
     t0 = time.perf_counter()
     warm_up(c)

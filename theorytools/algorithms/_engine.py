@@ -14,7 +14,7 @@ import math
 import numpy as np
 from numba import get_thread_id, njit, prange
 
-from theorytools.algorithms._batch import GRID, compress_row, compress_rows
+from theorytools.algorithms._batch import GRID, compress_row, compress_row_add, compress_rows
 from theorytools.algorithms._oracle import (NOISE_SAMPLING, QUADRATIC, full_gradient, node_grad,
                                             node_grads, node_value_grad, objective)
 from theorytools.problems import _kernels as PK
@@ -300,11 +300,8 @@ def _dcd0(lo, hi, X, aux, Cm, S, gi, gamma, t, o, code, cparams, bits_table, see
         else:
             for k in range(x.size):
                 v[k] = a[k] - gamma * g[k] - x[k]
-        bits = compress_row(code, cparams, bits_table, v, node_step_key(cseed, i, t), c, gi)
-        if bits >= 0:
-            for k in range(x.size):
-                x[k] += c[k]
-        _compressed(i, bits, step_bits, fail)
+        _compressed(i, compress_row_add(code, cparams, bits_table, v, node_step_key(cseed, i, t),
+                                        c, gi, x), step_bits, fail)
 
 
 @njit(cache=True)
@@ -364,11 +361,8 @@ def _choco0(lo, hi, X, aux, Cm, S, gi, gamma, t, o, code, cparams, bits_table, s
                 h = x[k] - gamma * g[k]
                 x[k] = h
                 v[k] = h - a[k]
-        bits = compress_row(code, cparams, bits_table, v, node_step_key(cseed, i, t), c, gi)
-        if bits >= 0:
-            for k in range(a.size):
-                a[k] += c[k]
-        _compressed(i, bits, step_bits, fail)
+        _compressed(i, compress_row_add(code, cparams, bits_table, v, node_step_key(cseed, i, t),
+                                        c, gi, a), step_bits, fail)
 
 
 @njit(cache=True)
