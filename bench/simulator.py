@@ -39,8 +39,11 @@ NOT set: Numba's OpenMP threading layer runs ~10x slower with it forced (measure
 tables: all single-threaded (ours with ``threads=1``), and ours on all cores (``threads="all"``)
 against the same single-thread references. Rates are iterations per second of the whole network
 (all n nodes), best of ``--repeats`` timed runs (best of ``--loop-repeats`` for (a)). The load
-average is printed: on a shared machine the multi-thread figure degrades sharply when the cores
-are busy (each iteration synchronises the threads twice; a descheduled thread stalls the rest).
+average and the OpenMP wait policy are printed: each iteration synchronises the threads twice,
+so the multi-thread figure depends on the cores being free. The simulator sets
+OMP_WAIT_POLICY=PASSIVE unless it is set (idle threads sleep: robust on a busy machine, ~5-20%
+below spinning on idle cores); ``OMP_WAIT_POLICY=active python bench/simulator.py`` measures
+spinning threads.
 
 Scaling tables (ours and (b)): n in {16, 32, 64, 128, 256} at d = 1000 and d in {10^2, 10^3,
 10^4, 10^5} at n = 64, with T chosen so that n d T ~ 3e7 node-coordinate updates (at least 10
@@ -389,7 +392,8 @@ def main():
         args.loop_repeats = 1
     t_start = time.perf_counter()
     print(f"numpy BLAS pinned to one thread (OPENBLAS = MKL = 1); Numba has "
-          f"{numba.config.NUMBA_NUM_THREADS} threads; {os.cpu_count()} CPUs; {load()}")
+          f"{numba.config.NUMBA_NUM_THREADS} threads; {os.cpu_count()} CPUs; OMP_WAIT_POLICY "
+          f"{os.environ.get('OMP_WAIT_POLICY', 'unset (the simulator sets PASSIVE)')}; {load()}")
     c = create(f"dithering[s={S_LEVELS}]")
     t0 = time.perf_counter()
     warm_up(c)

@@ -452,21 +452,11 @@ def _values_parallel(o, x, grads, values):
 
 
 @njit(cache=True)
-def _record_nodes(o, X, xstar, fstar, grads, values, gbar, r, f_gap, g_sq, dist_sq, cons,
-                  parallel):
-    """The trace point r at the models X: f and grad f at the average model, one pass over each
-    node's samples (nodes in parallel if asked), then node-order reductions (so the values do
-    not depend on ``parallel``): the arithmetic of :func:`objective` and
-    :func:`full_gradient`."""
+def _trace_point(o, X, xbar, xstar, fstar, grads, values, gbar, r, f_gap, g_sq, dist_sq, cons):
+    """Trace point r from the nodes' values and gradients at the average model ``xbar``
+    (:func:`node_value_grad`), reduced serially in node order: the arithmetic of
+    :func:`objective` and :func:`full_gradient`, whatever computed the nodes' parts."""
     n, d = X.shape
-    xbar = np.zeros(d)
-    for i in range(n):
-        xbar += X[i]
-    xbar /= n
-    if parallel:
-        _values_parallel(o, xbar, grads, values)
-    else:
-        _values_serial(o, xbar, grads, values)
     total = 0.0
     for i in range(n):
         total += values[i]
@@ -486,24 +476,23 @@ def _record_nodes(o, X, xstar, fstar, grads, values, gbar, r, f_gap, g_sq, dist_
 
 
 @njit(cache=True)
-def run_decentralized(method, X, aux, indptr, indices, data, gamma, consensus_step, t0, T, o,
-                      code, cparams, bits_table, full_bits, seed, record_at, xstar, fstar,
-                      f_gap, g_sq, dist_sq, cons, bits, bits_cum, step_max_bits, parallel,
-                      nthreads):
-    """Run T iterations in place on X (n, d) and the method's auxiliary state ``aux``:
-    DCD: S = W X_hat (the mixed replicas), ECD: the estimates Y_tilde, CHOCO: X_hat.
-    Iterations t0 .. t0 + T - 1 are run (so a run can be continued step by step with the same
-    random streams); ``bits`` (per node, cumulative) is updated in place; ``record_at`` holds
-    absolute step counts. Returns -1, or the step at which a compression failed.
+def _node_mean(X):
+    n, d = X.shape
+    xbar = np.zeros(d)
+    for i in range(n):
+        xbar += X[i]
+    xbar /= n
+    return xbar
 
-    Each iteration runs node by node in two phases (``_node_phase``): 0 = the gradient and all
-    that reads only the previous state (DCD: z, C(z), x += C(z); CHOCO: the half step,
-    C(x - xhat), xhat += C; ECD: mixing, x, C(z); D-PSGD: the new rows), 1 = what reads the
-    neighbours' phase-0 output (DCD/CHOCO/naive/ATC mixing, ECD's estimates, Lian's copy back).
-    ``parallel``: each phase runs as ``nthreads`` contiguous blocks of nodes under ``prange``
-    (``nthreads`` = Numba's active thread count, so thread ids index the scratch rows); the
-    result is bit-identical to the serial loop (no node reads what another writes within a
-    phase; all cross-node reductions are serial, in node order)."""
+
+@njit(cache=True, inline="always")
+def _run(method, X, aux, indptr, indices, data, gamma, consensus_step, t0, T, o, code, cparams,
+         bits_table, full_bits, seed, record_at, xstar, fstar, f_gap, g_sq, dist_sq, cons, bits,
+         bits_cum, step_max_bits, parallel, nthreads):
+    """The body of :func:`run_decentralized` (``parallel`` False) and
+    :func:`run_decentralized_parallel` (True). Inlined with ``parallel`` a constant, so the
+    serial kernel holds no parallel code (it loads from the cache without Numba's threading
+    layer)."""
     n, d = X.shape
     Cm = np.empty((n, d))
     S = np.empty((nthreads, 3, d))       # per-thread scratch rows
@@ -518,12 +507,19 @@ def run_decentralized(method, X, aux, indptr, indices, data, gamma, consensus_st
     r = 0
     while r < record_at.size and record_at[r] < t0:
         r += 1
-    if r < record_at.size and record_at[r] == t0:
-        _record_nodes(o, X, xstar, fstar, grads, values, gbar, r, f_gap, g_sq, dist_sq, cons,
-                      parallel)
-        bits_cum[r] = bits
-        r += 1
-    for t in range(t0, t0 + T):
+    for t in range(t0, t0 + T + 1):
+        if r < record_at.size and record_at[r] == t:
+            xbar = _node_mean(X)
+            if parallel:
+                _values_parallel(o, xbar, grads, values)
+            else:
+                _values_serial(o, xbar, grads, values)
+            _trace_point(o, X, xbar, xstar, fstar, grads, values, gbar, r, f_gap, g_sq,
+                         dist_sq, cons)
+            bits_cum[r] = bits
+            r += 1
+        if t == t0 + T:
+            break
         for phase in range(2):
             if parallel:
                 _phase_parallel(phase, method, X, aux, Cm, S, GI, indptr, indices, data, gamma,
@@ -537,12 +533,44 @@ def run_decentralized(method, X, aux, indptr, indices, data, gamma, consensus_st
                 if fail[i]:
                     return t
         step_max_bits[t - t0] = _add_bits(step_bits, bits)
-        if r < record_at.size and record_at[r] == t + 1:
-            _record_nodes(o, X, xstar, fstar, grads, values, gbar, r, f_gap, g_sq, dist_sq,
-                          cons, parallel)
-            bits_cum[r] = bits
-            r += 1
     return -1
+
+
+@njit(cache=True)
+def run_decentralized(method, X, aux, indptr, indices, data, gamma, consensus_step, t0, T, o,
+                      code, cparams, bits_table, full_bits, seed, record_at, xstar, fstar,
+                      f_gap, g_sq, dist_sq, cons, bits, bits_cum, step_max_bits):
+    """Run T iterations in place on X (n, d) and the method's auxiliary state ``aux``:
+    DCD: S = W X_hat (the mixed replicas), ECD: the estimates Y_tilde, CHOCO: X_hat.
+    Iterations t0 .. t0 + T - 1 are run (so a run can be continued step by step with the same
+    random streams); ``bits`` (per node, cumulative) is updated in place; ``record_at`` holds
+    absolute step counts. Returns -1, or the step at which a compression failed.
+
+    Each iteration runs node by node in two phases (:func:`_phase_block`): 0 = the gradient and
+    all that reads only the previous state (DCD: z, C(z), x += C(z); CHOCO: the half step,
+    C(x - xhat), xhat += C; ECD: mixing, x, C(z); D-PSGD: the new rows), 1 = what reads the
+    neighbours' phase-0 output (DCD/CHOCO/naive/ATC mixing, ECD's estimates, Lian's copy back).
+    One thread; :func:`run_decentralized_parallel` is the same on Numba's threads."""
+    return _run(method, X, aux, indptr, indices, data, gamma, consensus_step, t0, T, o, code,
+                cparams, bits_table, full_bits, seed, record_at, xstar, fstar, f_gap, g_sq,
+                dist_sq, cons, bits, bits_cum, step_max_bits, False, 1)
+
+
+@njit(cache=True)
+def run_decentralized_parallel(method, X, aux, indptr, indices, data, gamma, consensus_step, t0,
+                               T, o, code, cparams, bits_table, full_bits, seed, record_at, xstar,
+                               fstar, f_gap, g_sq, dist_sq, cons, bits, bits_cum, step_max_bits,
+                               nthreads):
+    """:func:`run_decentralized` with each phase run as ``nthreads`` contiguous blocks of nodes
+    under ``prange`` (``nthreads`` = Numba's active thread count: thread ids index the scratch
+    rows) and the trace points' per-node passes in parallel. Bit-identical to the serial kernel:
+    within a phase no node reads what another writes, and every cross-node reduction (bits, the
+    first failure, the trace sums) runs serially in node order. Call
+    :func:`threading_ready` from Python first (a cached kernel that calls parallel kernels needs
+    the threading layer running)."""
+    return _run(method, X, aux, indptr, indices, data, gamma, consensus_step, t0, T, o, code,
+                cparams, bits_table, full_bits, seed, record_at, xstar, fstar, f_gap, g_sq,
+                dist_sq, cons, bits, bits_cum, step_max_bits, True, nthreads)
 
 
 @njit(cache=True)
