@@ -63,13 +63,18 @@ def _add_bits(step_bits, bits):
 
 @njit(cache=True)
 def _record(o, X, xstar, fstar, rows, grads, gbar, r, f_gap, g_sq, dist_sq, cons):
-    n, d = X.shape
-    xbar = np.zeros(d)
-    for i in range(n):
-        xbar += X[i]
-    xbar /= n
+    xbar = np.empty(X.shape[1])
+    _mean_rows(X, xbar)
     f_gap[r] = objective(o, xbar) - fstar
     full_gradient(o, xbar, rows, grads, gbar)
+    _record_rest(X, xbar, xstar, gbar, r, g_sq, dist_sq, cons)
+
+
+@njit(cache=True)
+def _record_rest(X, xbar, xstar, gbar, r, g_sq, dist_sq, cons):
+    """The trace entries every recorder shares: ||grad f||^2, ||x_bar - x*||^2 and the
+    consensus error (1/n) sum_i ||x_i - x_bar||^2 (serial, node order)."""
+    n, d = X.shape
     g_sq[r] = gbar @ gbar
     diff = xbar - xstar
     dist_sq[r] = diff @ diff
@@ -456,7 +461,7 @@ def _trace_point(o, X, xbar, xstar, fstar, grads, values, gbar, r, f_gap, g_sq, 
     """Trace point r from the nodes' values and gradients at the average model ``xbar``
     (:func:`node_value_grad`), reduced serially in node order: the arithmetic of
     :func:`objective` and :func:`full_gradient`, whatever computed the nodes' parts."""
-    n, d = X.shape
+    n = X.shape[0]
     total = 0.0
     for i in range(n):
         total += values[i]
@@ -464,15 +469,7 @@ def _trace_point(o, X, xbar, xstar, fstar, grads, values, gbar, r, f_gap, g_sq, 
         total += n * 0.5 * o.lam * (xbar @ xbar)
     f_gap[r] = total / n - fstar
     _mean_rows(grads, gbar)
-    g_sq[r] = gbar @ gbar
-    diff = xbar - xstar
-    dist_sq[r] = diff @ diff
-    c = 0.0
-    for i in range(n):
-        for j in range(d):
-            t = X[i, j] - xbar[j]
-            c += t * t
-    cons[r] = c / n
+    _record_rest(X, xbar, xstar, gbar, r, g_sq, dist_sq, cons)
 
 
 @njit(cache=True)
