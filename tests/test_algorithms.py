@@ -309,7 +309,7 @@ def test_every_algorithm_runs_on_the_certified_problems(make):
 @pytest.mark.parametrize("s", [1, 2, 3, 7, 16, 255, 256])
 @pytest.mark.parametrize("width", [32, 64])
 def test_batch_dithering_equals_the_compressor_on_long_rows(s, width):
-    """The simulator's vectorised dithering row (``_batch.dither_row``: float levels, counter
+    """The vectorised dithering row (``compressors._kernels.dither_row``: float levels, counter
     advanced by addition, level * (norm / s) for s a power of two) is the compressor's
     arithmetic bit for bit: long rows (vector loop + tail), exact level boundaries, signed
     zeros, a spike (|x_i| = norm: level s), tiny and large scales."""

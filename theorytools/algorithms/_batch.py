@@ -23,7 +23,7 @@ from numba import njit
 
 from theorytools.compressors import _kernels as K
 from theorytools.errors import TheorytoolsError
-from theorytools.random import GOLDEN_GAMMA, mix64, node_step_key
+from theorytools.random import node_step_key
 
 IDENTITY, NATURAL, BIASED_NATURAL, DITHERING, RAND_K, TOP_K, BERNOULLI, SIGN, SCALED_SIGN, \
     GRID = range(10)
@@ -166,43 +166,6 @@ def wire_norm(x, width):
     return norm
 
 
-_INV53 = 1.0 / 9007199254740992.0
-_S11 = np.uint64(11)
-
-
-@njit(cache=True)
-def dither_row(x, norm, s, key, out, acc, accumulate):
-    """Random dithering of one row, bit for bit ``compressors._kernels.uniform_dither_compress``
-    (tested): level floor(s|x_i|/norm), plus one when ``uniform(key, i)`` is below the
-    fractional part; out_i = +-norm * (level / s); with ``accumulate`` also acc_i += out_i (the
-    simulator's x += C(z), in the same pass). Written for the vectoriser (about 1.5x the library
-    kernel's throughput): the uniform's counter word key + (i+1) * GOLDEN_GAMMA is advanced by
-    addition; the level stays a float (np.floor); the library's ``level >= s`` branch is dropped:
-    with |x_i| <= norm, su = s (|x_i|/norm) <= s, and su = s leaves no fractional part, so the
-    level is at most s either way; for s a power of two norm * (level / s) is computed as
-    level * (norm / s): level / s and norm / s are exact, so both round the same real number once.
-    Requires 0 < norm, |x_i| <= norm, and for s a power of two norm / s normal (true for the wire
-    norms, >= 2^-400)."""
-    sf = np.float64(s)
-    ctr = np.uint64(key)
-    pow2 = s & (s - 1) == 0
-    scale = norm * (1.0 / sf)
-    for i in range(x.size):
-        ctr += GOLDEN_GAMMA
-        t = x[i]
-        su = s * (abs(t) / norm)
-        level = np.floor(su)
-        u = np.float64(mix64(ctr) >> _S11) * _INV53
-        lv = level + (1.0 if u < su - level else 0.0)
-        if pow2:
-            v = math.copysign(lv * scale, t) + 0.0
-        else:
-            v = math.copysign(norm * (lv / sf), t) + 0.0
-        out[i] = v
-        if accumulate:
-            acc[i] += v
-
-
 @njit(cache=True)
 def compress_row(code, params, bits_table, x, key, o, grid_index):
     """Compress one row x with stream key ``key`` into ``o``; returns the bits of the message,
@@ -233,7 +196,7 @@ def compress_row(code, params, bits_table, x, key, o, grid_index):
             for j in range(d):
                 o[j] = 0.0
         else:
-            dither_row(x, norm, np.int64(params[0]), key, o, o, False)
+            K.dither_row(x, norm, np.int64(params[0]), key, o, o, False)
         return bits_table[0]
     elif code == RAND_K or code == TOP_K:
         k = np.int64(params[0])
@@ -289,7 +252,7 @@ def compress_row_add(code, params, bits_table, x, key, o, grid_index, acc):
                 o[j] = 0.0
                 acc[j] += 0.0
         else:
-            dither_row(x, norm, np.int64(params[0]), key, o, acc, True)
+            K.dither_row(x, norm, np.int64(params[0]), key, o, acc, True)
         return bits_table[0]
     bits = compress_row(code, params, bits_table, x, key, o, grid_index)
     if bits >= 0:

@@ -12,7 +12,7 @@ import math
 import numpy as np
 from numba import njit
 
-from theorytools.random import random_u64, uniform
+from theorytools.random import GOLDEN_GAMMA, mix64, random_u64, uniform
 
 # --------------------------------------------------------------------------- natural
 NAT_MIN_EXP = -126      # smallest power of two with a 9-bit code (float32's smallest normal)
@@ -641,16 +641,55 @@ def scaled_sum_sq(x, scale):
     return total
 
 
+_INV53 = 1.0 / 9007199254740992.0
+_S11 = np.uint64(11)
+_SMALLEST_NORMAL = 2.2250738585072014e-308
+
+
 @njit(cache=True)
-def uniform_dither_compress(x, norm, s, key, out):
-    """Fused :func:`uniform_dither_sample` + :func:`dither_reconstruct` (identical bits:
-    ``norm * (l / s)`` is the same arithmetic as the reconstruct)."""
+def dither_row(x, norm, s, key, out, acc, accumulate):
+    """Random dithering of x (p-norm ``norm``, ``s`` levels, stream ``key``) into ``out``, bit
+    for bit ``_reconstruct(_sample(x, key))``: level floor(s|x_i|/norm), plus one when
+    ``uniform(key, i)`` is below the fractional part; out_i = +-norm * (level / s) (+0.0 for a
+    zero level). With ``accumulate`` also acc_i += out_i in the same pass (the simulator's
+    x += C(z)); the compressor passes acc = out and accumulate False.
+
+    Written for the vectoriser (about 1.5x the throughput of the per-coordinate
+    :func:`_dither_level` loop, same bits; tested on long rows, exact level boundaries, signed
+    zeros, spikes, tiny and huge scales): the uniform's counter word key + (i+1) GOLDEN_GAMMA is
+    advanced by addition (:func:`theorytools.random.uniform`'s word); the level stays a float;
+    the cap at s of :func:`_dither_level` is dropped: it needs |x_i| <= norm (every caller's
+    norm is at least max |x_i|), so s (|x_i|/norm) <= s, and su = s has no fractional part.
+    For s a power of two, norm * (level / s) is computed as level * (norm / s) when norm / s is
+    a normal number: then level / s and norm / s are exact and both forms round the same real
+    number once. Requires 0 < norm and |x_i| <= norm."""
+    sf = np.float64(s)
+    ctr = np.uint64(key)
+    scale = norm * (1.0 / sf)
+    pow2 = (s & (s - 1)) == 0 and scale >= _SMALLEST_NORMAL
     for i in range(x.size):
+        ctr += GOLDEN_GAMMA
         t = x[i]
-        lv = _dither_level(t, norm, s, key, i)
+        su = s * (abs(t) / norm)
+        level = np.floor(su)
+        u = np.float64(mix64(ctr) >> _S11) * _INV53
+        lv = level + (1.0 if u < su - level else 0.0)
         # branch-free sign (random signs defeat branch prediction); + 0.0 turns the -0 of a
         # zero level into +0, as in dither_reconstruct (neg is set only for nonzero levels)
-        out[i] = math.copysign(norm * (lv / s), t) + 0.0
+        if pow2:
+            v = math.copysign(lv * scale, t) + 0.0
+        else:
+            v = math.copysign(norm * (lv / sf), t) + 0.0
+        out[i] = v
+        if accumulate:
+            acc[i] += v
+
+
+@njit(cache=True)
+def uniform_dither_compress(x, norm, s, key, out):
+    """Fused :func:`uniform_dither_sample` + :func:`dither_reconstruct`: :func:`dither_row`
+    (same bits). Requires 0 < norm and |x_i| <= norm."""
+    dither_row(x, norm, s, key, out, out, False)
 
 
 @njit(cache=True)
