@@ -113,6 +113,36 @@ def test_ef_virtual_iterate_follows_sgd():
         assert np.max(tr.meta["virtual_gap"]) <= 1e-12 * (1 + np.linalg.norm(p.x_star))
 
 
+def test_centralized_step_size_schedules():
+    """gamma as a schedule (spec §C.3's eta_k): a constant schedule gives the scalar's bits;
+    with exact gradients and the identity compressor, EF / DCGD / mini-batch SGD with a
+    decreasing schedule are gradient descent x_{t+1} = x_t - gamma_t grad f(x_t), computed
+    here in numpy (an off-by-one or an ignored schedule fails this); EF's virtual iterate
+    follows SGD with the schedule; bad schedules are rejected naming the entry."""
+    p = quadratic_problem(3, 5, common_hessian=False)
+    T = 40
+    steps = 0.3 / (1.0 + 0.2 * np.arange(T))
+    for run in (alg.ef_sgd, alg.dcgd):
+        a = run(p, create("top_k[k=2]", float_width=64), 0.05, T, seed=3)
+        b = run(p, create("top_k[k=2]", float_width=64), np.full(T, 0.05), T, seed=3)
+        assert np.array_equal(a.x_bar.view(np.uint64), b.x_bar.view(np.uint64))
+        assert np.array_equal(b.meta["steps"], np.full(T, 0.05))
+    A, bvec = p.arrays["A"].mean(axis=0), p.arrays["b"].mean(axis=0)
+    x = np.zeros(p.d)
+    for g in steps:
+        x = x - g * (A @ x - bvec)
+    for tr in (alg.ef_sgd(p, EXACT, steps, T), alg.dcgd(p, EXACT, steps, T),
+               alg.minibatch_sgd(p, steps, T)):
+        assert _rel(tr.x_bar, x) <= 1e-12, tr.algorithm
+    noisy = quadratic_problem(4, 6, sigma=0.3, common_hessian=False)
+    tr = alg.ef_sgd(noisy, create("top_k[k=2]", float_width=64), steps, T, seed=5)
+    assert np.max(tr.meta["virtual_gap"]) <= 1e-12 * (1 + np.linalg.norm(noisy.x_star))
+    for bad, msg in ((steps[:-1], "needs T = 40"), (np.r_[steps[:-1], -1.0], r"gamma\[39\]"),
+                     (np.r_[np.nan, steps[1:]], r"gamma\[0\]"), (0.0, "gamma")):
+        with pytest.raises(TheorytoolsError, match=msg):
+            alg.ef_sgd(p, EXACT, bad, T)
+
+
 @pytest.mark.parametrize("eta", [0.01, 0.1, 0.5])
 def test_top1_counterexample_diverges_without_ef_and_converges_with_it(eta):
     p = counterexample_problem()

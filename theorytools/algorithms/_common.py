@@ -36,6 +36,22 @@ def check_run(problem, gamma, T, record, *, topology=None, x0=None):
     return gamma, T, x0, record_at
 
 
+def step_schedule(stepsize, T, name="gamma"):
+    """Step sizes for T steps as a float64 array: a positive real (constant steps), or a 1-D
+    sequence of T finite positive step sizes (a schedule, e.g. decreasing)."""
+    if isinstance(stepsize, (list, tuple, np.ndarray)):
+        steps = np.array(stepsize, dtype=np.float64).ravel()
+        if steps.size != T:
+            raise TheorytoolsError(f"{name}: a schedule needs T = {T} step sizes, got "
+                                   f"{steps.size}")
+        bad = ~np.isfinite(steps) | (steps <= 0)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise TheorytoolsError(f"{name}[{i}] must be finite and > 0, got {steps[i]}")
+        return steps
+    return np.full(T, check_real(stepsize, name, low=0.0, low_open=True))
+
+
 def warn_unless_unbiased(compressor, algorithm):
     if compressor is not None and not compressor.theory(2).unbiased:
         warnings.warn(f"{algorithm}: {compressor.canonical_name} is biased; the theory of "

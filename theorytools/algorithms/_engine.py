@@ -571,13 +571,14 @@ def run_decentralized_parallel(method, X, aux, indptr, indices, data, gamma, con
 
 
 @njit(cache=True)
-def run_centralized(method, x, E, gamma, T, o, n, code, cparams, bits_table, full_bits, seed,
+def run_centralized(method, x, E, steps, T, o, n, code, cparams, bits_table, full_bits, seed,
                     record_at, xstar, fstar, f_gap, g_sq, dist_sq, virtual_gap, bits_cum,
                     step_max_bits):
     """One model x, n workers: SGD / mini-batch SGD (mean of the n gradients), DCGD
     (mean of C(g_i)), EF (v_i = C(e_i + gamma g_i), e_i += gamma g_i - v_i, x -= mean v_i).
     ``virtual_gap[r]`` records ||x_tilde - x_sgd|| where x_tilde = x - mean(e) is EF's virtual
-    iterate and x_sgd the plain-SGD iterate driven by the same gradients (an identity)."""
+    iterate and x_sgd the plain-SGD iterate driven by the same gradients (an identity).
+    ``steps[t]`` is the step size gamma of step t."""
     d = x.size
     X = np.empty((n, d))
     G = np.empty((n, d))
@@ -593,6 +594,7 @@ def run_centralized(method, x, E, gamma, T, o, n, code, cparams, bits_table, ful
     r = 0
     for t in range(-1, T):
         if t >= 0:
+            gamma = steps[t]
             for i in range(n):
                 X[i] = x
             node_grads(o, X, np.uint64(seed), t, G)

@@ -4,10 +4,15 @@ distributed compressed SGD without error feedback (DCGD), and error-feedback SGD
 * ``minibatch_sgd``: :math:`x_{t+1} = x_t - \gamma\frac1n\sum_i g_i(x_t)` (all-reduce);
 * ``dcgd``: :math:`x_{t+1} = x_t - \gamma\frac1n\sum_i C(g_i(x_t))` (spec compression.md
   §C.2; biased C can diverge: the 3-node Top-1 example);
-* ``ef_sgd``: :math:`v_i = C(e_i + \gamma g_i)`, :math:`e_i \mathrel{+}= \gamma g_i - v_i`,
+* ``ef_sgd``: :math:`v_i = C(e_i + \gamma_t g_i)`, :math:`e_i \mathrel{+}= \gamma_t g_i - v_i`,
   :math:`x \mathrel{-}= \frac1n\sum_i v_i` (spec §C.3, the standard EF form [UNCONFIRMED as
   P1's exact form]); its virtual iterate :math:`x - \bar e` follows plain SGD exactly, which
   the trace records as ``meta["virtual_gap"]`` (an identity, ~1e-15).
+
+``gamma`` is a positive real (constant steps) or a sequence of T positive step sizes
+:math:`\gamma_0, \dots, \gamma_{T-1}` (a schedule: spec §C.3 writes EF with :math:`\eta_k`;
+P1's own schedule and weights are [UNCONFIRMED] in the spec, so none is built in). A constant
+schedule gives the same bits as the scalar. ``meta["steps"]`` holds the step sizes used.
 """
 from __future__ import annotations
 
@@ -15,7 +20,7 @@ import numpy as np
 
 from theorytools.algorithms import _engine as E
 from theorytools.algorithms._batch import prepare
-from theorytools.algorithms._common import check_run
+from theorytools.algorithms._common import check_run, step_schedule
 from theorytools.algorithms._oracle import oracle_of
 from theorytools.algorithms.cost import NetworkModel
 from theorytools.algorithms.trace import Trace
@@ -24,7 +29,9 @@ from theorytools.errors import TheorytoolsError
 
 def _run(method, name, problem, compressor, gamma, T, *, seed, x0, record, network,
          float_bits=32, shared=False, pattern="parameter_server"):
-    gamma, T, x0, record_at = check_run(problem, gamma, T, record, x0=x0)
+    _, T, x0, record_at = check_run(problem, 1.0, T, record, x0=x0)
+    steps = step_schedule(gamma, T)
+    gamma = steps.copy() if isinstance(gamma, (list, tuple, np.ndarray)) else float(gamma)
     n, d = problem.n, problem.d
     if compressor is not None:
         batch = prepare(compressor, d, shared=shared)
@@ -37,7 +44,7 @@ def _run(method, name, problem, compressor, gamma, T, *, seed, x0, record, netwo
     f_gap, g_sq, dist_sq, vgap = (np.empty(r) for _ in range(4))
     bits_cum = np.zeros((r, n), np.int64)
     step_max = np.zeros(T, np.int64)
-    failed = E.run_centralized(method, x, err, gamma, T, oracle_of(problem), n, code, cparams,
+    failed = E.run_centralized(method, x, err, steps, T, oracle_of(problem), n, code, cparams,
                                table, float_bits * d, np.uint64(seed), record_at, problem.x_star,
                                problem.f_star, f_gap, g_sq, dist_sq, vgap, bits_cum, step_max)
     if failed >= 0:
@@ -47,7 +54,7 @@ def _run(method, name, problem, compressor, gamma, T, *, seed, x0, record, netwo
     wall = network.wall_times(step_max, record_at, pattern, n)
     return Trace(name, record_at, f_gap, g_sq, dist_sq, np.zeros(r), bits_cum, wall, x.copy(),
                  np.tile(x, (n, 1)), exact,
-                 {"gamma": gamma, "T": T, "seed": seed, "problem": problem.name,
+                 {"gamma": gamma, "steps": steps, "T": T, "seed": seed, "problem": problem.name,
                   "compressor": None if compressor is None else compressor.canonical_name,
                   "virtual_gap": vgap, "errors": err})
 

@@ -19,12 +19,10 @@ problem's n nodes, which must share the same data for Stich's setting (heterogen
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from theorytools.algorithms import _engine as E
-from theorytools.algorithms._common import check_run
+from theorytools.algorithms._common import check_run, step_schedule
 from theorytools.algorithms._oracle import oracle_of
 from theorytools.algorithms.cost import NetworkModel
 from theorytools.algorithms.trace import Trace
@@ -50,18 +48,8 @@ def local_sgd(problem, T, H, *, stepsize="stich", a=None, seed=0, x0=None, recor
             raise TheorytoolsError(f"a = {a} violates Theorem 2.2's condition a > max(16 kappa, H)"
                                    f" = {max(16 * problem.L / problem.mu, H)}")
         steps = 4.0 / (problem.mu * (a + np.arange(T)))
-    elif isinstance(stepsize, (list, tuple, np.ndarray)):
-        steps = np.array(stepsize, dtype=np.float64).ravel()
-        if steps.size != T:
-            raise TheorytoolsError(f"stepsize: a schedule needs T = {T} step sizes, got "
-                                   f"{steps.size}")
-        bad = ~np.isfinite(steps) | (steps <= 0)
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise TheorytoolsError(f"stepsize[{i}] must be finite and > 0, got {steps[i]}")
     else:
-        eta = check_real(stepsize, "stepsize", low=0.0, low_open=True)
-        steps = np.full(T, eta)
+        steps = step_schedule(stepsize, T, "stepsize")
     weights = (a + np.arange(T, dtype=np.float64)) ** 2
     offsets = (np.arange(n) * H // n if asynchronous else np.zeros(n)).astype(np.int64)
     X = np.tile(x0, (n, 1))
