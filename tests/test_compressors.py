@@ -464,3 +464,19 @@ def test_top_k_indices_across_the_sort_radix_switch(d):
     for k in (1, 17, d // 2, d):
         ref = np.sort(np.argsort(-np.abs(x), kind="stable")[:k])
         assert np.array_equal(K.top_k_indices(x, k), ref)
+
+
+@pytest.mark.parametrize("s", [16, 64, 3])
+def test_dithering_kernel_with_subnormal_norm_over_s(s):
+    """The vectorised dithering kernel (``_kernels.dither_row``) computes level * (norm / s)
+    for s a power of two only when norm / s is a normal number; at a float64 wire norm of
+    1e-307, norm / 16 is subnormal and the shortcut would round differently: the fused
+    ``compress`` must still equal ``_reconstruct(_sample(x))`` bit for bit."""
+    c = create(f"dithering[s={s}]", float_width=64)
+    x = np.random.default_rng(s).standard_normal(1001)
+    x *= 1e-307 / np.linalg.norm(x)
+    key = np.uint64(c._key(7))
+    fused = c.compress(x, 7)
+    reference = c._reconstruct(c._sample(x, key), x.size)
+    assert np.count_nonzero(fused) > 0
+    assert np.array_equal(fused.view(np.uint64), reference.view(np.uint64))
