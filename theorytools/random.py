@@ -57,9 +57,15 @@ def random_u64(key, counter):
 
 
 @njit(cache=True, inline="always")
+def word_to_uniform(word):
+    """The uniform double in [0, 1) made from a 64-bit word: its top 53 bits times 2^-53."""
+    return np.float64(word >> _S11) * _INV53
+
+
+@njit(cache=True, inline="always")
 def uniform(key, counter):
     """The ``counter``-th uniform double in [0, 1) of stream ``key``."""
-    return np.float64(random_u64(key, counter) >> _S11) * _INV53
+    return word_to_uniform(random_u64(key, counter))
 
 
 @njit(cache=True)

@@ -12,7 +12,7 @@ import math
 import numpy as np
 from numba import njit
 
-from theorytools.random import GOLDEN_GAMMA, mix64, random_u64, uniform
+from theorytools.random import GOLDEN_GAMMA, mix64, random_u64, uniform, word_to_uniform
 
 # --------------------------------------------------------------------------- natural
 NAT_MIN_EXP = -126      # smallest power of two with a 9-bit code (float32's smallest normal)
@@ -641,8 +641,6 @@ def scaled_sum_sq(x, scale):
     return total
 
 
-_INV53 = 1.0 / 9007199254740992.0
-_S11 = np.uint64(11)
 _SMALLEST_NORMAL = 2.2250738585072014e-308
 
 
@@ -672,7 +670,7 @@ def dither_row(x, norm, s, key, out, acc, accumulate):
         t = x[i]
         su = s * (abs(t) / norm)
         level = np.floor(su)
-        u = np.float64(mix64(ctr) >> _S11) * _INV53
+        u = word_to_uniform(mix64(ctr))
         lv = level + (1.0 if u < su - level else 0.0)
         # branch-free sign (random signs defeat branch prediction); + 0.0 turns the -0 of a
         # zero level into +0, as in dither_reconstruct (neg is set only for nonzero levels)
