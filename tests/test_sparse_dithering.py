@@ -1,9 +1,11 @@
-"""Sparse Dithering (our constructions, docs/optimal_compression.md §1-§2): derived bounds on
-bits and distortion, exact expected bits, adversarial worst case, the covering-bound
-necessary condition, bad parameters and planted faults.
+"""Sparse Dithering, OUR constructions (randomised ``sparse_dithering`` and the Huffman-coded
+deterministic ``sparse_dithering_det_huffman``, docs/optimal_compression.md §1, §2b): derived
+bounds on bits and distortion, exact expected bits, adversarial worst case, the covering-bound
+necessary condition, bad parameters and planted faults. The authors' deterministic Sparse
+Dithering (``sparse_dithering_det``) is tested in tests/test_sparse_dithering_authors.py.
 
-P2's reported figures are UNCONFIRMED (spec compression.md §B.3): they are printed by the
-docs and the frontier, never asserted here. What is asserted is our own derived bounds.
+P2's quoted figures are printed by the docs and the frontier, never asserted here. What is
+asserted is our own derived bounds.
 """
 import itertools
 import math
@@ -15,8 +17,8 @@ from theorytools.bounds import worst_case_bits
 from theorytools.codecs.bitio import base3_bits
 from theorytools.compressors import create
 from theorytools.compressors.contract import check_codec, check_theory_at, hoeffding_radius
-from theorytools.compressors.sparse_dithering import (SparseDitheringDet, sparse_dithering_levels,
-                                                      unary_worst_total)
+from theorytools.compressors.sparse_dithering import (SparseDitheringDetHuffman,
+                                                      sparse_dithering_levels, unary_worst_total)
 from theorytools.errors import TheorytoolsError
 
 
@@ -82,7 +84,7 @@ def test_randomised_bound_beside_reported_figure():
 @pytest.mark.parametrize("nu", [0.01, 0.1, 0.5, 0.9])
 @pytest.mark.parametrize("d", [1, 2, 7, 50, 301])
 def test_det_distortion_at_most_nu_for_every_input(nu, d):
-    c = SparseDitheringDet(nu, float_width=64)
+    c = SparseDitheringDetHuffman(nu, float_width=64)
     rng = np.random.default_rng(d)
     inputs = [rng.standard_normal(d), rng.standard_cauchy(d), np.ones(d), c.adversarial_input(d)]
     # coordinates on the midpoints of the grid: the largest per-coordinate error
@@ -128,7 +130,7 @@ def _greedy_worst_bits(c, d, rng):
 
 @pytest.mark.parametrize("d", [10, 40])
 def test_det_adversarial_search_stays_below_derived_bound(d):
-    c = create("sparse_dithering_det[nu=0.1]")
+    c = create("sparse_dithering_det_huffman[nu=0.1]")
     rng = np.random.default_rng(0)
     best = c.bits(c.adversarial_input(d))
     for _ in range(4):
@@ -141,7 +143,7 @@ def test_det_adversarial_search_stays_below_derived_bound(d):
 @pytest.mark.parametrize("d", [10, 100, 1000])
 def test_det_bits_meet_the_necessary_covering_condition(d):
     """bits_max >= b_LB(measured distortion, d): deterministic, no shared randomness."""
-    c = create("sparse_dithering_det[nu=0.1]")
+    c = create("sparse_dithering_det_huffman[nu=0.1]")
     rng = np.random.default_rng(d)
     xs = [rng.standard_normal(d) for _ in range(5)] + [c.adversarial_input(d), np.ones(d)]
     bits_max = max(c.bits(x) for x in xs)
@@ -165,7 +167,7 @@ def test_det_pair_code_is_prefix_free_and_kraft():
 @pytest.mark.parametrize("spec, match", [
     ("sparse_dithering[omega=0]", "omega must be > 0"),
     ("sparse_dithering[omega=-1]", "omega must be > 0"),
-    ("sparse_dithering_det[nu=0]", "nu must be > 0"),
+    ("sparse_dithering_det_huffman[nu=0]", "nu must be > 0"),
     ("sparse_dithering_det[nu=1]", "nu must be < 1"),
     ("sparse_dithering_det[nu=1.5]", "nu must be < 1"),
 ])
@@ -175,14 +177,14 @@ def test_bad_parameters(spec, match):
 
 
 # ----------------------------------------------------------------------------- planted faults
-class _CoarseGrid(SparseDitheringDet):
+class _CoarseGrid(SparseDitheringDetHuffman):
     """Planted: a level count too small (step x 1.5), so the distortion exceeds nu."""
 
     def step(self, d):
         return 1.5 * super().step(d)
 
 
-class _ShortBudget(SparseDitheringDet):
+class _ShortBudget(SparseDitheringDetHuffman):
     def bits_budget(self, x, *, shared=False):
         return super().bits_budget(x) - (super().bits_budget(x) - self.bits(x)) - 1
 

@@ -45,7 +45,8 @@ from scipy import integrate, optimize, special
 from theorytools.errors import TheorytoolsError, check_int, check_real
 
 __all__ = [
-    "cap_measure", "log2_cap_measure", "worst_case_bits", "worst_case_bits_asymptotic",
+    "cap_measure", "log2_cap_measure", "worst_case_bits", "worst_case_bits_log_d",
+    "WORST_CASE_LOG_D_CONSTANT", "worst_case_bits_asymptotic",
     "average_case_distortion", "average_case_distortion_bits",
     "log2_average_case_distortion_bits", "average_case_bits", "uncertainty_principle_bits",
     "BoundsRow", "bounds_table", "table_to_csv", "table_to_markdown",
@@ -273,6 +274,46 @@ def worst_case_bits(alpha, d) -> float:
     2.0
     """
     return -log2_cap_measure(alpha, d)
+
+
+#: The O(1) of P2's worst-case lower bound -log2 P + log2 d + O(1): unknown (the poster prints
+#: "O(1)"); a parameter, default 0, status author-poster (the form is the authors').
+WORST_CASE_LOG_D_CONSTANT = {"value": 0.0, "status": "author-poster",
+                             "note": "the O(1) of P2's b >= -log2 P(alpha, d) + log2 d + O(1) "
+                                     "(authors' poster); its value is unknown: a parameter"}
+
+
+def worst_case_bits_log_d(alpha, d, c: float = 0.0) -> float:
+    r"""P2's worst-case lower bound with the :math:`\log_2 d` term:
+    :math:`b \ge -\log_2 P(\alpha, d) + \log_2 d + c`.
+
+    Source: P2's poster [AUTHOR-POSTER] states :math:`b \ge -\log_2 P(\alpha,d) + \log_2 d
+    + O(1)` for the worst case :math:`b = \max_{\|x\|=1}\text{bits}(x)`; the :math:`O(1)` is
+    unknown and enters as the parameter ``c`` (default 0,
+    :data:`WORST_CASE_LOG_D_CONSTANT`). It is stronger than :func:`worst_case_bits` by
+    :math:`\log_2 d + c` bits; :func:`worst_case_bits` remains a valid necessary condition
+    (our derivation, spec §C.5.1). The model of the poster's bound (what it counts: the norm,
+    shared randomness) is not printed on the poster; we read it as the model of
+    :func:`worst_case_bits`. Not derived here: it is the authors' claim, shown beside our
+    :math:`b_{LB}` (``theorytools bounds --table``, the frontier), and compared with the
+    measured worst case of P2's deterministic Sparse Dithering.
+
+    Parameters
+    ----------
+    alpha : float
+        ``0 < alpha < 1``.
+    d : int
+        ``d >= 2``.
+    c : float
+        The unknown constant (default 0).
+
+    Examples
+    --------
+    >>> round(worst_case_bits_log_d(0.5, 2) - worst_case_bits(0.5, 2), 12)
+    1.0
+    """
+    c = check_real(c, "c")
+    return worst_case_bits(alpha, d) + math.log2(_check_d(d)) + c
 
 
 # --------------------------------------------------------------------------------------------

@@ -64,6 +64,10 @@ def run(args):
         print("suites: " + ", ".join(SUITES))
         for key, title in PAPERS.items():
             print(f"  {key}: {title}")
+        from theorytools.theory.registry import STATUS_MEANINGS
+        print("statuses (strongest first):")
+        for key, meaning in STATUS_MEANINGS.items():
+            print(f"  {key}: {meaning}")
         return 0
 
     def progress(n, row):

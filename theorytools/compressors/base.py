@@ -37,9 +37,10 @@ from theorytools.random import draw_key
 
 FLOAT32_TINY = float(np.finfo(np.float32).tiny)
 CONFIRMED = "confirmed"
+AUTHOR_POSTER = "author-poster"
 DERIVED = "derived"
 UNCONFIRMED = "unconfirmed"
-STATUSES = (CONFIRMED, DERIVED, UNCONFIRMED)
+STATUSES = (CONFIRMED, AUTHOR_POSTER, DERIVED, UNCONFIRMED)
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,9 @@ class Constant:
     source : str
         Where it comes from: paper and equation, spec section, and the proof check.
     status : str
-        ``confirmed`` (read in the paper), ``derived`` (derived here, with a proof check or a
-        test) or ``unconfirmed`` (plausible reading of a paper, kept as a parameter).
+        ``confirmed`` (read in the paper), ``author-poster`` (on the authors' own poster of the
+        paper; below the paper, above our derivations), ``derived`` (derived here, with a proof
+        check or a test) or ``unconfirmed`` (plausible reading of a paper, kept as a parameter).
     tight : bool
         Whether an input in :meth:`Compressor.extremal_inputs` attains it (tested).
     """
@@ -348,5 +350,5 @@ def log2_ceil(n: int) -> int:
     return (int(n) - 1).bit_length()
 
 
-__all__ = ["Compressor", "Constant", "Theory", "Extremal", "CONFIRMED", "DERIVED",
-           "UNCONFIRMED", "round_scalar", "round_values", "log2_ceil"]
+__all__ = ["Compressor", "Constant", "Theory", "Extremal", "CONFIRMED", "AUTHOR_POSTER",
+           "DERIVED", "UNCONFIRMED", "round_scalar", "round_values", "log2_ceil"]

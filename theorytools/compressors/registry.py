@@ -14,7 +14,8 @@ from theorytools.compressors.dithering import Dithering, NaturalDithering
 from theorytools.compressors.elementwise import (BiasedNatural, BiasedRounding, GridRounding,
                                                  Natural, ScaledSign, Sign, UnbiasedRounding)
 from theorytools.compressors.identity import Identity
-from theorytools.compressors.sparse_dithering import SparseDithering, SparseDitheringDet
+from theorytools.compressors.sparse_dithering import (SparseDithering, SparseDitheringDet,
+                                                     SparseDitheringDetHuffman)
 from theorytools.compressors.spherical import Spherical, default_block
 from theorytools.compressors.sparsify import (Adaptive, Bernoulli, BernoulliBiased, RandK,
                                               RandKBiased, TopK)
@@ -48,6 +49,7 @@ REGISTRY = {
     "induced": (Induced, lambda d: {"k": _k_default(d), "c2": "natural"}),
     "sparse_dithering": (SparseDithering, lambda d: {"omega": 1.0}),
     "sparse_dithering_det": (SparseDitheringDet, lambda d: {"nu": 0.1}),
+    "sparse_dithering_det_huffman": (SparseDitheringDetHuffman, lambda d: {"nu": 0.1}),
     "spherical": (Spherical, lambda d: {"alpha": 0.5, "block": default_block(0.5, d)}),
 }
 

@@ -1,18 +1,23 @@
-r"""Sparse Dithering (P2's name; our constructions): randomised and deterministic.
+r"""Sparse Dithering (P2's name): the authors' deterministic variant and two of ours.
 
 P2 (Albasyoni, Safaryan, Condat, Richtárik, arXiv 2010.03246) names "Sparse Dithering" as its
-near-optimal worst-case compressor; its definition is not available to us (spec
-compression.md §B.4). What is available are figures a published summary reports
-[UNCONFIRMED, spec §B.3]:
+near-optimal worst-case compressor. The authors' own poster of P2 [AUTHOR-POSTER] defines the
+deterministic variant (:class:`SparseDitheringDet`, the registry's ``sparse_dithering_det``)
+and quotes two bit figures:
 
-* randomised SD: :math:`\mathbb{E}[\text{bits}] \le 30 + \log_2 d +
-  (\log_2 3 + 1/(2\sqrt\omega))\,d`;
-* deterministic SD at :math:`\nu = 1/10`: :math:`30 + \log_2 d + 3.35\,d` bits, within
-  :math:`1.69\,d` of the worst-case optimum.
+* deterministic SD at :math:`\nu = 1/10`: :math:`1.66d + 1.69d + \log_2 d + 30` bits;
+* randomised SD: :math:`\mathbb{E}[\text{bits}] \le (\log_2 3 + 1/(2\sqrt\omega))\,d +
+  \log_2 d + 30` (the randomised construction itself is not on the poster).
 
-The two classes below are constructions of ours that meet (or are measured against) those
-figures; every bound they declare is derived here and checked by the contract suite and
-``tests/test_sparse_dithering.py``. Proofs: ``docs/optimal_compression.md`` §1-§2.
+Classes here:
+
+* :class:`SparseDitheringDet` -- the AUTHORS' definition (poster of P2), class
+  :math:`C(\nu)`; bits measured against the poster's general formula and its headline
+  (``docs/optimal_compression.md`` §2);
+* :class:`SparseDitheringDetHuffman` -- OURS: the same quantiser, levels coded by a Huffman
+  pair code (fewer bits in the worst case);
+* :class:`SparseDithering` -- OURS: a randomised construction consistent with the quoted
+  expected-bit figure (``docs/optimal_compression.md`` §1).
 """
 from __future__ import annotations
 
@@ -176,7 +181,7 @@ class SparseDithering(Compressor):
 # ----------------------------------------------------------------------------- deterministic
 @functools.lru_cache(maxsize=None)
 def pair_code(nu: float):
-    r"""The prefix code of :class:`SparseDitheringDet` for pairs of level magnitudes.
+    r"""The prefix code of :class:`SparseDitheringDetHuffman` (ours) for pairs of level magnitudes.
 
     Magnitudes :math:`m = \min(|k|, K_0)` (:math:`K_0` = escape), coded in pairs by a
     canonical Huffman code built for the weights :math:`w(0) = 1`,
@@ -242,10 +247,14 @@ def _coordinate_extra(k: np.ndarray, k0: int) -> np.ndarray:
     return extra
 
 
-class SparseDitheringDet(Compressor):
-    r"""Deterministic Sparse Dithering (our construction): nearest-level rounding on the
-    uniform grid of step :math:`\Delta = 2\sqrt{\nu/d}` relative to :math:`\|x\|_2`, levels
-    coded in pairs by a fixed Huffman code (:func:`pair_code`).
+class SparseDitheringDetHuffman(Compressor):
+    r"""Deterministic Sparse Dithering with a Huffman pair code (OUR construction; the
+    authors' is :class:`SparseDitheringDet`): the same nearest-level rounding on the uniform
+    grid of step :math:`\Delta = 2\sqrt{\nu/d}` relative to :math:`\|x\|_2`, but the levels
+    coded in pairs by a fixed Huffman code (:func:`pair_code`) instead of P2's n0 + zero set
+    + signs + unary code. Kept because it sends fewer bits in the worst case
+    (32 + 3.3041 d at nu = 0.1 against the authors' code, ``docs/optimal_compression.md``
+    §2).
 
     Definition: :math:`k_i = \mathrm{sign}(x_i)\lfloor |x_i|/(\|x\|_2\Delta) + 1/2\rfloor`,
     :math:`C(x)_i = \|x\|_2\,\Delta\,k_i` (the norm rounded up to the float width).
@@ -265,7 +274,7 @@ class SparseDitheringDet(Compressor):
     UNCONFIRMED), §B.4, §C.5.1.
     """
 
-    name = "sparse_dithering_det"
+    name = "sparse_dithering_det_huffman"
     randomized = False
     param_order = ("nu",)
 
@@ -385,7 +394,8 @@ class SparseDitheringDet(Compressor):
                       delta=delta,
                       bits_formula="w + sum_pairs huff(m1,m2) + #nonzero + gamma(escapes) "
                                    "<= w + LP envelope bound",
-                      bits_source=f"derived here ({_DOC} §2); P2's 3.35 d UNCONFIRMED",
+                      bits_source=f"derived here ({_DOC} §2; our code, not P2's)",
+                      note="ours: the authors' quantiser with a Huffman pair code",
                       domain="||x||_2 zero or at least the smallest normal of the float width")
 
     def extremal_inputs(self, d):
@@ -465,3 +475,317 @@ def _envelope_input(nu, d) -> np.ndarray:
         v[zeros] = min(0.5 - 1e-6, math.sqrt(rest / zeros.sum()))
     signs = np.where(np.arange(d) % 2 == 0, 1.0, -1.0)
     return signs * v
+
+
+# ------------------------------------------------------------------ the authors' construction
+def _positive_float_bits(value: float, width: int) -> int:
+    """The IEEE pattern of a nonnegative float of ``width`` bits without its (zero) sign bit."""
+    if width == 32:
+        pattern = int(np.array(value, np.float32).view(np.uint32))
+    else:
+        pattern = int(np.array(value, np.float64).view(np.uint64))
+    return pattern & ((1 << (width - 1)) - 1)
+
+
+def _positive_float_value(pattern: int, width: int) -> float:
+    if width == 32:
+        return float(np.array(pattern, np.uint32).view(np.float32))
+    return float(np.array(pattern, np.uint64).view(np.float64))
+
+
+def max_level_total(m: int, budget: float) -> int:
+    r"""Exact :math:`\max \sum_{i=1}^m k_i` over integers :math:`k_i \ge 1` with
+    :math:`\sum_i (k_i - 1/2)^2 \le` ``budget`` (0 if infeasible, i.e. ``m/4 > budget``).
+
+    :math:`\sum (k_i - 1/2)^2 = m/4 + \sum k_i(k_i - 1)` and raising one :math:`k` from
+    :math:`j` to :math:`j+1` costs :math:`2j`, increasing in :math:`j`: raising the smallest
+    levels first (layer by layer) is optimal (exchange argument), so the maximum is
+    :math:`m + mL + \lfloor (R - mL(L+1))/(2(L+1)) \rfloor` with
+    :math:`R = \lfloor \text{budget} - m/4 \rfloor` and :math:`L` the number of full layers,
+    :math:`mL(L+1) \le R`. Checked against brute-force enumeration in
+    ``tests/test_sparse_dithering.py::test_authors_max_level_total_by_enumeration``.
+    """
+    if m <= 0:
+        return 0
+    rest = budget - m / 4.0
+    if rest < 0:
+        return 0
+    R = int(math.floor(rest))
+    L = int((math.isqrt(m * m + 4 * m * R) - m) // (2 * m))   # largest L: m L (L+1) <= R
+    while m * (L + 1) * (L + 2) <= R:
+        L += 1
+    while L > 0 and m * L * (L + 1) > R:
+        L -= 1
+    extra = (R - m * L * (L + 1)) // (2 * (L + 1))
+    return m + m * L + min(int(extra), m - 1)
+
+
+class SparseDitheringDet(Compressor):
+    r"""Deterministic Sparse Dithering, the AUTHORS' definition (P2's poster [AUTHOR-POSTER];
+    ``docs/optimal_compression.md`` §2).
+
+    Definition, for :math:`\nu \in (0, 1)` and :math:`h = \sqrt{\nu/d}`: split
+    :math:`x = \|x\|\,u`, round each :math:`|u_i|` to the nearest level of
+    :math:`\{0, 2h, 4h, \dots\}`, i.e. :math:`k_i = \lfloor |x_i|/\gamma + 1/2\rfloor` with the
+    scale :math:`\gamma = 2h\|x\|`, and output
+
+    .. math:: C(x) = \gamma\, s \odot k, \qquad s_i = \mathrm{sign}(x_i)\,[k_i > 0].
+
+    Distortion: :math:`|x_i - \gamma s_i k_i| \le \gamma/2 = h\|x\|`, so
+    :math:`\|C(x) - x\|^2 \le d h^2\|x\|^2 = \nu\|x\|^2` for EVERY x: P2's deterministic class
+    :math:`C(\nu)` (hence :math:`B_3(1/(1-\nu))`). The scale is sent rounded DOWN to the float
+    width, which keeps the bound exact (a smaller :math:`\gamma` only shrinks the errors).
+
+    Wire (P2's poster): :math:`\gamma > 0` in ``float_width - 1`` bits (31: the float without
+    its sign bit); the number of zeros :math:`n_0 \le d - 1` (the largest :math:`|u_i| \ge
+    1/\sqrt d > h` is never rounded to 0) in :math:`\lceil\log_2 d\rceil` bits; the zero set by
+    the enumerative code of :mod:`theorytools.codecs.enumerative`
+    (:math:`\lceil\log_2\binom{d}{n_0}\rceil` bits when that is at most 4096, a bounded
+    blocked code above); one sign bit per nonzero; each nonzero level :math:`k_i \ge 1` in
+    unary (:math:`k_i` bits). So
+
+    .. math:: \text{bits}(x) = (w-1) + \lceil\log_2 d\rceil + S(d, n_0) + (d - n_0)
+              + \sum_i k_i,
+
+    and only the scale for x = 0 (:math:`\gamma = 0`).
+
+    References
+    ----------
+    P2 arXiv 2010.03246 (name [PAPER]); its authors' poster (definition, class C(nu), the
+    figures 1.66 d + 1.69 d + log2 d + 30 and the general formula) [AUTHOR-POSTER];
+    ``docs/optimal_compression.md`` §2.
+    """
+
+    name = "sparse_dithering_det"
+    randomized = False
+    param_order = ("nu",)
+
+    def __init__(self, nu=0.1, float_width=32):
+        nu = check_real(nu, "nu", low=0.0, high=1.0, low_open=True, high_open=True)
+        super().__init__(float_width, nu=nu)
+
+    def h(self, d: int) -> float:
+        r""":math:`h = \sqrt{\nu/d}`; the levels of :math:`|u_i|` are :math:`0, 2h, 4h, \dots`"""
+        return math.sqrt(self.params["nu"] / d)
+
+    def step(self, d: int) -> float:
+        """The level spacing 2h relative to ||x|| (the frontier's grid-midpoint input)."""
+        return 2.0 * self.h(d)
+
+    def _tiny(self):
+        return FLOAT32_TINY if self.float_width == 32 else float(np.finfo(np.float64).tiny)
+
+    def in_domain(self, x):
+        n = p_norm(x, 2.0)
+        return n == 0.0 or 2.0 * self.h(x.size) * n >= self._tiny()
+
+    def _check_input(self, x):
+        n = p_norm(x, 2.0)
+        if n != 0.0 and 2.0 * self.h(x.size) * n < self._tiny():
+            raise TheorytoolsError(
+                f"x: the scale 2 sqrt(nu/d) ||x||_2 = {2.0 * self.h(x.size) * n!r} is below the "
+                f"smallest normal float of width {self.float_width}; rescale x")
+
+    def scale(self, x: np.ndarray) -> float:
+        r""":math:`\gamma = 2h\|x\|_2` rounded down to the float width (0 for x = 0)."""
+        gamma = 2.0 * self.h(x.size) * p_norm(x, 2.0)
+        if self.float_width == 64 or gamma == 0.0:
+            return float(gamma)
+        g32 = np.float32(gamma)
+        if not np.isfinite(g32):
+            raise TheorytoolsError(f"x: the scale {gamma!r} exceeds the float32 range of the "
+                                   "wire format; use float_width=64")
+        if float(g32) > gamma:
+            g32 = np.nextafter(g32, np.float32(0.0))
+        return float(g32)
+
+    def _sample(self, x, key):
+        gamma = self.scale(x)
+        if gamma == 0.0:
+            return gamma, np.zeros(x.size, np.int64)
+        mag = np.floor(np.abs(x) / gamma + 0.5).astype(np.int64)
+        return gamma, np.where(x < 0, -mag, mag)
+
+    def _reconstruct(self, parts, d):
+        gamma, level = parts
+        return gamma * level.astype(np.float64)
+
+    def law(self, x):
+        return Deterministic(self.compress(x))
+
+    @staticmethod
+    def count_bits(d: int) -> int:
+        r""":math:`\lceil\log_2 d\rceil`, the width of the field :math:`n_0 \in [0, d-1]`."""
+        return (int(d) - 1).bit_length()
+
+    def _write(self, parts, writer, d, shared):
+        from theorytools.codecs.enumerative import write_subset
+
+        gamma, level = parts
+        writer.write_bits(_positive_float_bits(gamma, self.float_width), self.float_width - 1)
+        if gamma == 0.0:
+            return
+        zero = level == 0
+        n0 = int(zero.sum())
+        writer.write_bits(n0, self.count_bits(d))
+        write_subset(writer, np.flatnonzero(zero), d)
+        nz = level[~zero]
+        writer.write_flag_array(nz < 0)
+        writer.write_unary_array((np.abs(nz) - 1).astype(np.uint64))
+
+    def _read(self, reader, d, key):
+        from theorytools.codecs.enumerative import read_subset
+
+        gamma = _positive_float_value(reader.read_bits(self.float_width - 1), self.float_width)
+        level = np.zeros(d, np.int64)
+        if not math.isfinite(gamma):
+            raise TheorytoolsError(f"corrupted message: the transmitted scale is {gamma!r}")
+        if gamma == 0.0:
+            return gamma, level
+        n0 = reader.read_bits(self.count_bits(d))
+        if n0 > d - 1:
+            raise TheorytoolsError(f"corrupted message: n0 = {n0} zeros of d = {d} coordinates")
+        zero = np.zeros(d, np.bool_)
+        zero[read_subset(reader, d, n0)] = True
+        negative = reader.read_flag_array(d - n0)
+        mag = reader.read_unary_array(d - n0).astype(np.int64) + 1
+        level[~zero] = np.where(negative, -mag, mag)
+        return gamma, level
+
+    # ------------------------------------------------------------------ bits
+    def level_bits(self, level) -> int:
+        """Exact bits for a level vector, scale included (what :meth:`_write` spends)."""
+        from theorytools.codecs.enumerative import subset_code_bits_of
+
+        level = np.asarray(level, np.int64)
+        d = level.size
+        if not np.any(level):
+            return self.float_width - 1
+        zero = np.flatnonzero(level == 0)
+        return int(self.float_width - 1 + self.count_bits(d) + subset_code_bits_of(zero, d)
+                   + np.count_nonzero(level) + np.abs(level).sum())
+
+    def level_budget(self, d: int) -> float:
+        r"""Upper bound on :math:`\sum_i v_i^2`, :math:`v_i = |x_i|/\gamma`: exactly
+        :math:`1/(4h^2) = d/(4\nu)` for the exact scale; the scale rounded down at float32
+        raises it by a factor :math:`\le (1 - 2^{-24})^{-2}`."""
+        slack = 1.0 if self.float_width == 64 else (1.0 - 2.0 ** -24) ** -2
+        return d / (4.0 * self.params["nu"]) * slack * (1.0 + 1e-12)
+
+    def worst_case_profile(self, d: int, *, ideal_subset_code: bool = False) -> tuple:
+        r"""Exact worst case of :math:`\text{bits}(x)` over every x, and where it is.
+
+        A nonzero level :math:`k_i \ge 1` needs :math:`v_i \ge k_i - 1/2`, and
+        :math:`\sum v_i^2 \le` :meth:`level_budget`; for m nonzeros the level total is at most
+        :func:`max_level_total` (exact), and the zero-set code at most
+        :func:`~theorytools.codecs.enumerative.subset_code_bits` :math:`(d, d-m)` (exactly
+        :math:`\lceil\log_2\binom dm\rceil` when that is <= 4096). Returns
+        ``(bound, m*, K*, per_m)`` where ``bound`` = max over m of
+        :math:`(w-1) + \lceil\log_2 d\rceil + S(d, d-m) + m + K_{max}(m)`, attained (in the
+        exact-rank regime) by :meth:`adversarial_input`; ``per_m`` the array over m = 1..d.
+        ``ideal_subset_code=True`` counts the zero set at exactly
+        :math:`\lceil\log_2\binom{d}{n_0}\rceil` bits, as the poster does, also where the
+        toolkit's codec uses its blocked code (above 4096 bits).
+        """
+        from theorytools.codecs.enumerative import _ceil_log2_binom, subset_code_bits
+
+        subset = _ceil_log2_binom if ideal_subset_code else subset_code_bits
+
+        budget = self.level_budget(d)
+        base = self.float_width - 1 + self.count_bits(d)
+        per_m = np.zeros(d + 1)
+        for m in range(1, d + 1):
+            K = max_level_total(m, budget)
+            if K == 0:
+                per_m[m] = -np.inf
+                continue
+            per_m[m] = base + subset(d, d - m) + m + K
+        m_star = int(np.argmax(per_m))
+        return (float(per_m[m_star]), m_star, max_level_total(m_star, budget), per_m)
+
+    def worst_case_bound(self, d: int) -> float:
+        """The exact worst-case bit count (:meth:`worst_case_profile`), norm included."""
+        return _det_worst_case(self.params["nu"], self.float_width, int(d))[0]
+
+    def bits_budget(self, x, *, shared=False):
+        return int(self.worst_case_bound(np.asarray(x).size))
+
+    def adversarial_input(self, d: int, m: int | None = None) -> np.ndarray:
+        r"""A unit-scale input with m nonzero levels (default: the worst m) whose level total
+        is :func:`max_level_total`: each nonzero sits just above its level's lower midpoint
+        :math:`k - 1/2`, the leftover budget is spread below the midpoints (zeros below
+        1/2, nonzeros below :math:`k + 1/2`), so that :math:`\|v\|^2 = d/(4\nu)` exactly and the
+        scale is 1. Attains :meth:`worst_case_bound` with ``float_width=32`` (whose scale is
+        rounded down) in the exact-rank regime (tested at d = 10, 100, 1000)."""
+        nu = self.params["nu"]
+        budget = d / (4.0 * nu)
+        if m is None:
+            m = _det_worst_case(nu, self.float_width, int(d))[1]
+        K = max_level_total(m, budget)
+        L, extra = divmod(K - m, m)
+        k = np.full(m, L + 1, np.int64)
+        k[:extra] += 1
+        eps = 1e-9
+        v = np.zeros(d)
+        v[:m] = k - 0.5   # exactly on the midpoint: rounded up (the scale is rounded down)
+        rest = budget - float(v @ v)
+        # spread the rest: zeros up to 1/2 - eps, then nonzeros up to k + 1/2 - eps
+        caps = np.concatenate([k + 0.5 - 2 * eps, np.full(d - m, 0.5 - eps)])
+        for group in (slice(m, d), slice(0, m)):
+            if rest <= 0:
+                break
+            lo = v[group]
+            room = caps[group] ** 2 - lo ** 2
+            if room.sum() <= 0:
+                continue
+            share = min(1.0, rest / room.sum())
+            v[group] = np.sqrt(lo ** 2 + share * room)
+            rest = budget - float(v @ v)
+        signs = np.where(np.arange(d) % 2 == 0, 1.0, -1.0)
+        order = np.random.default_rng(d).permutation(d)   # spread the nonzeros
+        return (signs * v)[order]
+
+    @staticmethod
+    def poster_formula(d: int, nu: float, n0: int) -> float:
+        r"""The poster's general bit count [AUTHOR-POSTER] at :math:`\tau = n_0/d`:
+
+        .. math:: 30 + \log_2 d + \Bigl(H_2(\tau) + 1.5(1-\tau)
+                  + \frac{1 - \tau/2}{\sqrt\nu}\Bigr) d.
+
+        An upper bound on :meth:`level_bits` of every input with :math:`n_0` zeros (derived in
+        ``docs/optimal_compression.md`` §2 for this construction, checked over every
+        :math:`n_0` by ``tests/test_sparse_dithering.py``)."""
+        tau = n0 / d
+        h2 = 0.0 if tau in (0.0, 1.0) else -(tau * math.log2(tau) + (1 - tau) *
+                                            math.log2(1 - tau))
+        return 30 + math.log2(d) + (h2 + 1.5 * (1 - tau) + (1 - tau / 2) / math.sqrt(nu)) * d
+
+    @staticmethod
+    def headline_bits(d: int) -> float:
+        r"""The poster's headline at :math:`\nu = 1/10` [AUTHOR-POSTER]:
+        :math:`1.66d + 1.69d + \log_2 d + 30`. Reported against, never asserted."""
+        return 1.66 * d + 1.69 * d + math.log2(d) + 30
+
+    def theory(self, d):
+        nu = self.params["nu"]
+        delta = Constant(1.0 / (1.0 - nu),
+                         "P2 poster [AUTHOR-POSTER]: |u_i - u_hat_i| <= h, ||C(x)-x||^2 <= nu "
+                         f"||x||^2 for every x (class C(nu)); re-derived ({_DOC} §2)",
+                         status="author-poster", tight=False)
+        return Theory(unbiased=False, unbiased_source=f"deterministic rounding ({_DOC} §2)",
+                      delta=delta,
+                      bits_formula="(w-1) + ceil(log2 d) + S(d, n0) + (d - n0) + sum k_i",
+                      bits_source="P2 poster [AUTHOR-POSTER] (wire); exact worst case derived "
+                                  f"here ({_DOC} §2)",
+                      domain="||x||_2 zero or 2 sqrt(nu/d)||x||_2 at least the smallest "
+                             "normal of the float width",
+                      note="the authors' definition (P2's poster)")
+
+    def extremal_inputs(self, d):
+        return []
+
+
+@functools.lru_cache(maxsize=256)
+def _det_worst_case(nu: float, width: int, d: int) -> tuple:
+    b, m, K, _ = SparseDitheringDet(nu, width).worst_case_profile(d)
+    return b, m, K

@@ -5,9 +5,11 @@ compressor: its assumptions, its admissible hyper-parameters, its bound as a fun
 problem constants, its source and status, and how it is checked numerically. Register one
 with :func:`register`; ``theorytools verify`` (suite ``theorems``) runs every registered check.
 
-Status (spec compression.md §0): ``confirmed`` = read in the paper; ``derived`` = derived here
-with a proof check in ``proofs_check/`` or a test; ``unconfirmed`` = a plausible reading of the
-paper. An unconfirmed constant is never asserted as the paper's: it is a :class:`Parameter`
+Status (spec compression.md §0), strongest first: ``confirmed`` = read in the paper;
+``author-poster`` = stated on the authors' own conference poster of the paper (the authors'
+summary, not the paper: ranked below ``confirmed``; asserted only where our own derivation
+agrees, see ``docs/theorems.md`` "Statuses"); ``derived`` = derived here with a proof check in
+``proofs_check/`` or a test; ``unconfirmed`` = a plausible reading of the paper. An unconfirmed constant is never asserted as the paper's: it is a :class:`Parameter`
 whose default is the derived value (or, where none exists, a value chosen here, said so).
 
 Minimal example (see ``docs/verify.md`` for the full template)::
@@ -37,9 +39,20 @@ from typing import Callable
 from theorytools.errors import TheorytoolsError
 
 CONFIRMED = "confirmed"
+AUTHOR_POSTER = "author-poster"
 DERIVED = "derived"
 UNCONFIRMED = "unconfirmed"
-STATUSES = (CONFIRMED, DERIVED, UNCONFIRMED)
+#: Provenance statuses, strongest first (``author-poster`` sits between ``confirmed`` and
+#: ``derived``).
+STATUSES = (CONFIRMED, AUTHOR_POSTER, DERIVED, UNCONFIRMED)
+#: One line per status, for ``theorytools verify --list`` and the reports.
+STATUS_MEANINGS = {
+    CONFIRMED: "read in the paper's own text",
+    AUTHOR_POSTER: "on the authors' own conference poster of the paper (below the paper, "
+                   "above our derivations; asserted where our derivation agrees)",
+    DERIVED: "derived here, with a proof check (proofs_check/) or a test",
+    UNCONFIRMED: "a plausible reading of the paper; only ever a parameter",
+}
 
 
 @dataclass(frozen=True)
@@ -69,7 +82,8 @@ class Theorem:
     paper : a key of :data:`theorytools.verify.PAPERS`.
     title, statement : a one-line title and the bound as text/LaTeX.
     source : the paper's theorem or equation and the spec section.
-    status : ``confirmed`` / ``derived`` / ``unconfirmed`` (see module docstring).
+    status : ``confirmed`` / ``author-poster`` / ``derived`` / ``unconfirmed`` (see module
+        docstring).
     assumptions : problem constants and compressor class the claim needs.
     algorithm : dotted name of the algorithm or compressor it speaks of.
     bound : function of the constants (keyword arguments) returning the theoretical value.
