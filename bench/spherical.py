@@ -15,8 +15,8 @@ import numpy as np
 from theorytools.bounds import average_case_bits, log2_cap_measure, worst_case_bits
 from theorytools.compressors import create
 from theorytools.compressors.contract import hoeffding_radius
-from theorytools.compressors.sparse_dithering import SparseDithering, SparseDitheringDet
-from theorytools.compressors.spherical import Spherical
+from theorytools.compressors.sparse_dithering import SparseDithering, SparseDitheringDetHuffman
+from theorytools.compressors.spherical import SphericalProjection
 from theorytools.random import draw_key
 
 
@@ -30,7 +30,7 @@ def spherical_table(ds=(2, 3, 5, 10, 20, 40, 100), alphas=(0.1, 0.25, 0.5, 0.75,
             search = -log2_cap_measure(alpha, d)
             if search > max_search_bits:
                 continue
-            c = Spherical(alpha, block=d)
+            c = SphericalProjection(alpha, block=d)
             k = c.block_constants(d)
             dist = (1 - k["fallback"]) * (1 - k["m2"])
             bound = average_case_bits(dist, d) if dist < (d - 1) / d else float("nan")
@@ -82,7 +82,7 @@ def sd_det_table(nu=0.1, ds=(10, 30, 100, 1000, 10000)):
             "30 + log2 d + 3.35d [UNCONFIRMED] |",
             "|---|---|---|---|---|---|---|---|---|"]
     for d in ds:
-        c = SparseDitheringDet(nu)
+        c = SparseDitheringDetHuffman(nu)
         rng = np.random.default_rng(d)
         xs = [c.adversarial_input(d), np.ones(d), rng.standard_normal(d),
               (np.arange(d) % 3 + 0.5) * c.step(d)]
@@ -94,7 +94,7 @@ def sd_det_table(nu=0.1, ds=(10, 30, 100, 1000, 10000)):
         lb = worst_case_bits(nu, d)
         rows.append(f"| {d} | {bound:.1f} | {(bound - 32) / d:.4f} | {bits} | {(bits - 32) / d:.4f} "
                     f"| {dist:.4f} | {lb / d:.4f} | {(bound - 32 - lb) / d:.4f} | "
-                    f"{SparseDitheringDet.reported_bits(d, 0.1):.1f} |")
+                    f"{SparseDitheringDetHuffman.reported_bits(d, 0.1):.1f} |")
     return "\n".join(rows)
 
 

@@ -1,4 +1,6 @@
-"""Spherical compression (our shared-randomness construction, docs/optimal_compression.md §3):
+"""Spherical compression with a projection (OUR variant ``spherical_projection``,
+docs/optimal_compression.md §3b; the authors' ``spherical`` is tested in
+tests/test_spherical_authors.py):
 sure per-sample distortion, exact law vs the average-case cap formula, exact expected bits vs
 sampling (Hoeffding, p_fail 1e-9), the gap to the average-case bound, the fallback path, bad
 parameters and planted faults."""
@@ -10,7 +12,7 @@ import pytest
 from theorytools.bounds import average_case_bits, average_case_distortion_bits, cap_measure
 from theorytools.compressors import create
 from theorytools.compressors.contract import check_codec, check_support, hoeffding_radius
-from theorytools.compressors.spherical import (Spherical, block_sizes, cap_moments,
+from theorytools.compressors.spherical import (SphericalProjection, block_sizes, cap_moments,
                                                default_block)
 from theorytools.errors import TheorytoolsError
 from theorytools.random import draw_key
@@ -18,7 +20,7 @@ from theorytools.random import draw_key
 
 @pytest.mark.parametrize("alpha, block", [(0.5, 6), (0.25, 4), (0.9, 30), (0.1, 3)])
 def test_distortion_is_sure_per_sample_and_per_block(alpha, block):
-    c = Spherical(alpha, block, float_width=64)
+    c = SphericalProjection(alpha, block, float_width=64)
     rng = np.random.default_rng(1)
     d = 2 * block + 1
     starts, sizes = c.layout(d)
@@ -43,7 +45,7 @@ def test_cap_moments_match_the_average_case_cell_distortion(alpha, b):
 def test_sampled_first_hits_match_the_geometric_law_hoeffding():
     """Statistic Z = sum_j min(q_j, 8), q_j the Rice quotient of block j: exact expectation
     from the geometric law, range [0, 8 * blocks], Hoeffding at p_fail 1e-9."""
-    c = Spherical(0.5, 8)
+    c = SphericalProjection(0.5, 8)
     d = 16
     x = np.random.default_rng(0).standard_normal(d)
     _, sizes = c.layout(d)
@@ -66,7 +68,7 @@ def test_expected_bits_exact_and_gap_to_average_case_bound():
     """E[index bits] - log2(1/P) (= the average-case bound at SC's own average distortion,
     norm excluded on both sides) stays below 3 bits; our derived claim, computed exactly."""
     for alpha, b in [(0.5, 10), (0.25, 8), (0.1, 5), (0.9, 40), (0.75, 20), (0.5, 16)]:
-        c = Spherical(alpha, b)
+        c = SphericalProjection(alpha, b)
         consts = c.block_constants(b)
         x = np.random.default_rng(b).standard_normal(b)
         assert math.isclose(c.expected_bits(x), 32 + consts["rice_expected"]
@@ -78,7 +80,7 @@ def test_expected_bits_exact_and_gap_to_average_case_bound():
 
 
 def test_explicit_mode_costs_the_64_bit_key_and_roundtrips():
-    c = Spherical(0.5, 5)
+    c = SphericalProjection(0.5, 5)
     x = np.random.default_rng(2).standard_normal(12)
     shared, explicit = c.encode(x, 7, shared=True), c.encode(x, 7)
     assert explicit.nbits == shared.nbits + 64
@@ -87,7 +89,7 @@ def test_explicit_mode_costs_the_64_bit_key_and_roundtrips():
 
 
 def test_fallback_sends_the_block_raw():
-    c = Spherical(0.01, 6, max_index=2, float_width=64)  # P ~ 1e-6: two tries never hit
+    c = SphericalProjection(0.01, 6, max_index=2, float_width=64)  # P ~ 1e-6: two tries never hit
     x = np.random.default_rng(3).standard_normal(12)
     out = c.compress(x, 1)
     assert np.array_equal(out, x)
@@ -114,16 +116,16 @@ def test_bad_parameters(spec, match):
 
 
 # ----------------------------------------------------------------------------- planted faults
-class _WideCap(Spherical):
+class _WideCap(SphericalProjection):
     """Planted: searches a cap of radius 2 alpha but claims alpha (the law says alpha)."""
 
     def _sample(self, x, key):
-        wide = Spherical(min(0.99, 2 * self.params["alpha"]), self.params["block"],
+        wide = SphericalProjection(min(0.99, 2 * self.params["alpha"]), self.params["block"],
                          self.params["max_index"], self.float_width)
         return wide._sample(x, key)
 
 
-class _ShortRiceBudget(Spherical):
+class _ShortRiceBudget(SphericalProjection):
     def bits_budget(self, x, *, shared=False):
         return self.bits(x, 0, shared=shared) - 1
 

@@ -16,7 +16,7 @@ from theorytools.compressors.elementwise import (BiasedNatural, BiasedRounding, 
 from theorytools.compressors.identity import Identity
 from theorytools.compressors.sparse_dithering import (SparseDithering, SparseDitheringDet,
                                                      SparseDitheringDetHuffman)
-from theorytools.compressors.spherical import Spherical, default_block
+from theorytools.compressors.spherical import Spherical, SphericalProjection, default_block
 from theorytools.compressors.sparsify import (Adaptive, Bernoulli, BernoulliBiased, RandK,
                                               RandKBiased, TopK)
 from theorytools.errors import TheorytoolsError
@@ -51,6 +51,8 @@ REGISTRY = {
     "sparse_dithering_det": (SparseDitheringDet, lambda d: {"nu": 0.1}),
     "sparse_dithering_det_huffman": (SparseDitheringDetHuffman, lambda d: {"nu": 0.1}),
     "spherical": (Spherical, lambda d: {"alpha": 0.5, "block": default_block(0.5, d)}),
+    "spherical_projection": (SphericalProjection,
+                             lambda d: {"alpha": 0.5, "block": default_block(0.5, d)}),
 }
 
 

@@ -1,13 +1,22 @@
-r"""Spherical Compression (P2's name; our shared-randomness construction).
+r"""Spherical Compression (P2): the authors' definition and our projection variant.
 
 P2 (arXiv 2010.03246) names "Spherical Compression" as the compressor that "naturally
-achieves" its average-case lower bound [PAPER]; its definition is unknown (spec
-compression.md §B.4). Ours: sender and receiver draw the same stream of uniform directions
-(shared randomness, :class:`~theorytools.codecs.message.Message.shared_seed`); the sender sends
-the index of the first direction inside the cap of angular radius :math:`\arcsin\sqrt\alpha`
-around :math:`x/\|x\|` and the projection :math:`\langle x, y\rangle`; the receiver outputs
-:math:`\langle x, y\rangle\,y`. Blocks of a stated size keep the search feasible.
-Proofs and measurements: ``docs/optimal_compression.md`` §3.
+achieves" its average-case lower bound [PAPER]; the authors' poster of P2 defines it
+[AUTHOR-POSTER]. Both classes share the search: sender and receiver draw the same stream of
+uniform directions (shared randomness, :class:`~theorytools.codecs.message.Message.shared_seed`)
+and the sender sends the Golomb-Rice code of the index T of the first direction inside the
+cap of angular radius :math:`\arcsin\sqrt\alpha` around :math:`x/\|x\|`.
+
+* :class:`Spherical` (``spherical``) -- the AUTHORS' definition: points
+  :math:`x^t = \sqrt{1-\alpha}\,y_t` uniform on the sphere of radius :math:`\sqrt{1-\alpha}`,
+  stop at the first T with :math:`\|x^T - u\|^2 \le \alpha`, output :math:`\|x\|\,x^T`
+  (the norm sent as a float);
+* :class:`SphericalProjection` (``spherical_projection``) -- OURS: the same T, but the
+  output is the projection :math:`\langle x, y_T\rangle y_T` (smaller expected distortion,
+  the same bits).
+
+Blocks of a stated size keep the search feasible. Proofs and measurements:
+``docs/optimal_compression.md`` §3.
 """
 from __future__ import annotations
 
@@ -256,8 +265,9 @@ class SphericalLaw(Law):
 
 
 # ----------------------------------------------------------------------------- compressor
-class Spherical(Compressor):
-    r"""Spherical compression (our shared-randomness construction; P2's name).
+class SphericalProjection(Compressor):
+    r"""Spherical compression with a projection (OUR variant; the authors' definition is
+    :class:`Spherical`).
 
     Definition: split x into :math:`\lceil d/B\rceil` blocks of nearly equal sizes
     :math:`b_j \le B`. For each nonzero block, with the block's direction stream
@@ -287,7 +297,7 @@ class Spherical(Compressor):
     compression.md §B.4 (plausible reading UNCONFIRMED), §C.5.2.
     """
 
-    name = "spherical"
+    name = "spherical_projection"
     randomized = True
     shared_randomness = True
     finite_law = False
@@ -494,6 +504,7 @@ class Spherical(Compressor):
 
 
 _CACHE: dict = {}
+_M1_CACHE: dict = {}
 
 
 def _block_constants(alpha: float, b: int, max_index: int) -> dict:
@@ -505,3 +516,234 @@ def _block_constants(alpha: float, b: int, max_index: int) -> dict:
         _CACHE[key] = {"prob": prob, "m2": m2, "m4": m4, "fallback": fallback,
                        "rice_k": rice_k, "rice_expected": rice_len}
     return _CACHE[key]
+
+
+# ----------------------------------------------------------------------------- the authors'
+def cap_first_moment(alpha: float, b: int) -> float:
+    r""":math:`m_1 = \mathbb{E}[t \mid \text{cap}]`, :math:`t = \langle y, e\rangle`, y uniform on
+    :math:`S^{b-1}`, cap :math:`t \ge \sqrt{1-\alpha}`. With :math:`u = 1 - t^2` of density
+    :math:`\propto u^{a-1}(1-u)^{-1/2}` on :math:`[0, \alpha]`, :math:`a = (b-1)/2`:
+    :math:`\mathbb{E}t = \int_0^\alpha u^{a-1}du / B_\alpha(a, 1/2) = (\alpha^a/a)/B_\alpha(a,
+    \tfrac12)` (derived here; b = 2 gives :math:`\sqrt\alpha/\arcsin\sqrt\alpha`, tested)."""
+    a = (b - 1) / 2.0
+    ln_b_inc = log2_cap_measure(alpha, b) * math.log(2.0) + special.betaln(a, 0.5) \
+        + math.log(2.0)
+    return math.exp(a * math.log(alpha) - math.log(a) - ln_b_inc)
+
+
+def rice_mean_length(prob: float, k: int) -> float:
+    r"""Exact mean length of the Rice code with parameter k of :math:`T - 1`,
+    :math:`T \sim \mathrm{Geometric}(p)` on :math:`\{1, 2, \dots\}` (untruncated):
+    :math:`k + 1 + \mathbb{E}\lfloor (T-1)/2^k\rfloor = k + 1 + r/(1-r)`,
+    :math:`r = (1-p)^{2^k}` (derived here)."""
+    r = math.exp((1 << k) * math.log1p(-prob))
+    return k + 1 + r / (1.0 - r)
+
+
+def rice_parameter_from_p(prob: float) -> int:
+    r"""The Rice parameter :math:`k = \max(0, \lfloor\log_2(1/p)\rfloor)`, for which the mean
+    length is below :math:`\log_2(1/p) + 3` for every p (docs/optimal_compression.md §3:
+    :math:`p 2^k \in (1/2, 1]` gives :math:`r \le e^{-1/2}` and
+    :math:`r/(1-r) \le 1/(e^{1/2} - 1) < 1.55`; for :math:`p > 1/2`, k = 0 and the length is
+    :math:`1 + (1-p)/p < 2`)."""
+    return max(0, int(math.floor(-math.log2(prob))))
+
+
+@dataclass(frozen=True)
+class SphericalAuthorsLaw(SphericalLaw):
+    r"""Exact law of the authors' spherical compression: block j (size :math:`b_j \ge 2`,
+    nonzero) is :math:`\|x_j\|\sqrt{1-\alpha}\,(t\hat x_j + \sqrt{1-t^2}\,z)` on a hit
+    (probability :math:`1 - q_j`; t the cap-conditional cosine, z uniform on the unit sphere
+    orthogonal to :math:`\hat x_j`), else :math:`x_j` itself. ``m1`` = E[t | cap]."""
+
+    m1: np.ndarray = None
+
+    def _mean_factor(self, j):
+        return (1.0 - self.fallback[j]) * math.sqrt(1.0 - self.alpha) * self.m1[j] \
+            + self.fallback[j]
+
+    def _second_factor(self, j):
+        return (1.0 - self.fallback[j]) * (1.0 - self.alpha) + self.fallback[j]
+
+    def moments(self, ref):
+        mean = np.zeros(self.d)
+        second = 0.0
+        for j, sl, b in self._blocks():
+            if b == 1:
+                mean[sl] = self.x[sl]
+                second += float(self.x[sl] @ self.x[sl])
+                continue
+            mean[sl] = self._mean_factor(j) * self.x[sl]
+            second += self._second_factor(j) * float(self.x[sl] @ self.x[sl])
+        error = second - 2.0 * float(mean @ ref) + float(ref @ ref)
+        return Moments(mean, second, max(error, 0.0))
+
+    def linear_variance(self, v):
+        var = 0.0
+        for j, sl, b in self._blocks():
+            xx = float(self.x[sl] @ self.x[sl])
+            if xx == 0.0 or b == 1:
+                continue
+            xhat = self.x[sl] / math.sqrt(xx)
+            a = float(xhat @ v[sl])
+            perp2 = max(float(v[sl] @ v[sl]) - a * a, 0.0)
+            q = self.fallback[j]
+            hit2 = xx * (1.0 - self.alpha) * (a * a * self.m2[j]
+                                               + (1.0 - self.m2[j]) * perp2 / (b - 1))
+            first = math.sqrt(xx) * a * self._mean_factor(j)
+            second = (1.0 - q) * hit2 + q * xx * a * a
+            var += max(second - first * first, 0.0)
+        return var
+
+    def scaled(self, exponent: int) -> "SphericalAuthorsLaw":
+        return SphericalAuthorsLaw(np.ldexp(self.x, exponent), self.starts, self.sizes,
+                                   self.m2, self.m4, self.fallback, self.alpha, m1=self.m1)
+
+
+class Spherical(SphericalProjection):
+    r"""Spherical Compression, the AUTHORS' definition (P2's poster [AUTHOR-POSTER];
+    ``docs/optimal_compression.md`` §3).
+
+    Definition: for a unit vector u, sender and receiver draw (shared seed) i.i.d. points
+    :math:`x^1, x^2, \dots` uniform on the sphere of radius :math:`\sqrt{1-\alpha}`
+    (:math:`x^t = \sqrt{1-\alpha}\,g_t/\|g_t\|`, :math:`g_t` Gaussian); the sender stops at the
+    first T with :math:`\|x^T - u\|^2 \le \alpha` and sends T (Golomb-Rice code, parameter
+    below); :math:`C(x) = \|x\|\,x^T` for a general x, the norm sent as a float of
+    ``float_width`` bits (stated separately from T's bits). The decoder regenerates
+    :math:`x^T` from the seed and T alone.
+
+    Since :math:`\|x^T\|^2 = 1 - \alpha`, :math:`\|x^T - u\|^2 \le \alpha` is the cap
+    :math:`\langle x^T/\|x^T\|, u\rangle \ge \sqrt{1-\alpha}`, so T is geometric with success
+    probability :math:`P(\alpha, d)` (:func:`~theorytools.bounds.cap_measure`), and
+    :math:`\|C(x) - x\|^2 \le \alpha\|x\|^2` for every draw: the sure (per-draw) class
+    :math:`C(\alpha)`. In expectation :math:`\mathbb{E}\|C(x) - x\|^2 = (2 - \alpha -
+    2\sqrt{1-\alpha}\,m_1)\|x\|^2` (:func:`cap_first_moment`), tight for every x.
+
+    Blocks: when :math:`1/P(\alpha, d)` is too large to search, x is cut into blocks of size
+    at most ``block`` (default :func:`default_block`: :math:`1/P \le 2^{10}`), each with its
+    own norm and T; the distortion bound holds per block, hence overall. The price in bits of
+    the blocks over one search: :meth:`block_price`.
+
+    Rice parameter: k minimising the exact mean length of the Rice code of T - 1 under the
+    geometric law (:func:`rice_parameter`); the mean is below :math:`-\log_2 P + 3`, proved
+    with :func:`rice_parameter_from_p`'s k. Safety cap: after ``max_index`` draws without a
+    hit the block is sent raw (probability :math:`(1-P)^M \le e^{-1024}` at the defaults).
+    """
+
+    name = "spherical"
+
+    def _sample(self, x, key):
+        key, index, sigma, raw = super()._sample(x, key)
+        starts, sizes = self.layout(x.size)
+        for j, (s, b) in enumerate(zip(starts, sizes)):
+            if 0 < index[j] <= self.params["max_index"]:   # a hit: send the norm instead
+                xj = x[s:s + b]
+                m = float(np.abs(xj).max())   # scaled: no underflow of the squares
+                sigma[j] = round_scalar(m * float(np.linalg.norm(xj / m)), self.float_width,
+                                        name="block norm")
+        return key, index, sigma, raw
+
+    def _reconstruct(self, parts, d):
+        key, index, sigma, raw = parts
+        out = super()._reconstruct(parts, d)
+        starts, sizes = self.layout(d)
+        scale = math.sqrt(1.0 - self.params["alpha"])
+        for j, (s, b) in enumerate(zip(starts, sizes)):
+            if 0 < index[j] <= self.params["max_index"]:
+                out[s:s + b] *= scale
+        return out
+
+    def point(self, key, T: int, b: int, block: int = 0) -> np.ndarray:
+        r"""The shared point :math:`x^T = \sqrt{1-\alpha}\,g_T/\|g_T\|` of block number
+        ``block`` (size b), regenerated from the seed and T alone (what the decoder does)."""
+        g = np.empty(int(b))
+        _direction(np.uint64(_block_key(np.uint64(key), int(block))), int(T) - 1, int(b), g)
+        return math.sqrt(1.0 - self.params["alpha"]) * g / np.linalg.norm(g)
+
+    # ------------------------------------------------------------------ law and theory
+    def block_constants(self, b: int) -> dict:
+        """The parent's constants and ``m1`` = E[t | cap] (:func:`cap_first_moment`)."""
+        key = (self.params["alpha"], int(b), self.params["max_index"])
+        if key not in _M1_CACHE:
+            _M1_CACHE[key] = dict(super().block_constants(b),
+                                  m1=cap_first_moment(self.params["alpha"], int(b)))
+        return _M1_CACHE[key]
+
+    def law(self, x):
+        x = self.validate(x)
+        starts, sizes = self.layout(x.size)
+        consts = [self.block_constants(b) if b > 1 else None for b in sizes]
+        m1 = np.array([1.0 if c is None else c["m1"] for c in consts])
+        m2 = np.array([1.0 if c is None else c["m2"] for c in consts])
+        m4 = np.array([1.0 if c is None else c["m4"] for c in consts])
+        q = np.array([1.0 if c is None else c["fallback"] for c in consts])
+        return SphericalAuthorsLaw(x.copy(), starts, sizes, m2, m4, q, self.params["alpha"],
+                                   m1=m1)
+
+    def _factors(self, d):
+        """Per block: (E||C_j||^2, <E C_j, x_j>, E||C_j - x_j||^2) over ||x_j||^2."""
+        _, sizes = self.layout(d)
+        a = self.params["alpha"]
+        out = []
+        for b in sizes:
+            if b == 1:
+                out.append((1.0, 1.0, 0.0))
+                continue
+            c = self.block_constants(b)
+            q = c["fallback"]
+            second = (1 - q) * (1 - a) + q
+            inner = (1 - q) * math.sqrt(1 - a) * c["m1"] + q
+            out.append((second, inner, second - 2 * inner + 1))
+        return np.array(out)
+
+    def expected_distortion(self, d: int) -> float:
+        r"""The worst block's exact :math:`\mathbb{E}\|C_j - x_j\|^2/\|x_j\|^2 =
+        2 - \alpha - 2\sqrt{1-\alpha}\,m_1` (q = 0), at most :math:`\alpha`."""
+        return float(self._factors(d)[:, 2].max())
+
+    def block_price(self, d: int) -> float:
+        r"""Extra bits of the blocked code over one search of the whole vector, in mean:
+        :math:`\sum_j (\text{Rice}_j + w) - (\text{Rice}_d + w)`, each Rice length exact
+        (:func:`rice_mean_length` with its best parameter); ``inf`` when one search of
+        :math:`1/P(\alpha, d)` draws is beyond any budget (the whole-vector Rice length is
+        then taken as :math:`-\log_2 P(\alpha, d) + 3`, an upper bound)."""
+        _, sizes = self.layout(d)
+        w = self.float_width
+        blocked = sum(w + self.block_constants(b)["rice_expected"] for b in sizes)
+        whole = w - log2_cap_measure(self.params["alpha"], d) + 3.0 if d > 1 else w
+        return blocked - whole
+
+    def theory(self, d):
+        f = self._factors(d)
+        src = (f"derived here ({_DOC} §3): E||C_j||^2 = (1-alpha)||x_j||^2, E C_j = "
+               "sqrt(1-alpha) m1 x_j, m1 = E[t | cap] (rotation invariance)")
+        sure = ("P2 poster [AUTHOR-POSTER]: ||x^T - u||^2 <= alpha for every draw (class "
+                f"C(alpha)); in expectation derived here ({_DOC} §3)")
+        beta = float(np.max(f[:, 0] / f[:, 1]))
+        return Theory(
+            unbiased=False, unbiased_source=f"biased: E C(x)_j = sqrt(1-alpha) m1 x_j "
+                                            f"({_DOC} §3)",
+            delta=Constant(1.0 / (1.0 - float(f[:, 2].max())), sure),
+            b1_alpha=Constant(float(f[:, 0].min()), src),
+            b1_beta=Constant(beta, src), b2_gamma=Constant(float(f[:, 1].min()), src),
+            b2_beta=Constant(beta, src),
+            bits_formula="(64 if explicit) + sum_j [w (norm) + Rice_k(T_j - 1) "
+                         "(+ w b_j if T_j > M)]",
+            bits_source=f"P2 poster [AUTHOR-POSTER] (T Golomb-Rice, norm a float); exact mean "
+                        f"derived here ({_DOC} §3)",
+            domain="every nonzero block with sqrt(1-alpha)||x_j|| above 4x the smallest normal",
+            note=f"the authors' definition (P2's poster); shared randomness; blocks of size "
+                 f"<= {min(self.params['block'], d)}; sure distortion <= alpha")
+
+    def extremal_inputs(self, d):
+        starts, sizes = self.layout(d)
+        f = self._factors(d)
+        out = []
+        for name, j in (("delta", int(np.argmax(f[:, 2]))), ("b1_alpha", int(np.argmin(f[:, 0]))),
+                        ("b2_gamma", int(np.argmin(f[:, 1]))),
+                        ("b1_beta", int(np.argmax(f[:, 0] / f[:, 1]))),
+                        ("b2_beta", int(np.argmax(f[:, 0] / f[:, 1])))):
+            x = np.zeros(d)
+            x[starts[j]:starts[j] + sizes[j]] = np.linspace(1.0, 2.0, sizes[j])
+            out.append(Extremal(name, x, f"supported on block {j} (worst for {name})"))
+        return out
