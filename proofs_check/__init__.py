@@ -15,6 +15,7 @@ divergence_example   : the 3-node Top-1 counterexample (§C.2) and the EF virtua
 ecd_error            : ECD-PSGD's estimation-error recursion (decentralized_localsgd.md §1.3.4, §4.2).
 stich_local_sgd      : Stich's Theorem 2.2 for local SGD (decentralized_localsgd.md §2.3).
 lower_bounds         : cap measure P(alpha, d), its expansion, and D_cap (compression.md §C.5).
+poster_slips         : the two slips on P1's poster, each refuted by a counterexample.
 
 Usage
 -----
@@ -42,6 +43,7 @@ MODULES = (
     "ecd_error",
     "stich_local_sgd",
     "lower_bounds",
+    "poster_slips",
 )
 
 

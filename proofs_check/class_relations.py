@@ -65,7 +65,7 @@ def parameter_ranges(b1_limit=BETA ** 2, b2_limit=BETA):
     return "certificates for m2 <= beta^2 X (B1) and g <= beta X (B2): alpha <= beta^2, gamma <= beta"
 
 
-@check(source=_src("R1"), status="DERIVED")
+@check(source=_src("R1"), status="AUTHOR-POSTER (confirmed on the authors' poster of P1); DERIVED")
 def r1_unbiased_in_b1_b2(b1=(1, ZETA), b2=(1, ZETA)):
     r"""(R1) U(ζ) ⊆ B1(1, ζ) and U(ζ) ⊆ B2(1, ζ): with :math:`g = X` and :math:`X \le m_2 \le \zeta X`."""
     hyp = {h1: ZETA * X - m2, jensen: m2 - X}  # unbiased: g = X, Jensen m2 >= ||x||^2
@@ -87,7 +87,7 @@ def r2_b1_in_b2(gamma=ALPHA / BETA, beta=BETA):
     return "B1(alpha,beta) in B2(alpha/beta, beta) by certificates (h1+h2)/beta and h2/beta"
 
 
-@check(source=_src("R3"), status="DERIVED")
+@check(source=_src("R3"), status="AUTHOR-POSTER (confirmed on the authors' poster of P1); DERIVED")
 def r3_b2_in_b1(alpha=GAMMA ** 2, beta=BETA):
     r"""(R3) B2(γ, β) ⊆ B1(γ², β): :math:`m_2 - \gamma^2X = j + h_1(h_1 + 2\gamma X)/X`."""
     hyp = {**_b2(GAMMA, BETA), **JENSEN}
@@ -96,7 +96,7 @@ def r3_b2_in_b1(alpha=GAMMA ** 2, beta=BETA):
     return "B2(gamma,beta) in B1(gamma^2, beta): certificate j + h1(h1 + 2 gamma X)/X (Jensen + CS)"
 
 
-@check(source=_src("R4"), status="DERIVED")
+@check(source=_src("R4"), status="AUTHOR-POSTER (confirmed on the authors' poster of P1); DERIVED")
 def r4_scaling(b1_scale=(LAM ** 2, LAM), b2_scale=(LAM, LAM)):
     r"""(R4) λC: B1(α,β) → B1(λ²α, λβ), B2(γ,β) → B2(λγ, λβ); λC is unbiased only if λ = 1.
 
@@ -113,14 +113,14 @@ def r4_scaling(b1_scale=(LAM ** 2, LAM), b2_scale=(LAM, LAM)):
     return "lambda C: m2 -> lambda^2 m2, g -> lambda g; B1(l^2 a, l b), B2(l g, l b); unbiased iff lambda = 1"
 
 
-@check(source=_src("R5"), status="DERIVED")
+@check(source=_src("R5"), status="AUTHOR-POSTER (confirmed on the authors' poster of P1); DERIVED")
 def r5_rescaling_b2(delta=BETA / GAMMA):
     r"""(R5) C ∈ B2(γ, β) ⇒ C/β ∈ B3(β/γ): slack :math:`= (h_1 + h_2)/\beta`."""
     certify(_b3_slack(delta, m2 / BETA ** 2, g / BETA), (h1 + h2) / BETA, _b2(GAMMA, BETA), "B3 slack")
     return "E||C/beta - x||^2 <= (1 - gamma/beta)||x||^2: certificate (h1 + h2)/beta; delta = beta/gamma"
 
 
-@check(source=_src("R5"), status="DERIVED")
+@check(source=_src("R5"), status="AUTHOR-POSTER (confirmed on the authors' poster of P1); DERIVED")
 def r5_rescaling_b1(delta=BETA ** 2 / ALPHA):
     r"""(R5) C ∈ B1(α, β) ⇒ C/β ∈ B3(β²/α): slack :math:`= (h_1 + 2h_2)/\beta^2`."""
     certify(_b3_slack(delta, m2 / BETA ** 2, g / BETA), (h1 + 2 * h2) / BETA ** 2, _b1(ALPHA, BETA), "B3 slack")
@@ -137,7 +137,7 @@ def r5_rescaling_unbiased(delta=ZETA):
     return "E||C/zeta - x||^2 <= (1 - 1/zeta)||x||^2: certificate (zeta X - m2)/zeta^2; distortion omega/(omega+1)"
 
 
-@check(source=_src("R6"), status="DERIVED")
+@check(source=_src("R6"), status="AUTHOR-POSTER (confirmed on the authors' poster of P1); DERIVED")
 def r6_b3_in_b2_b1(gamma=1 / (2 * DELTA), beta=2, alpha=1 / (4 * DELTA ** 2)):
     r"""(R6) B3(δ) ⊆ B2(1/(2δ), 2) ⊆ B1(1/(4δ²), 2).
 

@@ -54,7 +54,7 @@ def _interior_maximum(ratio, var, lo, hi):
 
 
 @check(source="P1 Table (unbiased random sparsification); spec compression.md §B.1 C2, §B.2",
-       status="DERIVED (omega = d/k - 1 SECONDARY; P1's printed value UNCONFIRMED)")
+       status="AUTHOR-POSTER (scaled Rand-k in U(d/k), zeta form, on P1's poster); DERIVED")
 def rand_k_scaled(zeta=d / k):
     r"""Scaled Rand-k :math:`C(x) = \frac{d}{k} x_S` is unbiased with :math:`E\|C(x)\|^2 = \frac{d}{k}\|x\|^2`.
 

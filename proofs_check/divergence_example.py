@@ -22,7 +22,7 @@ t, eta = sp.symbols("t eta", positive=True)
 x1, x2, x3 = sp.symbols("x1:4", real=True)
 X = sp.Matrix([x1, x2, x3])
 ONES = sp.Matrix([1, 1, 1])
-SRC = "P1 divergence example (instance UNCONFIRMED); spec compression.md §C.2"
+SRC = "P1 divergence example (instance: authors' poster of P1); spec compression.md §C.2, §0.3"
 
 
 def _f(i, x):
@@ -41,7 +41,7 @@ def _top1(v):
     return sp.Matrix([v[i] if i == j else 0 for i in range(len(v))])
 
 
-@check(source=SRC, status="DERIVED")
+@check(source=SRC, status="AUTHOR-POSTER (the instance is P1's own); DERIVED")
 def hessian_spectrum(mu=sp.Rational(7, 6), L=sp.Rational(103, 6), local_L=sp.Rational(69, 2)):
     r"""Hessian :math:`\frac23\sum a_ia_i^\top + \frac12 I` has eigenvalues 7/6 (on 1) and 103/6 (twice); :math:`L_i = 34.5`."""
     f = sum(_f(i, X) for i in range(3)) / 3
@@ -58,7 +58,7 @@ def hessian_spectrum(mu=sp.Rational(7, 6), L=sp.Rational(103, 6), local_L=sp.Rat
     return "charpoly = (l - 7/6)(l - 103/6)^2, eigenvector 1 for 7/6; each f_i: {1/2, 1/2, 69/2}; grad f_i(0) = 0, f* = 0"
 
 
-@check(source=SRC, status="DERIVED")
+@check(source=SRC, status="AUTHOR-POSTER (the instance is P1's own); DERIVED")
 def gradients_at_diagonal(kept=sp.Rational(-11, 2), true_gradient=sp.Rational(7, 6)):
     r""":math:`\nabla f_1(t\mathbf 1) = t(-\frac{11}{2}, \frac92, \frac92)` (cyclic); Top-1 averages to :math:`-\frac{11}{6}t\mathbf 1` while :math:`\nabla f = \frac76 t\mathbf 1`."""
     x = t * ONES
@@ -73,7 +73,7 @@ def gradients_at_diagonal(kept=sp.Rational(-11, 2), true_gradient=sp.Rational(7,
     return "grad f_i(t 1) = t(-11/2 at i, 9/2 elsewhere), unique Top-1 entry; mean Top-1 = -(11/6) t 1 vs grad f = (7/6) t 1"
 
 
-@check(source=SRC, status="DERIVED")
+@check(source=SRC, status="AUTHOR-POSTER (the instance is P1's own); DERIVED")
 def divergence_factor(coefficient=sp.Rational(11, 6)):
     r"""One DCGD step maps :math:`t\mathbf 1 \mapsto (1 + \frac{11}{6}\eta)t\mathbf 1`; hence :math:`x^k = (1+\frac{11\eta}6)^k x^0`.
 

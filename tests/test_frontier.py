@@ -30,6 +30,7 @@ def test_necessary_condition_holds_for_every_unshared_compressor(points_24):
 
 def test_necessary_condition_at_d_100_for_sparse_dithering():
     for spec in ("sparse_dithering_det[nu=0.1]", "sparse_dithering_det[nu=0.01]",
+                 "sparse_dithering_det_huffman[nu=0.1]",
                  "sparse_dithering[omega=1.0]", "top_k[k=10]", "dithering[s=10,coding=elias]"):
         p = F.measure_point(spec, 100)
         assert p.bits >= worst_case_bits(p.distortion, 100), spec
@@ -94,3 +95,13 @@ def test_frontier_rejects_small_d():
     from theorytools.errors import TheorytoolsError
     with pytest.raises(TheorytoolsError, match="d must be >= 2"):
         F.frontier(1)
+
+
+def test_frontier_shows_authors_and_ours_and_the_p2_bound(points_24):
+    names = {p.name for p in points_24}
+    assert {"sparse_dithering_det", "sparse_dithering_det_huffman", "spherical",
+            "spherical_projection"} <= names
+    for p in points_24:
+        if 0 < p.distortion < 1:
+            assert math.isclose(p.lower_bound_log_d_bits - p.lower_bound_bits, math.log2(24),
+                                rel_tol=1e-12)

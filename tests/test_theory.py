@@ -11,7 +11,8 @@ import pytest
 from scipy import integrate, stats
 
 from theorytools import algorithms as alg
-from theorytools.compressors.sparse_dithering import SparseDithering, SparseDitheringDet
+from theorytools.compressors.sparse_dithering import (SparseDithering, SparseDitheringDet,
+                                                     SparseDitheringDetHuffman)
 from theorytools.compressors.sparsify import RandKBiased, TopK
 from theorytools.errors import TheorytoolsError
 from theorytools.theory import REGISTRY, Parameter, Theorem, get, register, theorems
@@ -361,7 +362,9 @@ def test_topk_vs_randk_checks_and_a_planted_wrong_closed_form():
 # -------------------------------------------------------------------- P2 (albasyoni2020)
 @pytest.mark.parametrize("key", ["worst_case_lower_bound", "average_case_lower_bound",
                                  "sparse_dithering_bits", "sparse_dithering_det_bits",
-                                 "spherical_bits"])
+                                 "sparse_dithering_det_huffman_bits", "spherical_bits",
+                                 "spherical_projection_bits", "p2_classes",
+                                 "uncertainty_principle"])
 def test_p2_theorems_pass(key):
     _all_pass(get(f"albasyoni2020.{key}").run_checks(quick=True))
 
@@ -390,8 +393,19 @@ def test_p2_planted_faults():
 
     det = get("albasyoni2020.sparse_dithering_det_bits")
     _some_fail(det.run_checks(quick=True, compressor=ShortDet(nu=0.1)))
+    _some_fail(det.run_checks(quick=True, formula=lambda d, nu, n0: 30 + 2 * d))
+
+    class ShortHuffman(SparseDitheringDetHuffman):
+        def worst_case_bound(self, d):
+            return super().worst_case_bound(d) - 0.2 * d
+
+    huff = get("albasyoni2020.sparse_dithering_det_huffman_bits")
+    _some_fail(huff.run_checks(quick=True, compressor=ShortHuffman(nu=0.1)))
     sc = get("albasyoni2020.spherical_bits")
     _some_fail(sc.run_checks(quick=True, gap_bits=1.0))
+    _some_fail(sc.run_checks(quick=True, law_p_factor=1.3))
+    scp = get("albasyoni2020.spherical_projection_bits")
+    _some_fail(scp.run_checks(quick=True, gap_bits=1.0))
 
 
 # ------------------------------------------------------------------- the verify suite
@@ -402,7 +416,7 @@ def test_verify_suite_rows():
     rows = run_checks(quick=True, check="theorem.beznosikov2020.dcgd")
     assert rows and all(r.name.startswith("theorem.beznosikov2020.dcgd_divergence")
                         for r in rows)
-    assert all(r.verdict == "PASS" and r.status == "derived" for r in rows)
+    assert all(r.verdict == "PASS" and r.status == "author-poster" for r in rows)
     assert {r.kind for r in rows} == {"law", "diverges"}
 
 

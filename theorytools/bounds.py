@@ -581,12 +581,17 @@ def uncertainty_principle_bits(alpha, d) -> float:
 # table
 # --------------------------------------------------------------------------------------------
 class BoundsRow(NamedTuple):
-    """One (d, alpha) row of :func:`bounds_table`; all bit counts are lower bounds."""
+    r"""One (d, alpha) row of :func:`bounds_table`; all bit counts are lower bounds.
+
+    ``worst_case_bits`` is our :math:`b_{LB}` (derived); ``worst_case_bits_log_d`` is P2's
+    :math:`-\log_2 P + \log_2 d + c` (authors' poster, c a parameter, default 0;
+    :func:`worst_case_bits_log_d`)."""
 
     d: int
     alpha: float
     worst_case_bits: float
     worst_case_bits_per_coordinate: float
+    worst_case_bits_log_d: float
     average_case_bits: float
     average_case_bits_per_coordinate: float
     uncertainty_principle_bits: float
@@ -597,19 +602,20 @@ DEFAULT_DS = (2, 3, 4, 10, 100, 1000, 10 ** 4, 10 ** 5, 10 ** 6)
 DEFAULT_ALPHAS = (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99)
 
 
-def bounds_row(alpha, d) -> BoundsRow:
-    """The three bounds (and per-coordinate rates) at one (alpha, d); see :class:`BoundsRow`."""
+def bounds_row(alpha, d, c: float = 0.0) -> BoundsRow:
+    """The bounds (and per-coordinate rates) at one (alpha, d); see :class:`BoundsRow`.
+    ``c`` is the unknown constant of :func:`worst_case_bits_log_d` (default 0)."""
     alpha = _check_alpha(alpha)
     d = _check_d(d)
     worst = worst_case_bits(alpha, d)
     average = average_case_bits(alpha, d)
     uncertainty = uncertainty_principle_bits(alpha, d)
-    return BoundsRow(d, alpha, worst, worst / d, average, average / d, uncertainty,
-                     uncertainty / d)
+    return BoundsRow(d, alpha, worst, worst / d, worst_case_bits_log_d(alpha, d, c), average,
+                     average / d, uncertainty, uncertainty / d)
 
 
 def bounds_table(ds: Sequence[int] = DEFAULT_DS,
-                 alphas: Sequence[float] = DEFAULT_ALPHAS) -> list[BoundsRow]:
+                 alphas: Sequence[float] = DEFAULT_ALPHAS, c: float = 0.0) -> list[BoundsRow]:
     """Rows of :func:`bounds_row` for every d in ``ds`` (outer) and alpha in ``alphas`` (inner).
 
     Here ``alpha`` is a worst-case distortion for the worst-case and uncertainty-principle
@@ -617,7 +623,7 @@ def bounds_table(ds: Sequence[int] = DEFAULT_DS,
     of its function (:func:`worst_case_bits`, :func:`average_case_bits`,
     :func:`uncertainty_principle_bits`).
     """
-    return [bounds_row(alpha, d) for d in ds for alpha in alphas]
+    return [bounds_row(alpha, d, c) for d in ds for alpha in alphas]
 
 
 def table_to_csv(rows: Sequence[BoundsRow]) -> str:
@@ -632,7 +638,8 @@ def table_to_csv(rows: Sequence[BoundsRow]) -> str:
 
 def table_to_markdown(rows: Sequence[BoundsRow], *, digits: int = 4) -> str:
     """A Markdown table, bits rounded to ``digits`` decimals."""
-    header = ("d", "alpha", "worst-case bits", "per coord.", "average-case bits", "per coord.",
+    header = ("d", "alpha", "worst-case bits", "per coord.", "P2 worst-case + log2 d",
+              "average-case bits", "per coord.",
               "uncertainty-principle bits", "per coord.")
     lines = ["| " + " | ".join(header) + " |", "|" + "---:|" * len(header)]
     for row in rows:

@@ -12,7 +12,12 @@ For each compressor (each at a few parameter values) at dimension d we measure
   (explicit mode: no shared randomness; ``spherical`` in its shared mode, flagged);
 
 and compare with :func:`~theorytools.bounds.worst_case_bits` :math:`b_{LB}(\hat\alpha, d)`
-(cap covering, norm free) and the uncertainty principle :math:`\tfrac d2\log_2(1/\alpha)`.
+(cap covering, norm free; ours, derived), P2's :math:`-\log_2 P + \log_2 d + c`
+(:func:`~theorytools.bounds.worst_case_bits_log_d`, authors' poster, c = 0 by default) and the
+uncertainty principle :math:`\tfrac d2\log_2(1/\alpha)`. Both P2 constructions and our
+variants are on it: ``sparse_dithering_det`` (the authors') beside
+``sparse_dithering_det_huffman`` (ours), ``spherical`` (the authors') beside
+``spherical_projection`` (ours).
 For every compressor without shared randomness, ``bits >= b_LB(distortion)`` is a necessary
 condition (spec compression.md §E.4): a violation means a bit count or a distortion is wrong.
 """
@@ -24,14 +29,14 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from scipy import optimize
 
-from theorytools.bounds import uncertainty_principle_bits, worst_case_bits
+from theorytools.bounds import uncertainty_principle_bits, worst_case_bits, worst_case_bits_log_d
 from theorytools.compressors import create
 from theorytools.compressors.contract import adversarial_inputs, exact_quantities
 from theorytools.compressors.spherical import default_block
 from theorytools.errors import TheorytoolsError, check_int
 
 #: Compressors measured in their shared-randomness mode (the construction needs it).
-SHARED_MODE = ("spherical",)
+SHARED_MODE = ("spherical", "spherical_projection")
 
 
 def frontier_specs(d: int) -> list:
@@ -48,7 +53,10 @@ def frontier_specs(d: int) -> list:
     specs += [f"top_k+natural_dithering[k={ks[-1]},s=4]"]
     specs += [f"sparse_dithering[omega={w}]" for w in (0.25, 1.0, 4.0)]
     specs += [f"sparse_dithering_det[nu={v}]" for v in (0.01, 0.05, 0.1, 0.25, 0.5)]
+    specs += [f"sparse_dithering_det_huffman[nu={v}]" for v in (0.01, 0.1, 0.5)]
     specs += [f"spherical[alpha={a},block={default_block(a, d)}]" for a in (0.25, 0.5, 0.75)]
+    specs += [f"spherical_projection[alpha={a},block={default_block(a, d)}]"
+              for a in (0.25, 0.5, 0.75)]
     return specs
 
 
@@ -63,6 +71,7 @@ class FrontierPoint:
     bits_mean: float
     bits_per_coordinate: float
     lower_bound_bits: float    # b_LB(distortion, d)
+    lower_bound_log_d_bits: float   # P2: b_LB + log2 d + c, c = 0 (authors' poster)
     uncertainty_bits: float    # (d/2) log2(1/distortion)
     gap_bits: float
     ratio: float
@@ -134,16 +143,18 @@ def measure_point(spec, d: int, seeds=(0, 1, 2)) -> FrontierPoint:
     distortion = max(distortion, 0.0)
     bmax = int(max(bits))
     if distortion >= 1.0:
-        lower = 0.0
+        lower = lower_log_d = 0.0
         upper = 0.0
     else:
         alpha = max(distortion, 1e-300)
         lower = worst_case_bits(alpha, d)
+        lower_log_d = worst_case_bits_log_d(alpha, d)
         upper = uncertainty_principle_bits(alpha, d)
     return FrontierPoint(
         name=c.name, params=dict(c.params), spec=c.canonical_name, distortion=distortion,
         scale=lam, bits=bmax, bits_mean=float(np.mean(bits)), bits_per_coordinate=bmax / d,
-        lower_bound_bits=lower, uncertainty_bits=upper, gap_bits=bmax - lower,
+        lower_bound_bits=lower, lower_bound_log_d_bits=lower_log_d, uncertainty_bits=upper,
+        gap_bits=bmax - lower,
         ratio=bmax / lower if lower > 0 else math.inf, shared_randomness=shared,
         argmax=worst_label)
 
@@ -163,12 +174,13 @@ def necessary_condition_violations(points: list) -> list:
 def table(points: list, d: int) -> str:
     """A text table: distortion, bits, bits per coordinate, b_LB, gap and ratio."""
     head = (f"{'compressor':<46} {'distortion':>10} {'bits':>8} {'bits/d':>7} {'b_LB':>9} "
-            f"{'gap':>9} {'ratio':>6} shared")
+            f"{'P2 +log2d':>9} {'gap':>9} {'ratio':>6} shared")
     lines = [f"frontier at d = {d}: worst-case distortion after the best fixed rescaling, "
              "max bits over inputs and seeds", head, "-" * len(head)]
     for p in sorted(points, key=lambda p: p.distortion):
         lines.append(f"{p.spec:<46} {p.distortion:>10.4g} {p.bits:>8d} "
                      f"{p.bits_per_coordinate:>7.3f} {p.lower_bound_bits:>9.2f} "
+                     f"{p.lower_bound_log_d_bits:>9.2f} "
                      f"{p.gap_bits:>9.2f} {p.ratio:>6.2f} {'yes' if p.shared_randomness else 'no'}")
     return "\n".join(lines)
 
@@ -180,6 +192,7 @@ _FAMILY_STYLE = {
     "dithering": ("tab:olive", "o"), "natural_dithering": ("tab:pink", "o"),
     "top_k+natural_dithering": ("tab:purple", "^"), "sparse_dithering": ("tab:orange", "o"),
     "sparse_dithering_det": ("tab:red", "*"), "spherical": ("tab:green", "h"),
+    "sparse_dithering_det_huffman": ("tab:red", "X"), "spherical_projection": ("tab:green", "H"),
 }
 
 
@@ -200,7 +213,9 @@ def plot(points: list, d: int, path) -> None:
     alphas = np.logspace(math.log10(3e-3), math.log10(0.995), 200)
     fig, ax = plt.subplots(figsize=(13, 7.5), dpi=100)
     ax.plot(alphas, [worst_case_bits(a, d) / d for a in alphas], "k-", lw=2,
-            label=r"worst-case bound $b_{LB}(\alpha,d)/d$ (norm free)")
+            label=r"worst-case bound $b_{LB}(\alpha,d)/d$ (norm free; ours)")
+    ax.plot(alphas, [worst_case_bits_log_d(a, d) / d for a in alphas], "k-.", lw=1.2,
+            label=r"P2: $(-\log_2 P(\alpha,d) + \log_2 d + c)/d$, $c = 0$ (authors' poster)")
     ax.plot(alphas, [uncertainty_principle_bits(a, d) / d for a in alphas], "k--", lw=1.2,
             label=r"uncertainty principle $\frac{1}{2}\log_2(1/\alpha)$")
     seen, off = set(), []

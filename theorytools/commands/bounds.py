@@ -21,6 +21,8 @@ from theorytools.errors import TheorytoolsError, check_int, check_real
 MODELS = {
     "worst_case_bits": "cap covering: N = 2^b fixed directions, fixed-length code, no shared "
                        "randomness, norm not counted, every x (spec C.5.1, derived)",
+    "worst_case_bits_log_d": "P2's worst-case bound -log2 P(alpha, d) + log2 d + c (authors' "
+                             "poster, status author-poster; c = --log-d-constant, default 0)",
     "average_case_bits": "cap rearrangement: x uniform on the sphere, codebook of 2^b "
                          "directions, nonnegative reconstruction, norm not counted, no shared "
                          "randomness (spec C.5.2, derived)",
@@ -40,6 +42,8 @@ def configure(parser) -> None:
                         help="dimensions of the table (default 2,3,4,10,...,10^6)")
     parser.add_argument("--alphas", metavar="A1,A2,...",
                         help="distortions of the table (default 0.01,0.05,...,0.99)")
+    parser.add_argument("--log-d-constant", metavar="C", default="0",
+                        help="the unknown O(1) of P2's -log2 P + log2 d + O(1) (default 0)")
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="JSON output")
     output.add_argument("--csv", action="store_true", help="CSV output")
@@ -65,6 +69,14 @@ def _parse_alpha(text: str, name: str = "alpha") -> float:
     return check_real(value, name, low=0.0, high=1.0, low_open=True, high_open=True)
 
 
+def _parse_c(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise TheorytoolsError(f"log-d-constant must be a real number, got {text!r}") from None
+    return check_real(value, "log-d-constant")
+
+
 def _parse_list(text, parse, name):
     items = [item.strip() for item in text.split(",")]
     if not all(items):
@@ -87,7 +99,7 @@ def run(args) -> int:
         ds = bounds.DEFAULT_DS if args.ds is None else _parse_list(args.ds, _parse_d, "ds")
         alphas = (bounds.DEFAULT_ALPHAS if args.alphas is None
                   else _parse_list(args.alphas, _parse_alpha, "alphas"))
-        rows = bounds.bounds_table(ds, alphas)
+        rows = bounds.bounds_table(ds, alphas, _parse_c(args.log_d_constant))
         if args.json:
             text = json.dumps([row._asdict() for row in rows], indent=1) + "\n"
         elif args.csv:
@@ -102,7 +114,8 @@ def run(args) -> int:
     missing = [flag for flag, value in (("--d", args.d), ("--alpha", args.alpha)) if value is None]
     if missing:
         raise TheorytoolsError(f"missing {' and '.join(missing)} (or use --table)")
-    row = bounds.bounds_row(_parse_alpha(args.alpha), _parse_d(args.d))
+    row = bounds.bounds_row(_parse_alpha(args.alpha), _parse_d(args.d),
+                            _parse_c(args.log_d_constant))
     if args.json:
         record = {key: _finite_or_none(value) if isinstance(value, float) else value
                   for key, value in row._asdict().items()}

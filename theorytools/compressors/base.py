@@ -315,6 +315,12 @@ class Compressor:
         """Inputs attaining each declared tight constant (list of :class:`Extremal`)."""
         return []
 
+    def p2_classes(self, d: int):
+        """P2's classes U(omega), B(alpha), C(alpha) at dimension ``d``, from the declared
+        theory (:class:`theorytools.compressors.P2Classes`; authors' poster of P2)."""
+        from theorytools.compressors._theory import p2_classes
+        return p2_classes(self, d)
+
     def in_domain(self, x: np.ndarray) -> bool:
         r"""Whether the declared claims are made for ``x`` (see ``Theory.domain``).
 

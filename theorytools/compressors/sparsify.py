@@ -25,9 +25,12 @@ from theorytools.errors import TheorytoolsError, check_int, check_real, raise_if
 _PROOF = "proofs_check/compressor_constants.py"
 
 
-def _c(value, where, tight=True):
+def _c(value, where, tight=True, status="derived"):
     return Constant(float(value), f"spec compression.md {where}; derived here ({_PROOF})",
-                    tight=tight)
+                    status, tight)
+
+
+_POSTER = "author-poster"   # the memberships on P1's poster (spec §0.3): Top-k, scaled Rand-k
 
 
 class _Sparse(Compressor):
@@ -97,9 +100,11 @@ class TopK(_Sparse):
         k = self.params["k"]
         return Theory(
             unbiased=False, unbiased_source="spec §B.1 C1",
-            b1_alpha=_c(k / d, "§B.1 C1"), b1_beta=_c(1, "§B.1 C1"),
-            b2_gamma=_c(k / d, "§B.1 C1"), b2_beta=_c(1, "§B.1 C1"),
-            delta=_c(d / k, "§B.1 C1, §B.2"),
+            b1_alpha=_c(k / d, "§B.1 C1", status=_POSTER),
+            b1_beta=_c(1, "§B.1 C1", status=_POSTER),
+            b2_gamma=_c(k / d, "§B.1 C1", status=_POSTER),
+            b2_beta=_c(1, "§B.1 C1", status=_POSTER),
+            delta=_c(d / k, "§B.1 C1, §B.2", status=_POSTER),
             bits_formula="w*k + subset_code_bits(d,k) (= ceil(log2 C(d,k)) unless the blocked "
                          "code is needed)",
             bits_source="spec §B.3 (Top-k, enumerative index code)")
@@ -167,7 +172,8 @@ class RandK(_Sparse):
         delta = _c(k / (2 * k - d), "§B.1 C2 (R8)") if 2 * k > d else None
         return Theory(
             unbiased=True, unbiased_source="spec §B.1 C2",
-            omega=_c(d / k - 1, "§B.1 C2, §B.2 identity E||C||^2 = (d/k)||x||^2"),
+            omega=_c(d / k - 1, "§B.1 C2, §B.2 identity E||C||^2 = (d/k)||x||^2",
+                     status=_POSTER),
             b1_alpha=_c(d / k, "§B.2 identity E||C||^2 = (d/k)||x||^2 (tighter than §B.1's 1)"),
             b1_beta=_c(d / k, "§B.1 C2"), b2_gamma=_c(1, "§B.1 C2"), b2_beta=_c(d / k, "§B.1 C2"),
             delta=delta,

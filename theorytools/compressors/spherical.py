@@ -491,6 +491,15 @@ class SphericalProjection(Compressor):
             domain="every nonzero block with sqrt(1-alpha)||x_j|| above 4x the smallest normal",
             note=f"shared randomness; blocks of size <= {min(self.params['block'], d)}")
 
+    def sure_distortion(self, d: int) -> Constant:
+        r"""Every draw: :math:`\|C_j - x_j\|^2 \le \alpha\|x_j\|^2` in every block (a hit
+        lies in the cap; a fallback block is sent raw): P2's class :math:`C(\alpha)` per
+        draw. Tight as the cap boundary is approached (not attained with probability > 0)."""
+        return Constant(self.params["alpha"],
+                        "P2 poster [AUTHOR-POSTER]: the first point within the cap; per draw "
+                        f"({_DOC} §3; tests/test_spherical_authors.py)", "author-poster",
+                        tight=False)
+
     def extremal_inputs(self, d):
         starts, sizes = self.layout(d)
         j = int(np.argmin(self._keeps(d)))

@@ -42,8 +42,8 @@ from scipy import stats
 
 from theorytools import check
 from theorytools.errors import TheorytoolsError
-from theorytools.theory.registry import (CONFIRMED, DERIVED, Parameter, Theorem,
-                                         register)
+from theorytools.theory.registry import (AUTHOR_POSTER, CONFIRMED, DERIVED, Parameter,
+                                         Theorem, register)
 
 PAPER = "beznosikov2020"
 SPEC = "spec compression.md"
@@ -288,7 +288,9 @@ def _cgd_checks(cls):
 
 
 _CGD_PROOF = "proofs_check/cgd_contraction.py::"
-_CGD_SRC = (f"P1 CGD theorem [form UNCONFIRMED]; {SPEC} §C.1, §E.5 (DERIVED)")
+_CGD_SRC = (f"P1 CGD theorems: the iteration factors zeta, beta^2/alpha, beta/gamma, delta "
+            f"(times (L/mu) log(1/eps)) are on the authors' poster of P1 [AUTHOR-POSTER]; the "
+            f"one-step bounds {SPEC} §C.1, §E.5 (DERIVED)")
 
 for _cls, _fn, _adm, _stmt, _assume, _proof in (
         ("b1", rate_b1, _adm_b,
@@ -309,7 +311,7 @@ for _cls, _fn, _adm, _stmt, _assume, _proof in (
     register(Theorem(
         key=f"{PAPER}.cgd_{_cls}", paper=PAPER,
         title=f"Compressed GD, one-step contraction and linear rate, {_assume}",
-        source=_CGD_SRC, status=DERIVED, statement=_stmt,
+        source=_CGD_SRC, status=AUTHOR_POSTER, statement=_stmt,
         assumptions=("f L-smooth", "f satisfies PL(mu) (mu-strongly convex suffices)", _assume,
                      "fresh compressor randomness each step"),
         algorithm="theorytools.algorithms.cgd", bound=_fn, admissible=_adm,
@@ -368,9 +370,9 @@ def _divergence_checks(theorem, quick, compressor="top_k[k=1]", algorithm=None):
 register(Theorem(
     key=f"{PAPER}.dcgd_divergence", paper=PAPER,
     title="Distributed compressed GD with Top-1 and no error feedback diverges",
-    source=f"P1's divergence example [instance UNCONFIRMED as P1's]; {SPEC} §C.2, §E.6 "
-           "(DERIVED)",
-    status=DERIVED,
+    source=f"P1's divergence example: the instance is P1's own (authors' poster of P1 "
+           f"[AUTHOR-POSTER]); {SPEC} §C.2, §E.6 (numbers DERIVED)",
+    status=AUTHOR_POSTER,
     statement="n = 3, f_i = <a_i,x>^2 + |x|^2/4, Top-1: x^k = (1 + 11 eta/6)^k x^0 for "
               "x^0 = t(1,1,1), every eta > 0 (mu = 7/6, L = 103/6, D = 0)",
     assumptions=("the 3-node instance of spec §C.2", "C = Top-1 at every node",
