@@ -252,6 +252,93 @@ class Problem:
         return values if per_node else float(np.mean(values))
 
 
+    # ------------------------------------------------------------------ P1's noise model
+    def ef_noise_constants(self, B: float | None = None) -> dict:
+        r"""Certified constants of P1's noise model for EF-SGD (authors' poster of P1):
+
+        .. math:: \mathbb{E}\|g_i(x) - \nabla f_i(x)\|^2 \le B\|\nabla f_i(x)\|^2 + C
+                  \quad\text{for every node } i \text{ and every } x.
+
+        How (derived here, ``docs/theorems.md`` "EF-SGD"):
+
+        * no noise: B = C = 0; additive noise: B = 0, C = sigma^2 (equality at every x);
+        * quadratic sampling with replacement (batch b): with :math:`G_j = a_ja_j^T + \lambda I`,
+          :math:`h_j = t_j a_j`, :math:`g_{ij}(x) = G_jx - h_j`, the variance is the exact
+          quadratic :math:`V_i(x) = \frac{1}{bm}\sum_j\|(G_j - \bar G)x - (h_j - \bar h)\|^2`.
+          In :math:`w = \nabla f_i(x) = \bar Gx - \bar h` it reads
+          :math:`w^TS_iw + 2s_i^Tw + V_i^0`, so the smallest C for a given
+          :math:`B > \lambda_{\max}(S_i)` is :math:`C_i(B) = V_i^0 + s_i^T(BI - S_i)^{-1}s_i`,
+          attained at :math:`w^\star = (BI - S_i)^{-1}s_i` (exact up to the eigensolver's
+          rounding). Default :math:`B = 2\max_i\lambda_{\max}(S_i)`; C = max_i C_i(B);
+        * logistic sampling: B = 0 and C = ``sigma_sq_sup`` (an upper bound, not attained).
+
+        Parameters
+        ----------
+        B : float, optional
+            The multiplicative constant; must exceed ``B_min`` = max_i lambda_max(S_i) for
+            quadratic sampling (C is infinite at or below it). Default as above.
+
+        Returns
+        -------
+        dict
+            ``B``, ``C``, ``B_min``, ``C_per_node`` (n,), ``attaining`` ((n, d) points where
+            node i's bound is an equality, or None), ``status`` (``exact`` / ``upper bound``),
+            ``how``.
+        """
+        kind = self.noise.kind
+        zeros = np.zeros(self.n)
+        if kind == "none":
+            return dict(B=0.0 if B is None else float(B), C=0.0, B_min=0.0, C_per_node=zeros,
+                        attaining=None, status="exact", how="no noise")
+        if kind == "additive":
+            s2 = float(self.noise.sigma) ** 2
+            return dict(B=0.0 if B is None else float(B), C=s2, B_min=0.0,
+                        C_per_node=np.full(self.n, s2), attaining=None, status="exact",
+                        how="additive noise: E||xi||^2 = sigma^2 at every x (equality)")
+        if self.kind != "quadratic":
+            return dict(B=0.0 if B is None else float(B), C=float(self.sigma_sq_sup), B_min=0.0,
+                        C_per_node=np.full(self.n, float(self.sigma_sq_sup)), attaining=None,
+                        status="upper bound",
+                        how="logistic sampling: C = sigma_sq_sup (upper bound, not attained)")
+        F, T = np.asarray(self.arrays["features"]), np.asarray(self.arrays["targets"])
+        lam, batch = float(self.arrays["lam"]), int(self.noise.batch)
+        parts = []
+        for i in range(self.n):
+            A, t = F[i], T[i]
+            m = A.shape[0]
+            G = np.einsum("jk,jl->jkl", A, A) + lam * np.eye(self.d)
+            h = t[:, None] * A
+            Gbar, hbar = G.mean(axis=0), h.mean(axis=0)
+            if np.linalg.matrix_rank(Gbar) < self.d:
+                raise TheorytoolsError(f"problem {self.name!r}: node {i}'s Hessian is singular; "
+                                       "P1's B is infinite")
+            Ginv = np.linalg.inv(Gbar)
+            xi_star = Ginv @ hbar
+            K = np.einsum("jkl,lm->jkm", G - Gbar, Ginv)            # (G_j - Gbar) Gbar^-1
+            e = np.einsum("jkl,l->jk", G - Gbar, xi_star) - (h - hbar)
+            S = np.einsum("jkl,jkm->lm", K, K) / (batch * m)
+            S = 0.5 * (S + S.T)
+            svec = np.einsum("jkl,jk->l", K, e) / (batch * m)
+            V0 = float(np.sum(e * e)) / (batch * m)
+            parts.append((S, svec, V0, Ginv, xi_star))
+        b_min = max(float(np.linalg.eigvalsh(S)[-1]) for S, *_ in parts)
+        if B is None:
+            B = 2.0 * b_min
+        B = float(B)
+        if not B > b_min:
+            raise TheorytoolsError(f"B must exceed B_min = {b_min!r} (the largest eigenvalue of "
+                                   f"the noise's quadratic form in grad f_i), got {B!r}")
+        c_nodes, points = np.empty(self.n), np.empty((self.n, self.d))
+        for i, (S, svec, V0, Ginv, xi_star) in enumerate(parts):
+            w = np.linalg.solve(B * np.eye(self.d) - S, svec)
+            c_nodes[i] = V0 + float(svec @ w)
+            points[i] = Ginv @ w + xi_star
+        return dict(B=B, C=float(c_nodes.max()), B_min=b_min, C_per_node=c_nodes,
+                    attaining=points, status="exact",
+                    how="quadratic sampling with replacement: V_i is an exact quadratic in "
+                        "grad f_i; C_i(B) = V_i^0 + s_i^T (B I - S_i)^-1 s_i (sup, attained)")
+
+
 def _sigmoid(t):
     return np.exp(-np.logaddexp(0.0, -t))
 

@@ -121,12 +121,15 @@ class Theorem:
         """The admissibility conditions ``hyper`` violates (empty when admissible)."""
         return [] if self.admissible is None else list(self.admissible(**hyper))
 
-    def require_admissible(self, **hyper) -> None:
-        """Refuse a run outside the theorem's admissible hyper-parameters."""
+    def require_admissible(self, force: bool = False, **hyper) -> list:
+        """Refuse a run outside the theorem's admissible hyper-parameters; with
+        ``force=True`` the run is allowed and the violated conditions are returned (for the
+        report: a forced run says so)."""
         bad = self.violations(**hyper)
-        if bad:
+        if bad and not force:
             raise TheorytoolsError(f"{self.key}: hyper-parameters {hyper} outside the "
                                    f"theorem's conditions: {'; '.join(bad)}")
+        return bad
 
     def parameter_values(self, **overrides) -> dict:
         """The parameters' values, defaults replaced by ``overrides``."""
