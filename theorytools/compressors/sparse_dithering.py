@@ -163,15 +163,16 @@ class SparseDithering(Compressor):
 
     @staticmethod
     def reported_bits(d: int, omega: float) -> float:
-        r"""P2's reported figure :math:`30 + \log_2 d + (\log_2 3 + 1/(2\sqrt\omega))d`
-        [UNCONFIRMED, spec §B.3]: for comparison only, never asserted."""
+        r"""P2's figure :math:`30 + \log_2 d + (\log_2 3 + 1/(2\sqrt\omega))d` (authors'
+        poster of P2 [AUTHOR-POSTER]): for comparison only, never asserted."""
         return 30 + math.log2(d) + (math.log2(3) + 1 / (2 * math.sqrt(omega))) * d
 
     def theory(self, d):
         inner = self._inner(d).theory(d)
         return replace(inner, bits_formula="w + base3_bits(d) + sum_{l_i>0} l_i; "
                                            "E = w + base3_bits(d) + s||x||_1/||x||_2",
-                       bits_source=f"derived here ({_DOC} §1); P2's figure UNCONFIRMED",
+                       bits_source=f"derived here ({_DOC} §1); P2's expected-bit figure is on "
+                                   "the authors' poster (compared, not asserted)",
                        note=f"s = ceil(sqrt(d)/(2 sqrt(omega))) = {self.levels(d)} at d = {d}")
 
     def extremal_inputs(self, d):
@@ -259,7 +260,7 @@ class SparseDitheringDetHuffman(Compressor):
     Definition: :math:`k_i = \mathrm{sign}(x_i)\lfloor |x_i|/(\|x\|_2\Delta) + 1/2\rfloor`,
     :math:`C(x)_i = \|x\|_2\,\Delta\,k_i` (the norm rounded up to the float width).
 
-    Theory (derived here, ``docs/optimal_compression.md`` §2): each coordinate errs by at most
+    Theory (derived here, ``docs/optimal_compression.md`` §2b): each coordinate errs by at most
     :math:`\Delta\|x\|/2`, so :math:`\|C(x) - x\|^2 \le d\Delta^2/4\,\|x\|^2 = \nu\|x\|^2`
     for every x: :math:`B_3(1/(1-\nu))`, not tight in general (attained only if every
     coordinate sits on a midpoint, which :math:`\|u\|_2 = 1` rarely allows).
@@ -379,8 +380,8 @@ class SparseDitheringDetHuffman(Compressor):
 
     @staticmethod
     def reported_bits(d: int, nu: float = 0.1) -> float:
-        r"""P2's reported figure at ν = 1/10, :math:`30 + \log_2 d + 3.35 d` [UNCONFIRMED,
-        spec §B.3]; only defined for ν = 0.1. For comparison, never asserted."""
+        r"""P2's headline at ν = 1/10, :math:`30 + \log_2 d + 3.35 d` (authors' poster
+        [AUTHOR-POSTER]); only defined for ν = 0.1. For comparison, never asserted."""
         if nu != 0.1:
             raise TheorytoolsError(f"nu: P2's figure is reported only at nu = 0.1, got {nu!r}")
         return 30 + math.log2(d) + 3.35 * d
@@ -388,13 +389,13 @@ class SparseDitheringDetHuffman(Compressor):
     def theory(self, d):
         nu = self.params["nu"]
         delta = Constant(1.0 / (1.0 - nu),
-                         f"derived here ({_DOC} §2): nearest rounding, step 2 sqrt(nu/d), "
+                         f"derived here ({_DOC} §2b): nearest rounding, step 2 sqrt(nu/d), "
                          "||C(x)-x||^2 <= d step^2/4 ||x||^2 = nu ||x||^2", tight=False)
-        return Theory(unbiased=False, unbiased_source=f"deterministic rounding ({_DOC} §2)",
+        return Theory(unbiased=False, unbiased_source=f"deterministic rounding ({_DOC} §2b)",
                       delta=delta,
                       bits_formula="w + sum_pairs huff(m1,m2) + #nonzero + gamma(escapes) "
                                    "<= w + LP envelope bound",
-                      bits_source=f"derived here ({_DOC} §2; our code, not P2's)",
+                      bits_source=f"derived here ({_DOC} §2b; our code, not P2's)",
                       note="ours: the authors' quantiser with a Huffman pair code",
                       domain="||x||_2 zero or at least the smallest normal of the float width")
 

@@ -279,7 +279,7 @@ class SphericalProjection(Compressor):
     hit within :math:`M` = ``max_index`` directions, the block is sent raw (:math:`K = M+1`).
     Blocks of size 1 (only when d = 1) are sent raw.
 
-    Theory (derived here, ``docs/optimal_compression.md`` §3): surely
+    Theory (derived here, ``docs/optimal_compression.md`` §3b): surely
     :math:`\|C_j - x_j\|^2 = (1 - t_j^2)\|x_j\|^2 \le \alpha\|x_j\|^2` (orthogonal projection
     on a direction at cosine :math:`t_j \ge \sqrt{1-\alpha}`). In expectation, by rotation
     invariance, :math:`\mathbb{E}\|C(x) - x\|^2 = \sum_j (1-q_j)(1 - m_{2,j})\|x_j\|^2` with
@@ -479,15 +479,15 @@ class SphericalProjection(Compressor):
 
     def theory(self, d):
         keep = float(self._keeps(d).min())
-        src = (f"derived here ({_DOC} §3): E||C-x||^2 = sum_j (1-q_j)(1-m2_j)||x_j||^2, "
+        src = (f"derived here ({_DOC} §3b): E||C-x||^2 = sum_j (1-q_j)(1-m2_j)||x_j||^2, "
                "m2 = E[t^2 | cap] (rotation invariance)")
-        one = f"derived here ({_DOC} §3): E||C||^2 = <E C, x> for every x"
+        one = f"derived here ({_DOC} §3b): E||C||^2 = <E C, x> for every x"
         return Theory(
-            unbiased=False, unbiased_source=f"biased: E C(x)_j = kappa_j x_j ({_DOC} §3)",
+            unbiased=False, unbiased_source=f"biased: E C(x)_j = kappa_j x_j ({_DOC} §3b)",
             delta=Constant(1.0 / keep, src), b1_alpha=Constant(keep, src),
             b1_beta=Constant(1.0, one), b2_gamma=Constant(keep, src), b2_beta=Constant(1.0, one),
             bits_formula="(64 if explicit) + sum_j [w + Rice_k(K_j - 1) (+ w b_j if K_j > M)]",
-            bits_source=f"derived here ({_DOC} §3)",
+            bits_source=f"derived here ({_DOC} §3b)",
             domain="every nonzero block with sqrt(1-alpha)||x_j|| above 4x the smallest normal",
             note=f"shared randomness; blocks of size <= {min(self.params['block'], d)}")
 
@@ -496,8 +496,8 @@ class SphericalProjection(Compressor):
         lies in the cap; a fallback block is sent raw): P2's class :math:`C(\alpha)` per
         draw. Tight as the cap boundary is approached (not attained with probability > 0)."""
         return Constant(self.params["alpha"],
-                        "P2 poster [AUTHOR-POSTER]: the first point within the cap; per draw "
-                        f"({_DOC} §3; tests/test_spherical_authors.py)", "author-poster",
+                        "derived here: the projection on a direction at cosine t >= sqrt(1-alpha) "
+                        f"errs by (1 - t^2)||x_j||^2 <= alpha ||x_j||^2 ({_DOC} §3b)", "derived",
                         tight=False)
 
     def extremal_inputs(self, d):
@@ -661,6 +661,14 @@ class Spherical(SphericalProjection):
             if 0 < index[j] <= self.params["max_index"]:
                 out[s:s + b] *= scale
         return out
+
+    def sure_distortion(self, d: int) -> Constant:
+        r"""Every draw: :math:`\|x^T - u\|^2 \le \alpha` in every block (P2's poster: class
+        :math:`C(\alpha)`); a fallback block is sent raw."""
+        return Constant(self.params["alpha"],
+                        "P2 poster [AUTHOR-POSTER]: the first point with ||x^T - u||^2 <= alpha; "
+                        f"per draw ({_DOC} §3; tests/test_spherical_authors.py)",
+                        "author-poster", tight=False)
 
     def point(self, key, T: int, b: int, block: int = 0) -> np.ndarray:
         r"""The shared point :math:`x^T = \sqrt{1-\alpha}\,g_T/\|g_T\|` of block number
