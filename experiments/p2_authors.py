@@ -42,7 +42,8 @@ def sd_table(ds=(10, 100, 1000, 10 ** 4, 10 ** 5), nu=0.1):
 
 def sc_table(ds=(2, 3, 5, 10, 20, 40, 100), alphas=(0.1, 0.25, 0.5, 0.75, 0.9),
              max_search_bits=20.0):
-    rows = ["| d | α | −log2 P | Rice k (chosen / proof) | mean Rice bits of T | − (−log2 P) | "
+    rows = ["| d | α | −log2 P | Rice k (chosen / proof) | mean Rice bits of T | "
+            "− (−log2 P) | "
             "E distortion, authors' | E distortion, projection (ours) |",
             "|---|---|---|---|---|---|---|---|"]
     for d in ds:

@@ -28,7 +28,7 @@ def _in_b2(m2, g, X, gamma, beta):
 @check(source=SRC + "; kept: R2 B1(alpha, beta) ⊆ B2(alpha/beta, beta)",
        status="DERIVED (refutes the poster's 'B1(alpha,beta) ⊆ B2(alpha,beta^2)')")
 def b1_in_b2_slip(lam=Fraction(2)):
-    r"""C = λI with λ = 2 is in B1(4, 2) but not in B2(4, 4): the poster's B1(α,β) ⊆ B2(α,β²) is false.
+    r"""C = 2I is in B1(4, 2) but not in B2(4, 4): the poster's B1(α,β) ⊆ B2(α,β²) is false.
 
     For C = λI and every x: :math:`m_2 = \|C(x)\|^2 = \lambda^2\|x\|^2`,
     :math:`g = \langle C(x), x\rangle = \lambda\|x\|^2`. With :math:`\alpha = \lambda^2`,

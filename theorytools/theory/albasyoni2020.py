@@ -238,7 +238,8 @@ def _sd_det_huffman_checks(theorem, quick, compressor=None):
         yield f"worst_bits[d={d}]", check.bound(
             float(worst), bound, rtol=0.0,
             details=f"max encoded bits (LP-adversarial, equal, Gaussian inputs) <= derived "
-                    f"32 + 3.3041 d; P2's headline {SparseDitheringDetHuffman.reported_bits(d):.1f} "
+                    f"32 + 3.3041 d; P2's headline "
+                    f"{SparseDitheringDetHuffman.reported_bits(d):.1f} "
                     "[AUTHOR-POSTER, not asserted]")
         yield f"bound_attained[d={d}]", check.tight(
             float(worst), bound, (1.0 - 0.5 * d / bound, 1.0),

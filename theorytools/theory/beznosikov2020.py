@@ -540,7 +540,8 @@ def _ef_theorem_checks(theorem, quick, rate_constant=None, force=False):
     yield "noise_model_holds[ridge sampling b=2]", check.bound(
         worst, cert["C"], rtol=1e-9,
         details=f"max over nodes and x (random, and near each node's certified maximiser) of "
-                f"E||g_i - grad f_i||^2 - B ||grad f_i||^2 (exact variance) <= C; certified B = {cert['B']:.4g} (2 B_min), "
+                f"E||g_i - grad f_i||^2 - B ||grad f_i||^2 (exact variance) <= C; certified "
+                f"B = {cert['B']:.4g} (2 B_min), "
                 f"C = {cert['C']:.4g} ({cert['how']})")
     i = int(np.argmax(cert["C_per_node"]))
     xa = cert["attaining"][i]

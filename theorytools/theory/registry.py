@@ -8,9 +8,10 @@ with :func:`register`; ``theorytools verify`` (suite ``theorems``) runs every re
 Status (spec compression.md §0), strongest first: ``confirmed`` = read in the paper;
 ``author-poster`` = stated on the authors' own conference poster of the paper (the authors'
 summary, not the paper: ranked below ``confirmed``; asserted only where our own derivation
-agrees, see ``docs/theorems.md`` "Statuses"); ``derived`` = derived here with a proof check in
-``proofs_check/`` or a test; ``unconfirmed`` = a plausible reading of the paper. An unconfirmed constant is never asserted as the paper's: it is a :class:`Parameter`
-whose default is the derived value (or, where none exists, a value chosen here, said so).
+agrees, see ``docs/theorems.md``, "The theorem registry"); ``derived`` = derived here with a
+proof check in ``proofs_check/`` or a test; ``unconfirmed`` = a plausible reading of the paper. An
+unconfirmed constant is never asserted as the paper's: it is a :class:`Parameter` whose
+default is the derived value (or, where none exists, a value chosen here, said so).
 
 Minimal example (see ``docs/verify.md`` for the full template)::
 
