@@ -68,3 +68,13 @@ def test_up_margin_is_reported(name):
     rows = get("albasyoni2020.uncertainty_principle").run_checks(quick=True, compressors=[name])
     (label, c), = rows
     assert c.passed and "alpha 4^(b/d)" in c.details
+
+
+def test_verify_list_shows_the_statuses(capsys):
+    from theorytools.cli import main
+    from theorytools.theory.registry import STATUSES
+
+    assert main(["verify", "--list"]) == 0
+    out = capsys.readouterr().out
+    assert STATUSES == ("confirmed", "author-poster", "derived", "unconfirmed")
+    assert all(f"  {s}: " in out for s in STATUSES)
