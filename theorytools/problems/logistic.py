@@ -9,6 +9,9 @@ Certification (status in ``Problem.provenance``) [derived here]
 * ``L = lambda_max(F^T F) / (4N) + lam``: ``s(1-s) <= 1/4`` with equality at ``t = 0``, so
   ``grad^2 f(x) <= grad^2 f(0)`` for every ``x`` and the bound is ATTAINED at ``x = 0``: it is
   the exact smoothness constant, not only an upper bound. Same for each ``L_i`` (with ``m``).
+  Computed as the largest eigenvalue of the SMALLER Gram matrix (``F_i F_i^T``, m x m, when
+  ``m <= d``; equal to ``lambda_max(F_i^T F_i)`` in exact arithmetic), by LAPACK ``eigvalsh``
+  (backward stable: a few ulps, as before; no interval enclosure, then or now).
 * ``mu = lam``: the infimum over ``x`` of ``lambda_min(grad^2 f(x))``: along ``x = r v`` with
   ``a_j . v != 0`` for every nonzero ``a_j`` (such ``v`` exist: finitely many hyperplanes), all
   weights ``s(1-s) -> 0`` as ``r -> inf``. Approached, not attained. The local curvature at
@@ -77,6 +80,36 @@ def _mean_grad(F, Y, lam, x, exact: bool) -> np.ndarray:
     return np.array([math.fsum(terms[:, k].tolist() + [lam * x[k]]) for k in range(d)])
 
 
+def _gram_lambda_max(A: np.ndarray) -> np.ndarray:
+    r"""Largest eigenvalue of :math:`A_i^T A_i` for each matrix of a stack ``A`` (n, m, d).
+
+    .. math:: \lambda_{\max}(A_i^T A_i) = \lambda_{\max}(A_i A_i^T) = \sigma_{\max}(A_i)^2,
+
+    so the smaller Gram matrix is used: ``(n, m, m)`` when ``m <= d``, else ``(n, d, d)``,
+    one batched LAPACK ``syevd`` call (``numpy.linalg.eigvalsh``) instead of one ``d x d``
+    eigendecomposition per node. Both Gram matrices are symmetric positive semi-definite and
+    ``eigvalsh`` is backward stable, so the value agrees with the ``d x d`` route to a few ulps
+    (``tests/test_problems_logistic_gram.py``; ``bench/problems.py`` for the speed).
+
+    Parameters
+    ----------
+    A : numpy.ndarray
+        Float array of shape ``(n, m, d)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n,)``: :math:`\lambda_{\max}(A_i^T A_i)` for each ``i`` (0 for an empty side).
+    """
+    A = np.asarray(A, dtype=np.float64)
+    n, m, d = A.shape
+    if m == 0 or d == 0:
+        return np.zeros(n)
+    At = np.swapaxes(A, 1, 2)
+    gram = A @ At if m <= d else At @ A
+    return np.linalg.eigvalsh(gram)[:, -1].astype(np.float64)
+
+
 def _hessian(F, Y, lam, x) -> np.ndarray:
     n, m, d = F.shape
     flat = F.reshape(n * m, d)
@@ -125,9 +158,8 @@ def certify_logistic(name: str, F: np.ndarray, Y: np.ndarray, lam: float, noise:
     n, m, d = F.shape
     N = n * m
     flat = F.reshape(N, d)
-    L = float(np.linalg.eigvalsh(flat.T @ flat)[-1]) / (4 * N) + lam
-    L_i = np.array([float(np.linalg.eigvalsh(F[i].T @ F[i])[-1]) / (4 * m) + lam
-                    for i in range(n)])
+    L = float(_gram_lambda_max(flat[None])[0]) / (4 * N) + lam
+    L_i = _gram_lambda_max(F) / (4 * m) + lam
     x, gnorm, scale = _newton(F, Y, lam, name)
     f_star = _objective(F, Y, lam, x)
     G = _node_grads(F, Y, lam, x, exact=True)
