@@ -86,3 +86,16 @@ def test_tang_condition_tight_on_the_complete_graph():
     assert c.passed and c.ratio == pytest.approx(0.109375, rel=1e-8)
     assert not _one(T._checks_stability_tight(th, {"condition_factor": 3.1}))[1].passed
     assert _one(T._checks_stability_tight(th, {"condition_factor": 3.0}))[1].passed
+
+
+# ------------------------------------------------------------------ EF, P1's sublinear term
+def test_ef_noise_term_bound_within_100x_and_planted_constant_fails():
+    from theorytools.theory import beznosikov2020 as B
+
+    th = REGISTRY["beznosikov2020.ef_sublinear_rate"]
+    for c, ok in ((None, True), (0.1, False)):
+        par, s, _ = B._sublinear_data(th, True, {"sublinear_constant": c}, None, ("C",))
+        label, res = _one(B._ef_noise_term_bound(th, True, par, s, None))
+        assert label.startswith("noise_term_bound") and res.passed is ok, (c, res.ratio)
+        if ok:
+            assert 1e-2 <= res.ratio <= 1.0, res.ratio            # measured 0.21
