@@ -5,3 +5,6 @@ table of classes, constants, bit budgets and sources.
 """
 from theorytools.compressors.base import Compressor, Constant, Extremal, Theory  # noqa: F401
 from theorytools.compressors.registry import REGISTRY, create, default, names  # noqa: F401
+
+__all__ = ["Compressor", "Constant", "Extremal", "REGISTRY", "Theory", "create", "default",
+           "names"]

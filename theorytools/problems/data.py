@@ -28,9 +28,44 @@ def standardise(X: np.ndarray) -> np.ndarray:
     return (X - X.mean(axis=0)) / np.where(std > 0, std, 1.0)
 
 
-def breast_cancer_logistic(n, lam=1e-2, *, batch=None, sigma=0.0, split="contiguous",
-                           seed=0) -> Problem:
-    """Logistic regression on scikit-learn's breast cancer data, split over ``n`` nodes."""
+def breast_cancer_logistic(n: int, lam: float = 1e-2, *, batch: int | None = None,
+                           sigma: float = 0.0, split: str = "contiguous",
+                           seed: int = 0) -> Problem:
+    r"""Logistic regression on scikit-learn's breast cancer data (569 x 30), over ``n`` nodes.
+
+    Features standardised (z-scores), labels benign +1 / malignant -1; the objective is
+    :func:`~theorytools.problems.logistic`'s,
+    :math:`f_i(x) = \frac1m\sum_j\log(1 + e^{-y_{ij}a_{ij}^\top x}) + \frac\lambda2\|x\|^2`.
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes.
+    lam : float, optional
+        Regularisation :math:`\lambda > 0`.
+    batch : int or None, optional
+        Sampling noise: each stochastic gradient averages ``batch`` local samples drawn
+        uniformly with replacement (exclusive with ``sigma``).
+    sigma : float, optional
+        Additive noise :math:`\xi \sim N(0, \frac{\sigma^2}{d}I)`, :math:`\mathbb{E}\|\xi\|^2
+        = \sigma^2` (exclusive with ``batch``).
+    split : {"contiguous", "random", "sorted"}, optional
+        How rows go to nodes (``m = N // n`` each, remainder dropped): in order, shuffled with
+        ``seed``, or sorted by label/target (maximally heterogeneous).
+    seed : int, optional
+        Seed of the ``random`` split.
+
+    Returns
+    -------
+    Problem
+        With certified ``L``, ``mu``, ``L_i``, ``x_star``, ``f_star``, ``zeta_star_sq``,
+        ``zeta_sup_sq``, ``sigma_sq`` and each certificate in ``provenance``.
+
+    References
+    ----------
+    W. H. Wolberg et al., Wisconsin Diagnostic Breast Cancer data (UCI), as bundled with
+    scikit-learn (``load_breast_cancer``); docs/problems.md.
+    """
     from sklearn.datasets import load_breast_cancer
 
     data = load_breast_cancer()
@@ -39,9 +74,42 @@ def breast_cancer_logistic(n, lam=1e-2, *, batch=None, sigma=0.0, split="contigu
                     split=split, seed=seed, name="breast_cancer_logistic")
 
 
-def diabetes_ridge(n, lam=1e-2, *, batch=None, sigma=0.0, split="contiguous",
-                   seed=0) -> Problem:
-    """Ridge regression on scikit-learn's diabetes data, split over ``n`` nodes."""
+def diabetes_ridge(n: int, lam: float = 1e-2, *, batch: int | None = None, sigma: float = 0.0,
+                   split: str = "contiguous", seed: int = 0) -> Problem:
+    r"""Ridge regression on scikit-learn's diabetes data (442 x 10), over ``n`` nodes.
+
+    Features and target standardised; the objective is :func:`~theorytools.problems.ridge`'s,
+    :math:`f_i(x) = \frac{1}{2m}\|X_i x - y_i\|^2 + \frac\lambda2\|x\|^2`.
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes.
+    lam : float, optional
+        Regularisation :math:`\lambda \ge 0`.
+    batch : int or None, optional
+        Sampling noise: each stochastic gradient averages ``batch`` local samples drawn
+        uniformly with replacement (exclusive with ``sigma``).
+    sigma : float, optional
+        Additive noise :math:`\xi \sim N(0, \frac{\sigma^2}{d}I)`, :math:`\mathbb{E}\|\xi\|^2
+        = \sigma^2` (exclusive with ``batch``).
+    split : {"contiguous", "random", "sorted"}, optional
+        How rows go to nodes (``m = N // n`` each, remainder dropped): in order, shuffled with
+        ``seed``, or sorted by label/target (maximally heterogeneous).
+    seed : int, optional
+        Seed of the ``random`` split.
+
+    Returns
+    -------
+    Problem
+        With certified ``L``, ``mu``, ``L_i``, ``x_star``, ``f_star``, ``zeta_star_sq``,
+        ``zeta_sup_sq``, ``sigma_sq`` and each certificate in ``provenance``.
+
+    References
+    ----------
+    Efron, Hastie, Johnstone, Tibshirani, "Least Angle Regression", Ann. Statist. 2004 (the
+    diabetes data), as bundled with scikit-learn (``load_diabetes``); docs/problems.md.
+    """
     from sklearn.datasets import load_diabetes
 
     data = load_diabetes()
@@ -51,7 +119,17 @@ def diabetes_ridge(n, lam=1e-2, *, batch=None, sigma=0.0, split="contiguous",
 
 
 def bundled_svmlight_path() -> str:
-    """Path of ``theorytools/data/small.svm`` (60 rows, 8 features, labels +-1)."""
+    """Path of the small svmlight file shipped with theorytools (no update equation: data).
+
+    Returns
+    -------
+    str
+        ``theorytools/data/small.svm`` (60 rows, 8 sparse features, labels +-1).
+
+    References
+    ----------
+    docs/problems.md.
+    """
     return os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", "small.svm")
 
 
@@ -194,9 +272,50 @@ def load_svmlight(path: str | os.PathLike,
     return X, np.asarray(y, dtype=np.float64)
 
 
-def svmlight_problem(path, n, lam=1e-2, *, kind="logistic", batch=None, sigma=0.0,
-                     split="contiguous", seed=0, n_features=None) -> Problem:
-    """A logistic (labels must be +-1; 0/1 are mapped to -1/+1) or ridge problem from a file."""
+def svmlight_problem(path: str | os.PathLike, n: int, lam: float = 1e-2, *, kind: str = "logistic",
+                     batch: int | None = None, sigma: float = 0.0, split: str = "contiguous",
+                     seed: int = 0, n_features: int | None = None) -> Problem:
+    r"""A logistic or ridge problem from an svmlight/LIBSVM file.
+
+    Reads with :func:`load_svmlight`; ``kind="logistic"`` maps 0/1 labels to -1/+1 and builds
+    :func:`~theorytools.problems.logistic`
+    (:math:`f_i(x) = \frac1m\sum_j\log(1 + e^{-y_{ij}a_{ij}^\top x}) + \frac\lambda2\|x\|^2`),
+    ``kind="ridge"`` builds :func:`~theorytools.problems.ridge`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+    n : int
+        Number of nodes.
+    lam : float, optional
+        Regularisation.
+    kind : {"logistic", "ridge"}, optional
+        The model.
+    batch : int or None, optional
+        Sampling noise: each stochastic gradient averages ``batch`` local samples drawn
+        uniformly with replacement (exclusive with ``sigma``).
+    sigma : float, optional
+        Additive noise :math:`\xi \sim N(0, \frac{\sigma^2}{d}I)`, :math:`\mathbb{E}\|\xi\|^2
+        = \sigma^2` (exclusive with ``batch``).
+    split : {"contiguous", "random", "sorted"}, optional
+        How rows go to nodes (``m = N // n`` each, remainder dropped): in order, shuffled with
+        ``seed``, or sorted by label/target (maximally heterogeneous).
+    seed : int, optional
+        Seed of the ``random`` split.
+    n_features : int or None, optional
+        Number of columns (default: the largest index).
+
+    Returns
+    -------
+    Problem
+        With certified ``L``, ``mu``, ``L_i``, ``x_star``, ``f_star``, ``zeta_star_sq``,
+        ``zeta_sup_sq``, ``sigma_sq`` and each certificate in ``provenance``.
+
+    References
+    ----------
+    docs/problems.md.
+    """
     X, y = load_svmlight(path, n_features)
     name = os.path.splitext(os.path.basename(os.fspath(path)))[0]
     if kind == "logistic":

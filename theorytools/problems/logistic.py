@@ -213,13 +213,51 @@ def certify_logistic(name: str, F: np.ndarray, Y: np.ndarray, lam: float, noise:
                    sigma_sq_sup=sigma_sup, info=info)
 
 
-def logistic(features, labels, n, lam, *, batch=None, sigma=0.0, split="contiguous", seed=0,
-             name="logistic") -> Problem:
-    """Logistic regression on rows ``features`` (N, d) with ``labels`` (N,) in {-1, +1}.
+def logistic(features: np.ndarray, labels: np.ndarray, n: int, lam: float, *,
+             batch: int | None = None, sigma: float = 0.0, split: str = "contiguous",
+             seed: int = 0, name: str = "logistic") -> Problem:
+    r"""l2-regularised logistic regression on rows split over ``n`` nodes, certified.
 
-    Rows are split over ``n`` nodes (``m = N // n`` each, remainder dropped; ``split`` in
-    ``contiguous``, ``random`` (with ``seed``), ``sorted`` (by label: heterogeneous)).
-    ``batch``: sampling noise, ``sigma``: additive noise (exclusive). ``lam > 0``.
+    .. math:: f_i(x) = \frac1m\sum_{j=1}^m \log(1 + e^{-y_{ij}\langle a_{ij}, x\rangle})
+              + \frac\lambda2\|x\|^2,\qquad
+              L = \frac{\lambda_{\max}(F^\top F)}{4N} + \lambda,\quad \mu = \lambda,
+
+    ``L`` attained at :math:`x = 0` (computed from the smaller Gram matrix); :math:`x^\star` by
+    Newton with a certified gradient norm (see the module docstring).
+
+    Parameters
+    ----------
+    features : numpy.ndarray
+        Rows :math:`a_j`, shape (N, d).
+    labels : numpy.ndarray
+        Labels in {-1, +1}, shape (N,).
+    n : int
+        Number of nodes (``m = N // n`` rows each, remainder dropped).
+    lam : float
+        Regularisation :math:`\lambda > 0`.
+    batch : int or None, optional
+        Sampling noise: each stochastic gradient averages ``batch`` local samples drawn
+        uniformly with replacement (exclusive with ``sigma``).
+    sigma : float, optional
+        Additive noise :math:`\xi \sim N(0, \frac{\sigma^2}{d}I)`, :math:`\mathbb{E}\|\xi\|^2
+        = \sigma^2` (exclusive with ``batch``).
+    split : {"contiguous", "random", "sorted"}, optional
+        How rows go to nodes (``m = N // n`` each, remainder dropped): in order, shuffled with
+        ``seed``, or sorted by label/target (maximally heterogeneous).
+    seed : int, optional
+        Seed of the ``random`` split.
+    name : str, optional
+        Name prefix of the problem.
+
+    Returns
+    -------
+    Problem
+        With certified ``L``, ``mu``, ``L_i``, ``x_star``, ``f_star``, ``zeta_star_sq``,
+        ``zeta_sup_sq``, ``sigma_sq`` and each certificate in ``provenance``.
+
+    References
+    ----------
+    docs/problems.md; the constants are derived here (module docstring).
 
     Example
     -------
