@@ -608,7 +608,7 @@ def bounds_row(alpha, d) -> BoundsRow:
 
 def bounds_table(ds: Sequence[int] = DEFAULT_DS,
                  alphas: Sequence[float] = DEFAULT_ALPHAS) -> list[BoundsRow]:
-    """Rows of :func:`bounds_row` for every d in ``ds`` (outer) and alpha in ``alphas`` (inner).
+    r"""Rows of :func:`bounds_row` for every d in ``ds`` (outer) and alpha in ``alphas`` (inner).
 
     Here ``alpha`` is a worst-case distortion for the worst-case and uncertainty-principle
     columns and an average distortion for the average-case column. Each column's model is that
