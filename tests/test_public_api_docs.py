@@ -2,8 +2,9 @@
 every public function has ``Parameters`` (when it takes any) and ``Returns`` sections and a
 fully type-hinted signature (issue 11). The packages users import from declare ``__all__``.
 
-Modules covered: ``MODULES`` below. Not yet covered (their functions still lack sections or
-hints; see the issue 11 report): ``theorytools.check``, ``theorytools.compressors.base``.
+Modules covered: ``MODULES`` below. Not yet covered: ``theorytools.check`` (its checkers
+still lack Parameters/Returns sections and some hints; left out of issue 11's docstring pass
+because the verdict and Hoeffding-radius work change check.py at the same time).
 """
 import importlib
 import inspect
@@ -19,7 +20,7 @@ MODULES = ["theorytools.algorithms", "theorytools.algorithms.centralized",
            "theorytools.algorithms.cost", "theorytools.problems", "theorytools.topology",
            "theorytools.compressors", "theorytools.theory", "theorytools.bounds",
            "theorytools.codecs", "theorytools.codecs.elias", "theorytools.codecs.enumerative",
-           "theorytools.codecs.bitio"]
+           "theorytools.codecs.bitio", "theorytools.compressors.base"]
 
 
 def problems_of(obj, name):
