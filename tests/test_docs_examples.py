@@ -106,6 +106,29 @@ def test_quoted_counts():
     assert int(quoted.group(1)) == len(proofs_check.check_names())
 
 
+def test_quoted_data_sizes():
+    """The sizes docs/problems.md and docs/bounds.md quote equal what the code returns."""
+    from sklearn.datasets import load_breast_cancer, load_diabetes
+
+    from theorytools.bounds import bounds_table
+    from theorytools.problems import bundled_svmlight_path, load_svmlight
+
+    problems = (ROOT / "docs" / "problems.md").read_text(encoding="utf-8")
+    bounds = (ROOT / "docs" / "bounds.md").read_text(encoding="utf-8")
+
+    def quoted(pattern, text):
+        match = re.search(pattern, text)
+        assert match is not None, pattern
+        return tuple(int(g) for g in match.groups())
+
+    assert quoted(r"breast cancer data \((\d+) × (\d+)\)", problems) == \
+        load_breast_cancer().data.shape
+    assert quoted(r"diabetes data \((\d+) × (\d+)\)", problems) == load_diabetes().data.shape
+    assert quoted(r"small\.svm` \((\d+) rows, (\d+) sparse features", problems) == \
+        load_svmlight(bundled_svmlight_path())[0].shape
+    assert quoted(r"the full default table \((\d+) rows\)", bounds) == (len(bounds_table()),)
+
+
 # --- planted faults: the runner above can fail ----------------------------------------------
 
 def test_an_undefined_name_fails(in_tmp):
