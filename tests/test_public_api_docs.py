@@ -2,9 +2,10 @@
 every public function has ``Parameters`` (when it takes any) and ``Returns`` sections and a
 fully type-hinted signature (issue 11). The packages users import from declare ``__all__``.
 
-Modules covered: ``MODULES`` below. Not yet covered: ``theorytools.check`` (its checkers
-still lack Parameters/Returns sections and some hints; left out of issue 11's docstring pass
-because the verdict and Hoeffding-radius work change check.py at the same time).
+Modules covered: ``MODULES`` below. ``EXEMPT`` lists the public names not yet covered:
+``check.bound``, ``check.hoeffding_radius`` and ``check.empirical_bernstein_radius`` are being
+changed in parallel (the vacuous verdict; one Hoeffding radius for check.py and contract.py)
+and get their sections with that work.
 """
 import importlib
 import inspect
@@ -20,7 +21,9 @@ MODULES = ["theorytools.algorithms", "theorytools.algorithms.centralized",
            "theorytools.algorithms.cost", "theorytools.problems", "theorytools.topology",
            "theorytools.compressors", "theorytools.theory", "theorytools.bounds",
            "theorytools.codecs", "theorytools.codecs.elias", "theorytools.codecs.enumerative",
-           "theorytools.codecs.bitio", "theorytools.compressors.base"]
+           "theorytools.codecs.bitio", "theorytools.compressors.base", "theorytools.check"]
+EXEMPT = {"theorytools.check.bound", "theorytools.check.hoeffding_radius",
+          "theorytools.check.empirical_bernstein_radius"}
 
 
 def problems_of(obj, name):
@@ -66,7 +69,8 @@ def test_every_public_name_is_documented(module_name):
     missing = []
     for name in module.__all__:
         obj = getattr(module, name)
-        if inspect.isfunction(obj) or inspect.isclass(obj):
+        if (inspect.isfunction(obj) or inspect.isclass(obj)) and \
+                f"{module_name}.{name}" not in EXEMPT:
             missing += problems_of(obj, f"{module_name}.{name}")
     assert not missing, "\n".join(missing)
 
