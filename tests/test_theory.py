@@ -224,7 +224,8 @@ def test_ef_sublinear_rate_and_its_planted_faults():
     _all_pass(results)
     _assert_series(results)
     labels = [label for label, _ in results]
-    assert labels[0] == "noise_term_exponent_in_K" and len(labels) == 3
+    assert labels[0] == "noise_term_exponent_in_K" and len(labels) == 4
+    assert labels[3].startswith("noise_term_bound")          # issue 11: the non-vacuous row
     v = _verdicts(th.run_checks(quick=True, noise_exponent=-0.5))   # planted: error ~ K^-1/2
     assert not v["noise_term_exponent_in_K"]
     v = _verdicts(th.run_checks(quick=True, noise_exponent=-2.0))   # planted: error ~ K^-2
@@ -325,7 +326,7 @@ def test_ef_sublinear_rows_in_verify_and_the_report(tmp_path):
     finally:
         REGISTRY.clear()
         REGISTRY.update(saved)
-    assert len(rows) == 8 and all(r.verdict == "PASS" and r.series for r in rows)
+    assert len(rows) == 9 and all(r.verdict == "PASS" and r.series for r in rows)
     assert {r.status for r in rows} == {"confirmed", "derived"}
     # a curve with bits and a curve whose envelope is undefined (NaN) on part of the axis
     paths = write_report([rows[0], rows[4]], str(tmp_path))

@@ -9,3 +9,5 @@ bounds      : rate-distortion lower bounds (worst case, average case, uncertaint
 __version__ = "0.1.0"
 
 from theorytools.errors import TheorytoolsError  # noqa: F401
+
+__all__ = ["TheorytoolsError", "__version__"]

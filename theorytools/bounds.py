@@ -164,7 +164,7 @@ def _ln_cap(ln_alpha: float, d: int, method: str = "auto", alpha: float | None =
     return route(ln_alpha, alpha, d)
 
 
-def log2_cap_measure(alpha, d, *, method: str = "auto") -> float:
+def log2_cap_measure(alpha: float, d: int, *, method: str = "auto") -> float:
     r"""Base-2 logarithm of the normalised cap measure :math:`P(\alpha, d)`.
 
     .. math::
@@ -224,12 +224,26 @@ def log2_cap_measure(alpha, d, *, method: str = "auto") -> float:
     return _ln_cap(math.log(alpha), d, method, alpha) / _LN2
 
 
-def cap_measure(alpha, d, *, method: str = "auto") -> float:
+def cap_measure(alpha: float, d: int, *, method: str = "auto") -> float:
     r"""The normalised cap measure :math:`P(\alpha,d) = \tfrac12 I_\alpha(\tfrac{d-1}{2},\tfrac12)`.
 
     Same formula, source and status as :func:`log2_cap_measure` (spec §C.5.1, derived). Returns
     ``2 ** log2_cap_measure(alpha, d)``, which underflows to 0.0 when :math:`P < 10^{-308}`
     (e.g. d = 1000, alpha = 0.01): use :func:`log2_cap_measure` there.
+
+    Parameters
+    ----------
+    alpha : float
+        Normalised distortion, ``0 < alpha < 1``.
+    d : int
+        Dimension, ``d >= 2``.
+    method : {"auto", "closed_form", "betainc", "laguerre", "quad"}, optional
+        Evaluation route (see :func:`log2_cap_measure`).
+
+    Returns
+    -------
+    float
+        :math:`P(\alpha, d) \in (0, 1/2)`.
 
     Examples
     --------
@@ -239,7 +253,7 @@ def cap_measure(alpha, d, *, method: str = "auto") -> float:
     return 2.0 ** log2_cap_measure(alpha, d, method=method)
 
 
-def worst_case_bits(alpha, d) -> float:
+def worst_case_bits(alpha: float, d: int) -> float:
     r"""Worst-case lower bound on bits, :math:`b_{LB}(\alpha,d) = -\log_2 P(\alpha,d)`.
 
     Model (spec §C.5.1, §F.7): the compressor's output direction is one of at most
@@ -331,7 +345,7 @@ def _c4(q): return -q * (353 * q ** 3 + 632 * q ** 2 + 312 * q + 32) / 64
 ASYMPTOTIC_COEFFICIENTS = (_c1, _c2, _c3, _c4)
 
 
-def worst_case_bits_asymptotic(alpha, d, *, order: int = 0) -> float:
+def worst_case_bits_asymptotic(alpha: float, d: int, *, order: int = 0) -> float:
     r"""Large-``d`` expansion of :math:`b_{LB}(\alpha,d) = -\log_2 P(\alpha,d)` at fixed alpha.
 
     With :math:`a = (d-1)/2` and :math:`q = \alpha/(1-\alpha)`,
@@ -417,7 +431,7 @@ def _ln_alpha_for_bits(bits: float, d: int) -> float:
                            maxiter=500)
 
 
-def log2_average_case_distortion_bits(b, d) -> float:
+def log2_average_case_distortion_bits(b: float, d: int) -> float:
     r"""Base-2 logarithm of :math:`D_{cap}(2^b, d)` (see :func:`average_case_distortion`).
 
     Use this for large ``b/d``, where :math:`D_{cap}` itself underflows (e.g. d = 2,
@@ -430,24 +444,44 @@ def log2_average_case_distortion_bits(b, d) -> float:
         Bits, real, ``b >= 1`` (``N = 2^b >= 2`` directions).
     d : int
         Dimension, ``d >= 2``.
+
+    Returns
+    -------
+    float
+        :math:`\log_2 D_{cap}(2^b, d)`.
     """
     b = check_real(b, "b", low=1.0)
     d = _check_d(d)
     return _ln_cap_cell_distortion(_ln_alpha_for_bits(b, d), d) / _LN2
 
 
-def average_case_distortion_bits(b, d) -> float:
+def average_case_distortion_bits(b: float, d: int) -> float:
     r"""Average-case distortion lower bound for :math:`b` bits, :math:`D_{cap}(2^b, d)`.
 
     ``b`` may be any real >= 1 (the formula is continuous in :math:`N = 2^b`). Computed in
     log domain (:func:`log2_average_case_distortion_bits`); underflows to 0.0 only when the
     true value is below 1e-308. See :func:`average_case_distortion` for the formula, the model,
     the source and the status.
+
+    .. math:: D_{cap}(2^b, d) = \frac{d-1}{d}\,\frac{P(\alpha_N, d+2)}{P(\alpha_N, d)},\qquad
+              P(\alpha_N, d) = 2^{-b}.
+
+    Parameters
+    ----------
+    b : float
+        Bits, real, ``b >= 1``.
+    d : int
+        Dimension, ``d >= 2``.
+
+    Returns
+    -------
+    float
+        :math:`D_{cap}(2^b, d) \in [0, (d-1)/d]`.
     """
     return 2.0 ** log2_average_case_distortion_bits(b, d)
 
 
-def average_case_distortion(N, d) -> float:
+def average_case_distortion(N: int, d: int) -> float:
     r"""Average-case distortion lower bound :math:`D_{cap}(N, d)` for a codebook of N directions.
 
     Model (spec §C.5.2, §F.8): :math:`x` uniform on :math:`S^{d-1}`; a fixed codebook of
@@ -496,7 +530,7 @@ def average_case_distortion(N, d) -> float:
     return 2.0 ** (_ln_cap_cell_distortion(_ln_alpha_for_bits(math.log2(N), d), d) / _LN2)
 
 
-def average_case_bits(alpha, d) -> float:
+def average_case_bits(alpha: float, d: int) -> float:
     r"""Bits needed for a target average distortion: the inverse of :math:`D_{cap}`.
 
     Smallest :math:`b` such that a codebook of :math:`2^b` directions can have average
@@ -549,7 +583,7 @@ def average_case_bits(alpha, d) -> float:
 # --------------------------------------------------------------------------------------------
 # uncertainty principle
 # --------------------------------------------------------------------------------------------
-def uncertainty_principle_bits(alpha, d) -> float:
+def uncertainty_principle_bits(alpha: float, d: int) -> float:
     r"""Bits from the uncertainty principle :math:`\alpha\, 4^{b/d} \ge 1`: :math:`b \ge
     \tfrac d2 \log_2(1/\alpha)`.
 
@@ -571,6 +605,11 @@ def uncertainty_principle_bits(alpha, d) -> float:
         ``0 < alpha < 1``.
     d : int
         ``d >= 2``.
+
+    Returns
+    -------
+    float
+        :math:`\tfrac d2\log_2(1/\alpha)` bits.
     """
     alpha = _check_alpha(alpha)
     d = _check_d(d)
@@ -616,18 +655,45 @@ def bounds_row(alpha, d, c: float = 0.0) -> BoundsRow:
 
 def bounds_table(ds: Sequence[int] = DEFAULT_DS,
                  alphas: Sequence[float] = DEFAULT_ALPHAS, c: float = 0.0) -> list[BoundsRow]:
-    """Rows of :func:`bounds_row` for every d in ``ds`` (outer) and alpha in ``alphas`` (inner).
+    r"""Rows of :func:`bounds_row` for every d in ``ds`` (outer) and alpha in ``alphas`` (inner).
 
     Here ``alpha`` is a worst-case distortion for the worst-case and uncertainty-principle
     columns and an average distortion for the average-case column. Each column's model is that
     of its function (:func:`worst_case_bits`, :func:`average_case_bits`,
-    :func:`uncertainty_principle_bits`).
+    :func:`uncertainty_principle_bits`): :math:`-\log_2 P(\alpha, d)`,
+    :math:`\log_2 N^*` with :math:`D_{cap}(N^*, d) = \alpha`, and :math:`\tfrac d2\log_2(1/\alpha)`.
+
+    Parameters
+    ----------
+    ds : sequence of int, optional
+        Dimensions (each >= 2).
+    alphas : sequence of float, optional
+        Distortions in (0, 1).
+    c : float, optional
+        The O(1) constant of P2's worst-case bound with the log d term
+        (:func:`worst_case_bits_log_d`).
+
+    Returns
+    -------
+    list of BoundsRow
+        ``len(ds) * len(alphas)`` rows, all bit counts lower bounds.
     """
     return [bounds_row(alpha, d, c) for d in ds for alpha in alphas]
 
 
 def table_to_csv(rows: Sequence[BoundsRow]) -> str:
-    """CSV text with a header line of :class:`BoundsRow` field names; floats in ``repr``."""
+    """CSV text with a header line of :class:`BoundsRow` field names; floats in ``repr``.
+
+    Parameters
+    ----------
+    rows : sequence of BoundsRow
+        From :func:`bounds_table`.
+
+    Returns
+    -------
+    str
+        The CSV (exact round trip of every float).
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(BoundsRow._fields)
@@ -637,7 +703,20 @@ def table_to_csv(rows: Sequence[BoundsRow]) -> str:
 
 
 def table_to_markdown(rows: Sequence[BoundsRow], *, digits: int = 4) -> str:
-    """A Markdown table, bits rounded to ``digits`` decimals."""
+    """A Markdown table, bits rounded to ``digits`` decimals.
+
+    Parameters
+    ----------
+    rows : sequence of BoundsRow
+        From :func:`bounds_table`.
+    digits : int, optional
+        Decimals of the bit counts.
+
+    Returns
+    -------
+    str
+        The Markdown table (header, alignment row, one line per row).
+    """
     header = ("d", "alpha", "worst-case bits", "per coord.", "P2 worst-case + log2 d",
               "average-case bits", "per coord.",
               "uncertainty-principle bits", "per coord.")

@@ -106,8 +106,25 @@ def empirical_bernstein_radius(samples: np.ndarray, value_range: float,
     return math.sqrt(2.0 * var * big_l / n) + 7.0 * value_range * big_l / (3.0 * (n - 1))
 
 
-def t_interval(values, level: float = 0.95) -> tuple[float, float, float]:
-    """Student-t interval (mean, low, high) of the mean of replicate values at ``level``."""
+def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    r"""Student-t interval (mean, low, high) of the mean of replicate values at ``level``.
+
+    .. math:: \bar v \pm t_{r-1,\,(1+\text{level})/2}\; s/\sqrt r,
+
+    :math:`s` the sample standard deviation of the r replicates (infinite ends for r < 2).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Replicate values (e.g. one per seed).
+    level : float, optional
+        Two-sided confidence level.
+
+    Returns
+    -------
+    tuple of float
+        ``(mean, low, high)``.
+    """
     v = np.asarray(values, dtype=float)
     m = float(v.mean())
     if v.size < 2:
@@ -116,8 +133,28 @@ def t_interval(values, level: float = 0.95) -> tuple[float, float, float]:
     return m, m - half, m + half
 
 
-def t_one_sided(values, level: float = 0.95, *, upper: bool = True) -> tuple[float, float]:
-    """Student-t one-sided confidence bound (mean, bound) of the mean at ``level``."""
+def t_one_sided(values: np.ndarray, level: float = 0.95, *,
+                upper: bool = True) -> tuple[float, float]:
+    r"""Student-t one-sided confidence bound (mean, bound) of the mean at ``level``.
+
+    .. math:: \bar v \pm t_{r-1,\,\text{level}}\; s/\sqrt r
+
+    (``+`` for an upper bound; infinite for r < 2).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Replicate values.
+    level : float, optional
+        One-sided confidence level.
+    upper : bool, optional
+        Upper (default) or lower confidence bound.
+
+    Returns
+    -------
+    tuple of float
+        ``(mean, bound)``.
+    """
     v = np.asarray(values, dtype=float)
     m = float(v.mean())
     if v.size < 2:
@@ -175,7 +212,27 @@ def bound(empirical, theoretical: float, *, lower: bool = False, rtol: float = 1
 
 def tight(empirical: float, theoretical: float, band: tuple[float, float],
           details: str = "") -> Check:
-    """``tight``: the ratio empirical/theoretical lies in ``band = (lo, hi)``."""
+    r"""``tight``: the ratio empirical/theoretical lies in ``band = (lo, hi)``.
+
+    .. math:: \text{lo} \le \text{empirical}/\text{theoretical} \le \text{hi}.
+
+    Parameters
+    ----------
+    empirical : float
+        The measured value (exact).
+    theoretical : float
+        The theorem's value.
+    band : tuple of float
+        ``(lo, hi)``.
+    details : str, optional
+        Text for the report.
+
+    Returns
+    -------
+    Check
+        The verdict with the empirical and theoretical values, interval and acceptance
+        region.
+    """
     lo, hi = band
     ratio = empirical / theoretical if theoretical else math.nan
     ok = bool(lo <= ratio <= hi)
@@ -184,11 +241,34 @@ def tight(empirical: float, theoretical: float, band: tuple[float, float],
                  accept=tuple(sorted((lo * theoretical, hi * theoretical))))
 
 
-def law(actual, expected, *, rtol: float = 1e-12, atol: float = 0.0, details: str = "") -> Check:
-    """``law``: an identity to rounding, max |actual - expected| <= rtol |expected| + atol.
+def law(actual: float | np.ndarray, expected: float | np.ndarray, *, rtol: float = 1e-12,
+        atol: float = 0.0, details: str = "") -> Check:
+    r"""``law``: an identity to rounding.
+
+    .. math:: \max_i |a_i - e_i| \le \text{rtol}\,|e_i| + \text{atol}.
 
     ``empirical`` is the worst relative deviation's actual value, ``theoretical`` its
-    expected value (scalars are compared directly)."""
+    expected value (scalars are compared directly).
+
+    Parameters
+    ----------
+    actual : float or numpy.ndarray
+        Computed values.
+    expected : float or numpy.ndarray
+        Exact values (broadcast against ``actual``).
+    rtol : float, optional
+        Relative tolerance.
+    atol : float, optional
+        Absolute tolerance.
+    details : str, optional
+        Text for the report.
+
+    Returns
+    -------
+    Check
+        The verdict with the empirical and theoretical values, interval and acceptance
+        region.
+    """
     a = np.atleast_1d(np.asarray(actual, dtype=float))
     e = np.atleast_1d(np.asarray(expected, dtype=float))
     a, e = np.broadcast_arrays(a, e)
@@ -206,15 +286,44 @@ def law(actual, expected, *, rtol: float = 1e-12, atol: float = 0.0, details: st
                  if a.size else None)
 
 
-def mean_equals(samples, expected: float, *, value_range: float, p_fail: float = P_FAIL,
+def mean_equals(samples: np.ndarray, expected: float, *, value_range: float,
+                p_fail: float = P_FAIL,
                 method: str = "empirical-bernstein", variance: float | None = None,
                 bias: float = 0.0, details: str = "") -> Check:
-    """``law`` for a Monte Carlo mean: |mean - expected| <= radius (+ a stated ``bias`` bound).
+    r"""``law`` for a Monte Carlo mean: |mean - expected| <= radius (+ a stated ``bias`` bound).
 
     ``method``: ``hoeffding`` (range only), ``bernstein`` (known ``variance``),
     ``empirical-bernstein`` (Maurer-Pontil, sample variance), all rigorous, or ``t`` (Student-t
     at level 1 - p_fail, approximate: for replicates that are themselves averages of many
-    independent terms); two-sided at ``p_fail``."""
+    independent terms); two-sided at ``p_fail``:
+
+    .. math:: |\bar Z - \text{expected}| \le r_{p}(Z) + \text{bias}.
+
+    Parameters
+    ----------
+    samples : numpy.ndarray
+        i.i.d. values (flattened).
+    expected : float
+        The exact expectation.
+    value_range : float
+        Width of the a.s. range of one sample (Hoeffding, Bernstein).
+    p_fail : float, optional
+        False-failure probability of the assertion.
+    method : {"empirical-bernstein", "hoeffding", "bernstein", "t"}, optional
+        The concentration radius.
+    variance : float or None, optional
+        The known variance (``method="bernstein"``).
+    bias : float, optional
+        A stated bound on the bias of the estimator.
+    details : str, optional
+        Text for the report.
+
+    Returns
+    -------
+    Check
+        The verdict with the empirical and theoretical values, interval and acceptance
+        region.
+    """
     from theorytools.compressors.contract import bernstein_radius
 
     z = np.asarray(samples, dtype=float).ravel()
@@ -242,22 +351,60 @@ def mean_equals(samples, expected: float, *, value_range: float, p_fail: float =
                  accept=(expected - rad - bias, expected + rad + bias))
 
 
-def fit_slopes(x, Y) -> np.ndarray:
-    """Least-squares slope of each row of ``Y`` (replicates x points) against ``x``."""
+def fit_slopes(x: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    r"""Least-squares slope of each row of ``Y`` (replicates x points) against ``x``.
+
+    .. math:: \hat\beta_r = \frac{\sum_j (x_j - \bar x)(Y_{rj} - \bar Y_r)}{\sum_j (x_j - \bar x)^2}.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Points (m,), e.g. log T.
+    Y : numpy.ndarray
+        Values (r, m) or (m,), e.g. log errors per seed.
+
+    Returns
+    -------
+    numpy.ndarray
+        One slope per row (r,).
+    """
     x = np.asarray(x, dtype=float)
     Y = np.atleast_2d(np.asarray(Y, dtype=float))
     xc = x - x.mean()
     return (Y - Y.mean(axis=1, keepdims=True)) @ xc / float(xc @ xc)
 
 
-def slope(replicate_slopes, predicted: float, *, tol: float = 0.1, level: float = 0.95,
+def slope(replicate_slopes: np.ndarray, predicted: float, *, tol: float = 0.1,
+          level: float = 0.95,
           alternative: str = "agree", details: str = "") -> Check:
-    """``slope``: replicate estimates of an exponent or rate vs the predicted value.
+    r"""``slope``: replicate estimates of an exponent or rate vs the predicted value.
 
     ``agree``: the two-sided t-interval at ``level`` meets ``[predicted - tol, predicted + tol]``
     (decentralized_localsgd.md §5); ``at_least``: the one-sided lower t-bound is >= predicted;
     ``at_most``: the one-sided upper t-bound is <= predicted. With one replicate the point
-    estimate is used (no interval)."""
+    estimate is used (no interval).
+
+    Parameters
+    ----------
+    replicate_slopes : numpy.ndarray
+        One fitted exponent or rate per seed (e.g. from :func:`fit_slopes`).
+    predicted : float
+        The theorem's exponent or rate.
+    tol : float, optional
+        Half-width of the agreement band (``agree``).
+    level : float, optional
+        Confidence level of the Student-t interval.
+    alternative : {"agree", "at_least", "at_most"}, optional
+        The comparison.
+    details : str, optional
+        Text for the report.
+
+    Returns
+    -------
+    Check
+        The verdict with the empirical and theoretical values, interval and acceptance
+        region.
+    """
     v = np.asarray(replicate_slopes, dtype=float).ravel()
     if not np.all(np.isfinite(v)):
         return Check("slope", math.nan, predicted, False, f"{details}; non-finite fit",
@@ -285,11 +432,34 @@ def slope(replicate_slopes, predicted: float, *, tol: float = 0.1, level: float 
                  interval=interval, accept=accept)
 
 
-def diverges(norms, predicted_factor: float | None = None, *, min_growth: float = 1e3,
+def diverges(norms: np.ndarray, predicted_factor: float | None = None, *,
+             min_growth: float = 1e3,
              rtol: float = 1e-9, details: str = "") -> Check:
-    """``diverges``: the sequence ``norms`` (e.g. ||x^k||) grows: every step increases it, the
+    r"""``diverges``: the sequence ``norms`` (e.g. ||x^k||) grows: every step increases it, the
     final/initial ratio is >= ``min_growth``, and the fitted geometric factor (empirical) is
-    > 1 (and equals ``predicted_factor`` to ``rtol`` when one is given)."""
+    > 1 (and equals ``predicted_factor`` to ``rtol`` when one is given):
+
+    .. math:: \hat q = \exp\Big(\frac{1}{K}\sum_{k} \ln\frac{r_{k+1}}{r_k}\Big) > 1.
+
+    Parameters
+    ----------
+    norms : numpy.ndarray
+        The positive sequence :math:`r_0, \dots, r_K`.
+    predicted_factor : float or None, optional
+        The theorem's growth factor, if any.
+    min_growth : float, optional
+        Smallest accepted :math:`r_K/r_0`.
+    rtol : float, optional
+        Relative tolerance on the factor.
+    details : str, optional
+        Text for the report.
+
+    Returns
+    -------
+    Check
+        The verdict with the empirical and theoretical values, interval and acceptance
+        region.
+    """
     r = np.asarray(norms, dtype=float)
     finite = np.all(np.isfinite(r)) and np.all(r > 0)
     if not finite or r.size < 2:

@@ -156,15 +156,35 @@ def _check_size(n: int, name: str) -> None:
                                f"(W is dense and its spectrum costs O(n^3))")
 
 
-def validate_mixing_matrix(W, name: str = "W", *, atol: float = DEFAULT_ATOL) -> np.ndarray:
-    """Return ``W`` as a C-contiguous float64 symmetric doubly stochastic nonnegative matrix.
+def validate_mixing_matrix(W: np.ndarray, name: str = "W", *,
+                           atol: float = DEFAULT_ATOL) -> np.ndarray:
+    r"""Return ``W`` as a C-contiguous float64 symmetric doubly stochastic nonnegative matrix.
+
+    .. math:: W_{ij} \ge 0,\qquad |(W\mathbf 1)_i - 1| \le \mathrm{atol},\qquad
+              |(W^\top\mathbf 1)_j - 1| \le \mathrm{atol},\qquad |W_{ij} - W_{ji}| \le \mathrm{atol}.
 
     Checks, in order: a square 2-D real array with ``1 <= n <= MAX_NODES``; every entry finite;
-    no negative entry (exact); every row sum, then every column sum, within ``atol`` of 1;
-    ``|W_ij - W_ji| <= atol``. The first failure raises :class:`TheorytoolsError` naming
-    ``name`` and the offending entry. The returned matrix is ``(W + W^T) / 2`` (equal to ``W``
-    when ``W`` is exactly symmetric). Connectivity and the graph are checked by
-    :func:`from_matrix`.
+    no negative entry (exact); every row sum, then every column sum; symmetry. The first
+    failure raises :class:`TheorytoolsError` naming ``name`` and the offending entry.
+    Connectivity and the graph are checked by :func:`from_matrix`.
+
+    Parameters
+    ----------
+    W : numpy.ndarray
+        The candidate matrix (anything convertible to a float array).
+    name : str, optional
+        Its name in error messages.
+    atol : float, optional
+        Tolerance of the sums and of the symmetry.
+
+    Returns
+    -------
+    numpy.ndarray
+        :math:`(W + W^\top)/2` (equal to ``W`` when exactly symmetric).
+
+    References
+    ----------
+    Tang et al. 2018, §3 (assumptions on W); docs/topology.md.
     """
     atol = check_real(atol, "atol", low=0.0)
     try:
@@ -274,12 +294,29 @@ def _simple_degrees(G: nx.Graph, n: int, edges: np.ndarray) -> np.ndarray:
 
 
 def metropolis_hastings_weights(G: nx.Graph) -> np.ndarray:
-    """Metropolis–Hastings mixing matrix of an undirected graph.
+    r"""Metropolis–Hastings mixing matrix of an undirected graph.
 
-    ``W_ij = 1 / (1 + max(deg_i, deg_j))`` for every edge ``{i, j}``, ``W_ii = 1 - sum_j W_ij``,
-    0 elsewhere. Symmetric and doubly stochastic by construction, with ``W_ii >= 1/(1 + deg_i)``
-    (so ``lambda_n > -1``). Rows and columns follow ``list(G)``; self-loops and edge attributes
-    are ignored. (Xiao and Boyd, "Fast linear iterations for distributed averaging", 2004.)
+    .. math:: W_{ij} = \frac{1}{1 + \max(\deg_i, \deg_j)}\ (\{i,j\} \in E),\qquad
+              W_{ii} = 1 - \sum_{j \ne i} W_{ij},
+
+    0 elsewhere. Symmetric and doubly stochastic by construction, with
+    :math:`W_{ii} \ge 1/(1 + \deg_i)` (so :math:`\lambda_n > -1`). Rows and columns follow
+    ``list(G)``; self-loops and edge attributes are ignored.
+
+    Parameters
+    ----------
+    G : networkx.Graph
+        Undirected graph.
+
+    Returns
+    -------
+    numpy.ndarray
+        The (n, n) float64 matrix.
+
+    References
+    ----------
+    L. Xiao and S. Boyd, "Fast linear iterations for distributed averaging", Systems & Control
+    Letters 2004.
     """
     nodes = list(G)
     n = len(nodes)
@@ -304,11 +341,28 @@ def metropolis_hastings_weights(G: nx.Graph) -> np.ndarray:
 
 
 def max_degree_weights(G: nx.Graph) -> np.ndarray:
-    """Max-degree mixing matrix: ``W_ij = 1/(1 + d_max)`` on edges, the rest on the diagonal.
+    r"""Max-degree mixing matrix: ``1/(1 + d_max)`` on edges, the rest on the diagonal.
 
-    ``W_ii = (1 + d_max - deg_i) / (1 + d_max) >= 1/(1 + d_max)``, computed as one division so
-    that on a regular graph the diagonal equals the edge weight exactly (ring: 1/3, torus: 1/5,
-    complete graph: ``W = J``). Rows and columns follow ``list(G)``; self-loops are ignored.
+    .. math:: W_{ij} = \frac{1}{1 + d_{\max}}\ (\{i,j\} \in E),\qquad
+              W_{ii} = \frac{1 + d_{\max} - \deg_i}{1 + d_{\max}},
+
+    computed as one division so that on a regular graph the diagonal equals the edge weight
+    exactly (ring: 1/3, torus: 1/5, complete graph: ``W = J``). Rows and columns follow
+    ``list(G)``; self-loops are ignored.
+
+    Parameters
+    ----------
+    G : networkx.Graph
+        Undirected graph.
+
+    Returns
+    -------
+    numpy.ndarray
+        The (n, n) float64 matrix.
+
+    References
+    ----------
+    Xiao and Boyd 2004 (the max-degree weights); docs/topology.md.
     """
     nodes = list(G)
     n = len(nodes)
@@ -345,11 +399,31 @@ def _graph(n: int, edges) -> nx.Graph:
 
 # --------------------------------------------------------------------------- factories
 
-def ring(n, weights: str = "uniform") -> Topology:
-    """Cycle on ``n >= 3`` nodes, ``i ~ i +- 1 (mod n)``; uniform: ``W_ii = W_{i,i+-1} = 1/3``.
+def ring(n: int, weights: str = "uniform") -> Topology:
+    r"""Cycle on ``n >= 3`` nodes, ``i ~ i +- 1 (mod n)``; uniform: ``W_ii = W_{i,i+-1} = 1/3``.
 
-    Closed form [DERIVED]: eigenvalues ``1/3 + (2/3) cos(2 pi k / n)``, ``k = 0..n-1``
-    (:func:`ring_eigenvalues`); all three weightings coincide (the ring is 2-regular).
+    .. math:: \lambda_k(W) = \tfrac13 + \tfrac23\cos(2\pi k/n),\quad k = 0, \dots, n-1
+
+    Gossip step of every decentralized algorithm: :math:`x_i \leftarrow \sum_j W_{ij} x_j`.
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes (>= 3).
+    weights : {"uniform", "metropolis_hastings", "max_degree"}, optional
+        Weighting of the edges (see the module docstring).
+
+    Returns
+    -------
+    Topology
+        The graph, its validated mixing matrix :math:`W`, the CSR form and the certified
+        spectrum (``slem``, ``spectral_gap``, ``mu_W``, ``beta``).
+
+    References
+    ----------
+    Closed form derived here (:func:`ring_eigenvalues`); all three weightings coincide (the
+    ring is 2-regular). Tang et al. 2018 and Koloskova et al. 2019 use rings in their
+    experiments; docs/topology.md.
     """
     n = check_int(n, "n", low=3)
     _check_size(n, "n")
@@ -367,12 +441,32 @@ def _torus_edges(rows: int, cols: int, wrap: bool):
                 yield i, ((r + 1) % rows) * cols + c
 
 
-def torus(rows, cols, weights: str = "uniform") -> Topology:
-    """Periodic ``rows x cols`` grid (``rows, cols >= 3``), node ``r * cols + c``.
+def torus(rows: int, cols: int, weights: str = "uniform") -> Topology:
+    r"""Periodic ``rows x cols`` grid (``rows, cols >= 3``), node ``r * cols + c``.
 
-    ``"uniform"``: ``W = 1/5`` on the diagonal and the four neighbours. Closed form [DERIVED]:
-    eigenvalues ``1/5 + (2/5)(cos(2 pi j / rows) + cos(2 pi k / cols))``
-    (:func:`torus_eigenvalues`).
+    .. math:: W = \tfrac15 (I + A),\quad \lambda_{jk}(W) = \tfrac15 + \tfrac25\big(\cos\tfrac{2\pi j}{rows} + \cos\tfrac{2\pi k}{cols}\big)
+
+    Gossip step of every decentralized algorithm: :math:`x_i \leftarrow \sum_j W_{ij} x_j`.
+
+    Parameters
+    ----------
+    rows : int
+        Rows (>= 3).
+    cols : int
+        Columns (>= 3).
+    weights : {"uniform", "metropolis_hastings", "max_degree"}, optional
+        Weighting of the edges (see the module docstring).
+
+    Returns
+    -------
+    Topology
+        The graph, its validated mixing matrix :math:`W`, the CSR form and the certified
+        spectrum (``slem``, ``spectral_gap``, ``mu_W``, ``beta``).
+
+    References
+    ----------
+    Closed form derived here (:func:`torus_eigenvalues`, a Kronecker sum of two cycles);
+    docs/topology.md.
     """
     rows = check_int(rows, "rows", low=3)
     cols = check_int(cols, "cols", low=3)
@@ -381,11 +475,34 @@ def torus(rows, cols, weights: str = "uniform") -> Topology:
                      _graph(rows * cols, _torus_edges(rows, cols, wrap=True)), weights, "uniform")
 
 
-def grid2d(rows, cols, weights: str = "metropolis_hastings") -> Topology:
-    """Non-periodic ``rows x cols`` grid (``rows, cols >= 1``), node ``r * cols + c``.
+def grid2d(rows: int, cols: int, weights: str = "metropolis_hastings") -> Topology:
+    r"""Non-periodic ``rows x cols`` grid (``rows, cols >= 1``), node ``r * cols + c``.
 
-    Irregular (corner degree 2, border 3, inside 4), hence Metropolis–Hastings by default;
-    ``"uniform"`` means the max-degree weights.
+    .. math:: W_{ij} = \frac{1}{1 + \max(\deg_i, \deg_j)}\ (i \sim j),\qquad W_{ii} = 1 - \sum_{j \ne i} W_{ij}
+
+    Gossip step of every decentralized algorithm: :math:`x_i \leftarrow \sum_j W_{ij} x_j`.
+
+    Parameters
+    ----------
+    rows : int
+        Rows (>= 1).
+    cols : int
+        Columns (>= 1).
+    weights : {"uniform", "metropolis_hastings", "max_degree"}, optional
+        Weighting of the edges (see the module docstring).
+        Irregular (corner degree 2, border 3, inside 4), hence Metropolis–Hastings by
+        default; ``"uniform"`` means the max-degree weights.
+
+    Returns
+    -------
+    Topology
+        The graph, its validated mixing matrix :math:`W`, the CSR form and the certified
+        spectrum (``slem``, ``spectral_gap``, ``mu_W``, ``beta``).
+
+    References
+    ----------
+    Xiao and Boyd, "Fast linear iterations for distributed averaging", 2004 (the weights);
+    docs/topology.md.
     """
     rows = check_int(rows, "rows", low=1)
     cols = check_int(cols, "cols", low=1)
@@ -395,10 +512,30 @@ def grid2d(rows, cols, weights: str = "metropolis_hastings") -> Topology:
                      weights, "metropolis_hastings")
 
 
-def complete(n, weights: str = "uniform") -> Topology:
-    """Complete graph on ``n >= 1`` nodes. Every weighting gives ``W = J`` (all entries 1/n).
+def complete(n: int, weights: str = "uniform") -> Topology:
+    r"""Complete graph on ``n >= 1`` nodes. Every weighting gives ``W = J`` (all entries 1/n).
 
-    Closed form [DERIVED]: eigenvalues ``1, 0, ..., 0``; slem 0, gap 1, mu_W = beta = 1 (n >= 2).
+    .. math:: W = J = \tfrac1n\mathbf 1\mathbf 1^\top,\qquad \lambda(W) = (1, 0, \dots, 0)
+
+    Gossip step of every decentralized algorithm: :math:`x_i \leftarrow \sum_j W_{ij} x_j`.
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes (>= 1).
+    weights : {"uniform", "metropolis_hastings", "max_degree"}, optional
+        Weighting of the edges (see the module docstring).
+
+    Returns
+    -------
+    Topology
+        The graph, its validated mixing matrix :math:`W`, the CSR form and the certified
+        spectrum (``slem``, ``spectral_gap``, ``mu_W``, ``beta``).
+
+    References
+    ----------
+    Closed form derived here (:func:`complete_eigenvalues`): slem 0, gap 1,
+    mu_W = beta = 1 (n >= 2); docs/topology.md.
     """
     n = check_int(n, "n", low=1)
     _check_size(n, "n")
@@ -408,11 +545,30 @@ def complete(n, weights: str = "uniform") -> Topology:
     return _build(name, G, np.full((n, n), 1.0 / n), weights, what=name)
 
 
-def star(n, weights: str = "metropolis_hastings") -> Topology:
-    """Star on ``n >= 1`` nodes: centre 0 linked to ``1..n-1``.
+def star(n: int, weights: str = "metropolis_hastings") -> Topology:
+    r"""Star on ``n >= 1`` nodes: centre 0 linked to ``1..n-1``.
 
-    Metropolis–Hastings and max-degree coincide here: ``1/n`` on every edge, centre diagonal
-    ``1/n``, leaf diagonal ``1 - 1/n``.
+    .. math:: W_{0i} = W_{i0} = W_{00} = \tfrac1n,\qquad W_{ii} = 1 - \tfrac1n\ (i \ge 1)
+
+    Gossip step of every decentralized algorithm: :math:`x_i \leftarrow \sum_j W_{ij} x_j`.
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes (>= 1).
+    weights : {"uniform", "metropolis_hastings", "max_degree"}, optional
+        Weighting of the edges (see the module docstring).
+        Metropolis–Hastings and max-degree coincide here.
+
+    Returns
+    -------
+    Topology
+        The graph, its validated mixing matrix :math:`W`, the CSR form and the certified
+        spectrum (``slem``, ``spectral_gap``, ``mu_W``, ``beta``).
+
+    References
+    ----------
+    Xiao and Boyd 2004 (the weights); docs/topology.md.
     """
     n = check_int(n, "n", low=1)
     _check_size(n, "n")
@@ -420,12 +576,29 @@ def star(n, weights: str = "metropolis_hastings") -> Topology:
                      weights, "metropolis_hastings")
 
 
-def hypercube(dim, weights: str = "uniform") -> Topology:
-    """Hypercube on ``n = 2**dim`` nodes (``dim >= 0``): ``i ~ j`` iff they differ in one bit.
+def hypercube(dim: int, weights: str = "uniform") -> Topology:
+    r"""Hypercube on ``n = 2**dim`` nodes (``dim >= 0``): ``i ~ j`` iff they differ in one bit.
 
-    ``"uniform"``: ``1/(dim + 1)`` on the diagonal and the ``dim`` neighbours. Closed form
-    [DERIVED]: eigenvalue ``1 - 2k/(dim + 1)`` with multiplicity ``C(dim, k)``
-    (:func:`hypercube_eigenvalues`).
+    .. math:: W = \frac{I + A}{dim + 1},\qquad \lambda = 1 - \frac{2k}{dim + 1}\ \text{with multiplicity}\ \tbinom{dim}{k}
+
+    Gossip step of every decentralized algorithm: :math:`x_i \leftarrow \sum_j W_{ij} x_j`.
+
+    Parameters
+    ----------
+    dim : int
+        Dimension (0 <= dim <= log2(MAX_NODES)).
+    weights : {"uniform", "metropolis_hastings", "max_degree"}, optional
+        Weighting of the edges (see the module docstring).
+
+    Returns
+    -------
+    Topology
+        The graph, its validated mixing matrix :math:`W`, the CSR form and the certified
+        spectrum (``slem``, ``spectral_gap``, ``mu_W``, ``beta``).
+
+    References
+    ----------
+    Closed form derived here (:func:`hypercube_eigenvalues`); docs/topology.md.
     """
     dim = check_int(dim, "dim", low=0, high=int(math.log2(MAX_NODES)))
     n = 1 << dim
@@ -433,13 +606,32 @@ def hypercube(dim, weights: str = "uniform") -> Topology:
     return _weighted(f"hypercube[dim={dim}]", _graph(n, edges), weights, "uniform")
 
 
-def exponential(n, weights: str = "uniform") -> Topology:
-    """Undirected exponential graph on ``n >= 1`` nodes: ``i ~ i +- 2**k (mod n)`` for
-    ``2**k < n``.
+def exponential(n: int, weights: str = "uniform") -> Topology:
+    r"""Undirected exponential graph on ``n >= 1`` nodes: ``i ~ i +- 2**k (mod n)`` for ``2**k < n``.
 
-    A circulant, hence regular graph (degree about ``2 log2 n``), so all weightings coincide.
-    (The exponential graphs of Assran et al. 2019 / Ying et al. 2021 are the directed
-    ``i -> i + 2**k``; this is their symmetrisation, as a symmetric ``W`` is required.)
+    .. math:: W_{ij} = \frac{1}{1 + \deg}\ (i \sim j),\qquad W_{ii} = \frac{1}{1 + \deg}\ \text{(regular graph)}
+
+    Gossip step of every decentralized algorithm: :math:`x_i \leftarrow \sum_j W_{ij} x_j`.
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes (>= 1).
+    weights : {"uniform", "metropolis_hastings", "max_degree"}, optional
+        Weighting of the edges (see the module docstring).
+        A circulant, hence regular graph (degree about ``2 log2 n``): all weightings
+        coincide.
+
+    Returns
+    -------
+    Topology
+        The graph, its validated mixing matrix :math:`W`, the CSR form and the certified
+        spectrum (``slem``, ``spectral_gap``, ``mu_W``, ``beta``).
+
+    References
+    ----------
+    Assran et al. 2019, Ying et al. 2021 (the directed ``i -> i + 2**k``; this is their
+    symmetrisation, as a symmetric W is required); docs/topology.md.
     """
     n = check_int(n, "n", low=1)
     _check_size(n, "n")
@@ -452,16 +644,38 @@ def exponential(n, weights: str = "uniform") -> Topology:
     return _weighted(f"exponential[n={n}]", _graph(n, edges), weights, "uniform")
 
 
-def erdos_renyi(n, p, seed, weights: str = "metropolis_hastings", *,
+def erdos_renyi(n: int, p: float, seed: int, weights: str = "metropolis_hastings", *,
                 max_tries: int = 100) -> Topology:
-    """Erdős–Rényi ``G(n, p)`` graph, conditioned on being connected.
+    r"""Erdős–Rényi ``G(n, p)`` graph, conditioned on being connected.
 
-    Retry rule: ``rng = numpy.random.default_rng(seed)``; each attempt draws
-    ``rng.random(n (n - 1) / 2) < p`` for the pairs ``(i, j)``, ``i < j``, in the row-major
-    order of ``numpy.triu_indices(n, 1)``; the first connected draw is returned. So the graph is
-    a deterministic function of ``(n, p, seed)`` (independent of ``max_tries`` and of the
-    networkx version). If no draw among ``max_tries`` is connected, raise (``p`` is too small
-    for ``n``: connectivity needs about ``p > ln(n) / n``).
+    .. math:: \Pr[\{i, j\} \in E] = p\ \text{independently};\quad W_{ij} = \frac{1}{1 + \max(\deg_i, \deg_j)}
+
+    Gossip step of every decentralized algorithm: :math:`x_i \leftarrow \sum_j W_{ij} x_j`.
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes.
+    p : float
+        Edge probability in (0, 1] (connectivity needs about ``p > ln(n)/n``).
+    seed : int
+        Each attempt draws ``rng.random(n(n-1)/2) < p`` (``rng = default_rng(seed)``) for the
+        pairs of ``numpy.triu_indices(n, 1)``; the first connected draw is returned, so the
+        graph depends on ``(n, p, seed)`` only.
+    weights : {"uniform", "metropolis_hastings", "max_degree"}, optional
+        Weighting of the edges (see the module docstring).
+    max_tries : int, optional
+        Attempts before raising.
+
+    Returns
+    -------
+    Topology
+        The graph, its validated mixing matrix :math:`W`, the CSR form and the certified
+        spectrum (``slem``, ``spectral_gap``, ``mu_W``, ``beta``).
+
+    References
+    ----------
+    Erdős and Rényi 1959; Xiao and Boyd 2004 (the weights); docs/topology.md.
     """
     n = check_int(n, "n", low=1)
     _check_size(n, "n")
@@ -499,12 +713,30 @@ def _relabelled(G, name: str) -> nx.Graph:
     return _graph(n, ((index[u], index[v]) for u, v in G.edges()))
 
 
-def from_networkx(G, weights: str = "metropolis_hastings") -> Topology:
-    """Topology of any undirected simple networkx graph ``G`` (connected, ``n >= 1``).
+def from_networkx(G: nx.Graph, weights: str = "metropolis_hastings") -> Topology:
+    r"""Topology of any undirected simple networkx graph ``G`` (connected, ``n >= 1``).
 
-    Node ``k`` of the topology is the ``k``-th node of ``list(G)``; self-loops and edge
-    attributes are ignored (for your own weights use ``from_matrix(W, graph=G)``). Name:
-    ``"networkx[n=...,edges=...]"``.
+    .. math:: W_{ij} = \frac{1}{1 + \max(\deg_i, \deg_j)}\ (i \sim j),\qquad W_{ii} = 1 - \sum_{j \ne i} W_{ij}
+
+    Gossip step of every decentralized algorithm: :math:`x_i \leftarrow \sum_j W_{ij} x_j`.
+
+    Parameters
+    ----------
+    G : networkx.Graph
+        Node ``k`` of the topology is ``list(G)[k]``; self-loops and edge attributes are
+        ignored (for your own weights use ``from_matrix(W, graph=G)``).
+    weights : {"uniform", "metropolis_hastings", "max_degree"}, optional
+        Weighting of the edges (see the module docstring).
+
+    Returns
+    -------
+    Topology
+        The graph, its validated mixing matrix :math:`W`, the CSR form and the certified
+        spectrum (``slem``, ``spectral_gap``, ``mu_W``, ``beta``).
+
+    References
+    ----------
+    Xiao and Boyd 2004 (the weights); docs/topology.md.
     """
     graph = _relabelled(G, "G")
     _check_connected(graph, "G")
@@ -512,14 +744,33 @@ def from_networkx(G, weights: str = "metropolis_hastings") -> Topology:
     return _weighted(name, graph, weights, "metropolis_hastings")
 
 
-def from_matrix(W, graph=None, *, atol: float = DEFAULT_ATOL) -> Topology:
-    """Topology of a user mixing matrix ``W`` (``weights = "user"``), fully validated.
+def from_matrix(W: np.ndarray, graph: nx.Graph | None = None, *,
+                atol: float = DEFAULT_ATOL) -> Topology:
+    r"""Topology of a user mixing matrix ``W`` (``weights = "user"``), fully validated.
 
-    ``W`` is checked by :func:`validate_mixing_matrix`. Without ``graph`` the graph is the
-    off-diagonal nonzero pattern of ``W``. With ``graph`` (a networkx graph whose nodes are
-    exactly ``0..n-1``), ``W_ij != 0`` for ``i != j`` must hold exactly on its edges: a weight on
-    a non-edge and a zero weight on an edge are both refused. The graph must be connected and
-    ``lambda_n > -1``. Name: ``"matrix[n=...]"``.
+    .. math:: W = W^\top \ge 0,\qquad W\mathbf 1 = \mathbf 1,\qquad \lambda_n(W) > -1
+
+    Gossip step of every decentralized algorithm: :math:`x_i \leftarrow \sum_j W_{ij} x_j`.
+
+    Parameters
+    ----------
+    W : numpy.ndarray
+        Checked by :func:`validate_mixing_matrix`.
+    graph : networkx.Graph or None, optional
+        Nodes exactly ``0..n-1``; ``W_ij != 0`` (i != j) must hold exactly on its edges.
+        Default: the off-diagonal nonzero pattern of ``W``.
+    atol : float, optional
+        Tolerance of the stochasticity and symmetry checks.
+
+    Returns
+    -------
+    Topology
+        The graph, its validated mixing matrix :math:`W`, the CSR form and the certified
+        spectrum (``slem``, ``spectral_gap``, ``mu_W``, ``beta``).
+
+    References
+    ----------
+    docs/topology.md (assumptions of Tang et al. 2018, §3, and Koloskova et al. 2019).
     """
     W = validate_mixing_matrix(W, "W", atol=atol)
     n = W.shape[0]
@@ -554,29 +805,62 @@ def from_matrix(W, graph=None, *, atol: float = DEFAULT_ATOL) -> Topology:
 # --------------------------------------------------------------------------- derived numbers
 
 def tang_dcd_alpha_max(top: Topology) -> float:
-    """Largest compression noise ratio ``alpha`` allowed by Tang et al.'s DCD-PSGD condition.
+    r"""Largest compression noise ratio allowed by Tang et al.'s DCD-PSGD condition.
 
-    ``alpha_max = (1 - slem) / (2 sqrt(2) mu_W)``, the sufficient condition
-    ``alpha <= (1 - rho) / (2 sqrt 2 mu)`` of Tang, Gan, Zhang, Zhang, Liu (NeurIPS 2018),
-    Theorem 1, with ``rho = slem`` and ``mu = mu_W``.
+    .. math:: \alpha_{\max} = \frac{1 - \mathrm{slem}}{2\sqrt2\,\mu_W},
 
-    Status: **[UNCONFIRMED]** — the constant and the definitions of ``rho`` and ``mu`` have not
-    been checked against the paper's text (spec §1.4; confirm in arXiv 1803.06443, Theorem 1).
-    It is a parameter, never asserted as the paper's. It is sufficient and very conservative
-    (spec §4.3: about 500x below the true mean-square threshold in ``alpha^2`` on ring 8).
-    Returns ``inf`` for one node (``mu_W = 0``: there is nothing to agree on).
+    the sufficient condition :math:`\alpha \le (1 - \rho)/(2\sqrt2\mu)` with
+    :math:`\rho` = slem and :math:`\mu = \mu_W`. Status **[UNCONFIRMED]**: the constant and the
+    definitions of :math:`\rho` and :math:`\mu` have not been checked against the paper's text;
+    it is a parameter, never asserted as the paper's. Sufficient and very conservative (about
+    500x below the exact mean-square threshold in :math:`\alpha^2` on the ring of 8; 9x on the
+    complete graph of 8, see docs/theorems.md).
+
+    Parameters
+    ----------
+    top : Topology
+        Gives ``slem`` and ``mu_W``.
+
+    Returns
+    -------
+    float
+        :math:`\alpha_{\max}`; ``inf`` for one node (:math:`\mu_W = 0`).
+
+    References
+    ----------
+    Tang, Gan, Zhang, Zhang, Liu, "Communication Compression for Decentralized Training",
+    NeurIPS 2018 (arXiv 1803.06443), Theorem 1 (condition; unconfirmed reading).
     """
     if top.mu_W == 0.0:
         return math.inf
     return (1.0 - top.slem) / (2.0 * math.sqrt(2.0) * top.mu_W)
 
 
-def consensus_rate(top: Topology, rounds=1) -> float:
-    """Worst-case contraction of the consensus error after ``rounds`` gossip rounds.
+def consensus_rate(top: Topology, rounds: int = 1) -> float:
+    r"""Worst-case contraction of the consensus error after ``rounds`` gossip rounds.
 
-    ``max_x ||(W^t - J) x|| / ||x|| = ||W^t - J||_2 = slem**t`` for symmetric doubly stochastic
-    ``W`` [DERIVED: ``W - J`` is symmetric with eigenvalues ``lambda_2..lambda_n`` and 0, and
-    ``W^t - J = (W - J)^t``]. The mean-square version is ``slem_sq**t``.
+    .. math:: \max_x \frac{\|(W^t - J)x\|}{\|x\|} = \|W^t - J\|_2 = \mathrm{slem}^t
+
+    for symmetric doubly stochastic W (derived here: :math:`W - J` is symmetric with
+    eigenvalues :math:`\lambda_2..\lambda_n` and 0, and :math:`W^t - J = (W - J)^t`). The
+    mean-square version is ``slem_sq**t``.
+
+    Parameters
+    ----------
+    top : Topology
+        Gives ``slem``.
+    rounds : int, optional
+        Number of gossip rounds t (>= 0).
+
+    Returns
+    -------
+    float
+        :math:`\mathrm{slem}^t`.
+
+    References
+    ----------
+    Boyd, Ghosh, Prabhakar, Shah, "Randomized gossip algorithms", IEEE Trans. IT 2006 (the
+    spectral rate); docs/topology.md.
     """
     rounds = check_int(rounds, "rounds", low=0)
     return top.slem ** rounds
@@ -584,18 +868,52 @@ def consensus_rate(top: Topology, rounds=1) -> float:
 
 # --------------------------------------------------------------------------- closed forms
 
-def ring_eigenvalues(n) -> np.ndarray:
-    """[DERIVED] Eigenvalues of the uniform ring ``W`` (1/3): ``1/3 + (2/3) cos(2 pi k / n)``,
-    descending. ``W = (I + S + S^T)/3`` with ``S`` the cyclic shift, whose eigenvalues are the
-    n-th roots of unity."""
+def ring_eigenvalues(n: int) -> np.ndarray:
+    r"""[DERIVED] Eigenvalues of the uniform ring W (1/3 on the diagonal and both neighbours).
+
+    .. math:: \lambda_k = \tfrac13 + \tfrac23\cos(2\pi k/n),\qquad k = 0, \dots, n-1,
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes (>= 3).
+
+    Returns
+    -------
+    numpy.ndarray
+        The n eigenvalues, descending.
+
+    References
+    ----------
+    Derived here: :math:`W = (I + S + S^\top)/3` with S the cyclic shift, whose eigenvalues
+    are the n-th roots of unity; tests/test_topology.py.
+    """
     n = check_int(n, "n", low=3)
     k = np.arange(n)
     return np.sort(1.0 / 3.0 + (2.0 / 3.0) * np.cos(2.0 * np.pi * k / n))[::-1]
 
 
-def torus_eigenvalues(rows, cols) -> np.ndarray:
-    """[DERIVED] Eigenvalues of the uniform torus ``W`` (1/5), descending:
-    ``1/5 + (2/5)(cos(2 pi j / rows) + cos(2 pi k / cols))`` (Kronecker sum of two cycles)."""
+def torus_eigenvalues(rows: int, cols: int) -> np.ndarray:
+    r"""[DERIVED] Eigenvalues of the uniform torus W (1/5).
+
+    .. math:: \lambda_{jk} = \tfrac15 + \tfrac25\big(\cos(2\pi j/rows) + \cos(2\pi k/cols)\big)
+
+    Parameters
+    ----------
+    rows : int
+        Rows (>= 3).
+    cols : int
+        Columns (>= 3).
+
+    Returns
+    -------
+    numpy.ndarray
+        The n eigenvalues, descending.
+
+    References
+    ----------
+    Derived here (Kronecker sum of two cycles); tests/test_topology.py.
+    """
     rows = check_int(rows, "rows", low=3)
     cols = check_int(cols, "cols", low=3)
     a = np.cos(2.0 * np.pi * np.arange(rows) / rows)
@@ -603,17 +921,50 @@ def torus_eigenvalues(rows, cols) -> np.ndarray:
     return np.sort((1.0 / 5.0 + (2.0 / 5.0) * (a[:, None] + b[None, :])).ravel())[::-1]
 
 
-def complete_eigenvalues(n) -> np.ndarray:
-    """[DERIVED] Eigenvalues of ``W = J``: ``1`` once and ``0`` with multiplicity ``n - 1``."""
+def complete_eigenvalues(n: int) -> np.ndarray:
+    r"""[DERIVED] Eigenvalues of ``W = J``.
+
+    .. math:: \lambda = (1, 0, \dots, 0)\ \text{(0 with multiplicity } n - 1)
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes (>= 1).
+
+    Returns
+    -------
+    numpy.ndarray
+        The n eigenvalues, descending.
+
+    References
+    ----------
+    Derived here (J is the projection on the constants); tests/test_topology.py.
+    """
     n = check_int(n, "n", low=1)
     out = np.zeros(n)
     out[0] = 1.0
     return out
 
 
-def hypercube_eigenvalues(dim) -> np.ndarray:
-    """[DERIVED] Eigenvalues of the uniform hypercube ``W = (I + A)/(dim + 1)``, descending:
-    ``1 - 2k/(dim + 1)`` with multiplicity ``C(dim, k)`` (``A`` has eigenvalues ``dim - 2k``)."""
+def hypercube_eigenvalues(dim: int) -> np.ndarray:
+    r"""[DERIVED] Eigenvalues of the uniform hypercube ``W = (I + A)/(dim + 1)``.
+
+    .. math:: \lambda = 1 - \frac{2k}{dim + 1}\ \text{with multiplicity}\ \tbinom{dim}{k}
+
+    Parameters
+    ----------
+    dim : int
+        Dimension (>= 0).
+
+    Returns
+    -------
+    numpy.ndarray
+        The n eigenvalues, descending.
+
+    References
+    ----------
+    Derived here (A has eigenvalues dim - 2k); tests/test_topology.py.
+    """
     dim = check_int(dim, "dim", low=0)
     vals = [1.0 - 2.0 * k / (dim + 1) for k in range(dim + 1) for _ in range(math.comb(dim, k))]
     return np.array(vals)
@@ -627,11 +978,32 @@ class EigenvalueComparison(NamedTuple):
     passed: bool
 
 
-def compare_eigenvalues(top: Topology, expected, atol: float = 1e-12) -> EigenvalueComparison:
-    """Compare ``top.eigenvalues`` with a closed-form spectrum ``expected`` (any order).
+def compare_eigenvalues(top: Topology, expected: np.ndarray,
+                        atol: float = 1e-12) -> EigenvalueComparison:
+    r"""Compare ``top.eigenvalues`` with a closed-form spectrum ``expected`` (any order).
 
-    Both are sorted descending and compared entry-wise; a length mismatch is a failure with
-    ``max_abs_error = inf``. The verdict is ``passed = max_abs_error <= atol``.
+    .. math:: \mathrm{err} = \max_k |\lambda_k^{\downarrow}(W) - e_k^{\downarrow}|,\qquad
+              \text{passed} \iff \mathrm{err} \le \mathrm{atol},
+
+    both sorted descending; a length mismatch is a failure with ``max_abs_error = inf``.
+
+    Parameters
+    ----------
+    top : Topology
+        The computed spectrum.
+    expected : numpy.ndarray
+        The closed form.
+    atol : float, optional
+        Absolute tolerance.
+
+    Returns
+    -------
+    EigenvalueComparison
+        ``(max_abs_error, atol, passed)``.
+
+    References
+    ----------
+    docs/topology.md ("Accuracy").
     """
     atol = check_real(atol, "atol", low=0.0)
     try:
@@ -647,9 +1019,23 @@ def compare_eigenvalues(top: Topology, expected, atol: float = 1e-12) -> Eigenva
 # --------------------------------------------------------------------------- spec §4.1 table
 
 def spectral_table() -> list:
-    """The rows of spec §4.1 computed from the code: one dict per topology with the keys
-    ``graph, lambda2, lambda_n, slem, spectral_gap, mu_W, alpha_max, alpha_max_sq``
-    (``alpha_max`` is :func:`tang_dcd_alpha_max`, [UNCONFIRMED] as a statement of the paper)."""
+    r"""The spectral numbers of six reference topologies, computed from the code.
+
+    One row per graph (ring 8/16/32, torus 4x4/6x6, complete 8) with
+    :math:`\lambda_2`, :math:`\lambda_n`, slem :math:`= \max(|\lambda_2|, |\lambda_n|)`,
+    spectral gap :math:`1 - \mathrm{slem}`, :math:`\mu_W`, and
+    :math:`\alpha_{\max} = (1 - \mathrm{slem})/(2\sqrt2\mu_W)` ([UNCONFIRMED] as the paper's).
+
+    Returns
+    -------
+    list
+        Dicts with the keys ``graph, lambda2, lambda_n, slem, spectral_gap, mu_W, alpha_max,
+        alpha_max_sq``.
+
+    References
+    ----------
+    Tang et al. 2018, Theorem 1 (:func:`tang_dcd_alpha_max`); docs/topology.md.
+    """
     tops = [("ring 8", ring(8)), ("ring 16", ring(16)), ("ring 32", ring(32)),
             ("torus 4x4", torus(4, 4)), ("torus 6x6", torus(6, 6)), ("complete 8", complete(8))]
     rows = []
@@ -662,8 +1048,18 @@ def spectral_table() -> list:
 
 
 def format_spectral_table() -> str:
-    """Markdown of :func:`spectral_table` (4 decimals; ``alpha_max^2`` as in the spec);
-    this is the block of ``docs/topology.md`` between the GENERATED markers."""
+    r"""Markdown of :func:`spectral_table` (4 decimals; :math:`\alpha_{\max}^2` to 2-3
+    significant digits): the block of ``docs/topology.md`` between the GENERATED markers.
+
+    Returns
+    -------
+    str
+        The Markdown table.
+
+    References
+    ----------
+    docs/topology.md.
+    """
     head = ("| graph | lambda_2 | lambda_n | slem | spectral_gap | mu_W "
             "| tang_dcd_alpha_max [UNCONFIRMED] | alpha_max^2 |\n"
             "|---|---|---|---|---|---|---|---|\n")

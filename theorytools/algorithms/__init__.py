@@ -9,3 +9,7 @@ from theorytools.algorithms.decentralized import (choco_sgd, dcd_psgd, dpsgd,  #
                                                   ecd_psgd, naive_compressed)
 from theorytools.algorithms.local import local_sgd, stich_shift  # noqa: F401
 from theorytools.algorithms.trace import Trace, schedule  # noqa: F401
+
+__all__ = ["AssumptionWarning", "NetworkModel", "Trace", "cgd", "choco_sgd", "dcd_psgd", "dcgd",
+           "dpsgd", "ecd_psgd", "ef_sgd", "local_sgd", "minibatch_sgd", "naive_compressed",
+           "schedule", "stich_shift"]

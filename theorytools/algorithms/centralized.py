@@ -16,6 +16,9 @@ schedule gives the same bits as the scalar. ``meta["steps"]`` holds the step siz
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from theorytools.algorithms import _engine as E
@@ -25,6 +28,12 @@ from theorytools.algorithms._oracle import oracle_of
 from theorytools.algorithms.cost import NetworkModel
 from theorytools.algorithms.trace import Trace
 from theorytools.errors import TheorytoolsError
+
+__all__ = ["cgd", "dcgd", "ef_sgd", "minibatch_sgd"]
+
+if TYPE_CHECKING:                       # annotations only (no import cycle at run time)
+    from theorytools.compressors.base import Compressor
+    from theorytools.problems import Problem
 
 
 def _run(method, name, problem, compressor, gamma, T, *, seed, x0, record, network,
@@ -59,30 +68,179 @@ def _run(method, name, problem, compressor, gamma, T, *, seed, x0, record, netwo
                   "virtual_gap": vgap, "errors": err})
 
 
-def minibatch_sgd(problem, gamma, T, *, seed=0, x0=None, record="log", network=None,
-                  float_bits=32):
-    """Mini-batch SGD with the problem's n workers (one stochastic gradient each)."""
+def minibatch_sgd(problem: Problem, gamma: float | Sequence[float], T: int, *, seed: int = 0,
+                  x0: np.ndarray | None = None, record: str | np.ndarray = "log",
+                  network: NetworkModel | None = None, float_bits: int = 32) -> Trace:
+    r"""Mini-batch SGD over the problem's n workers (one stochastic gradient each, all-reduce).
+
+    .. math:: x_{t+1} = x_t - \gamma_t\,\frac1n\sum_{i=1}^n g_i(x_t).
+
+    Parameters
+    ----------
+    problem : theorytools.problems.Problem
+        The objective :math:`f = \frac1n\sum_i f_i`; its n nodes are the workers.
+    gamma : float or sequence of float
+        A positive step size, or T positive step sizes :math:`\gamma_0, \dots, \gamma_{T-1}`
+        (a schedule; ``meta["steps"]`` holds the ones used).
+    T : int
+        Number of iterations (>= 0).
+    seed : int, optional
+        Seed of the random streams (node i at step t: ``node_step_key(seed, i, t)``).
+    x0 : numpy.ndarray or None, optional
+        Initial model, shape ``(d,)`` (default 0).
+    record : {"log", "every"} or numpy.ndarray, optional
+        Steps at which the trace records.
+    network : theorytools.algorithms.NetworkModel or None, optional
+        Cost model of the modelled wall time (default ``NetworkModel()``).
+    float_bits : int, optional
+        Bits per transmitted coordinate (32).
+
+    Returns
+    -------
+    theorytools.algorithms.Trace
+        :math:`f(x_t) - f^\star`, :math:`\|\nabla f(x_t)\|^2`, :math:`\|x_t - x^\star\|^2`,
+        cumulative bits per worker and modelled wall time at the recorded steps.
+
+    References
+    ----------
+    Robbins and Monro 1951; Stich, "Local SGD Converges Fast and Communicates Little", ICLR
+    2019 (the mini-batch baseline of Theorem 2.2); docs/algorithms.md.
+    """
     return _run(E.SGD, "minibatch_sgd", problem, None, gamma, T, seed=seed, x0=x0, record=record,
                 network=network, float_bits=float_bits, pattern="allreduce")
 
 
-def dcgd(problem, compressor, gamma, T, *, seed=0, x0=None, record="log", network=None,
-         shared=False):
-    """Distributed compressed SGD without error feedback (CGD when the problem has n = 1)."""
+def dcgd(problem: Problem, compressor: Compressor, gamma: float | Sequence[float], T: int, *,
+         seed: int = 0, x0: np.ndarray | None = None, record: str | np.ndarray = "log",
+         network: NetworkModel | None = None, shared: bool = False) -> Trace:
+    r"""Distributed compressed SGD without error feedback (CGD when n = 1).
+
+    .. math:: x_{t+1} = x_t - \gamma_t\,\frac1n\sum_{i=1}^n C(g_i(x_t)).
+
+    A biased :math:`C` can diverge (the 3-node Top-1 example:
+    :math:`x^k = (1 + 11\eta/6)^k x^0`).
+
+    Parameters
+    ----------
+    problem : theorytools.problems.Problem
+        The objective :math:`f = \frac1n\sum_i f_i`; its n nodes are the workers.
+    compressor : theorytools.compressors.base.Compressor
+        The compression operator :math:`C` applied to each worker's message.
+    gamma : float or sequence of float
+        A positive step size, or T positive step sizes :math:`\gamma_0, \dots, \gamma_{T-1}`
+        (a schedule; ``meta["steps"]`` holds the ones used).
+    T : int
+        Number of iterations (>= 0).
+    seed : int, optional
+        Seed of the random streams (node i at step t: ``node_step_key(seed, i, t)``).
+    x0 : numpy.ndarray or None, optional
+        Initial model, shape ``(d,)`` (default 0).
+    record : {"log", "every"} or numpy.ndarray, optional
+        Steps at which the trace records.
+    network : theorytools.algorithms.NetworkModel or None, optional
+        Cost model of the modelled wall time (default ``NetworkModel()``).
+    shared : bool, optional
+        Count bits in the compressor's shared-randomness mode (receiver regenerates the
+        random choices).
+
+    Returns
+    -------
+    theorytools.algorithms.Trace
+        :math:`f(x_t) - f^\star`, :math:`\|\nabla f(x_t)\|^2`, :math:`\|x_t - x^\star\|^2`,
+        cumulative bits per worker and modelled wall time at the recorded steps.
+
+    References
+    ----------
+    Beznosikov, Horváth, Richtárik, Safaryan, "On Biased Compression for Distributed
+    Learning", arXiv 2002.12410 (P1), CGD/DCGD and the divergence example; docs/algorithms.md.
+    """
     return _run(E.DCGD, "dcgd", problem, compressor, gamma, T, seed=seed, x0=x0, record=record,
                 network=network, shared=shared)
 
 
-def cgd(problem, compressor, gamma, T, **kwargs):
-    """Single-node compressed gradient descent: :math:`x_{t+1} = x_t - \\gamma C(\\nabla f(x_t))`."""
+def cgd(problem: Problem, compressor: Compressor, gamma: float | Sequence[float], T: int,
+        **kwargs) -> Trace:
+    r"""Single-node compressed gradient descent.
+
+    .. math:: x_{t+1} = x_t - \gamma_t\, C(\nabla f(x_t)).
+
+    Parameters
+    ----------
+    problem : theorytools.problems.Problem
+        A single-node problem (``n == 1``; else use :func:`dcgd`).
+    compressor : theorytools.compressors.base.Compressor
+        The compression operator :math:`C` applied to each worker's message.
+    gamma : float or sequence of float
+        A positive step size, or T positive step sizes :math:`\gamma_0, \dots, \gamma_{T-1}`
+        (a schedule; ``meta["steps"]`` holds the ones used).
+    T : int
+        Number of iterations (>= 0).
+    **kwargs
+        ``seed``, ``x0``, ``record``, ``network``, ``shared`` as in :func:`dcgd`.
+
+    Returns
+    -------
+    theorytools.algorithms.Trace
+        :math:`f(x_t) - f^\star`, :math:`\|\nabla f(x_t)\|^2`, :math:`\|x_t - x^\star\|^2`,
+        cumulative bits per worker and modelled wall time at the recorded steps.
+
+    References
+    ----------
+    Beznosikov et al., arXiv 2002.12410 (P1), the CGD theorems for B1/B2/B3 (registered as
+    ``beznosikov2020.cgd_*``); docs/algorithms.md.
+    """
     if problem.n != 1:
         raise TheorytoolsError(f"cgd needs a single-node problem (n=1), got n={problem.n}; "
                                "use dcgd for n workers")
     return dcgd(problem, compressor, gamma, T, **kwargs)
 
 
-def ef_sgd(problem, compressor, gamma, T, *, seed=0, x0=None, record="log", network=None,
-           shared=False):
-    """Error-feedback SGD (spec compression.md §C.3)."""
+def ef_sgd(problem: Problem, compressor: Compressor, gamma: float | Sequence[float], T: int, *,
+           seed: int = 0, x0: np.ndarray | None = None, record: str | np.ndarray = "log",
+           network: NetworkModel | None = None, shared: bool = False) -> Trace:
+    r"""Error-feedback SGD (distributed, one error memory per worker).
+
+    .. math:: v_i = C(e_i + \gamma_t g_i),\qquad e_i \mathrel{+}= \gamma_t g_i - v_i,\qquad
+              x_{t+1} = x_t - \frac1n\sum_i v_i,\qquad e_i^0 = 0.
+
+    The virtual iterate :math:`x - \bar e` follows plain SGD on the same gradients exactly;
+    its distance to that SGD run is ``meta["virtual_gap"]`` (~1e-15); ``meta["errors"]`` holds
+    the final :math:`e_i`.
+
+    Parameters
+    ----------
+    problem : theorytools.problems.Problem
+        The objective :math:`f = \frac1n\sum_i f_i`; its n nodes are the workers.
+    compressor : theorytools.compressors.base.Compressor
+        The compression operator :math:`C` applied to each worker's message.
+    gamma : float or sequence of float
+        A positive step size, or T positive step sizes :math:`\gamma_0, \dots, \gamma_{T-1}`
+        (a schedule; ``meta["steps"]`` holds the ones used).
+    T : int
+        Number of iterations (>= 0).
+    seed : int, optional
+        Seed of the random streams (node i at step t: ``node_step_key(seed, i, t)``).
+    x0 : numpy.ndarray or None, optional
+        Initial model, shape ``(d,)`` (default 0).
+    record : {"log", "every"} or numpy.ndarray, optional
+        Steps at which the trace records.
+    network : theorytools.algorithms.NetworkModel or None, optional
+        Cost model of the modelled wall time (default ``NetworkModel()``).
+    shared : bool, optional
+        Count bits in the compressor's shared-randomness mode (receiver regenerates the
+        random choices).
+
+    Returns
+    -------
+    theorytools.algorithms.Trace
+        :math:`f(x_t) - f^\star`, :math:`\|\nabla f(x_t)\|^2`, :math:`\|x_t - x^\star\|^2`,
+        cumulative bits per worker and modelled wall time at the recorded steps.
+
+    References
+    ----------
+    Beznosikov et al., arXiv 2002.12410 (P1), error-feedback theorem (the standard EF form;
+    P1's exact form unconfirmed); Stich and Karimireddy 2019 (virtual iterate);
+    docs/algorithms.md.
+    """
     return _run(E.EF, "ef_sgd", problem, compressor, gamma, T, seed=seed, x0=x0, record=record,
                 network=network, shared=shared)

@@ -22,6 +22,8 @@ import numpy as np
 
 from theorytools.errors import TheorytoolsError, check_real
 
+__all__ = ["NetworkModel"]
+
 PATTERNS = ("neighbors", "allreduce", "parameter_server")
 
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
@@ -44,18 +45,40 @@ from theorytools.algorithms.cost import NetworkModel
 from theorytools.algorithms.trace import Trace
 from theorytools.errors import TheorytoolsError, check_real
 
+__all__ = ["DecentralizedState", "advance", "choco_sgd", "dcd_psgd", "dpsgd", "ecd_psgd",
+           "init_state", "naive_compressed", "resolve_threads"]
+
+if TYPE_CHECKING:                       # annotations only (no import cycle at run time)
+    from theorytools.compressors.base import Compressor
+    from theorytools.problems import Problem
+    from theorytools.topology import Topology
+
 THREADS_ENV = "THEORYTOOLS_THREADS"
 
 
-def resolve_threads(threads=None) -> int:
+def resolve_threads(threads: int | str | None = None) -> int:
     """The number of threads for the simulator's node loops.
 
-    ``threads``: an int >= 1, ``"all"`` (every thread Numba has: ``numba.config.NUMBA_NUM_THREADS``,
-    by default the number of CPUs), or None: the environment variable ``THEORYTOOLS_THREADS``
-    (same values), else 1. More threads than Numba has raise (set ``NUMBA_NUM_THREADS`` before
-    numba is imported to allow more). The number changes speed only: node i draws from its own
-    per-step streams and every cross-node sum runs serially in node order, so any number of
-    threads gives the same bits.
+    More threads than Numba has raise (set ``NUMBA_NUM_THREADS`` before numba is imported to
+    allow more). The number changes speed only: node i draws from its own per-step streams and
+    every cross-node sum runs serially in node order, so any number of threads gives the same
+    bits (no update equation: this is an execution setting).
+
+    Parameters
+    ----------
+    threads : int, "all" or None, optional
+        An int >= 1, ``"all"`` (every thread Numba has: ``numba.config.NUMBA_NUM_THREADS``, by
+        default the number of CPUs), or None: the environment variable
+        ``THEORYTOOLS_THREADS`` (same values), else 1.
+
+    Returns
+    -------
+    int
+        The number of threads, >= 1.
+
+    References
+    ----------
+    docs/algorithms.md, "Performance and threads".
     """
     source = "threads"
     if threads is None:
@@ -125,8 +148,35 @@ class DecentralizedState:
     bits: np.ndarray
 
 
-def init_state(method, problem, topology, x0=None) -> DecentralizedState:
-    """The initial state of ``method`` (x_1 = x0 on every node; replicas/estimates = x0)."""
+def init_state(method: str, problem: Problem, topology: Topology,
+               x0: np.ndarray | None = None) -> DecentralizedState:
+    r"""The initial state of a decentralized method: :math:`x^{(i)}_1 = x_0` on every node.
+
+    DCD's ``aux`` is :math:`S_1 = W X_1`; ECD's :math:`\tilde Y_1 = X_1`; CHOCO's
+    :math:`\hat X_1 = X_1`; D-PSGD keeps a copy of :math:`X`.
+
+    Parameters
+    ----------
+    method : str
+        One of ``"dpsgd_lian"``, ``"dpsgd_atc"``, ``"naive"``, ``"dcd_psgd"``, ``"ecd_psgd"``,
+        ``"choco_sgd"``.
+    problem : theorytools.problems.Problem
+        The problem (gives n and d).
+    topology : theorytools.topology.Topology
+        The graph (``topology.n == problem.n``).
+    x0 : numpy.ndarray or None, optional
+        Initial model, shape ``(d,)`` (default 0).
+
+    Returns
+    -------
+    DecentralizedState
+        ``X`` (n, d), ``aux``, ``t = 0`` and zero bits, to be advanced with :func:`advance`.
+
+    References
+    ----------
+    Tang et al. 2018, Algorithms 1-2 (initialisation); Koloskova et al. 2019, Algorithm 2;
+    docs/algorithms.md, "State objects".
+    """
     if method not in _METHODS:
         raise TheorytoolsError(f"method must be one of {sorted(_METHODS)}, got {method!r}")
     _, _, x0, _ = check_run(problem, 1.0, 0, "every", topology=topology, x0=x0)
@@ -139,11 +189,56 @@ def init_state(method, problem, topology, x0=None) -> DecentralizedState:
     return DecentralizedState(method, X, aux, 0, np.zeros(problem.n, np.int64))
 
 
-def advance(state, problem, topology, compressor, gamma, steps, *, seed=0, consensus_step=1.0,
-            float_bits=32, shared=False, record_at=None, network=None, threads=None):
-    """Run ``steps`` iterations from ``state`` in place (same random streams as one long run:
-    iteration t always draws from ``node_step_key(seed, i, t)``). Returns the per-step maximum
-    message bits and the recorded metrics. ``threads``: see :func:`resolve_threads`."""
+def advance(state: DecentralizedState, problem: Problem, topology: Topology,
+            compressor: Compressor | None, gamma: float, steps: int, *, seed: int = 0,
+            consensus_step: float = 1.0, float_bits: int = 32, shared: bool = False,
+            record_at: np.ndarray | None = None, network: NetworkModel | None = None,
+            threads: int | str | None = None) -> tuple:
+    r"""Run ``steps`` iterations of ``state.method`` from ``state``, in place.
+
+    The update is the method's (see :func:`dcd_psgd`, :func:`ecd_psgd`, :func:`choco_sgd`,
+    :func:`dpsgd`, :func:`naive_compressed`); iteration t always draws from
+    ``node_step_key(seed, i, t)``, so advancing in pieces equals one long run bit for bit.
+
+    Parameters
+    ----------
+    state : DecentralizedState
+        From :func:`init_state` or a previous call; updated in place (``state.t += steps``).
+    problem : theorytools.problems.Problem
+        The problem.
+    topology : theorytools.topology.Topology
+        The graph and mixing matrix.
+    compressor : theorytools.compressors.base.Compressor or None
+        :math:`C` (None for the uncompressed methods).
+    gamma : float
+        Step size.
+    steps : int
+        Number of iterations to run.
+    seed : int, optional
+        Seed of the random streams.
+    consensus_step : float, optional
+        CHOCO's :math:`\gamma_c`.
+    float_bits : int, optional
+        Bits per coordinate of uncompressed messages.
+    shared : bool, optional
+        Count bits in the compressor's shared-randomness mode.
+    record_at : numpy.ndarray or None, optional
+        Absolute steps at which to record the metrics.
+    network : NetworkModel or None, optional
+        Unused here (kept for symmetry with the run functions).
+    threads : int, "all" or None, optional
+        See :func:`resolve_threads`.
+
+    Returns
+    -------
+    tuple
+        ``(step_max, (f_gap, grad_norm_sq, dist_sq, consensus, bits_cum))``: the per-step
+        maximum message bits and the recorded metrics.
+
+    References
+    ----------
+    docs/algorithms.md, "State objects: init_state / advance".
+    """
     gamma = check_real(gamma, "gamma", low=0.0, low_open=True)
     k = resolve_threads(threads)
     n, d = problem.n, problem.d
@@ -196,43 +291,298 @@ def _run(name, problem, topology, compressor, gamma, T, *, seed, x0, record, net
                          "threads": threads})
 
 
-def dpsgd(problem, topology, gamma, T, *, form="lian", seed=0, x0=None, record="log",
-          network=None, float_bits=32, threads=None):
-    """D-PSGD: ``form="lian"`` (:math:`X_{t+1} = WX_t - \\gamma G(X_t)`) or ``"atc"``."""
+def dpsgd(problem: Problem, topology: Topology, gamma: float, T: int, *, form: str = "lian",
+          seed: int = 0, x0: np.ndarray | None = None, record: str | np.ndarray = "log",
+          network: NetworkModel | None = None, float_bits: int = 32,
+          threads: int | str | None = None) -> Trace:
+    r"""D-PSGD, uncompressed decentralized SGD, in one of two forms.
+
+    .. math:: X_{t+1} = W X_t - \gamma\, G(X_t) \quad (\texttt{form="lian"}), \qquad
+              X_{t+1} = W\,(X_t - \gamma\, G(X_t)) \quad (\texttt{form="atc"}),
+
+    rows of :math:`X` are the nodes' models, :math:`G(X)` stacks their stochastic gradients.
+    Every node sends its full model (``float_bits * d`` bits per iteration).
+
+    Parameters
+    ----------
+    problem : theorytools.problems.Problem
+        The n local objectives :math:`f_i` and their gradient noise (``problem.noise``).
+    topology : theorytools.topology.Topology
+        The graph and its mixing matrix :math:`W` (``topology.n == problem.n``).
+    gamma : float
+        Step size :math:`\gamma > 0`.
+    T : int
+        Number of iterations (>= 0).
+    form : {"lian", "atc"}, optional
+        ``"lian"``: gradient at the pre-mixing model (Lian et al. 2017); ``"atc"``:
+        adapt-then-combine (epfml/ChocoSGD "plain" method).
+    seed : int, optional
+        Seed of every random draw: node i at step t uses ``node_step_key(seed, i, t)``
+        (gradient noise) and ``seed ^ COMPRESS_TAG`` (compressor); the same seed gives the
+        same bits.
+    x0 : numpy.ndarray or None, optional
+        Initial model of every node, shape ``(d,)`` (default 0).
+    record : {"log", "every"} or numpy.ndarray, optional
+        Steps at which the trace records (``schedule(T, record)`` or increasing steps in
+        ``[0, T]``).
+    network : theorytools.algorithms.NetworkModel or None, optional
+        Cost model of the modelled wall time (default ``NetworkModel()``).
+    float_bits : int, optional
+        Bits per transmitted coordinate (32, as the papers count).
+    threads : int, "all" or None, optional
+        Threads for the node loops (see :func:`resolve_threads`); results are bit-identical
+        for any number.
+
+    Returns
+    -------
+    theorytools.algorithms.Trace
+        :math:`f(\bar x_t) - f^\star`, :math:`\|\nabla f(\bar x_t)\|^2`,
+        :math:`\|\bar x_t - x^\star\|^2`, the consensus error
+        :math:`\frac1n\sum_i\|x_i - \bar x\|^2`, cumulative bits per node and modelled
+        wall time at the recorded steps; the final state in ``meta["state"]``.
+
+    References
+    ----------
+    Lian, Zhang, Zhang, Hsieh, Zhang, Liu, "Can Decentralized Algorithms Outperform
+    Centralized Algorithms?", NeurIPS 2017, Algorithm 1 (D-PSGD); docs/algorithms.md.
+    """
     if form not in ("lian", "atc"):
         raise TheorytoolsError(f"form must be 'lian' or 'atc', got {form!r}")
     return _run(f"dpsgd_{form}", problem, topology, None, gamma, T, seed=seed, x0=x0,
                 record=record, network=network, float_bits=float_bits, threads=threads)
 
 
-def naive_compressed(problem, topology, compressor, gamma, T, *, seed=0, x0=None,
-                     record="log", network=None, threads=None):
-    """D-PSGD exchanging compressed models (no difference compression): has an error floor."""
+def naive_compressed(problem: Problem, topology: Topology, compressor: Compressor, gamma: float,
+                     T: int, *, seed: int = 0, x0: np.ndarray | None = None, record: str | np.ndarray = "log",
+        network: NetworkModel | None = None,
+                     threads: int | str | None = None) -> Trace:
+    r"""D-PSGD exchanging compressed models (no difference compression).
+
+    .. math:: X_{t+1} = W\,C(X_t) - \gamma\, G(X_t).
+
+    The mean follows :math:`\bar x_{t+1} = \bar x_t - \gamma\bar g_t + \bar q_t` with the
+    compression error :math:`q`, which scales with :math:`\|x\|` and does not vanish: an error
+    floor (the baseline DCD/ECD-PSGD improve on).
+
+    Parameters
+    ----------
+    problem : theorytools.problems.Problem
+        The n local objectives :math:`f_i` and their gradient noise (``problem.noise``).
+    topology : theorytools.topology.Topology
+        The graph and its mixing matrix :math:`W` (``topology.n == problem.n``).
+    compressor : theorytools.compressors.base.Compressor
+        The compression operator :math:`C`, applied row-wise with the node's own key;
+        every message is counted at its real encoded length.
+    gamma : float
+        Step size :math:`\gamma > 0`.
+    T : int
+        Number of iterations (>= 0).
+    seed : int, optional
+        Seed of every random draw: node i at step t uses ``node_step_key(seed, i, t)``
+        (gradient noise) and ``seed ^ COMPRESS_TAG`` (compressor); the same seed gives the
+        same bits.
+    x0 : numpy.ndarray or None, optional
+        Initial model of every node, shape ``(d,)`` (default 0).
+    record : {"log", "every"} or numpy.ndarray, optional
+        Steps at which the trace records (``schedule(T, record)`` or increasing steps in
+        ``[0, T]``).
+    network : theorytools.algorithms.NetworkModel or None, optional
+        Cost model of the modelled wall time (default ``NetworkModel()``).
+    threads : int, "all" or None, optional
+        Threads for the node loops (see :func:`resolve_threads`); results are bit-identical
+        for any number.
+
+    Returns
+    -------
+    theorytools.algorithms.Trace
+        :math:`f(\bar x_t) - f^\star`, :math:`\|\nabla f(\bar x_t)\|^2`,
+        :math:`\|\bar x_t - x^\star\|^2`, the consensus error
+        :math:`\frac1n\sum_i\|x_i - \bar x\|^2`, cumulative bits per node and modelled
+        wall time at the recorded steps; the final state in ``meta["state"]``.
+
+    References
+    ----------
+    Tang, Gan, Zhang, Zhang, Liu, "Communication Compression for Decentralized Training",
+    NeurIPS 2018, §1 (the naive approach and its error floor); docs/algorithms.md.
+    """
     return _run("naive", problem, topology, compressor, gamma, T, seed=seed, x0=x0,
                 record=record, network=network, threads=threads)
 
 
-def dcd_psgd(problem, topology, compressor, gamma, T, *, seed=0, x0=None, record="log",
-             network=None, threads=None):
-    """DCD-PSGD (Tang et al. 2018, Algorithm 1). Warns (AssumptionWarning) for a biased C."""
+def dcd_psgd(problem: Problem, topology: Topology, compressor: Compressor, gamma: float, T: int,
+             *, seed: int = 0, x0: np.ndarray | None = None, record: str | np.ndarray = "log",
+        network: NetworkModel | None = None,
+             threads: int | str | None = None) -> Trace:
+    r"""DCD-PSGD: difference-compressed decentralized SGD.
+
+    .. math:: Z_t = W\hat X_t - \gamma\, G(X_t) - X_t,\qquad X_{t+1} = X_t + C(Z_t),\qquad
+              S_{t+1} = S_t + W\,C(Z_t),
+
+    with the replicas kept as :math:`S = W\hat X` (exact: :math:`\hat X = X`). Warns
+    (``AssumptionWarning``) for a biased :math:`C`: the theory assumes unbiased compression.
+
+    Parameters
+    ----------
+    problem : theorytools.problems.Problem
+        The n local objectives :math:`f_i` and their gradient noise (``problem.noise``).
+    topology : theorytools.topology.Topology
+        The graph and its mixing matrix :math:`W` (``topology.n == problem.n``).
+    compressor : theorytools.compressors.base.Compressor
+        The compression operator :math:`C`, applied row-wise with the node's own key;
+        every message is counted at its real encoded length.
+    gamma : float
+        Step size :math:`\gamma > 0`.
+    T : int
+        Number of iterations (>= 0).
+    seed : int, optional
+        Seed of every random draw: node i at step t uses ``node_step_key(seed, i, t)``
+        (gradient noise) and ``seed ^ COMPRESS_TAG`` (compressor); the same seed gives the
+        same bits.
+    x0 : numpy.ndarray or None, optional
+        Initial model of every node, shape ``(d,)`` (default 0).
+    record : {"log", "every"} or numpy.ndarray, optional
+        Steps at which the trace records (``schedule(T, record)`` or increasing steps in
+        ``[0, T]``).
+    network : theorytools.algorithms.NetworkModel or None, optional
+        Cost model of the modelled wall time (default ``NetworkModel()``).
+    threads : int, "all" or None, optional
+        Threads for the node loops (see :func:`resolve_threads`); results are bit-identical
+        for any number.
+
+    Returns
+    -------
+    theorytools.algorithms.Trace
+        :math:`f(\bar x_t) - f^\star`, :math:`\|\nabla f(\bar x_t)\|^2`,
+        :math:`\|\bar x_t - x^\star\|^2`, the consensus error
+        :math:`\frac1n\sum_i\|x_i - \bar x\|^2`, cumulative bits per node and modelled
+        wall time at the recorded steps; the final state in ``meta["state"]``.
+
+    References
+    ----------
+    Tang, Gan, Zhang, Zhang, Liu, "Communication Compression for Decentralized Training",
+    NeurIPS 2018, Algorithm 1 (DCD-PSGD); docs/algorithms.md.
+    """
     warn_unless_unbiased(compressor, "DCD-PSGD")
     return _run("dcd_psgd", problem, topology, compressor, gamma, T, seed=seed, x0=x0,
                 record=record, network=network, threads=threads)
 
 
-def ecd_psgd(problem, topology, compressor, gamma, T, *, seed=0, x0=None, record="log",
-             network=None, threads=None):
-    """ECD-PSGD (Tang et al. 2018, Algorithm 2). Warns (AssumptionWarning) for a biased C."""
+def ecd_psgd(problem: Problem, topology: Topology, compressor: Compressor, gamma: float, T: int,
+             *, seed: int = 0, x0: np.ndarray | None = None, record: str | np.ndarray = "log",
+        network: NetworkModel | None = None,
+             threads: int | str | None = None) -> Trace:
+    r"""ECD-PSGD: extrapolation-compressed decentralized SGD (Tang's t counts from 1).
+
+    .. math:: X_{t+1} = W\tilde Y_t - \gamma\, G(X_t),\quad
+              Z_t = (1 - t/2)X_t + (t/2)X_{t+1},\quad
+              \tilde Y_{t+1} = (1 - 2/t)\tilde Y_t + (2/t)\,C(Z_t),
+
+    :math:`\tilde Y_1 = X_1 = x_0`. Warns (``AssumptionWarning``) for a biased :math:`C`.
+    Rounding grows like t·eps (use ``float_width=64`` compressors to verify).
+
+    Parameters
+    ----------
+    problem : theorytools.problems.Problem
+        The n local objectives :math:`f_i` and their gradient noise (``problem.noise``).
+    topology : theorytools.topology.Topology
+        The graph and its mixing matrix :math:`W` (``topology.n == problem.n``).
+    compressor : theorytools.compressors.base.Compressor
+        The compression operator :math:`C`, applied row-wise with the node's own key;
+        every message is counted at its real encoded length.
+    gamma : float
+        Step size :math:`\gamma > 0`.
+    T : int
+        Number of iterations (>= 0).
+    seed : int, optional
+        Seed of every random draw: node i at step t uses ``node_step_key(seed, i, t)``
+        (gradient noise) and ``seed ^ COMPRESS_TAG`` (compressor); the same seed gives the
+        same bits.
+    x0 : numpy.ndarray or None, optional
+        Initial model of every node, shape ``(d,)`` (default 0).
+    record : {"log", "every"} or numpy.ndarray, optional
+        Steps at which the trace records (``schedule(T, record)`` or increasing steps in
+        ``[0, T]``).
+    network : theorytools.algorithms.NetworkModel or None, optional
+        Cost model of the modelled wall time (default ``NetworkModel()``).
+    threads : int, "all" or None, optional
+        Threads for the node loops (see :func:`resolve_threads`); results are bit-identical
+        for any number.
+
+    Returns
+    -------
+    theorytools.algorithms.Trace
+        :math:`f(\bar x_t) - f^\star`, :math:`\|\nabla f(\bar x_t)\|^2`,
+        :math:`\|\bar x_t - x^\star\|^2`, the consensus error
+        :math:`\frac1n\sum_i\|x_i - \bar x\|^2`, cumulative bits per node and modelled
+        wall time at the recorded steps; the final state in ``meta["state"]``.
+
+    References
+    ----------
+    Tang, Gan, Zhang, Zhang, Liu, "Communication Compression for Decentralized Training",
+    NeurIPS 2018, Algorithm 2 (ECD-PSGD); docs/algorithms.md.
+    """
     warn_unless_unbiased(compressor, "ECD-PSGD")
     return _run("ecd_psgd", problem, topology, compressor, gamma, T, seed=seed, x0=x0,
                 record=record, network=network, threads=threads)
 
 
-def choco_sgd(problem, topology, compressor, gamma, T, *, consensus_step=1.0, seed=0, x0=None,
-              record="log", network=None, threads=None):
-    """CHOCO-SGD (Koloskova, Stich, Jaggi 2019) with SGD step ``gamma`` and consensus step
-    :math:`\\gamma_c` = ``consensus_step`` in (0, 1]; with the identity compressor and
-    :math:`\\gamma_c = 1` it equals ``dpsgd(form="atc")``."""
+def choco_sgd(problem: Problem, topology: Topology, compressor: Compressor, gamma: float, T: int,
+              *, consensus_step: float = 1.0, seed: int = 0, x0: np.ndarray | None = None,
+              record: str | np.ndarray = "log", network: NetworkModel | None = None,
+              threads: int | str | None = None) -> Trace:
+    r"""CHOCO-SGD: decentralized SGD with compressed gossip on public copies.
+
+    .. math:: X^{+} = X_t - \gamma\, G(X_t),\quad
+              \hat X \mathrel{+}= C(X^{+} - \hat X),\quad
+              X_{t+1} = X^{+} + \gamma_c\,(W - I)\hat X,
+
+    :math:`\hat X_1 = x_0`. With the identity compressor and :math:`\gamma_c = 1` it equals
+    ``dpsgd(form="atc")``. The theory needs a contractive :math:`C`.
+
+    Parameters
+    ----------
+    problem : theorytools.problems.Problem
+        The n local objectives :math:`f_i` and their gradient noise (``problem.noise``).
+    topology : theorytools.topology.Topology
+        The graph and its mixing matrix :math:`W` (``topology.n == problem.n``).
+    compressor : theorytools.compressors.base.Compressor
+        The compression operator :math:`C`, applied row-wise with the node's own key;
+        every message is counted at its real encoded length.
+    gamma : float
+        Step size :math:`\gamma > 0`.
+    T : int
+        Number of iterations (>= 0).
+    consensus_step : float, optional
+        The consensus step :math:`\gamma_c \in (0, 1]`.
+    seed : int, optional
+        Seed of every random draw: node i at step t uses ``node_step_key(seed, i, t)``
+        (gradient noise) and ``seed ^ COMPRESS_TAG`` (compressor); the same seed gives the
+        same bits.
+    x0 : numpy.ndarray or None, optional
+        Initial model of every node, shape ``(d,)`` (default 0).
+    record : {"log", "every"} or numpy.ndarray, optional
+        Steps at which the trace records (``schedule(T, record)`` or increasing steps in
+        ``[0, T]``).
+    network : theorytools.algorithms.NetworkModel or None, optional
+        Cost model of the modelled wall time (default ``NetworkModel()``).
+    threads : int, "all" or None, optional
+        Threads for the node loops (see :func:`resolve_threads`); results are bit-identical
+        for any number.
+
+    Returns
+    -------
+    theorytools.algorithms.Trace
+        :math:`f(\bar x_t) - f^\star`, :math:`\|\nabla f(\bar x_t)\|^2`,
+        :math:`\|\bar x_t - x^\star\|^2`, the consensus error
+        :math:`\frac1n\sum_i\|x_i - \bar x\|^2`, cumulative bits per node and modelled
+        wall time at the recorded steps; the final state in ``meta["state"]``.
+
+    References
+    ----------
+    Koloskova, Stich, Jaggi, "Decentralized Stochastic Optimization and Gossip Algorithms with
+    Compressed Communication", ICML 2019, Algorithm 2 (CHOCO-SGD); Koloskova, Lin, Stich,
+    Jaggi, ICLR 2020, Theorem 4.1 (non-convex rate); docs/algorithms.md.
+    """
     consensus_step = check_real(consensus_step, "consensus_step", low=0.0, high=1.0,
                                 low_open=True)
     return _run("choco_sgd", problem, topology, compressor, gamma, T, seed=seed, x0=x0,

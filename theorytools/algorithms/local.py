@@ -19,6 +19,9 @@ problem's n nodes, which must share the same data for Stich's setting (heterogen
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from theorytools.algorithms import _engine as E
@@ -28,15 +31,90 @@ from theorytools.algorithms.cost import NetworkModel
 from theorytools.algorithms.trace import Trace
 from theorytools.errors import TheorytoolsError, check_int, check_real
 
+__all__ = ["local_sgd", "stich_shift"]
 
-def stich_shift(problem, H) -> float:
-    """The smallest admissible shift :math:`a = \\max\\{16\\kappa, H\\}` of Corollary 2.3."""
+if TYPE_CHECKING:                       # annotations only (no import cycle at run time)
+    from theorytools.problems import Problem
+
+
+def stich_shift(problem: Problem, H: int) -> float:
+    r"""The smallest shift allowed by Theorem 2.2: :math:`a = \max\{16\kappa, H\}`.
+
+    The step sizes are :math:`\eta_t = 4/(\mu(a + t))` and the theorem needs
+    :math:`a > \max\{16\kappa, H\}`, :math:`\kappa = L/\mu`.
+
+    Parameters
+    ----------
+    problem : theorytools.problems.Problem
+        Gives the certified ``L`` and ``mu``.
+    H : int
+        Local steps between averagings.
+
+    Returns
+    -------
+    float
+        :math:`\max\{16 L/\mu, H\}`.
+
+    References
+    ----------
+    Stich, "Local SGD Converges Fast and Communicates Little", ICLR 2019, Theorem 2.2 and
+    Corollary 2.3; docs/algorithms.md.
+    """
     return max(16.0 * problem.L / problem.mu, float(H))
 
 
-def local_sgd(problem, T, H, *, stepsize="stich", a=None, seed=0, x0=None, record="log",
-              asynchronous=False, network=None, float_bits=32):
-    """Run local SGD; ``stepsize="stich"`` uses :math:`4/(\\mu(a+t))`, a float a constant."""
+def local_sgd(problem: Problem, T: int, H: int, *, stepsize: str | float | Sequence[float] = "stich",
+              a: float | None = None, seed: int = 0, x0: np.ndarray | None = None,
+              record: str | np.ndarray = "log", asynchronous: bool = False,
+              network: NetworkModel | None = None, float_bits: int = 32) -> Trace:
+    r"""Local SGD: K = n workers, H local steps between averagings.
+
+    .. math:: y^k = x^k_t - \eta_t g^k_t,\qquad
+              x^k_{t+1} = \begin{cases}\frac1K\sum_{k'} y^{k'} & (t+1) \equiv 0 \pmod H\\
+              y^k & \text{otherwise,}\end{cases}
+
+    with Stich's :math:`\eta_t = 4/(\mu(a+t))` or a given constant/schedule. Output (``x_bar``)
+    is Stich's weighted average :math:`\hat x_T = \frac1{S_T}\sum_{t=0}^{T-1} w_t\bar x_t`,
+    :math:`w_t = (a+t)^2`; ``meta["f_gap_x_hat"]`` is its gap.
+
+    Parameters
+    ----------
+    problem : theorytools.problems.Problem
+        Identical data on every node for Stich's setting (heterogeneity 0); its mini-batch is
+        the problem's ``Noise(kind="sampling", batch=b)``.
+    T : int
+        Number of iterations.
+    H : int
+        Local steps between averagings (>= 1).
+    stepsize : "stich", float or sequence of float, optional
+        ``"stich"``: :math:`4/(\mu(a+t))` (refuses :math:`a \le \max\{16\kappa, H\}`); else a
+        constant or T step sizes.
+    a : float or None, optional
+        Shift of the steps and weights (default :func:`stich_shift`).
+    seed : int, optional
+        Seed of the random streams.
+    x0 : numpy.ndarray or None, optional
+        Initial model (default 0).
+    record : {"log", "every"} or numpy.ndarray, optional
+        Steps at which the trace records.
+    asynchronous : bool, optional
+        Worker k synchronises when :math:`t + 1 + o_k \equiv 0 \pmod H`,
+        :math:`o_k = \lfloor kH/K\rfloor` (our documented variant, UNCONFIRMED as the paper's).
+    network : NetworkModel or None, optional
+        Cost model of the modelled wall time.
+    float_bits : int, optional
+        Bits per transmitted coordinate (32).
+
+    Returns
+    -------
+    theorytools.algorithms.Trace
+        Metrics at the plain average of the current models; ``x_bar`` = :math:`\hat x_T`.
+
+    References
+    ----------
+    Stich, "Local SGD Converges Fast and Communicates Little", ICLR 2019 (arXiv 1805.09767),
+    Algorithm 1 and Theorem 2.2; docs/algorithms.md.
+    """
     H = check_int(H, "H", low=1)
     _, T, x0, record_at = check_run(problem, 1.0, T, record, x0=x0)
     n, d = problem.n, problem.d

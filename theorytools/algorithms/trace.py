@@ -7,10 +7,34 @@ import numpy as np
 
 from theorytools.errors import TheorytoolsError, check_int
 
+__all__ = ["Trace", "schedule"]
+
 
 def schedule(T: int, kind: str = "log", points: int = 50) -> np.ndarray:
-    """Steps at which to record: ``"every"`` (0..T), or ``"log"`` (about ``points``
-    log-spaced steps from 0 to T, always including 0 and T)."""
+    r"""Steps at which a run records its metrics.
+
+    ``"every"``: :math:`\{0, 1, \dots, T\}`; ``"log"``: the rounded
+    :math:`\mathrm{geomspace}(1, T, \text{points})` together with 0 and T (no update
+    equation: a recording schedule).
+
+    Parameters
+    ----------
+    T : int
+        Horizon (>= 0).
+    kind : {"log", "every"}, optional
+        The schedule.
+    points : int, optional
+        About how many log-spaced steps.
+
+    Returns
+    -------
+    numpy.ndarray
+        Increasing int64 steps in ``[0, T]``, always including 0 and T.
+
+    References
+    ----------
+    docs/algorithms.md, "Traces".
+    """
     T = check_int(T, "T", low=0)
     if kind == "every":
         return np.arange(T + 1, dtype=np.int64)

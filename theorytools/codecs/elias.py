@@ -29,6 +29,11 @@ def gamma_length(n: int) -> int:
     n : int
         Any positive Python int.
 
+    Returns
+    -------
+    int
+        The code length in bits.
+
     References
     ----------
     P. Elias, "Universal codeword sets and representations of the integers", 1975.
@@ -42,6 +47,16 @@ def delta_length(n: int) -> int:
 
     .. math:: \ell_\delta(n) = \lfloor\log_2 n\rfloor
               + 2\lfloor\log_2(\lfloor\log_2 n\rfloor + 1)\rfloor + 1
+
+    Parameters
+    ----------
+    n : int
+        Any positive Python int.
+
+    Returns
+    -------
+    int
+        The code length in bits.
 
     References
     ----------
@@ -59,6 +74,16 @@ def omega_length(n: int) -> int:
               n_0 = n,\; n_{j+1} = \lfloor \log_2 n_j \rfloor,
 
     the final 1 being the terminating 0 bit (so :math:`\ell_\omega(1) = 1`).
+
+    Parameters
+    ----------
+    n : int
+        Any positive Python int.
+
+    Returns
+    -------
+    int
+        The code length in bits.
 
     References
     ----------
@@ -80,16 +105,67 @@ def _vector(values, kernel):
     return out
 
 
-def gamma_lengths(values) -> np.ndarray:
-    r"""Elementwise :func:`gamma_length` of a uint64 array (entries >= 1); int64 result."""
+def gamma_lengths(values: np.ndarray) -> np.ndarray:
+    r"""Elementwise :func:`gamma_length` of a uint64 array (entries >= 1), in a Numba kernel.
+
+    .. math:: \ell_i = 2\lfloor\log_2 v_i\rfloor + 1
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Unsigned (or non-negative) integers >= 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 code lengths, same shape.
+
+    References
+    ----------
+    P. Elias, "Universal codeword sets and representations of the integers", 1975.
+    """
     return _vector(values, K.gamma_lengths)
 
 
-def delta_lengths(values) -> np.ndarray:
-    r"""Elementwise :func:`delta_length` of a uint64 array (entries >= 1); int64 result."""
+def delta_lengths(values: np.ndarray) -> np.ndarray:
+    r"""Elementwise :func:`delta_length` of a uint64 array (entries >= 1), in a Numba kernel.
+
+    .. math:: \ell_i = \ell_\delta(v_i)
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Unsigned (or non-negative) integers >= 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 code lengths, same shape.
+
+    References
+    ----------
+    P. Elias, "Universal codeword sets and representations of the integers", 1975.
+    """
     return _vector(values, K.delta_lengths)
 
 
-def omega_lengths(values) -> np.ndarray:
-    r"""Elementwise :func:`omega_length` of a uint64 array (entries >= 1); int64 result."""
+def omega_lengths(values: np.ndarray) -> np.ndarray:
+    r"""Elementwise :func:`omega_length` of a uint64 array (entries >= 1), in a Numba kernel.
+
+    .. math:: \ell_i = \ell_\omega(v_i)
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Unsigned (or non-negative) integers >= 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 code lengths, same shape.
+
+    References
+    ----------
+    P. Elias, "Universal codeword sets and representations of the integers", 1975.
+    """
     return _vector(values, K.omega_lengths)

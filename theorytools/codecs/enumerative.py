@@ -193,7 +193,7 @@ def _colex_unrank(rank: int, n: int, m: int) -> np.ndarray:
     return out
 
 
-def subset_rank(indices, d) -> int:
+def subset_rank(indices: np.ndarray, d: int) -> int:
     r"""Colex rank of a k-subset of :math:`\{0, \dots, d-1\}` (combinatorial number system).
 
     For sorted distinct :math:`c_0 < c_1 < \dots < c_{k-1}`,
@@ -214,6 +214,7 @@ def subset_rank(indices, d) -> int:
     Returns
     -------
     int
+        The rank, an arbitrary-precision Python int.
 
     References
     ----------
@@ -229,7 +230,7 @@ def subset_rank(indices, d) -> int:
     return _colex_rank(idx)
 
 
-def subset_unrank(rank, d, k) -> np.ndarray:
+def subset_unrank(rank: int, d: int, k: int) -> np.ndarray:
     r"""Inverse of :func:`subset_rank`: the k-subset of colex rank ``rank`` (int64, sorted).
 
     Greedy: for :math:`i = k, \dots, 1`, :math:`c_{i-1}` is the largest :math:`c` with
@@ -242,6 +243,11 @@ def subset_unrank(rank, d, k) -> np.ndarray:
         :math:`0 \le \text{rank} < \binom{d}{k}`.
     d, k : int
         :math:`0 \le k \le d`.
+
+    Returns
+    -------
+    numpy.ndarray
+        The sorted int64 indices :math:`c_0 < \dots < c_{k-1}`.
 
     References
     ----------
@@ -285,10 +291,27 @@ def _uses_exact(n: int, m: int) -> bool:
     return _log2_binom(n, m) <= EXACT_RANK_MAX_BITS
 
 
-def subset_code_is_fixed(d, k) -> bool:
-    """Whether :func:`write_subset` codes a k-subset of range(d) by the single exact rank, so
-    that its length is exactly :func:`subset_code_bits` for every set (else the blocked code,
-    whose length varies and is bounded by :func:`subset_code_bits`)."""
+def subset_code_is_fixed(d: int, k: int) -> bool:
+    r"""Whether :func:`write_subset` codes a k-subset of range(d) by the single exact rank.
+
+    True iff :math:`\log_2\binom{d}{\min(k, d-k)} \le 4096`: the length is then exactly
+    :math:`\lceil\log_2\binom{d}{k}\rceil` for every set; else the blocked code, whose
+    length varies and is bounded by :func:`subset_code_bits`.
+
+    Parameters
+    ----------
+    d, k : int
+        :math:`0 \le k \le d`.
+
+    Returns
+    -------
+    bool
+        True in the exact-rank regime.
+
+    References
+    ----------
+    T. M. Cover, "Enumerative source encoding", IEEE Trans. Inform. Theory 19(1), 1973.
+    """
     d = _check_d(d)
     k = _check_k(k, d)
     m = min(k, d - k)
@@ -344,7 +367,7 @@ def _bound(n: int, m: int) -> int:
     return 1 + _bound_bars(n, m)
 
 
-def subset_code_bits(d, k) -> int:
+def subset_code_bits(d: int, k: int) -> int:
     r"""Worst-case number of bits :func:`write_subset` uses for a k-subset of range(d).
 
     Let :math:`m = \min(k, d-k)`.
@@ -388,6 +411,7 @@ def subset_code_bits(d, k) -> int:
     Returns
     -------
     int
+        Bits: exact (every set) in the exact-rank regime, an upper bound in the blocked one.
 
     References
     ----------
@@ -398,12 +422,26 @@ def subset_code_bits(d, k) -> int:
     return _bound(d, k)
 
 
-def subset_code_overhead(d, k) -> int:
+def subset_code_overhead(d: int, k: int) -> int:
     r""":func:`subset_code_bits` minus the optimum :math:`\lceil\log_2\binom{d}{k}\rceil`.
 
     0 in the exact-rank regime. In the blocked regime :math:`\lceil\log_2\binom{d}{k}\rceil`
     is taken from an lgamma evaluation when that is at least 1e-3 away from an integer (its
     float error is below 1e-6 bits for :math:`d < 10^9`), else from the exact integer.
+
+    Parameters
+    ----------
+    d, k : int
+        :math:`0 \le k \le d`.
+
+    Returns
+    -------
+    int
+        Extra bits over the information-theoretic optimum (>= 0).
+
+    References
+    ----------
+    T. M. Cover, "Enumerative source encoding", IEEE Trans. Inform. Theory 19(1), 1973.
     """
     d = _check_d(d)
     k = _check_k(k, d)
@@ -605,7 +643,7 @@ def _decode_chain(reader, n, m):
     return _read_ranks(reader, n, m, counts)
 
 
-def write_subset(writer, indices, d) -> None:
+def write_subset(writer: BitWriter, indices: np.ndarray, d: int) -> None:
     r"""Append the enumerative code of a k-subset of range(d); the receiver knows d and k.
 
     Exact regime: the colex rank (:func:`subset_rank`) of the subset, or of its complement
@@ -616,9 +654,16 @@ def write_subset(writer, indices, d) -> None:
     Parameters
     ----------
     writer : BitWriter
+        Where the bits are appended.
     indices : array_like of int
         Sorted, distinct, in ``[0, d)``.
     d : int
+        Size of the ground set.
+
+    Returns
+    -------
+    None
+        The bits are appended to ``writer``.
 
     References
     ----------
@@ -631,10 +676,26 @@ def write_subset(writer, indices, d) -> None:
     _encode(writer, idx, d)
 
 
-def read_subset(reader, d, k) -> np.ndarray:
-    """Read what :func:`write_subset` wrote for a k-subset of range(d); sorted int64.
+def read_subset(reader: BitReader, d: int, k: int) -> np.ndarray:
+    """Read what :func:`write_subset` wrote for a k-subset of range(d).
 
     Raises ``TheorytoolsError`` "truncated message" / "corrupted message" on bad input.
+
+    Parameters
+    ----------
+    reader : BitReader
+        Positioned at the code.
+    d, k : int
+        Ground set size and subset size (known to the receiver).
+
+    Returns
+    -------
+    numpy.ndarray
+        The sorted int64 indices.
+
+    References
+    ----------
+    T. M. Cover, "Enumerative source encoding", IEEE Trans. Inform. Theory 19(1), 1973.
     """
     if not isinstance(reader, BitReader):
         raise TheorytoolsError(f"reader must be a BitReader, got {type(reader).__name__}")
@@ -643,8 +704,25 @@ def read_subset(reader, d, k) -> np.ndarray:
     return _decode(reader, d, k)
 
 
-def subset_code_bits_of(indices, d) -> int:
-    """Exact number of bits :func:`write_subset` uses for this subset (by encoding it)."""
+def subset_code_bits_of(indices: np.ndarray, d: int) -> int:
+    r"""Exact number of bits :func:`write_subset` uses for this subset (by encoding it).
+
+    Parameters
+    ----------
+    indices : array_like of int
+        Sorted, distinct, in ``[0, d)``.
+    d : int
+        Size of the ground set.
+
+    Returns
+    -------
+    int
+        The code length; :math:`\lceil\log_2\binom{d}{k}\rceil` in the exact regime.
+
+    References
+    ----------
+    T. M. Cover, "Enumerative source encoding", IEEE Trans. Inform. Theory 19(1), 1973.
+    """
     w = BitWriter()
     write_subset(w, indices, d)
     return w.nbits

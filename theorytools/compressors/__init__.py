@@ -6,3 +6,6 @@ table of classes, constants, bit budgets and sources.
 from theorytools.compressors.base import Compressor, Constant, Extremal, Theory  # noqa: F401
 from theorytools.compressors.registry import REGISTRY, create, default, names  # noqa: F401
 from theorytools.compressors._theory import P2Classes, p2_classes  # noqa: F401
+
+__all__ = ["Compressor", "Constant", "Extremal", "P2Classes", "REGISTRY", "Theory", "create",
+           "default", "names", "p2_classes"]

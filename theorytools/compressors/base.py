@@ -130,6 +130,22 @@ def round_scalar(value: float, width: int, *, name: str = "norm", up: bool = Fal
 
     ``up=True`` rounds towards :math:`+\\infty` (used for norms, so that the normalised
     coordinates :math:`|x_i|/\\|x\\|` stay in [0, 1]). Raises if the value overflows the width.
+
+    Parameters
+    ----------
+    value : float
+        The value.
+    width : int
+        32 or 64.
+    name : str, optional
+        Its name in the overflow error.
+    up : bool, optional
+        Round towards :math:`+\\infty` instead of to nearest.
+
+    Returns
+    -------
+    float
+        :math:`\\mathrm{fl}_{w}(\\text{value})` as a Python float.
     """
     if width == 64:
         return float(value)
@@ -148,7 +164,22 @@ def round_scalar(value: float, width: int, *, name: str = "norm", up: bool = Fal
 
 
 def round_values(values: np.ndarray, width: int, *, name: str = "x") -> np.ndarray:
-    """Round an array to ``width``-bit floats (kept values on the wire), checking overflow."""
+    """Round an array to ``width``-bit floats (kept values on the wire), checking overflow.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        float64 values.
+    width : int
+        32 or 64 (64: returned unchanged).
+    name : str, optional
+        Its name in the overflow error.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 array of values representable in ``width`` bits (round to nearest).
+    """
     if width == 64:
         return values
     with np.errstate(over="ignore"):
@@ -352,7 +383,18 @@ def _fmt(value):
 
 
 def log2_ceil(n: int) -> int:
-    """:math:`\\lceil \\log_2 n \\rceil` for an integer ``n >= 1`` (exact, no floats)."""
+    """:math:`\\lceil \\log_2 n \\rceil` for an integer ``n >= 1`` (exact, no floats).
+
+    Parameters
+    ----------
+    n : int
+        Positive integer (e.g. a number of codewords).
+
+    Returns
+    -------
+    int
+        Bits of a fixed-length code for ``n`` symbols.
+    """
     return (int(n) - 1).bit_length()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 
+from theorytools.compressors.base import Compressor
 from theorytools.compressors.composed import Induced, TopKNatural, TopKNaturalDithering
 from theorytools.compressors.dithering import Dithering, NaturalDithering
 from theorytools.compressors.elementwise import (BiasedNatural, BiasedRounding, GridRounding,
@@ -57,7 +58,17 @@ REGISTRY = {
 
 
 def names() -> list:
-    """Canonical names of every registered compressor."""
+    """Canonical names of every registered compressor (no update equation: a registry).
+
+    Returns
+    -------
+    list of str
+        The registry's keys, in registration order.
+
+    References
+    ----------
+    docs/compressors.md (the table of compressors and their sources).
+    """
     return list(REGISTRY)
 
 
@@ -109,8 +120,26 @@ def parse_spec(spec: str) -> tuple:
     return m.group(1), params
 
 
-def create(spec, **overrides):
-    """Build a compressor from a spec string (``name`` or ``name[p=v,...]``) and overrides."""
+def create(spec: str, **overrides) -> Compressor:
+    r"""Build a compressor :math:`C: \mathbb{R}^d \to \mathbb{R}^d` from a spec string.
+
+    Parameters
+    ----------
+    spec : str
+        ``name`` or ``name[p=v,...]`` (e.g. ``"top_k[k=10]"``, ``"dithering[s=8]"``); a value
+        in parentheses is a tuple or a nested compressor spec.
+    **overrides
+        Parameters that replace the spec's (e.g. ``float_width=64``).
+
+    Returns
+    -------
+    Compressor
+        With ``compress(x, seed)``, ``encode``/``decode``, ``law(x)`` and ``theory(d)``.
+
+    References
+    ----------
+    docs/compressors.md (each compressor's definition, paper and equation).
+    """
     name, params = parse_spec(spec)
     if name not in REGISTRY:
         raise TheorytoolsError(f"unknown compressor {name!r}; known: {', '.join(REGISTRY)}")
@@ -122,8 +151,27 @@ def create(spec, **overrides):
         raise TheorytoolsError(f"compressor {name}: bad parameters {params}: {exc}") from exc
 
 
-def default(name: str, d: int, **overrides):
-    """``name`` at its default parameters for dimension ``d``, with overrides applied."""
+def default(name: str, d: int, **overrides) -> Compressor:
+    """``name`` at its default parameters for dimension ``d`` (e.g. ``k = max(1, d // 100)``).
+
+    Parameters
+    ----------
+    name : str
+        A registered name (see :func:`names`).
+    d : int
+        The dimension the defaults are chosen for.
+    **overrides
+        Parameters that replace the defaults.
+
+    Returns
+    -------
+    Compressor
+        The compressor.
+
+    References
+    ----------
+    docs/compressors.md.
+    """
     if name not in REGISTRY:
         raise TheorytoolsError(f"unknown compressor {name!r}; known: {', '.join(REGISTRY)}")
     cls, defaults = REGISTRY[name]

@@ -52,8 +52,29 @@ def _two_prod(a: np.ndarray, b: np.ndarray):
     return p, e
 
 
-def exact_dot(a, b) -> float:
-    """The correctly rounded value of ``sum_k a_k b_k`` (no over/underflow assumed)."""
+def exact_dot(a: np.ndarray, b: np.ndarray) -> float:
+    r"""The correctly rounded value of :math:`\sum_k a_k b_k` (no over/underflow assumed).
+
+    Each product is split exactly, :math:`a_k b_k = p_k + e_k` (TwoProduct with FMA-free
+    Dekker splitting), and all :math:`p_k, e_k` are summed by ``math.fsum`` (Shewchuk).
+
+    Parameters
+    ----------
+    a : numpy.ndarray
+        Any shape (flattened).
+    b : numpy.ndarray
+        Same number of entries.
+
+    Returns
+    -------
+    float
+        :math:`\mathrm{fl}(\sum_k a_k b_k)`, correctly rounded.
+
+    References
+    ----------
+    T. J. Dekker, "A floating-point technique for extending the available precision", Numer.
+    Math. 1971 (TwoProduct); J. R. Shewchuk 1997 (exact summation, ``math.fsum``).
+    """
     a = np.asarray(a, dtype=np.float64).ravel()
     b = np.asarray(b, dtype=np.float64).ravel()
     p, e = _two_prod(a, b)
@@ -345,13 +366,28 @@ def _sigmoid(t):
 
 # ---------------------------------------------------------------------- independent checks
 def check_constants(problem: Problem, *, rtol: float = 1e-10) -> dict:
-    """Recompute the constants of ``problem`` independently of its factory.
+    r"""Recompute the constants of ``problem`` independently of its factory.
 
-    Returns ``{name: (reported, independent, ok)}``; ``all(v[2] for v in result.values())``
-    is the verdict. Independent means: other code paths (scipy eigensolvers instead of numpy,
-    the Numba gradient kernels instead of closed forms, per-sample loops), in float arithmetic,
-    so tolerances are relative ``rtol`` (default 1e-10) with an absolute floor of
-    ``1e-12 * scale`` where a quantity can vanish.
+    Other code paths (scipy eigensolvers and SVDs instead of numpy, the Numba gradient kernels
+    instead of closed forms, per-sample loops), in float arithmetic, so a constant passes when
+    :math:`|r - c| \le \mathrm{rtol}\max(|r|, |c|) + 10^{-12}\,\mathrm{scale}`.
+
+    Parameters
+    ----------
+    problem : Problem
+        Any problem of the factories.
+    rtol : float, optional
+        Relative tolerance (default 1e-10).
+
+    Returns
+    -------
+    dict
+        ``{name: (reported, independent, ok)}``; ``all(v[2] for v in result.values())`` is
+        the verdict.
+
+    References
+    ----------
+    docs/problems.md ("Certification").
     """
     import scipy.linalg
 

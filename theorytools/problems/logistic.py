@@ -9,6 +9,9 @@ Certification (status in ``Problem.provenance``) [derived here]
 * ``L = lambda_max(F^T F) / (4N) + lam``: ``s(1-s) <= 1/4`` with equality at ``t = 0``, so
   ``grad^2 f(x) <= grad^2 f(0)`` for every ``x`` and the bound is ATTAINED at ``x = 0``: it is
   the exact smoothness constant, not only an upper bound. Same for each ``L_i`` (with ``m``).
+  Computed as the largest eigenvalue of the SMALLER Gram matrix (``F_i F_i^T``, m x m, when
+  ``m <= d``; equal to ``lambda_max(F_i^T F_i)`` in exact arithmetic), by LAPACK ``eigvalsh``
+  (backward stable: a few ulps, as before; no interval enclosure, then or now).
 * ``mu = lam``: the infimum over ``x`` of ``lambda_min(grad^2 f(x))``: along ``x = r v`` with
   ``a_j . v != 0`` for every nonzero ``a_j`` (such ``v`` exist: finitely many hyperplanes), all
   weights ``s(1-s) -> 0`` as ``r -> inf``. Approached, not attained. The local curvature at
@@ -77,6 +80,36 @@ def _mean_grad(F, Y, lam, x, exact: bool) -> np.ndarray:
     return np.array([math.fsum(terms[:, k].tolist() + [lam * x[k]]) for k in range(d)])
 
 
+def _gram_lambda_max(A: np.ndarray) -> np.ndarray:
+    r"""Largest eigenvalue of :math:`A_i^T A_i` for each matrix of a stack ``A`` (n, m, d).
+
+    .. math:: \lambda_{\max}(A_i^T A_i) = \lambda_{\max}(A_i A_i^T) = \sigma_{\max}(A_i)^2,
+
+    so the smaller Gram matrix is used: ``(n, m, m)`` when ``m <= d``, else ``(n, d, d)``,
+    one batched LAPACK ``syevd`` call (``numpy.linalg.eigvalsh``) instead of one ``d x d``
+    eigendecomposition per node. Both Gram matrices are symmetric positive semi-definite and
+    ``eigvalsh`` is backward stable, so the value agrees with the ``d x d`` route to a few ulps
+    (``tests/test_problems_logistic_gram.py``; ``bench/problems.py`` for the speed).
+
+    Parameters
+    ----------
+    A : numpy.ndarray
+        Float array of shape ``(n, m, d)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n,)``: :math:`\lambda_{\max}(A_i^T A_i)` for each ``i`` (0 for an empty side).
+    """
+    A = np.asarray(A, dtype=np.float64)
+    n, m, d = A.shape
+    if m == 0 or d == 0:
+        return np.zeros(n)
+    At = np.swapaxes(A, 1, 2)
+    gram = A @ At if m <= d else At @ A
+    return np.linalg.eigvalsh(gram)[:, -1].astype(np.float64)
+
+
 def _hessian(F, Y, lam, x) -> np.ndarray:
     n, m, d = F.shape
     flat = F.reshape(n * m, d)
@@ -125,9 +158,8 @@ def certify_logistic(name: str, F: np.ndarray, Y: np.ndarray, lam: float, noise:
     n, m, d = F.shape
     N = n * m
     flat = F.reshape(N, d)
-    L = float(np.linalg.eigvalsh(flat.T @ flat)[-1]) / (4 * N) + lam
-    L_i = np.array([float(np.linalg.eigvalsh(F[i].T @ F[i])[-1]) / (4 * m) + lam
-                    for i in range(n)])
+    L = float(_gram_lambda_max(flat[None])[0]) / (4 * N) + lam
+    L_i = _gram_lambda_max(F) / (4 * m) + lam
     x, gnorm, scale = _newton(F, Y, lam, name)
     f_star = _objective(F, Y, lam, x)
     G = _node_grads(F, Y, lam, x, exact=True)
@@ -181,13 +213,51 @@ def certify_logistic(name: str, F: np.ndarray, Y: np.ndarray, lam: float, noise:
                    sigma_sq_sup=sigma_sup, info=info)
 
 
-def logistic(features, labels, n, lam, *, batch=None, sigma=0.0, split="contiguous", seed=0,
-             name="logistic") -> Problem:
-    """Logistic regression on rows ``features`` (N, d) with ``labels`` (N,) in {-1, +1}.
+def logistic(features: np.ndarray, labels: np.ndarray, n: int, lam: float, *,
+             batch: int | None = None, sigma: float = 0.0, split: str = "contiguous",
+             seed: int = 0, name: str = "logistic") -> Problem:
+    r"""l2-regularised logistic regression on rows split over ``n`` nodes, certified.
 
-    Rows are split over ``n`` nodes (``m = N // n`` each, remainder dropped; ``split`` in
-    ``contiguous``, ``random`` (with ``seed``), ``sorted`` (by label: heterogeneous)).
-    ``batch``: sampling noise, ``sigma``: additive noise (exclusive). ``lam > 0``.
+    .. math:: f_i(x) = \frac1m\sum_{j=1}^m \log(1 + e^{-y_{ij}\langle a_{ij}, x\rangle})
+              + \frac\lambda2\|x\|^2,\qquad
+              L = \frac{\lambda_{\max}(F^\top F)}{4N} + \lambda,\quad \mu = \lambda,
+
+    ``L`` attained at :math:`x = 0` (computed from the smaller Gram matrix); :math:`x^\star` by
+    Newton with a certified gradient norm (see the module docstring).
+
+    Parameters
+    ----------
+    features : numpy.ndarray
+        Rows :math:`a_j`, shape (N, d).
+    labels : numpy.ndarray
+        Labels in {-1, +1}, shape (N,).
+    n : int
+        Number of nodes (``m = N // n`` rows each, remainder dropped).
+    lam : float
+        Regularisation :math:`\lambda > 0`.
+    batch : int or None, optional
+        Sampling noise: each stochastic gradient averages ``batch`` local samples drawn
+        uniformly with replacement (exclusive with ``sigma``).
+    sigma : float, optional
+        Additive noise :math:`\xi \sim N(0, \frac{\sigma^2}{d}I)`, :math:`\mathbb{E}\|\xi\|^2
+        = \sigma^2` (exclusive with ``batch``).
+    split : {"contiguous", "random", "sorted"}, optional
+        How rows go to nodes (``m = N // n`` each, remainder dropped): in order, shuffled with
+        ``seed``, or sorted by label/target (maximally heterogeneous).
+    seed : int, optional
+        Seed of the ``random`` split.
+    name : str, optional
+        Name prefix of the problem.
+
+    Returns
+    -------
+    Problem
+        With certified ``L``, ``mu``, ``L_i``, ``x_star``, ``f_star``, ``zeta_star_sq``,
+        ``zeta_sup_sq``, ``sigma_sq`` and each certificate in ``provenance``.
+
+    References
+    ----------
+    docs/problems.md; the constants are derived here (module docstring).
 
     Example
     -------

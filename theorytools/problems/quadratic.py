@@ -173,15 +173,48 @@ def _quadratic_noise(noise: Noise, arrays: dict, x_star: np.ndarray, n: int):
     return s2, sup, "x*", how
 
 
-def quadratic(n, d, mu, L, *, zeta_sq=0.0, sigma=0.0, seed=0, spectrum="loguniform") -> Problem:
-    """Strongly convex quadratic split over ``n`` nodes with prescribed constants.
+def quadratic(n: int, d: int, mu: float, L: float, *, zeta_sq: float = 0.0, sigma: float = 0.0,
+              seed: int = 0, spectrum: str = "loguniform") -> Problem:
+    r"""Strongly convex quadratic split over ``n`` nodes with prescribed constants.
 
-    All nodes share ``A = Q diag(lambda) Q^T`` with eigenvalues in ``[mu, L]`` including both
-    ends (``spectrum``: ``loguniform`` inner eigenvalues, or ``linspace``), a random orthogonal
-    ``Q``; ``x* = x0`` a random unit vector; ``b_i = A x0 + v_i`` with ``sum_i v_i = 0`` and
-    ``(1/n) sum ||v_i||^2 = zeta_sq``, so the heterogeneity at the optimum is ``zeta_sq``
-    (and, the Hessians being equal, everywhere). ``c_i = 0``. ``sigma > 0`` adds the additive
-    noise model (``E||xi||^2 = sigma^2``).
+    .. math:: f_i(x) = \tfrac12 x^\top A x - b_i^\top x, \qquad A = Q\,\mathrm{diag}(\lambda)Q^\top,
+              \qquad b_i = A x^\star + v_i,\quad \sum_i v_i = 0,\quad
+              \tfrac1n\sum_i\|v_i\|^2 = \zeta^2,
+
+    eigenvalues :math:`\lambda \in [\mu, L]` including both ends, a random orthogonal Q, and
+    :math:`x^\star` a random unit vector; the heterogeneity
+    :math:`\frac1n\sum_i\|\nabla f_i(x)-\nabla f(x)\|^2 = \zeta^2` at every x (equal
+    Hessians).
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes (>= 1).
+    d : int
+        Dimension (>= 1; ``d = 1`` needs ``mu == L``).
+    mu : float
+        Strong convexity, ``0 < mu <= L``.
+    L : float
+        Smoothness.
+    zeta_sq : float, optional
+        Heterogeneity :math:`\zeta^2 >= 0` (0 when ``n = 1``).
+    sigma : float, optional
+        Additive gradient noise, :math:`\mathbb{E}\|\xi\|^2 = \sigma^2`.
+    seed : int, optional
+        Seed of Q, :math:`x^\star` and the :math:`v_i`.
+    spectrum : {"loguniform", "linspace"}, optional
+        Inner eigenvalues log-uniform or evenly spaced.
+
+    Returns
+    -------
+    Problem
+        With certified ``L``, ``mu``, ``L_i``, ``x_star``, ``f_star``, ``zeta_star_sq``,
+        ``zeta_sup_sq``, ``sigma_sq`` and each certificate in ``provenance``.
+
+    References
+    ----------
+    Test problem of the toolkit (docs/problems.md); the constants' roles follow Tang et al.
+    2018 (:math:`\zeta^2`, :math:`\sigma^2`) and Stich 2019 (:math:`L`, :math:`\mu`).
 
     Example
     -------
@@ -229,12 +262,42 @@ def quadratic(n, d, mu, L, *, zeta_sq=0.0, sigma=0.0, seed=0, spectrum="logunifo
     return problem
 
 
-def quadratic_heterogeneous(n, d, mu, L, *, sigma=0.0, seed=0, spectrum="loguniform") -> Problem:
-    """Quadratic with a different Hessian on each node (``zeta_sup_sq = inf``).
+def quadratic_heterogeneous(n: int, d: int, mu: float, L: float, *, sigma: float = 0.0,
+                            seed: int = 0, spectrum: str = "loguniform") -> Problem:
+    r"""Quadratic with a different Hessian on each node (``zeta_sup_sq = inf``).
 
-    Node ``i`` has ``A_i = Q_i diag(lambda_i) Q_i^T`` with its own orthogonal ``Q_i`` and
-    spectrum in ``[mu, L]`` (both ends), and ``b_i`` standard normal; ``f``'s constants
-    (``L``, ``mu`` of the mean Hessian, which lie in ``[mu, L]``) are computed exactly.
+    .. math:: f_i(x) = \tfrac12 x^\top A_i x - b_i^\top x,\qquad
+              A_i = Q_i\,\mathrm{diag}(\lambda_i)\,Q_i^\top,\quad \lambda_i \in [\mu, L],
+
+    :math:`b_i` standard normal; :math:`f`'s ``L`` and ``mu`` (of the mean Hessian, inside
+    :math:`[\mu, L]`) are computed exactly.
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes.
+    d : int
+        Dimension.
+    mu : float
+        Smallest eigenvalue of every :math:`A_i`.
+    L : float
+        Largest eigenvalue of every :math:`A_i`.
+    sigma : float, optional
+        Additive gradient noise.
+    seed : int, optional
+        Seed of the :math:`Q_i` and :math:`b_i`.
+    spectrum : {"loguniform", "linspace"}, optional
+        Inner eigenvalues.
+
+    Returns
+    -------
+    Problem
+        With certified ``L``, ``mu``, ``L_i``, ``x_star``, ``f_star``, ``zeta_star_sq``,
+        ``zeta_sup_sq``, ``sigma_sq`` and each certificate in ``provenance``.
+
+    References
+    ----------
+    docs/problems.md (a test problem of the toolkit).
     """
     n = check_int(n, "n", low=1)
     d = check_int(d, "d", low=1)
@@ -252,15 +315,50 @@ def quadratic_heterogeneous(n, d, mu, L, *, sigma=0.0, seed=0, spectrum="logunif
                              A, b, np.zeros(n), noise, info={"seed": seed})
 
 
-def ridge(X, y, n, lam, *, batch=None, sigma=0.0, split="contiguous", seed=0,
-          name="ridge") -> Problem:
-    """Ridge regression over ``n`` nodes: ``f_i(x) = 1/(2m) ||X_i x - y_i||^2 + lam/2 ||x||^2``.
+def ridge(X: np.ndarray, y: np.ndarray, n: int, lam: float, *, batch: int | None = None,
+          sigma: float = 0.0, split: str = "contiguous", seed: int = 0,
+          name: str = "ridge") -> Problem:
+    r"""Ridge regression over ``n`` nodes.
 
-    Rows are split by :func:`~theorytools.problems._validate.split_rows` (``m = N // n`` rows per
-    node, the remainder dropped and counted in ``info["dropped"]``). Stored as a quadratic:
-    ``A_i = X_i^T X_i / m + lam I``, ``b_i = X_i^T y_i / m``, ``c_i = ||y_i||^2 / (2m)``; the
-    per-sample data (``features``, ``targets``) feed the sampling model
-    ``f_ij(x) = 1/2 (x_ij . x - y_ij)^2 + lam/2 ||x||^2`` (``batch``), whose node mean is ``f_i``.
+    .. math:: f_i(x) = \frac{1}{2m}\|X_i x - y_i\|^2 + \frac\lambda2\|x\|^2,\qquad
+              A_i = X_i^\top X_i/m + \lambda I,\quad b_i = X_i^\top y_i/m,
+
+    stored as a quadratic; the per-sample data feed the sampling model
+    :math:`f_{ij}(x) = \frac12(x_{ij}\cdot x - y_{ij})^2 + \frac\lambda2\|x\|^2`.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        Features (N, d).
+    y : numpy.ndarray
+        Targets (N,).
+    n : int
+        Number of nodes (``m = N // n`` rows each; remainder in ``info["dropped"]``).
+    lam : float
+        Regularisation :math:`\lambda \ge 0`.
+    batch : int or None, optional
+        Sampling noise: each stochastic gradient averages ``batch`` local samples drawn
+        uniformly with replacement (exclusive with ``sigma``).
+    sigma : float, optional
+        Additive noise :math:`\xi \sim N(0, \frac{\sigma^2}{d}I)`, :math:`\mathbb{E}\|\xi\|^2
+        = \sigma^2` (exclusive with ``batch``).
+    split : {"contiguous", "random", "sorted"}, optional
+        How rows go to nodes (``m = N // n`` each, remainder dropped): in order, shuffled with
+        ``seed``, or sorted by label/target (maximally heterogeneous).
+    seed : int, optional
+        Seed of the ``random`` split.
+    name : str, optional
+        Name prefix of the problem.
+
+    Returns
+    -------
+    Problem
+        With certified ``L``, ``mu``, ``L_i``, ``x_star``, ``f_star``, ``zeta_star_sq``,
+        ``zeta_sup_sq``, ``sigma_sq`` and each certificate in ``provenance``.
+
+    References
+    ----------
+    docs/problems.md.
     """
     X = check_array(X, "X", 2)
     y = check_array(y, "y", 1)

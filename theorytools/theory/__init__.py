@@ -5,6 +5,9 @@
 ``theorytools/theory/<paper>.py`` calling :func:`register` and import it below
 (``docs/verify.md``, "Registering a theorem").
 """
+__all__ = ["CONFIRMED", "DERIVED", "UNCONFIRMED", "REGISTRY", "Parameter", "Theorem", "get",
+           "register", "theorems"]
+
 from theorytools.theory.registry import (CONFIRMED, DERIVED, REGISTRY, UNCONFIRMED,  # noqa: F401
                                          Parameter, Theorem, get, register, theorems)
 from theorytools.theory import beznosikov2020  # noqa: F401,E402

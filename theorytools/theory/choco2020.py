@@ -267,6 +267,87 @@ def _checks(th, quick, **params):
         "xlabel": "iterations T", "logx": True,
         "ylabel": "(1/(T+1)) sum_t ||grad f(x_bar_t)||^2"}
     yield "rate_in_T", res
+    yield from _checks_tight(th, quick, **params)
+
+
+# Where the bound is within 100x (issue 11). On the logistic ring above the consensus term
+# 24 G^2 n L/(c^2 (T+1)), c = rho^2 delta/82, is ~1e7 times the measurement; with gradient
+# noise it stays > 6 n^1.5/(c^2 sqrt(T)) times the first term for every L (docs/theorems.md,
+# "Vacuous bound checks"), so the tight configuration has sigma = 0, a complete graph (rho = 1)
+# and L = 1/sqrt(nT), where the theorem's own step eta = sqrt(n/(T+1)) makes eta L T ~ 1.
+TIGHT_CHOCO = {"n": 4, "d": 10, "T": 10000, "seeds": 8}
+
+
+def _tight_problem(T, n, d):
+    """Identical quadratics f_i = (L/2)||x - x*||^2, L = mu = 1/sqrt(nT), exact gradients."""
+    from theorytools.problems import quadratic
+    L = 1.0 / math.sqrt(n * T)
+    return quadratic(n, d, L, L, seed=1)
+
+
+def _checks_tight(th, quick, **params):
+    """Theorem 4.1 where the bound is not vacuous: CHOCO-SGD, the unscaled Rand-5 of d = 10
+    (delta = 1/2), complete graph of n = 4 (rho = beta = 1), exact gradients (sigma = 0),
+    identical quadratics with L = 1/sqrt(nT), x0 = 0, T = 10^4, the theorem's eta and gamma
+    (admissible: T >= 64 n L^2 = 0.0256). G^2 = L^2 R^2 with R >= max_{t,i}||x^i_t - x*|| over
+    every run (||x^i - x*|| <= ||x_bar - x*|| + sqrt(n consensus)), an upper bound of
+    ||grad F_i||^2 on the visited points. One-sided Student-t over seeds. Planted faults:
+    ``algorithm="naive"``, the theorem's constants (parameters), ``compressor``/``delta``."""
+    import warnings
+
+    from theorytools import algorithms as alg
+    from theorytools.compressors import create
+    from theorytools.topology import complete
+
+    consts = th.parameter_values(**{k: v for k, v in params.items() if k in th.parameters})
+    factor = consts.pop("consensus_step_factor")
+    n, d, T, seeds = (TIGHT_CHOCO[k] for k in ("n", "d", "T", "seeds"))
+    problem = _tight_problem(T, n, d)
+    L = float(np.max(problem.L_i))
+    top = complete(n)
+    rho, beta = top.spectral_gap, top.beta
+    comp = create(params.get("compressor", "rand_k_biased[k=5,float_width=64]"))
+    delta = float(params["delta"]) if "delta" in params else 1.0 / comp.theory(d).delta.value
+    eta, gamma_c = math.sqrt(n / (T + 1)), choco_consensus_step(rho, beta, delta, factor)
+    th.require_admissible(T=T, n=n, L=L, eta=eta, gamma=gamma_c, rho=rho, beta=beta,
+                          delta=delta, factor=factor)
+    algorithm = params.get("algorithm", "choco")
+    lhs, radius, curves, bits = [], 0.0, [], []
+    idx = _thin(T)
+    for seed in range(seeds):
+        if algorithm == "naive":
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tr = alg.naive_compressed(problem, top, comp, eta, T, seed=seed, record="every")
+        else:
+            tr = alg.choco_sgd(problem, top, comp, eta, T, consensus_step=gamma_c, seed=seed,
+                               record="every")
+        lhs.append(float(np.mean(tr.grad_norm_sq)))
+        radius = max(radius, float(np.max(np.sqrt(tr.dist_sq) + np.sqrt(n * tr.consensus))))
+        curves.append(np.cumsum(tr.grad_norm_sq)[idx] / (idx + 1))
+        bits.append(tr.bits[idx].mean(axis=1))
+    f0_gap = float(problem.f(np.zeros(d)) - problem.f_star)
+    G_sq = L ** 2 * radius ** 2
+    first, third = choco_bound(f0_gap, 0.0, G_sq, L, n, T, rho, delta, terms=True, **consts)
+    bound = th.bound(f0_gap=f0_gap, sigma_sq=0.0, G_sq=G_sq, L=L, n=n, T=T, rho=rho,
+                     delta=delta, **consts)
+    lhs = np.array(lhs)
+    res = _t_one_sided_check(
+        lhs, bound, lower=False,
+        details=f"(1/(T+1)) sum_t ||grad f(x_bar_t)||^2 of {algorithm}, {seeds} seeds, "
+                f"identical quadratics L = mu = {L:.4g} = 1/sqrt(nT), sigma = 0, complete "
+                f"graph (rho = beta = 1), {comp.canonical_name} (delta = {delta:g}), eta = "
+                f"{eta:.4g}, gamma = {gamma_c:.4g}; first term {first:.4g} (mean/first = "
+                f"{lhs.mean() / first:.3g}), consensus term {third:.4g}; G^2 = L^2 R^2 = "
+                f"{G_sq:.4g}, R = {radius:.4g}; Student-t over seeds")
+    m, lo, hi = _band(curves)
+    res.extra["series"] = {
+        "x": idx, "y": m, "lo": lo, "hi": hi, "bits": np.mean(bits, axis=0),
+        "bound": np.full(idx.size, bound), "bound_label": f"Theorem 4.1 bound at T = {T}",
+        "label": f"running mean (1/(t+1)) sum_s ||grad f(x_bar_s)||^2, {seeds} seeds",
+        "band": "95% t-band", "xlabel": "iteration t",
+        "ylabel": "(1/(t+1)) sum_s ||grad f(x_bar_s)||^2"}
+    yield f"bound_tight[complete,n={n},T={T}]", res
 
 
 register(Theorem(

@@ -156,7 +156,22 @@ REGISTRY: dict = {}
 
 
 def register(theorem: Theorem) -> Theorem:
-    """Add ``theorem`` to :data:`REGISTRY` (its key must be new)."""
+    """Add ``theorem`` to :data:`REGISTRY` (its key must be new).
+
+    Parameters
+    ----------
+    theorem : Theorem
+        The claim, its bound, admissibility, checks and source.
+
+    Returns
+    -------
+    Theorem
+        The same object (so a module can write ``X = register(Theorem(...))``).
+
+    References
+    ----------
+    docs/theorems.md, docs/verify.md ("Registering a theorem").
+    """
     if theorem.key in REGISTRY:
         raise ValueError(f"theorem {theorem.key!r} is already registered")
     REGISTRY[theorem.key] = theorem
@@ -164,7 +179,22 @@ def register(theorem: Theorem) -> Theorem:
 
 
 def get(key: str) -> Theorem:
-    """The registered theorem ``key``."""
+    """The registered theorem ``key`` (e.g. ``"stich2018.theorem_2_2"``).
+
+    Parameters
+    ----------
+    key : str
+        ``"<paper>.<name>"``.
+
+    Returns
+    -------
+    Theorem
+        Its statement, bound, source and checks (``run_checks(quick)``).
+
+    References
+    ----------
+    docs/theorems.md (the table of theorems, with the paper's theorem or equation).
+    """
     _load()
     try:
         return REGISTRY[key]
@@ -173,7 +203,23 @@ def get(key: str) -> Theorem:
 
 
 def theorems(paper: str | None = None) -> list:
-    """Every registered theorem (of ``paper``)."""
+    """Every registered theorem, or those of one paper.
+
+    Parameters
+    ----------
+    paper : str or None, optional
+        A paper key (``"tang2018"``, ``"beznosikov2020"``, ``"albasyoni2020"``,
+        ``"stich2018"``); None for all.
+
+    Returns
+    -------
+    list of Theorem
+        In registration order.
+
+    References
+    ----------
+    docs/theorems.md.
+    """
     _load()
     return [t for t in REGISTRY.values() if paper is None or t.paper == paper]
 

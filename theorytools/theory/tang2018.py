@@ -298,7 +298,25 @@ def _checks_stability(th, quick, **params):
         alpha_max ** 2, beta, details=f"Tang's alpha_max^2 = {alpha_max ** 2:.3g} (UNCONFIRMED "
                                       "constant) lies below the exact threshold; ratio shows "
                                       "how conservative it is")
+    yield from _checks_stability_tight(th, params)
     yield from _stability_runs(top, beta, quick, params)
+
+
+def _checks_stability_tight(th, params):
+    """Tang's sufficient condition where it is least conservative (issue 11: on the ring of 8
+    it is 500x below the exact threshold, a vacuous pass): the complete graph of 8, slem = 0,
+    mu_W = 1, alpha_max^2 = 1/8 against the exact threshold n/(n-1) = 8/7 (ratio 0.109). An
+    alpha_max more than sqrt(64/7) = 3.02x too generous (``condition_factor`` > 3.02) fails."""
+    from theorytools.topology import complete, tang_dcd_alpha_max
+
+    top = complete(8)
+    alpha_max = tang_dcd_alpha_max(top) * th.parameter_values(**{
+        k: v for k, v in params.items() if k == "condition_factor"})["condition_factor"]
+    threshold = stability_threshold(top.W)
+    yield "tang_condition_is_sufficient[complete[n=8]]", check.bound(
+        alpha_max ** 2, threshold,
+        details=f"complete graph of 8: Tang's alpha_max^2 = {alpha_max ** 2:.4g} (UNCONFIRMED "
+                f"constant) vs the exact mean-square threshold {threshold:.6g} = n/(n-1)")
 
 
 def second_moment_radius(W, beta, gamma_a):
