@@ -297,7 +297,7 @@ WORST_CASE_LOG_D_CONSTANT = {"value": 0.0, "status": "author-poster",
                                      "(authors' poster); its value is unknown: a parameter"}
 
 
-def worst_case_bits_log_d(alpha, d, c: float = 0.0) -> float:
+def worst_case_bits_log_d(alpha: float, d: int, c: float = 0.0) -> float:
     r"""P2's worst-case lower bound with the :math:`\log_2 d` term:
     :math:`b \ge -\log_2 P(\alpha, d) + \log_2 d + c`.
 
@@ -320,6 +320,11 @@ def worst_case_bits_log_d(alpha, d, c: float = 0.0) -> float:
         ``d >= 2``.
     c : float
         The unknown constant (default 0).
+
+    Returns
+    -------
+    float
+        The bound in bits, :math:`-\log_2 P(\alpha, d) + \log_2 d + c`.
 
     Examples
     --------

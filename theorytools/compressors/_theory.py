@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from theorytools.compressors.base import Constant
+from theorytools.compressors.base import Compressor, Constant
 
 R_SRC = "spec compression.md §A.3; derived here (proofs_check/class_relations.py)"
 
@@ -80,10 +80,28 @@ class P2Classes:
         return ", ".join(parts) or "none of U, B, C"
 
 
-def p2_classes(compressor, d: int) -> P2Classes:
-    """P2's classes of ``compressor`` at dimension ``d``, from its declared theory (see
-    :class:`P2Classes`). Compressors with a sure per-draw bound declare it by a method
-    ``sure_distortion(d)`` returning a Constant."""
+def p2_classes(compressor: Compressor, d: int) -> P2Classes:
+    r"""P2's classes of ``compressor`` at dimension ``d``, from its declared theory.
+
+    U(ω): :math:`\mathbb E\,C(x) = x`, :math:`\mathbb E\|C(x) - x\|^2 \le \omega\|x\|^2`;
+    B(α): :math:`\mathbb E\|C(x) - x\|^2 \le \alpha\|x\|^2` (α = 1 − 1/δ from B3(δ));
+    C(α): :math:`\|C(x) - x\|^2 \le \alpha\|x\|^2` for every draw (Albasyoni, Safaryan,
+    Condat, Richtárik, poster of "Optimal Gradient Compression"; see :class:`P2Classes`).
+    Compressors with a sure per-draw bound declare it by a method ``sure_distortion(d)``
+    returning a Constant; a deterministic compressor's B(α) bound is its C(α) bound.
+
+    Parameters
+    ----------
+    compressor : Compressor
+        Any compressor with ``theory(d)``.
+    d : int
+        The dimension.
+
+    Returns
+    -------
+    P2Classes
+        ``(omega, alpha, sure)``, each a Constant or None where the class does not apply.
+    """
     th = compressor.theory(d)
     omega = th.omega if th.unbiased and th.omega is not None else None
     alpha = None
