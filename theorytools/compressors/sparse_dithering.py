@@ -86,6 +86,7 @@ class SparseDithering(Compressor):
     """
 
     name = "sparse_dithering"
+    paper = "albasyoni2020"  # theorytools verify labels its rows with this paper
     randomized = True
     param_order = ("omega",)
 
@@ -266,6 +267,7 @@ class SparseDitheringDet(Compressor):
     """
 
     name = "sparse_dithering_det"
+    paper = "albasyoni2020"  # theorytools verify labels its rows with this paper
     randomized = False
     param_order = ("nu",)
 

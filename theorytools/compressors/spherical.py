@@ -288,6 +288,7 @@ class Spherical(Compressor):
     """
 
     name = "spherical"
+    paper = "albasyoni2020"  # theorytools verify labels its rows with this paper
     randomized = True
     shared_randomness = True
     finite_law = False

@@ -1,0 +1,170 @@
+"""Helpers shared by the ``theorytools`` commands: strict JSON, CSV, name resolution with
+"did you mean", the memory guard for a dimension ``d``, and progress lines on stderr.
+
+Strict JSON: every ``--json`` output goes through :func:`dumps`, which writes a non-finite
+float (NaN, +-inf) as ``null`` and refuses anything else that the JSON standard does not have
+(``json.dumps(..., allow_nan=False)``), so strict parsers (``jq``, JavaScript, Go) read it.
+"""
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import json
+import math
+import os
+import sys
+import time
+
+from theorytools.errors import TheorytoolsError
+
+
+# --------------------------------------------------------------------------- strict JSON
+def strict(obj):
+    """``obj`` with every non-finite float replaced by ``None`` and numpy scalars/arrays,
+    tuples and sets turned into plain Python numbers and lists."""
+    try:
+        import numpy as np
+    except ImportError:  # pragma: no cover
+        np = None
+    if isinstance(obj, bool) or obj is None or isinstance(obj, str):
+        return obj
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, int):
+        return obj
+    if np is not None:
+        if isinstance(obj, np.bool_):
+            return bool(obj)
+        if isinstance(obj, np.integer):
+            return int(obj)
+        if isinstance(obj, np.floating):
+            return strict(float(obj))
+        if isinstance(obj, np.ndarray):
+            return [strict(v) for v in obj.tolist()]
+    if isinstance(obj, dict):
+        return {str(k): strict(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        return [strict(v) for v in obj]
+    if hasattr(obj, "_asdict"):
+        return strict(obj._asdict())
+    return str(obj)
+
+
+def dumps(obj, indent=1) -> str:
+    """Strict JSON text of ``obj`` (non-finite numbers as ``null``; see :func:`strict`)."""
+    return json.dumps(strict(obj), indent=indent, allow_nan=False)
+
+
+def csv_text(rows, fields=None) -> str:
+    """CSV of a list of dicts (nested values as strict JSON text; non-finite numbers empty)."""
+    rows = [strict(r) for r in rows]
+    if fields is None:
+        fields = []
+        for r in rows:
+            fields += [k for k in r if k not in fields]
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: (json.dumps(v, allow_nan=False) if isinstance(v, (dict, list)) else
+                        "" if v is None else v) for k, v in r.items()})
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------- names
+def did_you_mean(name: str, known, n: int = 3) -> str:
+    """``"; did you mean a, b?"`` with the closest names of ``known`` ("" when none is close)."""
+    known = list(dict.fromkeys(known))
+    close = difflib.get_close_matches(name, known, n=n, cutoff=0.5)
+    if not close:  # a lower-case or partial match
+        low = name.lower()
+        close = [k for k in known if low in k.lower() or k.lower() in low][:n]
+    return f"; did you mean {', '.join(close)}?" if close else ""
+
+
+# --------------------------------------------------------------------------- memory
+def available_memory() -> int:
+    """Bytes of memory available to a new allocation (``MemAvailable`` of /proc/meminfo; else
+    physical memory; else 4 GiB)."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 4 << 30
+
+
+def max_dimension(bytes_per_coordinate: int) -> int:
+    """The largest d whose working set (``bytes_per_coordinate * d``) fits in the available
+    memory."""
+    return max(1, available_memory() // int(bytes_per_coordinate))
+
+
+def require_fits(d: int, bytes_per_coordinate: int, what: str) -> None:
+    """Refuse (one-line :class:`TheorytoolsError`) a ``d`` whose arrays cannot fit in the
+    available memory, before anything is allocated."""
+    limit = max_dimension(bytes_per_coordinate)
+    if d > limit:
+        raise TheorytoolsError(
+            f"--d {d}: {what} needs about {bytes_per_coordinate} bytes per coordinate, "
+            f"{d * bytes_per_coordinate / 2**30:.3g} GiB in all, but only "
+            f"{available_memory() / 2**30:.3g} GiB are available; the largest d that fits "
+            f"here is {limit}")
+
+
+# --------------------------------------------------------------------------- progress
+class Progress:
+    """Progress lines on stderr that also work when stderr is not a terminal (a log file, a
+    CI job): one line per finished unit of work, with counts, elapsed time and an ETA.
+
+    ``total`` units; ``every``: print only every so many units (and the last); ``weights`` (optional, same order as the units' names) are the expected
+    relative durations, so that the ETA of a run whose units take very different times is
+    still sensible (it is rescaled by the measured speed of the units already done)."""
+
+    def __init__(self, what: str, total: int, *, enabled: bool = True, stream=None,
+                 weights: dict | None = None, every: int = 1):
+        self.what, self.total, self.enabled = what, int(total), enabled
+        self.every = max(1, int(every))
+        self.stream = stream if stream is not None else sys.stderr
+        self.weights = weights or {}
+        self.done = 0
+        self.done_weight = 0.0
+        self.start = time.monotonic()
+        self.remaining = dict(self.weights)
+
+    def step(self, name: str, detail: str = "") -> None:
+        self.done += 1
+        self.done_weight += self.remaining.pop(name, 0.0)
+        if not self.enabled or (self.done % self.every and self.done < self.total):
+            return
+        elapsed = time.monotonic() - self.start
+        left = sum(self.remaining.values())
+        if self.done >= self.total:
+            eta = "done"
+        elif self.done_weight > 0 and left > 0:
+            eta = f"ETA {_duration(elapsed / self.done_weight * left)}"
+        elif self.done:
+            eta = f"ETA {_duration(elapsed / self.done * (self.total - self.done))}"
+        else:
+            eta = ""
+        msg = f"[{self.what} {self.done}/{self.total}] {name}"
+        msg += f": {detail}" if detail else ""
+        msg += f" ({_duration(elapsed)} elapsed{', ' + eta if eta else ''})"
+        try:
+            self.stream.write(msg + "\n")
+            self.stream.flush()
+        except (BrokenPipeError, ValueError, OSError):
+            self.enabled = False
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.1f} min"
