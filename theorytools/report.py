@@ -29,7 +29,6 @@ from __future__ import annotations
 import csv
 import html
 import io
-import json
 import math
 import os
 
@@ -46,8 +45,8 @@ SUMMARY_RANGE = (1e-6, 1e2)
 
 # --------------------------------------------------------------------------- numbers
 def fmt_number(v, digits: int = 4) -> str:
-    """A number as a reader wants it: integers as integers (``15.000000000000002`` -> ``15``),
-    otherwise ``digits`` significant digits; ``inf`` as ``∞``; missing (None, NaN) as ``–``."""
+    """A number as a reader wants it: integers below 10^6 as integers (``15.000000000000002``
+    -> ``15``), otherwise ``digits`` significant digits (``8.606e7``); ``inf`` as ``∞``; missing (None, NaN) as ``–``."""
     if v is None:
         return "–"
     if isinstance(v, bool):
@@ -63,7 +62,7 @@ def fmt_number(v, digits: int = 4) -> str:
     if math.isinf(v):
         return "∞" if v > 0 else "−∞"
     r = float(f"{v:.{digits}g}")
-    if r == int(r) and abs(r) < 1e15 and (abs(r) >= 1 or r == 0):
+    if r == int(r) and abs(r) < 1e6 and (abs(r) >= 1 or r == 0):
         return str(int(r))
     text = f"{r:.{digits}g}"
     if "e" in text:

@@ -176,16 +176,29 @@ def compressor_paper(cls) -> str:
     return getattr(cls, "paper", "beznosikov2020")
 
 
+def _compressor_selected(name, cls, prefix, paper, check) -> bool:
+    """Whether compressor ``name`` can yield a row ``<prefix>.<name>....`` that the
+    ``--paper``/``--check`` filters keep (so that unselected compressors are not measured)."""
+    if paper and compressor_paper(cls) != paper:
+        return False
+    if check and any(check.startswith(p) for p in SUITE_PREFIX.values()):
+        mine = f"{prefix}.{name}."
+        return mine.startswith(check) or check.startswith(mine)
+    return True
+
+
 def compressor_dims(quick: bool) -> tuple:
     return (16, 100) if quick else (3, 16, 100, 1000)
 
 
-def compressor_rows(quick: bool, seed: int = 0, progress=None):
+def compressor_rows(quick: bool, seed: int = 0, progress=None, paper=None, check=None):
     from theorytools.compressors import REGISTRY, default
     from theorytools.compressors.measure import LOWER_TYPE, measure
 
     for d in compressor_dims(quick):
         for name in REGISTRY:
+            if not _compressor_selected(name, REGISTRY[name][0], "compressor", paper, check):
+                continue
             comp = default(name, d, float_width=64)
             base = 3 * seed
             m = measure(comp, d, seeds=(base,) if quick else (base, base + 1, base + 2),
@@ -234,7 +247,7 @@ _PROOF_PAPER = {
 }
 
 
-def proof_rows(quick: bool, seed: int = 0, progress=None):
+def proof_rows(quick: bool, seed: int = 0, progress=None, paper=None, check=None):
     """The sympy checks of ``proofs_check/`` (symbolic: no random draw, ``seed`` unused)."""
     import proofs_check
 
@@ -309,7 +322,7 @@ def bits_worst_case(comp, inputs, *, draws: int, seed: int = 0, p_fail: float = 
     return BitsWorstCase(observed, budget, draws if comp.randomized else 1, comp.randomized, rare)
 
 
-def bound_rows(quick: bool, seed: int = 0, progress=None):
+def bound_rows(quick: bool, seed: int = 0, progress=None, paper=None, check=None):
     """bits >= b_LB(alpha_hat, d) for every compressor's encoding without shared randomness.
 
     The claim is about the worst case over the inputs and the randomness, so the bits are
@@ -324,8 +337,12 @@ def bound_rows(quick: bool, seed: int = 0, progress=None):
     from theorytools.errors import TheorytoolsError
 
     draws = BITS_DRAWS[0] if quick else BITS_DRAWS[1]
+    if paper and paper != "albasyoni2020":
+        return
     for d in ((16,) if quick else (16, 100)):
         for name in REGISTRY:
+            if not _compressor_selected(name, None, "bound", None, check):
+                continue
             comp = default(name, d, float_width=32)
             theory = comp.theory(d)
             scale = None
@@ -527,9 +544,7 @@ def suites_for(check: str | None) -> list:
 def suite_rows(suite, quick, paper=None, check=None, seed=0, progress=None):
     """One suite's rows, filtered by ``paper`` and ``check`` (module level, so that a worker
     process can run it)."""
-    producer = SUITES[suite]
-    rows = producer(quick, paper=paper, check=check, seed=seed, progress=progress) \
-        if suite == "theorems" else producer(quick, seed=seed, progress=progress)
+    rows = SUITES[suite](quick, paper=paper, check=check, seed=seed, progress=progress)
     return [r for r in rows
             if (not paper or r.paper == paper) and (not check or check in r.name)]
 

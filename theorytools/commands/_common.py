@@ -83,6 +83,26 @@ def did_you_mean(name: str, known, n: int = 3) -> str:
     return f"; did you mean {', '.join(close)}?" if close else ""
 
 
+# --------------------------------------------------------------------------- dimension
+def parse_dimension(text, name: str = "d", low: int = 1) -> int:
+    """An integer dimension from the command line: ``1000``, ``1e6`` (an integer value
+    written as a float) are accepted; anything else is refused naming the argument."""
+    from theorytools.errors import check_int
+    try:
+        value = int(text)
+    except (TypeError, ValueError):
+        try:
+            value = float(text)
+        except (TypeError, ValueError):
+            raise TheorytoolsError(f"--{name} must be an integer, got {text!r}") from None
+        if not math.isfinite(value) or value != int(value):
+            raise TheorytoolsError(f"--{name} must be an integer, got {text!r}")
+        value = int(value)
+    if value < low:
+        raise TheorytoolsError(f"--{name} must be >= {low}, got {value}")
+    return check_int(value, name, low=low)
+
+
 # --------------------------------------------------------------------------- memory
 def available_memory() -> int:
     """Bytes of memory available to a new allocation (``MemAvailable`` of /proc/meminfo; else
@@ -100,22 +120,33 @@ def available_memory() -> int:
         return 4 << 30
 
 
-def max_dimension(bytes_per_coordinate: int) -> int:
-    """The largest d whose working set (``bytes_per_coordinate * d``) fits in the available
-    memory."""
-    return max(1, available_memory() // int(bytes_per_coordinate))
+def max_dimension(bytes_needed, *, low: int = 1) -> int:
+    """The largest d with ``bytes_needed(d)`` (an increasing function) within the available
+    memory (bisection; at least ``low``)."""
+    avail = available_memory()
+    if bytes_needed(low) > avail:
+        return low - 1
+    hi = low
+    while bytes_needed(hi * 2) <= avail and hi < 2 ** 62:
+        hi *= 2
+    lo, hi = hi, hi * 2   # bytes_needed(lo) fits, bytes_needed(hi) does not
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if bytes_needed(mid) <= avail else (lo, mid)
+    return lo
 
 
-def require_fits(d: int, bytes_per_coordinate: int, what: str) -> None:
+def require_fits(d: int, bytes_needed, what: str, *, low: int = 1) -> None:
     """Refuse (one-line :class:`TheorytoolsError`) a ``d`` whose arrays cannot fit in the
-    available memory, before anything is allocated."""
-    limit = max_dimension(bytes_per_coordinate)
-    if d > limit:
+    available memory, before anything is allocated. ``bytes_needed(d)``: the measured working
+    set of the command at dimension d."""
+    need = bytes_needed(d)
+    avail = available_memory()
+    if need > avail:
         raise TheorytoolsError(
-            f"--d {d}: {what} needs about {bytes_per_coordinate} bytes per coordinate, "
-            f"{d * bytes_per_coordinate / 2**30:.3g} GiB in all, but only "
-            f"{available_memory() / 2**30:.3g} GiB are available; the largest d that fits "
-            f"here is {limit}")
+            f"--d {d}: {what} needs about {need / 2**30:.3g} GiB at this d but "
+            f"{avail / 2**30:.3g} GiB are available; the largest d that fits here is "
+            f"{max_dimension(bytes_needed, low=low)}")
 
 
 # --------------------------------------------------------------------------- progress
