@@ -80,6 +80,14 @@ def did_you_mean(name: str, known, n: int = 3) -> str:
     if not close:  # a lower-case or partial match
         low = name.lower()
         close = [k for k in known if low in k.lower() or k.lower() in low][:n]
+    if not close and "." in name:  # the names under the longest known dotted prefix
+        parts = name.split(".")
+        for i in range(len(parts) - 1, 0, -1):
+            prefix = ".".join(parts[:i]) + "."
+            close = difflib.get_close_matches(
+                name, [k for k in known if k.startswith(prefix)], n=n, cutoff=0.0)
+            if close:
+                break
     return f"; did you mean {', '.join(close)}?" if close else ""
 
 
