@@ -423,3 +423,15 @@ def test_terminal_output_has_failures_first_and_full_verdicts():
     assert "E‖C(x) − x‖² ≤ (1 − 1/δ)‖x‖²" in wide and "Tang 2018, Thm 1" in wide
     verbose = render_text(_rows(), run_metadata(quick=True, seed=0), verbose=True)
     assert "claim:" in verbose and "passes if ≤ 8.606e7" in verbose
+
+
+def test_every_compressor_has_rows_labelled_with_its_own_paper():
+    """Without filters the compressor suite measures every registered compressor, each row
+    carrying the paper of the compressor's class (a planted shadowing of the filter variable
+    once dropped every compressor after the first whose paper differed)."""
+    from theorytools.compressors import REGISTRY
+    from theorytools.verify import compressor_rows
+    rows = list(compressor_rows(True))
+    seen = {r.name.split(".")[1]: r.paper for r in rows}
+    assert set(seen) == set(REGISTRY)
+    assert all(seen[n] == cls.paper for n, (cls, _) in REGISTRY.items())

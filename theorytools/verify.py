@@ -203,7 +203,7 @@ def compressor_rows(quick: bool, seed: int = 0, progress=None, paper=None, check
             base = 3 * seed
             m = measure(comp, d, seeds=(base,) if quick else (base, base + 1, base + 2),
                         input_seed=7 + seed)
-            paper = compressor_paper(type(comp))
+            row_paper = compressor_paper(type(comp))
             for cname, c in m.constants.items():
                 ok = c.valid and (c.attained or not c.tight_declared)
                 kind = "tight" if c.tight_declared else "bound"
@@ -212,7 +212,7 @@ def compressor_rows(quick: bool, seed: int = 0, progress=None, paper=None, check
                           (-math.inf, c.declared))
                 words, formula = CONSTANT_CLAIMS.get(cname, (cname, cname))
                 tight_words = " (declared attained)" if c.tight_declared else ""
-                yield CheckRow(f"compressor.{name}.{cname}[d={d}]", paper,
+                yield CheckRow(f"compressor.{name}.{cname}[d={d}]", row_paper,
                                c.source.split(";")[0], c.status, kind, c.measured, c.declared,
                                c.ratio, "PASS" if ok else "FAIL",
                                f"{comp.canonical_name}; worst input: {c.argmax}; exact (from "
@@ -224,7 +224,7 @@ def compressor_rows(quick: bool, seed: int = 0, progress=None, paper=None, check
                                        f"{_num(c.declared)}, d = {d}",
                                seed=seed)
             total = m.contract_passed + m.contract_failed
-            yield CheckRow(f"compressor.{name}.contract[d={d}]", paper,
+            yield CheckRow(f"compressor.{name}.contract[d={d}]", row_paper,
                            "docs/compressors.md §5 (the contract)", "derived", "law",
                            float(m.contract_passed), float(total),
                            m.contract_passed / total if total else None,
@@ -248,7 +248,8 @@ _PROOF_PAPER = {
 
 
 def proof_rows(quick: bool, seed: int = 0, progress=None, paper=None, check=None):
-    """The sympy checks of ``proofs_check/`` (symbolic: no random draw, ``seed`` unused)."""
+    """The sympy checks of ``proofs_check/`` (symbolic: no random draw, so every seed gives
+    the same rows; the rows record the run's seed)."""
     import proofs_check
 
     for c in proofs_check.run_all():
@@ -261,7 +262,7 @@ def proof_rows(quick: bool, seed: int = 0, progress=None, paper=None, check=None
                        1.0 if c.passed else 0.0, 1.0, 1.0 if c.passed else 0.0, c.verdict,
                        (c.finding + " | " if c.finding else "") + c.detail, accept=(1.0, 1.0),
                        claim=f"the algebra of {c.name} holds symbolically (sympy)",
-                       formula=c.detail.split(";")[0][:200])
+                       formula=c.detail.split(";")[0][:200], seed=seed)
     if progress:
         progress("proofs")
 

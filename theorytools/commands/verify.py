@@ -158,6 +158,10 @@ def render_text(rows, metadata, *, wide=False, verbose=False) -> str:
         cols = WIDE if wide else NARROW
         out += [_table([tuple(h for h, _ in cols)] + [
             tuple(row_cells(r)[k] for _, k in cols) for r in ordered])]
+    fixed = sum(r.seed is None for r in rows)
+    if fixed:
+        out += ["", f"seed {m['seed']} reached {len(rows) - fixed} rows; {fixed} rows come from "
+                    "checks that keep their own fixed seeds (seed 'fixed' in --verbose)"]
     t = summarize(rows)["total"]
     out += ["", f"{t['passed']} passed, {t['vacuous']} vacuous, {t['failed']} failed"
             + (" (vacuous: the bound is more than 100x the measurement; see --verbose and "
