@@ -45,7 +45,7 @@ def test_tightness_and_vacuity_of_rows():
     assert upper_vac.status_label == "VACUOUS"
     assert not upper_ok.vacuous and upper_ok.assessment == "holds" and upper_ok.tightness == 0.5
     assert lower_vac.vacuous and lower_vac.tightness == pytest.approx(1e-4)
-    assert lower_vac.assessment == "holds, vacuous (bound 10^4 x measured)"
+    assert lower_vac.assessment == "holds, vacuous (measured 10^4 x bound)"
     assert not failing.vacuous and failing.assessment == "FAILS"
     assert not two_sided.vacuous and two_sided.side is None
     # the threshold is the documented one: a bound 99x the measurement is not vacuous

@@ -46,7 +46,8 @@ SUMMARY_RANGE = (1e-6, 1e2)
 # --------------------------------------------------------------------------- numbers
 def fmt_number(v, digits: int = 4) -> str:
     """A number as a reader wants it: integers below 10^6 as integers (``15.000000000000002``
-    -> ``15``), otherwise ``digits`` significant digits (``8.606e7``); ``inf`` as ``∞``; missing (None, NaN) as ``–``."""
+    -> ``15``), otherwise ``digits`` significant digits (``8.606e7``); ``inf`` as ``∞``;
+    missing (None, NaN) as ``–``."""
     if v is None:
         return "–"
     if isinstance(v, bool):

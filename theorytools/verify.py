@@ -25,9 +25,10 @@ so 1 means the bound is attained and a small value means it is loose. A passing 
 with ``tightness < VACUOUS_BELOW`` (1e-2: the bound is more than 100 times the measurement) is
 **vacuous**: at that configuration no plausible error in the code or in a constant could make
 it fail, so it is not evidence for the theorem. It still passes (the exit status is 0 iff no
-row FAILS) but it is labelled ``holds, vacuous (bound 10^k x measured)`` and counted
-separately. Two-sided checks (``tight``, ``law``, ``slope``, ``diverges``) can always fail and
-are never vacuous; their tightness is the plain ratio measured/theoretical.
+row FAILS) but it is labelled ``holds, vacuous (bound 10^k x measured)`` (a lower bound:
+``measured 10^k x bound``) and counted separately. Two-sided checks (``tight``, ``law``,
+``slope``, ``diverges``) can always fail and are never vacuous; their tightness is the plain
+ratio measured/theoretical.
 """
 from __future__ import annotations
 
@@ -113,6 +114,8 @@ class CheckRow:
 
     @property
     def assessment(self) -> str:
+        """``holds``; ``holds, vacuous (bound 10^k x measured)`` for an upper bound,
+        ``holds, vacuous (measured 10^k x bound)`` for a lower bound; ``FAILS``."""
         if self.verdict != "PASS":
             return "FAILS"
         if not self.vacuous:
@@ -121,6 +124,8 @@ class CheckRow:
         if k is None:
             return "holds, vacuous (measured <= 0 against a positive bound)" \
                 if self.side == "upper" else "holds, vacuous (bound <= 0)"
+        if self.side == "lower":
+            return f"holds, vacuous (measured 10^{k} x bound)"
         return f"holds, vacuous (bound 10^{k} x measured)"
 
     @property
@@ -496,8 +501,8 @@ def check_catalogue(quick: bool = True) -> list:
             consts = default(name, d, float_width=64).theory(d).constants()
         except Exception:  # noqa: BLE001 - a compressor that cannot be built still has a name
             consts = {}
-        names += [f"compressor.{name}.{c}" for c in consts] + [f"compressor.{name}.contract",
-                                                                 f"bound.{name}.bits_vs_lower_bound"]
+        names += [f"compressor.{name}.{c}" for c in consts]
+        names += [f"compressor.{name}.contract", f"bound.{name}.bits_vs_lower_bound"]
     try:
         import proofs_check
         names += [f"proof.{n}" for n in proofs_check.check_names()]
@@ -590,7 +595,8 @@ def run_metadata(*, quick: bool, seed: int, paper=None, check=None, jobs: int = 
                              capture_output=True, text=True, timeout=5)
         if out.returncode == 0:
             commit = out.stdout.strip()
-            dirty = subprocess.run(["git", "-C", here, "status", "--porcelain", "--untracked-files=no"],
+            dirty = subprocess.run(["git", "-C", here, "status", "--porcelain",
+                                    "--untracked-files=no"],
                                    capture_output=True, text=True, timeout=5)
             if dirty.returncode == 0 and dirty.stdout.strip():
                 commit += "+modified"

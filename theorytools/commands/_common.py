@@ -162,9 +162,10 @@ class Progress:
     """Progress lines on stderr that also work when stderr is not a terminal (a log file, a
     CI job): one line per finished unit of work, with counts, elapsed time and an ETA.
 
-    ``total`` units; ``every``: print only every so many units (and the last); ``weights`` (optional, same order as the units' names) are the expected
-    relative durations, so that the ETA of a run whose units take very different times is
-    still sensible (it is rescaled by the measured speed of the units already done)."""
+    ``total`` units; ``every``: print only every so many units (and the last);
+    ``weights`` (optional): unit name -> expected relative duration, so that the ETA of a run
+    whose units take very different times is still sensible (it is rescaled by the measured
+    speed of the units already done)."""
 
     def __init__(self, what: str, total: int, *, enabled: bool = True, stream=None,
                  weights: dict | None = None, every: int = 1):
