@@ -558,16 +558,20 @@ _HTML_COLUMNS = (("check", "name"), ("claim", "claim"), ("formula", "formula"),
                  ("source", "source"), ("status", "status"))
 
 
-def _html_rows(rows, group=None):
+def _html_rows(rows, group=None, compact=False):
+    """A table of rows; ``compact``: without the claim/formula/source/status columns (a
+    theorem's section states them once above its table)."""
     e = html.escape
-    out = "<table><tr>" + "".join(f"<th>{h}</th>" for h, _ in _HTML_COLUMNS) + "</tr>"
+    columns = [c for c in _HTML_COLUMNS
+               if not compact or c[1] not in ("claim", "formula", "source", "status")]
+    out = "<table><tr>" + "".join(f"<th>{h}</th>" for h, _ in columns) + "</tr>"
     for r in rows:
         c = row_cells(r)
         if group:
             c["name"] = _short(r.name, group)
         out += (f"<tr class='{r.status_label}' title='{e(c['details'])}'>"
                 + "".join(f"<td>{'<code>' + e(c[k]) + '</code>' if k == 'formula' else e(c[k])}"
-                          "</td>" for _, k in _HTML_COLUMNS) + "</tr>")
+                          "</td>" for _, k in columns) + "</tr>")
     return out + "</table>"
 
 
@@ -617,7 +621,7 @@ def _write_html(path, ordered, sections, summary, metadata, group_plots, plots):
             base = os.path.basename(group_plots[g])
             parts.append(f"<img loading='lazy' src='{e(base)}' alt='{e(g)}'> "
                          f"<a href='{e(base[:-4])}.csv'>data</a>")
-            parts.append(_html_rows(members, g))
+            parts.append(_html_rows(members, g, compact=bool(head)))
             parts.append("<details><summary>details of each check</summary><ul>" + "".join(
                 f"<li><b>{e(r.name)}</b> (seed {e(row_cells(r)['seed'])}): {e(r.details)}</li>"
                 for r in members) + "</ul></details>")
