@@ -435,3 +435,14 @@ def test_every_compressor_has_rows_labelled_with_its_own_paper():
     seen = {r.name.split(".")[1]: r.paper for r in rows}
     assert set(seen) == set(REGISTRY)
     assert all(seen[n] == cls.paper for n, (cls, _) in REGISTRY.items())
+
+
+def test_report_plots_in_two_processes_give_the_same_files(tmp_path):
+    from theorytools.report import write_report
+    one = write_report(_rows(), str(tmp_path / "one"), {"seed": 0}, jobs=1)
+    two = write_report(_rows(), str(tmp_path / "two"), {"seed": 0}, jobs=2)
+    assert sorted(os.listdir(tmp_path / "one")) == sorted(os.listdir(tmp_path / "two"))
+    assert (tmp_path / "one" / "report.md").read_text(encoding="utf-8") == \
+        (tmp_path / "two" / "report.md").read_text(encoding="utf-8")
+    assert [os.path.basename(p) for p in one["plots"].values()] == \
+        [os.path.basename(p) for p in two["plots"].values()]
