@@ -584,7 +584,10 @@ def _write_html(path, ordered, sections, summary, metadata, group_plots, plots):
              f"<title>theorytools verify report</title><style>{_CSS}</style></head><body>",
              "<h1>theorytools verify report</h1><table class='meta'>"
              + "".join(f"<tr><td>{e(k)}</td><td>{e('–' if v is None else str(v))}</td></tr>"
-                       for k, v in metadata.items()) + "</table>"]
+                       for k, v in metadata.items()) + "</table>"
+             "<p>Data: <a href='results.json'>results.json</a> (strict JSON), "
+             "<a href='results.csv'>results.csv</a>, <a href='report.md'>report.md</a>; "
+             "each plot's numbers in the CSV next to it.</p>"]
     toc = ["<li><a href='#failures'>Failures</a> (" + str(len(failed)) + ")</li>",
            "<li><a href='#summary'>Summary</a></li>"]
     for paper, groups in sections:
