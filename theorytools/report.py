@@ -1,65 +1,139 @@
-"""Self-contained verification reports: Markdown and HTML, plots, and the results as JSON/CSV.
+"""Verification reports a reader can follow: terminal text, Markdown, HTML, CSV and JSON.
 
-``write_report(rows, directory)`` writes
+``write_report(rows, directory, metadata=...)`` writes
 
-* ``results.json`` and ``results.csv`` -- every check row;
-* ``summary.png`` -- the tightness ratio empirical/theoretical of every check, by suite, with
-  the verdicts (a ratio of 1 is a tight bound; a failed check is drawn in red);
+* ``results.json`` (strict JSON: run metadata, summary, every row) and ``results.csv`` (one
+  line per row, the run metadata in ``run_*`` columns);
+* ``summary.png`` -- the tightness of every check by paper (log scale, clipped to
+  ``[1e-6, 1e2]`` with the clipped points drawn as triangles at the edge, so one outlier does
+  not squash the rest; the vacuous region shaded);
 * one PNG per group of checks (a compressor, a proof module, a theorem; :func:`group_of`):
   every check of the group on one line, its empirical value with its confidence interval
-  (when the verdict is statistical) against the region that passes, both divided by
-  |theoretical| so that 1 is the theorem's value;
+  against the region that passes, both divided by |theoretical| so that 1 is the theorem's
+  value; the plotted numbers in a CSV of the same name;
 * one PNG per check that carries a ``series`` (curves against iterations and, where recorded,
   against bits sent: the empirical mean with its confidence band and the bound's envelope;
-  ``series["curves"]`` may hold several such curves, e.g. one per configuration);
-* ``report.md`` and ``report.html`` (plots embedded as data URIs: one file to share).
+  ``series["curves"]`` may hold several such curves), with the curves in a CSV of the same
+  name;
+* ``report.md`` and ``report.html``: run metadata, the failures first, a per-paper summary
+  (passed / vacuous / failed, by status), then one section per theorem (group) with its
+  claim, formula, source, status, plots and rows. The HTML has a table of contents and links
+  the PNGs next to it (keep the directory together).
+
+Every row shows: the claim in words and as a formula, the bound's value, the measurement with
+its confidence interval, the acceptance region, the tightness, the verdict in words, the
+source and the status (:func:`row_cells`). Numbers are printed by :func:`fmt_number`.
 """
 from __future__ import annotations
 
-import base64
 import csv
 import html
 import io
-import json
 import math
 import os
 
 import numpy as np
 
-FIELDS = ("name", "paper", "theorem", "status", "kind", "empirical", "theoretical", "ratio",
-          "verdict", "details")
+#: CSV/JSON columns of a row, in order
+FIELDS = ("name", "paper", "claim", "formula", "kind", "theoretical", "empirical",
+          "ci_low", "ci_high", "accept_low", "accept_high", "tightness", "vacuous", "verdict",
+          "assessment", "theorem", "status", "seed", "ratio", "details")
+
+#: the summary plot's x range (tightness), points outside are drawn at the edge
+SUMMARY_RANGE = (1e-6, 1e2)
 
 
-def _plot_summary(rows, path):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+# --------------------------------------------------------------------------- numbers
+def fmt_number(v, digits: int = 4) -> str:
+    """A number as a reader wants it: integers below 10^6 as integers (``15.000000000000002``
+    -> ``15``), otherwise ``digits`` significant digits (``8.606e7``); ``inf`` as ``∞``;
+    missing (None, NaN) as ``–``."""
+    if v is None:
+        return "–"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    if math.isnan(v):
+        return "–"
+    if math.isinf(v):
+        return "∞" if v > 0 else "−∞"
+    r = float(f"{v:.{digits}g}")
+    if r == int(r) and abs(r) < 1e6 and (abs(r) >= 1 or r == 0):
+        return str(int(r))
+    text = f"{r:.{digits}g}"
+    if "e" in text:
+        mant, exp = text.split("e")
+        text = f"{mant}e{int(exp)}"
+    return text
 
-    suites = sorted({r.name.split(".")[0] for r in rows})
-    fig, ax = plt.subplots(figsize=(10, 0.6 + 0.45 * len(suites)))
-    for k, suite in enumerate(suites):
-        mine = [r for r in rows if r.name.split(".")[0] == suite]
-        ratios = np.array([r.ratio if isinstance(r.ratio, (int, float)) and r.ratio is not None
-                           and np.isfinite(r.ratio) and r.ratio > 0 else np.nan for r in mine])
-        ok = np.array([r.verdict == "PASS" for r in mine])
-        jitter = (np.arange(len(mine)) % 7 - 3) * 0.05
-        ax.scatter(ratios[ok], k + jitter[ok], s=12, color="tab:blue", alpha=0.6,
-                   label="PASS" if k == 0 else None)
-        if (~ok).any():
-            ax.scatter(ratios[~ok], k + jitter[~ok], s=30, color="tab:red", marker="x",
-                       label="FAIL")
-    ax.axvline(1.0, color="k", lw=0.8)
-    ax.set_xscale("log")
-    ax.set_yticks(range(len(suites)), [f"{s} ({sum(r.name.startswith(s + '.') for r in rows)})"
-                                       for s in suites])
-    ax.set_xlabel("tightness ratio empirical / theoretical (1 = attained)")
-    ax.set_title(f"{len(rows)} checks, {sum(r.verdict != 'PASS' for r in rows)} failed")
-    ax.legend(loc="best", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+
+def fmt_interval(interval) -> str:
+    if interval is None:
+        return "exact"
+    lo, hi = interval
+    return f"[{fmt_number(lo)}, {fmt_number(hi)}]"
 
 
+def fmt_accept(accept) -> str:
+    """The acceptance region as ``≤ b``, ``≥ b``, ``= b`` or ``[a, b]``."""
+    if accept is None:
+        return "–"
+    lo, hi = (float(v) for v in accept)
+    if lo == hi:
+        return f"= {fmt_number(lo)}"
+    if math.isinf(lo) and lo < 0 and math.isfinite(hi):
+        return f"≤ {fmt_number(hi)}"
+    if math.isinf(hi) and hi > 0 and math.isfinite(lo):
+        return f"≥ {fmt_number(lo)}"
+    return f"[{fmt_number(lo)}, {fmt_number(hi)}]"
+
+
+def row_cells(row) -> dict:
+    """The display strings of a row (terminal, Markdown, HTML)."""
+    return {
+        "name": row.name, "paper": row.paper, "claim": row.claim or "–",
+        "formula": row.formula or "–", "kind": row.kind,
+        "bound": fmt_number(row.theoretical),
+        "measured": fmt_number(row.empirical),
+        "ci": fmt_interval(row.interval),
+        "accept": fmt_accept(row.accept),
+        "tightness": fmt_number(row.tightness, 3),
+        "verdict": row.assessment, "outcome": row.status_label,
+        "source": row.theorem or "–", "status": row.status,
+        "seed": "fixed" if row.seed is None else str(row.seed),
+        "details": row.details,
+    }
+
+
+def row_record(row, metadata=None) -> dict:
+    """One CSV line: :data:`FIELDS` plus the run metadata as ``run_*`` columns."""
+    d = row.as_dict()
+    ci = d.get("interval") or [d["empirical"], d["empirical"]]
+    acc = d.get("accept") or [None, None]
+    rec = {k: d.get(k) for k in FIELDS}
+    rec.update(ci_low=ci[0], ci_high=ci[1], accept_low=acc[0], accept_high=acc[1])
+    if row.interval is not None:  # one-sided intervals: keep the infinite end readable
+        rec["ci_low"], rec["ci_high"] = (_csv_float(v) for v in row.interval)
+    if row.accept is not None:
+        rec["accept_low"], rec["accept_high"] = (_csv_float(v) for v in row.accept)
+    for k, v in (metadata or {}).items():
+        rec[f"run_{k}"] = v
+    return rec
+
+
+def _csv_float(v):
+    v = float(v)
+    if math.isnan(v):
+        return None
+    return v if math.isfinite(v) else ("inf" if v > 0 else "-inf")
+
+
+# --------------------------------------------------------------------------- grouping
 def group_of(name: str) -> str:
     """The group a check row is drawn with: ``compressor.<name>``, ``bound``,
     ``proof.<module>``, ``theorem.<paper>.<theorem>``."""
@@ -77,23 +151,93 @@ def _finite(v):
     return v is not None and isinstance(v, (int, float)) and math.isfinite(v)
 
 
-def _plot_group(group, rows, path):
-    """Forest plot: each check's empirical value (point), its confidence interval (black bar)
-    and the region that passes (green), all divided by |theoretical|."""
+def _safe(name):
+    return "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in name)
+
+
+# --------------------------------------------------------------------------- plots
+def _plt():
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    return plt
 
-    fig, ax = plt.subplots(figsize=(11, 1.2 + 0.28 * len(rows)), layout="constrained")
-    values = []
-    lines = []
+
+def _plot_summary(rows, path):
+    """Tightness of every check, one line per paper, log scale clipped to SUMMARY_RANGE."""
+    plt = _plt()
+    papers = sorted({r.paper for r in rows})
+    lo_x, hi_x = SUMMARY_RANGE
+    fig, ax = plt.subplots(figsize=(10, 1.2 + 0.5 * len(papers)))
+    ax.axvspan(lo_x / 3, 1e-2, color="0.9", zorder=0)
+    ax.text(math.sqrt(lo_x / 3 * 1e-2), len(papers) - 0.45, "vacuous (< 1e-2)", fontsize=7,
+            ha="center", va="bottom", color="0.35")
+    labels_done = set()
+    for k, paper in enumerate(papers):
+        mine = [r for r in rows if r.paper == paper]
+        t = np.array([r.tightness if _finite(r.tightness) and r.tightness > 0 else np.nan
+                      for r in mine])
+        jitter = ((np.arange(len(mine)) * 0.618) % 1 - 0.5) * 0.5
+        for outcome, color, marker in (("PASS", "tab:blue", "o"), ("VACUOUS", "0.45", "o"),
+                                       ("FAIL", "tab:red", "X")):
+            sel = np.array([r.status_label == outcome for r in mine]) & np.isfinite(t)
+            if not sel.any():
+                continue
+            x = t[sel]
+            inside = (x >= lo_x) & (x <= hi_x)
+            lab = outcome.lower() if outcome not in labels_done else None
+            labels_done.add(outcome)
+            ax.scatter(x[inside], k + jitter[sel][inside], s=14 if outcome != "FAIL" else 40,
+                       color=color, marker=marker, alpha=0.7, label=lab, zorder=3)
+            for edge, m in ((x < lo_x, "<"), (x > hi_x, ">")):
+                if edge.any():
+                    ax.scatter(np.full(edge.sum(), lo_x if m == "<" else hi_x),
+                               k + jitter[sel][edge], s=30, color=color, marker=m, zorder=3)
+    ax.axvline(1.0, color="k", lw=0.8)
+    ax.set_xscale("log")
+    _no_minor(ax.xaxis)
+    ax.set_xlim(lo_x / 3, hi_x * 3)
+    ax.set_ylim(-0.6, len(papers) - 0.2)
+    ax.set_yticks(range(len(papers)), [f"{p} ({sum(r.paper == p for r in rows)})"
+                                       for p in papers])
+    ax.set_xlabel("tightness (measured/bound for a one-sided bound, else measured/theoretical; "
+                  "1 = attained; ◀ ▶ clipped)", fontsize=8)
+    failed = sum(r.status_label == "FAIL" for r in rows)
+    vac = sum(r.status_label == "VACUOUS" for r in rows)
+    ax.set_title(f"{len(rows)} checks: {len(rows) - failed - vac} passed, {vac} vacuous, "
+                 f"{failed} failed", fontsize=10)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def _group_lines(rows):
+    lines, values = [], []
     for i, r in enumerate(rows):
         scale = abs(r.theoretical) if _finite(r.theoretical) and r.theoretical != 0 else 1.0
         emp = r.empirical / scale if _finite(r.empirical) else math.nan
         ci = tuple(v / scale for v in r.interval) if r.interval else None
         acc = tuple(v / scale for v in r.accept) if r.accept else None
-        lines.append((i, r, emp, ci, acc))
+        lines.append((i, r, emp, ci, acc, scale))
         values += [v for v in (emp,) + (ci or ()) + (acc or ()) if math.isfinite(v)]
+    return lines, values
+
+
+def _plot_group(group, rows, path):
+    """Forest plot: each check's empirical value (point), its confidence interval (black bar)
+    and the region that passes (green), all divided by |theoretical|. The plotted numbers go
+    to a CSV of the same name."""
+    plt = _plt()
+    lines, values = _group_lines(rows)
+    with open(os.path.splitext(path)[0] + ".csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["check", "scale_theoretical", "empirical_scaled", "ci_low_scaled",
+                    "ci_high_scaled", "accept_low_scaled", "accept_high_scaled", "outcome"])
+        for i, r, emp, ci, acc, scale in lines:
+            w.writerow([r.name, scale, emp] + list(ci or ("", "")) + list(acc or ("", ""))
+                       + [r.status_label])
+    fig, ax = plt.subplots(figsize=(10, 1.0 + 0.25 * len(rows)))
     values = np.array(values) if values else np.array([1.0])
     positive = bool(np.all(values > 0))
     lo_v, hi_v = float(values.min()), float(values.max())
@@ -102,7 +246,7 @@ def _plot_group(group, rows, path):
     else:
         pad = max(hi_v - lo_v, 1.0) * 0.2
         left, right = lo_v - pad, hi_v + pad
-    for i, r, emp, ci, acc in lines:
+    for i, r, emp, ci, acc, _ in lines:
         if acc is not None:
             a, b = (min(max(v, left), right) for v in acc)
             if a == b:
@@ -117,19 +261,23 @@ def _plot_group(group, rows, path):
                 if math.isfinite(v):
                     ax.plot([end, end], [i - 0.2, i + 0.2], color="k", lw=1.2)
         if math.isfinite(emp):
-            ok = r.verdict == "PASS"
-            ax.plot([emp], [i], marker="o" if ok else "X", ms=5 if ok else 8,
-                    color="tab:blue" if ok else "tab:red", ls="none")
+            outcome = r.status_label
+            ax.plot([emp], [i], marker="X" if outcome == "FAIL" else "o",
+                    ms=8 if outcome == "FAIL" else 5, ls="none",
+                    color={"PASS": "tab:blue", "VACUOUS": "0.45", "FAIL": "tab:red"}[outcome])
     ax.set_xlim(left, right)
     ax.set_xscale("log" if positive else "symlog", **({} if positive else {"linthresh": 1e-2}))
+    _no_minor(ax.xaxis)
     ax.axvline(1.0, color="0.5", lw=0.6, ls=":")
     ax.set_yticks(range(len(rows)), [_short(r.name, group) for r in rows], fontsize=7)
-    ax.invert_yaxis()
-    ax.set_xlabel("value / |theoretical|   (point: empirical; bar: confidence interval; "
-                  "green: passes)", fontsize=8)
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.set_xlabel("value / |theoretical|   (point: empirical, grey = vacuous; bar: confidence "
+                  "interval; green: passes)", fontsize=8)
     failed = sum(r.verdict != "PASS" for r in rows)
     ax.set_title(f"{group}: {len(rows)} checks, {failed} failed", fontsize=10)
-    fig.savefig(path, dpi=90)
+    fig.subplots_adjust(left=0.3, right=0.98, top=1 - 0.35 / (1.0 + 0.25 * len(rows)),
+                        bottom=0.55 / (1.0 + 0.25 * len(rows)))
+    fig.savefig(path, dpi=80)
     plt.close(fig)
 
 
@@ -138,11 +286,25 @@ def _short(name, group):
     return label if len(label) <= 56 else label[:55] + "…"
 
 
-def _plot_series(row, path):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def _series_csv(row, path):
+    """The curves behind a series plot: one line per (curve, point)."""
+    s = row.series
+    curves = s.get("curves") or [s]
+    keys = ("x", "y", "lo", "hi", "bound", "bits")
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["curve"] + list(keys))
+        for c in curves:
+            n = len(np.atleast_1d(c["y"]))
+            cols = [np.broadcast_to(np.asarray(c[k], dtype=float), (n,))
+                    if c.get(k) is not None else [""] * n for k in keys]
+            for j in range(n):
+                w.writerow([c.get("label", "empirical mean")] + [
+                    ("" if isinstance(col[j], str) else repr(float(col[j]))) for col in cols])
 
+
+def _plot_series(row, path):
+    plt = _plt()
     s = row.series
     curves = s.get("curves") or [s]
     panels = [("x", s.get("xlabel", "iteration"))]
@@ -164,10 +326,10 @@ def _plot_series(row, path):
                         label=c.get("bound_label", "theoretical bound"))
         if s.get("logy", True):
             ax.set_yscale("log")
+            _no_minor(ax.yaxis)
         if s.get("logx", False):
-            from matplotlib.ticker import NullFormatter
             ax.set_xscale("log")
-            ax.xaxis.set_minor_formatter(NullFormatter())
+            _no_minor(ax.xaxis)
             xs = np.unique(np.concatenate([np.asarray(c[key], dtype=float) for c in curves]))
             xs = xs[xs > 0]
             if xs.size and xs.max() < 10 * xs.min():   # less than a decade: label the data
@@ -176,80 +338,302 @@ def _plot_series(row, path):
         ax.set_xlabel(label)
         ax.set_ylabel(s.get("ylabel", "value"))
         ax.legend(fontsize=8)
-    fig.suptitle(f"{row.name}: {row.verdict}", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    fig.suptitle(f"{row.name}: {row.assessment}", fontsize=10)
+    # fixed margins: tight_layout would lay out (and so format) every tick twice, half the
+    # time of a report
+    fig.subplots_adjust(left=0.09 if len(panels) > 1 else 0.16, right=0.98, top=0.88,
+                        bottom=0.13, wspace=0.25)
+    fig.savefig(path, dpi=80)
     plt.close(fig)
 
 
-def _data_uri(path):
-    with open(path, "rb") as fh:
-        return "data:image/png;base64," + base64.b64encode(fh.read()).decode()
+def _no_minor(axis):
+    """No minor ticks on a log axis: matplotlib builds and formats each of them (hundreds per
+    figure), which was most of a report's time."""
+    from matplotlib.ticker import NullLocator
+    axis.set_minor_locator(NullLocator())
 
 
-def write_report(rows, directory: str) -> dict:
-    """Write the report files into ``directory`` (created); returns their paths."""
-    os.makedirs(directory, exist_ok=True)
-    paths = {k: os.path.join(directory, f) for k, f in (
-        ("json", "results.json"), ("csv", "results.csv"), ("summary", "summary.png"),
-        ("md", "report.md"), ("html", "report.html"))}
-    dicts = [r.as_dict() for r in rows]
-    failed = sum(r.verdict != "PASS" for r in rows)
-    with open(paths["json"], "w") as fh:
-        json.dump({"passed": len(rows) - failed, "failed": failed, "checks": dicts}, fh,
-                  indent=1)
-    with open(paths["csv"], "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=FIELDS, extrasaction="ignore")
-        w.writeheader()
-        w.writerows(dicts)
-    _plot_summary(rows, paths["summary"])
+def _plot_job(job):
+    """One plot (module level, so that a process pool can run it)."""
+    kind, args = job
+    {"summary": _plot_summary, "group": _plot_group, "series": _plot_series}[kind](*args)
+    return kind
 
-    def png(prefix, name):
-        return os.path.join(directory, prefix + "".join(
-            ch if ch.isalnum() or ch in "._-" else "_" for ch in name) + ".png")
+
+# --------------------------------------------------------------------------- text
+def summary_lines(summary) -> list:
+    """The per-paper summary as text lines."""
+    out = []
+    t = summary["total"]
+    out.append(f"{t['checks']} checks: {t['passed']} passed, {t['vacuous']} vacuous "
+               f"(pass but bound > 100 x measured: not evidence), {t['failed']} failed")
+    for p, c in summary["papers"].items():
+        status = ", ".join(f"{k} {v}" for k, v in sorted(c["by_status"].items()))
+        out.append(f"  {p:15s} {c['checks']:4d} checks: {c['passed']} passed, {c['vacuous']} "
+                   f"vacuous, {c['failed']} failed; by status: {status}")
+    return out
+
+
+def metadata_lines(meta) -> list:
+    return [f"{k}: {fmt_number(v) if isinstance(v, float) else ('–' if v is None else v)}"
+            for k, v in meta.items()]
+
+
+def _md_escape(text):
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+MD_COLUMNS = (("check", "name"), ("bound", "bound"), ("measured", "measured"),
+              ("CI", "ci"), ("passes if", "accept"), ("tightness", "tightness"),
+              ("verdict", "verdict"))
+
+
+def _md_row_table(rows, group=None):
+    head = "| " + " | ".join(h for h, _ in MD_COLUMNS) + " |\n|" + "---|" * len(MD_COLUMNS) + "\n"
+    body = ""
+    for r in rows:
+        c = row_cells(r)
+        if group:
+            c["name"] = _short(r.name, group)
+        c["verdict"] = ("**FAILS**" if r.verdict != "PASS" else c["verdict"])
+        body += "| " + " | ".join(_md_escape(c[k]) for _, k in MD_COLUMNS) + " |\n"
+    return head + body
+
+
+def _md_full_row(r) -> str:
+    c = row_cells(r)
+    return (f"- **{_md_escape(r.name)}** — {c['verdict']}\n"
+            f"  - claim: {c['claim']}\n  - formula: `{c['formula']}`\n"
+            f"  - bound {c['bound']}, measured {c['measured']} (CI {c['ci']}), passes if "
+            f"{c['accept']}, tightness {c['tightness']}\n"
+            f"  - source: {c['source']} ({c['status']}); paper {r.paper}; seed {c['seed']}\n"
+            f"  - details: {_md_escape(c['details'])}\n")
+
+
+def _sections(rows):
+    """[(paper, [(group, rows)])] in paper order, groups in run order."""
+    from theorytools.verify import PAPERS
 
     groups = {}
     for r in rows:
         groups.setdefault(group_of(r.name), []).append(r)
-    group_plots = {}
+    by_paper = {}
     for g, members in groups.items():
-        group_plots[g] = png("group_", g)
-        _plot_group(g, members, group_plots[g])
-    plots = {}
-    for r in rows:
-        if getattr(r, "series", None):
-            plots[r.name] = png("plot_", r.name)
-            _plot_series(r, plots[r.name])
-    buf = io.StringIO()
-    buf.write(f"# theorytools verify report\n\n{len(rows) - failed} passed, {failed} failed.\n\n")
-    buf.write("![summary](summary.png)\n\n")
-    buf.write("| " + " | ".join(FIELDS[:-1]) + " |\n|" + "---|" * (len(FIELDS) - 1) + "\n")
-    for d in dicts:
-        buf.write("| " + " | ".join(str(d[f]).replace("|", "/") for f in FIELDS[:-1]) + " |\n")
-    for g, p in group_plots.items():
-        buf.write(f"\n## {g}\n\n![{g}]({os.path.basename(p)})\n")
-        for r in groups[g]:
-            if r.name in plots:
-                buf.write(f"\n### {r.name}\n\n![{r.name}]({os.path.basename(plots[r.name])})\n")
-    with open(paths["md"], "w") as fh:
-        fh.write(buf.getvalue())
-    rows_html = "".join(
-        "<tr class='{}'>".format("fail" if d["verdict"] != "PASS" else "pass")
-        + "".join(f"<td>{html.escape(str(d[f]))}</td>" for f in FIELDS) + "</tr>"
-        for d in dicts)
-    figures = "".join(
-        f"<h2>{html.escape(g)}</h2><img src='{_data_uri(p)}'>" + "".join(
-            f"<h3>{html.escape(r.name)}</h3><img src='{_data_uri(plots[r.name])}'>"
-            for r in groups[g] if r.name in plots)
-        for g, p in group_plots.items())
-    with open(paths["html"], "w") as fh:
-        fh.write("<!doctype html><meta charset='utf-8'><title>theorytools verify</title>"
-                 "<style>body{font-family:sans-serif}td,th{border:1px solid #ccc;padding:2px 6px;"
-                 "font-size:12px}tr.fail{background:#fdd}table{border-collapse:collapse}</style>"
-                 f"<h1>theorytools verify</h1><p>{len(rows) - failed} passed, {failed} failed."
-                 f"</p><img src='{_data_uri(paths['summary'])}'><table><tr>"
-                 + "".join(f"<th>{f}</th>" for f in FIELDS) + "</tr>" + rows_html
-                 + "</table>" + figures)
+        by_paper.setdefault(members[0].paper, []).append((g, members))
+    order = sorted(by_paper, key=lambda p: (list(PAPERS).index(p) if p in PAPERS else 99, p))
+    return [(p, by_paper[p]) for p in order]
+
+
+def _group_header(members):
+    """(claim, formula, source, status) common to a group (first row's; the rows say more)."""
+    r = members[0]
+    if r.name.startswith("theorem."):
+        return r.claim, r.formula, r.theorem, r.status
+    return None
+
+
+def _anchor(text):
+    return "s-" + _safe(text).replace(".", "-")
+
+
+# --------------------------------------------------------------------------- write
+def write_report(rows, directory: str, metadata: dict | None = None, *, progress=None,
+                 jobs: int = 1) -> dict:
+    """Write the report files into ``directory`` (created); returns their paths.
+
+    ``progress(unit)`` is called after each plot; ``jobs > 1`` draws the plots in that many
+    processes."""
+    from theorytools.commands._common import dumps
+    from theorytools.verify import order_rows, summarize
+
+    os.makedirs(directory, exist_ok=True)
+    metadata = dict(metadata or {})
+    paths = {k: os.path.join(directory, f) for k, f in (
+        ("json", "results.json"), ("csv", "results.csv"), ("summary", "summary.png"),
+        ("md", "report.md"), ("html", "report.html"))}
+    rows = list(rows)
+    ordered = order_rows(rows)
+    summary = summarize(rows)
+    with open(paths["json"], "w", encoding="utf-8") as fh:
+        fh.write(dumps({"metadata": metadata, "summary": summary,
+                        "passed": summary["total"]["passed"],
+                        "vacuous": summary["total"]["vacuous"],
+                        "failed": summary["total"]["failed"],
+                        "checks": [r.as_dict() for r in ordered]}))
+    records = [row_record(r, metadata) for r in ordered]
+    with open(paths["csv"], "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(records[0]) if records else list(FIELDS),
+                           extrasaction="ignore")
+        w.writeheader()
+        for rec in records:
+            w.writerow({k: ("" if v is None else v) for k, v in rec.items()})
+
+    def png(prefix, name):
+        return os.path.join(directory, prefix + _safe(name) + ".png")
+
+    sections = _sections(rows)
+    jobs_list = [("summary", (rows, paths["summary"]))]
+    group_plots, plots = {}, {}
+    for _, groups in sections:
+        for g, members in groups:
+            group_plots[g] = png("group_", g)
+            jobs_list.append(("group", (g, members, group_plots[g])))
+            for r in members:
+                if getattr(r, "series", None):
+                    plots[r.name] = png("plot_", r.name)
+                    _series_csv(r, plots[r.name][:-4] + ".csv")
+                    jobs_list.append(("series", (r, plots[r.name])))
+    if jobs > 1:
+        from concurrent.futures import ProcessPoolExecutor
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            for kind in pool.map(_plot_job, jobs_list, chunksize=4):
+                if progress:
+                    progress(kind)
+    else:
+        for job in jobs_list:
+            _plot_job(job)
+            if progress:
+                progress(job[0])
+
+    _write_markdown(paths["md"], ordered, sections, summary, metadata, group_plots, plots)
+    _write_html(paths["html"], ordered, sections, summary, metadata, group_plots, plots)
     paths["plots"] = plots
     paths["group_plots"] = group_plots
     return paths
+
+
+def _write_markdown(path, ordered, sections, summary, metadata, group_plots, plots):
+    failed = [r for r in ordered if r.verdict != "PASS"]
+    buf = io.StringIO()
+    buf.write("# theorytools verify report\n\n")
+    buf.write("\n".join(f"- {line}" for line in metadata_lines(metadata)) + "\n\n")
+    buf.write("## Failures\n\n")
+    buf.write("".join(_md_full_row(r) for r in failed) if failed else "None.\n")
+    buf.write("\n## Summary\n\n")
+    t = summary["total"]
+    buf.write(f"{t['checks']} checks: {t['passed']} passed, {t['vacuous']} vacuous (pass, but "
+              f"the bound is more than 100 × the measurement: not evidence), {t['failed']} "
+              "failed.\n\n| paper | checks | passed | vacuous | failed | by status |\n"
+              "|---|---|---|---|---|---|\n")
+    for p, c in summary["papers"].items():
+        status = ", ".join(f"{k} {v}" for k, v in sorted(c["by_status"].items()))
+        buf.write(f"| {p} | {c['checks']} | {c['passed']} | {c['vacuous']} | {c['failed']} | "
+                  f"{status} |\n")
+    buf.write("\n![summary](summary.png)\n\n## Checks\n")
+    for paper, groups in sections:
+        buf.write(f"\n### {paper}\n")
+        for g, members in groups:
+            buf.write(f"\n#### {g}\n\n")
+            head = _group_header(members)
+            if head:
+                claim, formula, source, status = head
+                buf.write(f"{claim}\n\n`{formula}`\n\nSource: {source} ({status}).\n\n")
+            buf.write(f"![{g}]({os.path.basename(group_plots[g])}) "
+                      f"([data]({os.path.basename(group_plots[g])[:-4]}.csv))\n\n")
+            buf.write(_md_row_table(members, g))
+            for r in members:
+                if not head:
+                    pass
+                if r.name in plots:
+                    base = os.path.basename(plots[r.name])
+                    buf.write(f"\n![{r.name}]({base}) ([curves]({base[:-4]}.csv))\n")
+            if not head:
+                buf.write("\n<details><summary>claims and sources</summary>\n\n")
+                buf.write("".join(_md_full_row(r) for r in members))
+                buf.write("\n</details>\n")
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(buf.getvalue())
+
+
+_CSS = ("body{font-family:system-ui,sans-serif;max-width:1200px;margin:auto;padding:0 1em}"
+        "td,th{border:1px solid #ccc;padding:2px 6px;font-size:13px;vertical-align:top}"
+        "table{border-collapse:collapse;margin:.5em 0}tr.FAIL{background:#fdd}"
+        "tr.VACUOUS{background:#eee;color:#555}code{background:#f4f4f4}"
+        "img{max-width:100%}nav li{font-size:13px}.meta td{border:none}"
+        "details{margin:.3em 0}")
+_HTML_COLUMNS = (("check", "name"), ("claim", "claim"), ("formula", "formula"),
+                 ("bound", "bound"), ("measured", "measured"), ("CI", "ci"),
+                 ("passes if", "accept"), ("tightness", "tightness"), ("verdict", "verdict"),
+                 ("source", "source"), ("status", "status"))
+
+
+def _html_rows(rows, group=None, compact=False):
+    """A table of rows; ``compact``: without the claim/formula/source/status columns (a
+    theorem's section states them once above its table)."""
+    e = html.escape
+    columns = [c for c in _HTML_COLUMNS
+               if not compact or c[1] not in ("claim", "formula", "source", "status")]
+    out = "<table><tr>" + "".join(f"<th>{h}</th>" for h, _ in columns) + "</tr>"
+    for r in rows:
+        c = row_cells(r)
+        if group:
+            c["name"] = _short(r.name, group)
+        out += (f"<tr class='{r.status_label}' title='{e(c['details'])}'>"
+                + "".join(f"<td>{'<code>' + e(c[k]) + '</code>' if k == 'formula' else e(c[k])}"
+                          "</td>" for _, k in columns) + "</tr>")
+    return out + "</table>"
+
+
+def _write_html(path, ordered, sections, summary, metadata, group_plots, plots):
+    e = html.escape
+    failed = [r for r in ordered if r.verdict != "PASS"]
+    t = summary["total"]
+    parts = ["<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+             "<meta name='viewport' content='width=device-width'>"
+             f"<title>theorytools verify report</title><style>{_CSS}</style></head><body>",
+             "<h1>theorytools verify report</h1><table class='meta'>"
+             + "".join(f"<tr><td>{e(k)}</td><td>{e('–' if v is None else str(v))}</td></tr>"
+                       for k, v in metadata.items()) + "</table>"
+             "<p>Data: <a href='results.json'>results.json</a> (strict JSON), "
+             "<a href='results.csv'>results.csv</a>, <a href='report.md'>report.md</a>; "
+             "each plot's numbers in the CSV next to it.</p>"]
+    toc = ["<li><a href='#failures'>Failures</a> (" + str(len(failed)) + ")</li>",
+           "<li><a href='#summary'>Summary</a></li>"]
+    for paper, groups in sections:
+        toc.append(f"<li>{e(paper)}<ul>" + "".join(
+            f"<li><a href='#{_anchor(g)}'>{e(g)}</a> ({len(m)} checks"
+            + (f", <b>{sum(r.verdict != 'PASS' for r in m)} failed</b>"
+               if any(r.verdict != "PASS" for r in m) else "")
+            + (f", {sum(r.vacuous for r in m)} vacuous" if any(r.vacuous for r in m) else "")
+            + ")</li>" for g, m in groups) + "</ul></li>")
+    parts.append("<nav><h2>Contents</h2><ul>" + "".join(toc) + "</ul></nav>")
+    parts.append("<h2 id='failures'>Failures</h2>"
+                 + (_html_rows(failed) + "<ul>" + "".join(
+                     f"<li><b>{e(r.name)}</b>: {e(r.details)}</li>" for r in failed) + "</ul>"
+                    if failed else "<p>None.</p>"))
+    parts.append(f"<h2 id='summary'>Summary</h2><p>{t['checks']} checks: {t['passed']} passed, "
+                 f"{t['vacuous']} vacuous (pass, but the bound is more than 100 × the "
+                 f"measurement: not evidence), {t['failed']} failed.</p><table><tr><th>paper"
+                 "</th><th>checks</th><th>passed</th><th>vacuous</th><th>failed</th>"
+                 "<th>by status</th></tr>" + "".join(
+                     f"<tr><td>{e(p)}</td><td>{c['checks']}</td><td>{c['passed']}</td>"
+                     f"<td>{c['vacuous']}</td><td>{c['failed']}</td><td>"
+                     + e(", ".join(f"{k} {v}" for k, v in sorted(c["by_status"].items())))
+                     + "</td></tr>" for p, c in summary["papers"].items())
+                 + "</table><img src='summary.png' alt='tightness of every check'>")
+    for paper, groups in sections:
+        parts.append(f"<h2>{e(paper)}</h2>")
+        for g, members in groups:
+            parts.append(f"<section id='{_anchor(g)}'><h3>{e(g)}</h3>")
+            head = _group_header(members)
+            if head:
+                claim, formula, source, status = head
+                parts.append(f"<p>{e(claim)}</p><p><code>{e(formula)}</code></p>"
+                             f"<p>Source: {e(source)} ({e(status)}).</p>")
+            base = os.path.basename(group_plots[g])
+            parts.append(f"<img loading='lazy' src='{e(base)}' alt='{e(g)}'> "
+                         f"<a href='{e(base[:-4])}.csv'>data</a>")
+            parts.append(_html_rows(members, g, compact=bool(head)))
+            parts.append("<details><summary>details of each check</summary><ul>" + "".join(
+                f"<li><b>{e(r.name)}</b> (seed {e(row_cells(r)['seed'])}): {e(r.details)}</li>"
+                for r in members) + "</ul></details>")
+            for r in members:
+                if r.name in plots:
+                    pb = os.path.basename(plots[r.name])
+                    parts.append(f"<h4>{e(r.name)}</h4><img loading='lazy' src='{e(pb)}' "
+                                 f"alt='{e(r.name)}'> <a href='{e(pb[:-4])}.csv'>curves</a>")
+            parts.append("</section>")
+    parts.append("</body></html>")
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write("".join(parts))

@@ -12,7 +12,6 @@ it into a one-line message and exit status 2.
 """
 from __future__ import annotations
 
-import json
 import math
 import sys
 
@@ -101,7 +100,8 @@ def run(args) -> int:
                   else _parse_list(args.alphas, _parse_alpha, "alphas"))
         rows = bounds.bounds_table(ds, alphas, _parse_c(args.log_d_constant))
         if args.json:
-            text = json.dumps([row._asdict() for row in rows], indent=1) + "\n"
+            from theorytools.commands._common import dumps
+            text = dumps([row._asdict() for row in rows]) + "\n"
         elif args.csv:
             text = bounds.table_to_csv(rows)
         else:
@@ -120,7 +120,8 @@ def run(args) -> int:
         record = {key: _finite_or_none(value) if isinstance(value, float) else value
                   for key, value in row._asdict().items()}
         record["models"] = MODELS
-        sys.stdout.write(json.dumps(record, indent=1) + "\n")
+        from theorytools.commands._common import dumps
+        sys.stdout.write(dumps(record) + "\n")
     elif args.csv:
         sys.stdout.write(bounds.table_to_csv([row]))
     elif args.markdown:

@@ -14,32 +14,43 @@ error (exit 2).
 """
 from __future__ import annotations
 
-import json
 import sys
 
-from theorytools.errors import TheorytoolsError, check_int
+
+def working_set(d: int) -> int:
+    """Bytes the command needs at dimension d: peak RSS measured 198 MB at d = 800, 202 MB at
+    d = 3000, 208 MB at d = 6000 (about 2 kB per coordinate), with a 50% margin:
+    200 MB + 3000 d."""
+    return 200 * 2 ** 20 + 3000 * d
 
 
 def configure(parser) -> None:
-    parser.add_argument("--d", metavar="D", required=True, help="dimension, integer >= 2")
+    from theorytools.commands._common import max_dimension
+    parser.add_argument("--d", metavar="D", required=True,
+                        help="dimension, an integer (1e4 accepted) from 2 up to the largest d "
+                             "whose working set fits in the memory available now (here "
+                             f"{max_dimension(working_set, low=2)}; about 200 MB + 3 kB per "
+                             "coordinate); the time grows about like d (80 s at d = 6000)")
     parser.add_argument("--png", metavar="PATH", help="also save the plot as a PNG")
-    parser.add_argument("--json", action="store_true", help="JSON output (list of points)")
+    out = parser.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true",
+                     help="strict-JSON output (list of points; non-finite values are null)")
+    out.add_argument("--csv", action="store_true", help="CSV output (one line per point)")
 
 
 def run(args) -> int:
     from theorytools import frontier as F
+    from theorytools.commands._common import csv_text, dumps, parse_dimension, require_fits
 
-    try:
-        d = int(args.d)
-    except ValueError:
-        raise TheorytoolsError(f"d must be an integer, got {args.d!r}") from None
-    d = check_int(d, "d", low=2)
+    d = parse_dimension(args.d, "d", low=2)
+    require_fits(d, working_set, "theorytools frontier", low=2)
     points = F.frontier(d)
     if args.png:
         F.plot(points, d, args.png)
     if args.json:
-        json.dump([dict(p.as_dict(), d=d) for p in points], sys.stdout, indent=1)
-        sys.stdout.write("\n")
+        sys.stdout.write(dumps([dict(p.as_dict(), d=d) for p in points]) + "\n")
+    elif args.csv:
+        sys.stdout.write(csv_text([dict(p.as_dict(), d=d) for p in points]))
     else:
         print(F.table(points, d))
         bad = F.necessary_condition_violations(points)

@@ -7,11 +7,14 @@ or loose, with the corrected value). ``--json`` prints a list of objects with ``
 """
 from __future__ import annotations
 
-import json
+import sys
 
 
 def configure(parser) -> None:
-    parser.add_argument("--json", action="store_true", help="print a JSON list of {name, verdict, detail, ...}")
+    out = parser.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true",
+                     help="print a strict-JSON list of {name, verdict, detail, ...}")
+    out.add_argument("--csv", action="store_true", help="print the same records as CSV")
     parser.add_argument("--only", action="append", metavar="NAME", default=None,
                         help="run only this check, function or module (repeatable), "
                              "e.g. natural_compression or ecd_error")
@@ -22,9 +25,17 @@ def run(args) -> int:
 
     results = proofs_check.run_all(only=args.only)
     if args.only and not results:
-        raise ValueError(f"no proof check matches {args.only}; known: {', '.join(proofs_check.check_names())}")
+        from theorytools.commands._common import did_you_mean
+        names = proofs_check.check_names()
+        raise ValueError(f"no proof check matches {args.only}"
+                         + (did_you_mean(args.only[0], names + sorted(
+                             {n.split("::")[0] for n in names} | {n.split("::")[1] for n in names}))
+                            or f"; known: {', '.join(names)}"))
+    from theorytools.commands._common import csv_text, did_you_mean, dumps
     if args.json:
-        print(json.dumps([r.to_dict() for r in results], indent=2))
+        print(dumps([r.to_dict() for r in results], indent=2))
+    elif args.csv:
+        sys.stdout.write(csv_text([r.to_dict() for r in results]))
     else:
         for result in results:
             print(result.line())

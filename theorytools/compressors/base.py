@@ -204,9 +204,16 @@ class Compressor:
     shared_randomness : bool
         Whether the receiver can regenerate the random choices from a shared seed instead of
         receiving them (Rand-k, Bernoulli: the index set). ``encode(..., shared=True)``.
+    paper : str
+        The paper whose claims about this compressor ``theorytools verify`` checks (a key of
+        :data:`theorytools.verify.PAPERS`; ``verify --paper`` selects by it). Default
+        ``beznosikov2020`` (its Table 1 of compressors and classes); the ECD noise model's grid
+        rounding says ``tang2018``, Sparse Dithering and Spherical Compression
+        ``albasyoni2020``.
     """
 
     name: ClassVar[str] = ""
+    paper: ClassVar[str] = "beznosikov2020"
     randomized: ClassVar[bool] = False
     shared_randomness: ClassVar[bool] = False
     param_order: ClassVar[tuple] = ()

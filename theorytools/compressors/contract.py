@@ -320,12 +320,14 @@ def adversarial_inputs(d: int, seed: int = 7) -> list:
     ]
 
 
-def run_contract(compressor, d: int, *, sampler_samples: int = 0, support: bool = False) -> list:
+def run_contract(compressor, d: int, *, sampler_samples: int = 0, support: bool = False,
+                 seed: int = 0) -> list:
     """All exact checks at dimension d (theory on adversarial and extremal inputs, tightness,
-    codec); optionally the sampler and support checks."""
+    codec); optionally the sampler and support checks. ``seed`` shifts the seeds of the random
+    inputs and of the codec's draws (0: the defaults)."""
     results = []
     theory = compressor.theory(d)
-    inputs = adversarial_inputs(d) + [(f"extremal[{e.constant}]", e.x)
+    inputs = adversarial_inputs(d, seed=7 + seed) + [(f"extremal[{e.constant}]", e.x)
                                       for e in compressor.extremal_inputs(d)]
     for label, x in inputs:
         try:
@@ -334,7 +336,7 @@ def run_contract(compressor, d: int, *, sampler_samples: int = 0, support: bool 
             continue  # refused with a clear error: defined behaviour, tested separately
         if not theory.in_no_class:
             results += check_theory_at(compressor, x, label)
-        results += check_codec(compressor, x, label)
+        results += check_codec(compressor, x, label, seeds=(seed, seed + 1, seed + 2))
         if support and x.size <= 8 and np.any(x):
             results += check_support(compressor, x, label)
     if sampler_samples:

@@ -481,6 +481,7 @@ class GridRounding(Compressor):
     """
 
     name = "grid_rounding"
+    paper = "tang2018"  # theorytools verify labels its rows with this paper
     randomized = True
     param_order = ("step",)
 

@@ -91,6 +91,7 @@ class SparseDithering(Compressor):
     """
 
     name = "sparse_dithering"
+    paper = "albasyoni2020"  # theorytools verify labels its rows with this paper
     randomized = True
     param_order = ("omega",)
 
@@ -276,6 +277,7 @@ class SparseDitheringDetHuffman(Compressor):
     """
 
     name = "sparse_dithering_det_huffman"
+    paper = "albasyoni2020"  # theorytools verify labels its rows with this paper
     randomized = False
     param_order = ("nu",)
 
@@ -558,6 +560,7 @@ class SparseDitheringDet(Compressor):
     """
 
     name = "sparse_dithering_det"
+    paper = "albasyoni2020"  # theorytools verify labels its rows with this paper
     randomized = False
     param_order = ("nu",)
 

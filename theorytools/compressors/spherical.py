@@ -298,6 +298,7 @@ class SphericalProjection(Compressor):
     """
 
     name = "spherical_projection"
+    paper = "albasyoni2020"  # theorytools verify labels its rows with this paper
     randomized = True
     shared_randomness = True
     finite_law = False

@@ -170,7 +170,7 @@ def naive_bernoulli_enumeration(W, a, centres, gamma, p, T):
 
 
 # --------------------------------------------------------------------------- moments
-def _checks_moments(th, quick, **params):
+def _checks_moments(th, quick, seed=0, **params):
     from theorytools import algorithms as alg
     from theorytools.algorithms.exact_moments import (dcd_bernoulli_enumeration,
                                                       dcd_bernoulli_moments)
@@ -200,8 +200,9 @@ def _checks_moments(th, quick, **params):
     R = 1000 if quick else 4000
     T_plot = 20               # the runs go on to t = 20 for the curves (same streams for t <= T)
     c = create(f"bernoulli[p={params.get('simulated_p', p)}]", float_width=64)
+    # ``seed`` (theorytools verify --seed) shifts the simulator's streams; 0: seeds 0..R-1
     runs = [alg.dcd_psgd(problem, top, c, gamma, T_plot, seed=s, record="every")
-            for s in range(R)]
+            for s in range(SEED_STRIDE * seed, SEED_STRIDE * seed + R)]
     sims = np.array([tr.dist_sq for tr in runs])
     cons = np.array([tr.consensus for tr in runs])
     bits = np.mean([tr.bits.mean(axis=1) for tr in runs], axis=0)
@@ -581,6 +582,9 @@ def _naive_setup(n=8, zeta=0.5, seed=1):
 
 
 _RUN_CACHE: dict = {}
+#: simulator seeds of a check run with ``seed`` s (theorytools verify --seed) start at
+#: SEED_STRIDE * s, so that different s never share a stream (0: today's seeds 0, 1, ...)
+SEED_STRIDE = 100_000
 
 
 def _cached_runs(key, make):
@@ -593,10 +597,12 @@ def _cached_runs(key, make):
     return _RUN_CACHE[key]
 
 
-def _floor_runs(algorithm, omega, gamma, T, seeds, consensus_step=0.5):
+def _floor_runs(algorithm, omega, gamma, T, seeds, consensus_step=0.5, seed=0):
     """Runs of ``algorithm`` (naive / dcd with Bernoulli(p), choco with Bernoulli(p)/(1+omega))
     on the naive-floor problem: per seed the window mean of ||x_bar_t - x*||^2 over
-    [T/2, T], the thinned curves, and the mean cumulative bits per node."""
+    [T/2, T], the thinned curves, and the mean cumulative bits per node. The runs use the
+    simulator seeds ``SEED_STRIDE * seed + 0, 1, ..., seeds - 1`` (a prefix of a longer run's:
+    common random numbers)."""
     def make():
         import warnings
 
@@ -609,26 +615,26 @@ def _floor_runs(algorithm, omega, gamma, T, seeds, consensus_step=0.5):
         p = 1.0 / (1.0 + omega)
         idx = _thin(T)
         floors, curves, bits = [], [], []
-        for seed in range(seeds):
+        for run_seed in range(SEED_STRIDE * seed, SEED_STRIDE * seed + seeds):
             if algorithm == "choco":
                 c = create("bernoulli_biased", p=p, float_width=64)
                 tr = alg.choco_sgd(problem, top, c, gamma, T, consensus_step=consensus_step,
-                                   seed=seed, record="every")
+                                   seed=run_seed, record="every")
             else:
                 c = create("bernoulli", p=p, float_width=64)
                 run = alg.naive_compressed if algorithm == "naive" else alg.dcd_psgd
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    tr = run(problem, top, c, gamma, T, seed=seed, record="every")
+                    tr = run(problem, top, c, gamma, T, seed=run_seed, record="every")
             floors.append(float(tr.dist_sq[T // 2:].mean()))
             curves.append(tr.dist_sq[idx])
             bits.append(tr.bits[idx].mean(axis=1))
         return np.array(floors), np.array(curves), np.mean(bits, axis=0), idx
 
-    return _cached_runs(("floor", algorithm, omega, gamma, T, seeds, consensus_step), make)
+    return _cached_runs(("floor", algorithm, omega, gamma, T, seeds, consensus_step, seed), make)
 
 
-def _checks_naive(th, quick, **params):
+def _checks_naive(th, quick, seed=0, **params):
     from theorytools.topology import ring
 
     problem, a, centres = _naive_setup()
@@ -661,7 +667,8 @@ def _checks_naive(th, quick, **params):
     ex_d, _ = bernoulli_moments("naive", W, a, centres, gamma, p, T)
     exact_floor = float(ex_d[T // 2:].mean())
     floors, curves, bits, idx = _floor_runs(params.get("naive_algorithm", "naive"),
-                                            params.get("simulated_omega", omega), gamma, T, R)
+                                            params.get("simulated_omega", omega), gamma, T, R,
+                                            seed=seed)
     m, lo, hi = _band(curves)
     series = {"x": idx, "xlabel": "iteration t", "y": m, "lo": lo, "hi": hi, "bits": bits,
               "bound": ex_d[idx], "bound_label": "exact E (moment recursion)",
@@ -692,8 +699,9 @@ def _checks_naive(th, quick, **params):
     # 5. the floor is proportional to omega (exponent 1 at leading order)
     omegas = np.array(params.get("omegas", (0.01, 0.02, 0.05, 0.1)))
     Rs = 16 if quick else 30
-    sims = np.array([_floor_runs("naive", float(o), gamma, T, R)[0][:Rs] if o == omega else
-                     _floor_runs("naive", float(o), gamma, T, Rs)[0] for o in omegas]).T
+    sims = np.array([_floor_runs("naive", float(o), gamma, T, R, seed=seed)[0][:Rs]
+                     if o == omega else _floor_runs("naive", float(o), gamma, T, Rs, seed=seed)[0]
+                     for o in omegas]).T
     exact = bernoulli_moments("naive", W, a, centres, gamma, 1 / (1 + omegas), T)[0]
     exact = exact[:, T // 2:].mean(axis=1)
     exact_slope = float(np.polyfit(np.log(omegas), np.log(exact), 1)[0])
@@ -717,7 +725,7 @@ def _checks_naive(th, quick, **params):
                    "choco": "Bernoulli(p)/(1+omega), consensus step 0.5 (chosen)"}
     for name in ("dcd", "choco"):
         other, oc, ob, _ = _floor_runs(params.get(f"{name}_algorithm", name), omega, gamma,
-                                       T, Rc)
+                                       T, Rc, seed=seed)
         gap = np.log10(np.maximum(other, 1e-300)) - np.log10(floors[:Rc])
         res = _t_one_sided_check(
             gap, -margin, lower=False,
