@@ -749,9 +749,15 @@ def _checks_dcd(th, quick, **params):
                            "ls": "", "ylabel": "alpha^2 threshold"}
     out.append(("spectral_vs_operator", res))
     comp = [(t, b) for f, t, b in rows if f == "complete"]
-    out.append(("complete_n_over_n_minus_1", check.law(
-        [b for _, b in comp], [t.n / (t.n - 1) for t, _ in comp], rtol=1e-10,
-        details="complete graphs: threshold n/(n - 1) (spec §4.3)")))
+    res = check.law([b for _, b in comp], [t.n / (t.n - 1) for t, _ in comp], rtol=1e-10,
+                    details="complete graphs: threshold n/(n - 1) (spec §4.3)")
+    res.extra["series"] = {"x": np.array([t.n for t, _ in comp], float),
+                           "y": np.array([b for _, b in comp]),
+                           "bound": np.array([t.n / (t.n - 1) for t, _ in comp]),
+                           "bound_label": "n/(n - 1)", "label": "1/lambda_max(H)",
+                           "marker": "*", "ls": "", "xlabel": "n", "logx": True,
+                           "ylabel": "alpha^2 threshold"}
+    out.append(("complete_n_over_n_minus_1", res))
     tang = [(f, t, b, (factor * tp.tang_dcd_alpha_max(t)) ** 2) for f, t, b in rows]
     res = _worst_ratio_check([(t.name, am, b) for _, t, b, am in tang],
                              details=f"Tang's alpha_max^2 = ((1 - slem)/(2 sqrt2 mu_W))^2 "
