@@ -16,7 +16,7 @@ from theorytools.theory import graph_gap as gg
 from theorytools.theory.tang2018 import stability_threshold
 
 KEYS = ("tang2018.gap_consensus_distance", "tang2018.gap_transient",
-        "tang2018.gap_dcd_stability", "tang2018.gap_choco")
+        "tang2018.gap_dcd_stability", "tang2018.gap_choco", "tang2018.gap_equal_bits")
 _RUNS: dict = {}
 
 
@@ -61,7 +61,8 @@ LAZY = {"tang2018.gap_consensus_distance": ("lyapunov_vs_spectral[ring]", "noise
         "tang2018.gap_transient": ("closed_form_vs_recursion[ring[n=8]]",
                                    "closed_form_vs_recursion[star[n=8]]"),
         "tang2018.gap_dcd_stability": ("spectral_vs_operator",),
-        "tang2018.gap_choco": ("rate_vs_operator",)}
+        "tang2018.gap_choco": ("rate_vs_operator",),
+        "tang2018.gap_equal_bits": ("stationary_vs_recursion",)}
 
 
 @pytest.mark.parametrize("key", KEYS)
@@ -81,6 +82,7 @@ def test_lazier_mixing_matrix_than_declared_fails(key):
     ("tang2018.gap_transient", "transient_exponent", 1.0, "transient_exponent[ring]"),
     ("tang2018.gap_dcd_stability", "threshold_exponent", 2.0, "threshold_exponent_in_gap"),
     ("tang2018.gap_dcd_stability", "condition_factor", 10.0, "tang_condition_is_sufficient"),
+    ("tang2018.gap_equal_bits", "dcd_exponent", -1.0, "dcd_inflation_exponent"),
 ])
 def test_wrong_prediction_fails(key, param, value, label):
     assert _run(key)[label].passed
@@ -145,6 +147,18 @@ def test_transient_closed_form_equals_recursion_and_is_stable():
     assert gg.avg_grad_sq_centralized(a, c, g, 1.0, n, T) == pytest.approx(tot / T, rel=1e-12)
     with pytest.raises(ValueError, match="unstable"):
         gg.avg_grad_sq(np.array(top.W), a, c, 5.0, 1.0, 10)
+
+
+@pytest.mark.parametrize("top", [tp.ring(5), tp.star(6)], ids=lambda t: t.name)
+def test_equal_bits_stationary_equals_recursion(top):
+    for method, gc in (("dpsgd", None), ("dcd", None), ("choco", 0.3), ("choco", 1.0)):
+        assert gg.equal_bits_consensus(top, method, 0.5, 0.1, consensus_step=gc) == \
+            pytest.approx(gg.equal_bits_recursion(top, method, 0.5, 0.1, consensus_step=gc,
+                                                  T=4000), rel=1e-9)
+    # DCD beyond its mean-square limit: not stable
+    assert gg.equal_bits_consensus(top, "dcd", 0.2, 0.1) == math.inf
+    with pytest.raises(ValueError, match="method"):
+        gg.equal_bits_consensus(top, "ecd", 0.5, 0.1)
 
 
 def test_consensus_parts_closed_forms():

@@ -152,10 +152,11 @@ def slope_check(x, y, predicted, *, tol=0.1, alternative="agree", details=""):
                        interval=(lo, hi), accept=accept)
 
 
-def family_series(points, xlabel, ylabel, *, predicted=None, anchor=None):
+def family_series(points, xlabel, ylabel, *, predicted=None, anchor=None, lines=()):
     """``extra["series"]`` for the report: one curve per family (``points`` is a list of
     ``(family, x, y)``), sorted by x, with its marker, and the predicted power law
-    ``x**predicted`` drawn through ``anchor`` (default: the geometric mean of the points)."""
+    ``x**predicted`` drawn through ``anchor`` (default: the geometric mean of the points);
+    ``lines``: further ``(label, slope, (x0, y0))`` power laws (e.g. a theorem's bound)."""
     curves = []
     fams = []
     for f, _, _ in points:
@@ -174,7 +175,11 @@ def family_series(points, xlabel, ylabel, *, predicted=None, anchor=None):
             anchor = (float(np.exp(np.mean(np.log(X)))), float(np.exp(np.mean(np.log(Y)))))
         xs = np.geomspace(X.min(), X.max(), 20)
         curves.append({"x": xs, "y": anchor[1] * (xs / anchor[0]) ** predicted,
-                       "label": f"predicted slope {predicted:g}", "ls": "--"})
+                       "label": f"predicted slope {predicted:.3g}", "ls": "--"})
+    X = np.array([x for _, x, _ in points])
+    for label, slope_, (x0, y0) in lines:
+        xs = np.geomspace(X.min(), X.max(), 20)
+        curves.append({"x": xs, "y": y0 * (xs / x0) ** slope_, "label": label, "ls": "-."})
     return {"curves": curves, "xlabel": xlabel, "ylabel": ylabel, "logx": True}
 
 
@@ -872,8 +877,8 @@ def _checks_choco(th, quick, **params):
                 f"{[n for n, m, b in claimed if m < b]}")
     res.extra["series"] = family_series([(f, t.spectral_gap, 1 - r) for f, t, _, r, _, _ in rows],
                                         "spectral_gap", "1 - rate at the theorem's step",
-                                        predicted=2.0,
-                                        anchor=(1.0, p / c_div))
+                                        lines=[(f"claimed rho^2 delta/{c_div:g}", 2.0,
+                                                (1.0, p / c_div))])
     out.append(("prescribed_step_contraction", res))
     x = [t.spectral_gap for _, t, _, _, _, _ in rows]
     first = [2 * g * (1 - t.lambda2) for _, t, g, _, _, _ in rows]
@@ -899,7 +904,9 @@ def _checks_choco(th, quick, **params):
                               f"exponent 2")
     res.extra["series"] = family_series([(f, t.spectral_gap, 1 - r)
                                          for f, t, _, r, _, _ in rows], "spectral_gap",
-                                        "1 - rate at the theorem's step", predicted=pred)
+                                        "1 - rate at the theorem's step", predicted=pred,
+                                        lines=[(f"claimed rho^2 delta/{c_div:g}", 2.0,
+                                                (1.0, p / c_div))])
     out.append(("prescribed_step_exponent", res))
     best = [(f, t, g, gb, rb) for f, t, g, _, gb, rb in rows if np.isfinite(rb)]
     bb, blo, bhi = ols_slope([t.spectral_gap for _, t, _, _, _ in best],
@@ -918,7 +925,9 @@ def _checks_choco(th, quick, **params):
                               f" to {max((1 - rb) / (1 - t.slem_sq) for _, t, _, _, rb in best):.3g}")
     res.extra["series"] = family_series([(f, t.spectral_gap, 1 - rb) for f, t, _, _, rb in best],
                                         "spectral_gap", "1 - rate at the best consensus step",
-                                        predicted=2.0)
+                                        lines=[(f"claimed rho^2 delta/{c_div:g}", 2.0,
+                                                (1.0, p / c_div)),
+                                               ("uncompressed gossip 2 rho", 1.0, (1.0, 2.0))])
     out.append(("best_step_exponent", res))
     res = check.bound(min(gb / g for _, _, g, gb, _ in best), 1.0, lower=True,
                       details="best consensus step >= the theorem's step on every graph (the "
@@ -947,3 +956,204 @@ register(Theorem(
                                    "[SECONDARY]; confirm in Koloskova et al. 2019, Thm 2")},
     proof="none (SECONDARY statement); exact rates: graph_gap.py::choco_gossip_rate, checked "
           "against the dense operator (rate_vs_operator)"))
+
+
+# --------------------------------------------------------------------------- 5. equal bits
+def stationary_second_moment(Abar, abar, U, R, coef, s, gamma):
+    r"""Stationary second moment P of the linear system with Bernoulli multiplicative noise
+
+    .. math:: z^+ = \bar Az + \bar a\xi + U(D - p)\,(Rz - \gamma\xi)/c_0,
+
+    :math:`\xi \sim N(0, sI)`, D a diagonal of independent Bernoulli(p) masks, i.e. [derived
+    here] :math:`P = \bar AP\bar A^\top + s\bar a\bar a^\top + \mathrm{coef}\cdot
+    U\,\mathrm{Diag}(\mathrm{diag}(RPR^\top) + \gamma^2s)U^\top` with ``coef`` =
+    :math:`p(1 - p)/c_0^2`. Solved exactly: with :math:`\mathcal L(F) = \sum_k\bar A^kF
+    \bar A^{\top k}` (eigenvectors S of :math:`\bar A`), :math:`q = \mathrm{diag}(RPR^\top)`
+    solves :math:`(I - \mathrm{coef}\,H)q = \mathrm{diag}(R\mathcal L(F_0)R^\top)`,
+    :math:`F_0 = s\bar a\bar a^\top + \mathrm{coef}\,\gamma^2sUU^\top`,
+    :math:`H_{kl} = \mathrm{diag}(R\mathcal L(Ue_le_l^\top U^\top)R^\top)_k` (as in
+    :func:`choco_gossip_rate` with r = 1). Returns ``(P, stable)``; ``stable`` is
+    :math:`\rho(\bar A) < 1` and :math:`\mathrm{coef}\,\rho(H) < 1` (mean-square stability,
+    the small-gain condition of :func:`dcd_threshold`)."""
+    lam, S = np.linalg.eig(Abar)
+    if np.max(np.abs(lam)) >= 1:
+        return None, False
+    Sinv = np.linalg.inv(S)
+    G = 1.0 / (1.0 - np.outer(lam, lam))
+
+    def lyap(F):
+        Ft = Sinv @ F @ Sinv.T
+        return (S @ (Ft * G) @ S.T).real
+
+    E = R @ S
+    Fm = Sinv @ U
+    Z = np.einsum("kj,ij,jl->kil", E, G, Fm, optimize=True)
+    H = np.einsum("ki,il,kil->kl", E, Fm, Z, optimize=True).real
+    if coef and coef * float(np.max(np.abs(np.linalg.eigvals(H)))) >= 1:
+        return None, False
+    F0 = s * abar @ abar.T + coef * gamma ** 2 * s * U @ U.T
+    q0 = np.diag(R @ lyap(F0) @ R.T)
+    q = np.linalg.solve(np.eye(H.shape[0]) - coef * H, q0)
+    P = lyap(F0 + coef * U @ np.diag(q) @ U.T)
+    return P, True
+
+
+def equal_bits_consensus(top, method, p, gamma, a=1.0, s=1.0, consensus_step=None):
+    r"""Exact stationary per-node consensus distance :math:`\frac1n\mathbb{E}\sum_i\|x_i -
+    \bar x\|^2` (one coordinate) on :math:`f_i = \frac a2x^2` with additive gradient noise of
+    variance s, SGD step ``gamma``, of
+
+    * ``"dpsgd"``: D-PSGD (Lian form, full precision; ``p`` ignored);
+    * ``"dcd"``: DCD-PSGD with the scaled Bernoulli(p) sparsifier (:math:`\alpha^2 = 1/p - 1`):
+      :math:`x^+ = x + D z/p`, :math:`z = (W - I - \gamma aI)x - \gamma\xi`;
+    * ``"choco"``: CHOCO-SGD with the unscaled Bernoulli(p) mask (:math:`\delta = p`) and
+      consensus step ``consensus_step``: :math:`x_{1/2} = (1 - \gamma a)x - \gamma\xi`,
+      :math:`\hat x^+ = \hat x + D(x_{1/2} - \hat x)`, :math:`x^+ = x_{1/2} +
+      \gamma_c(W - I)\hat x^+` (the toolkit's ``choco_sgd``).
+
+    Both compressed methods send one Bernoulli(p)-sparsified vector per node per iteration:
+    equal bits. Returns ``inf`` when the method is not mean-square stable. Uses the declared
+    ``top.W`` (the recursion :func:`equal_bits_recursion` runs the dynamics' matrix)."""
+    n = top.n
+    W = np.array(top.W)
+    I = np.eye(n)
+    if method in ("dpsgd", "dcd"):
+        B = W - gamma * a * I
+        coef = 0.0 if method == "dpsgd" else (1.0 - p) / p
+        P, ok = stationary_second_moment(B, -gamma * I, I, B - I, coef, s, gamma)
+        X = P if ok else None
+    elif method == "choco":
+        gc = consensus_step
+        Uc = np.vstack([gc * (W - I), I])
+        R = np.hstack([(1.0 - gamma * a) * I, -I])
+        A0 = np.block([[(1.0 - gamma * a) * I, gc * (W - I)], [np.zeros((n, n)), I]])
+        a0 = np.vstack([-gamma * I, np.zeros((n, n))])
+        Abar = A0 + p * Uc @ R
+        abar = a0 - p * gamma * Uc
+        P, ok = stationary_second_moment(Abar, abar, Uc, R, p * (1.0 - p), s, gamma)
+        X = P[:n, :n] if ok else None
+    else:
+        raise ValueError(f"method must be 'dpsgd', 'dcd' or 'choco', got {method!r}")
+    if X is None:
+        return math.inf
+    return float(np.trace(X) - X.sum() / n) / n
+
+
+def equal_bits_recursion(top, method, p, gamma, a=1.0, s=1.0, consensus_step=None, T=4000,
+                         *, laziness=0.0):
+    """The consensus distance at step T by iterating the second-moment recursion from 0 (the
+    reference for :func:`equal_bits_consensus`; small n)."""
+    n = top.n
+    W = dynamics_matrix(top, laziness)
+    I = np.eye(n)
+    if method in ("dpsgd", "dcd"):
+        A, ab, U, R = W - gamma * a * I, -gamma * I, I, W - gamma * a * I - I
+        coef = 0.0 if method == "dpsgd" else (1.0 - p) / p
+    else:
+        gc = consensus_step
+        U = np.vstack([gc * (W - I), I])
+        R = np.hstack([(1.0 - gamma * a) * I, -I])
+        A = np.block([[(1.0 - gamma * a) * I, gc * (W - I)], [np.zeros((n, n)), I]]) + p * U @ R
+        ab = np.vstack([-gamma * I, np.zeros((n, n))]) - p * gamma * U
+        coef = p * (1.0 - p)
+    P = np.zeros_like(A)
+    for _ in range(T):
+        q = np.diag(R @ P @ R.T) + gamma ** 2 * s
+        P = A @ P @ A.T + s * ab @ ab.T + coef * U @ np.diag(q) @ U.T
+    X = P[:n, :n]
+    return float(np.trace(X) - X.sum() / n) / n
+
+
+EQUAL_BITS_P, EQUAL_BITS_GAMMA = 0.6, 1e-3
+
+
+def _checks_equal_bits(th, quick, **params):
+    from theorytools import topology as tp
+    from theorytools.theory.choco2020 import choco_consensus_step
+
+    lazy = params.get("laziness", 0.0)
+    p, g = EQUAL_BITS_P, EQUAL_BITS_GAMMA
+    gc_fixed = 0.5
+    fams = _families(256)
+    out = []
+    with _one_blas_thread():
+        small = [tp.ring(6), tp.star(5), tp.grid2d(2, 3)]
+        exact, rec = [], []
+        for t in small:
+            for m, gc in (("dpsgd", None), ("dcd", None), ("choco", 0.5)):
+                exact.append(equal_bits_consensus(t, m, p, 0.05, consensus_step=gc))
+                rec.append(equal_bits_recursion(t, m, p, 0.05, consensus_step=gc, T=6000,
+                                                laziness=lazy))
+        rows = []
+        for f, t in _all(fams):
+            if t.n > 64:
+                continue
+            d = equal_bits_consensus(t, "dpsgd", p, g)
+            gt = choco_consensus_step(t.spectral_gap, t.beta, p)
+            rows.append((f, t, equal_bits_consensus(t, "dcd", p, g) / d,
+                         equal_bits_consensus(t, "choco", p, g, consensus_step=gt) / d,
+                         equal_bits_consensus(t, "choco", p, g, consensus_step=gc_fixed) / d))
+    res = check.law(exact, rec, rtol=1e-9,
+                    details=f"stationary consensus distance (transfer-matrix solve, declared W) "
+                            f"vs 6000 steps of the second-moment recursion (the dynamics) for "
+                            f"D-PSGD / DCD / CHOCO (gamma_c = 0.5) on {[t.name for t in small]}, "
+                            f"p = {p:g}, gamma = 0.05")
+    res.extra["series"] = {"x": np.arange(len(exact), dtype=float), "y": np.array(rec),
+                           "bound": np.array(exact), "bound_label": "stationary solve",
+                           "label": "recursion", "xlabel": "case", "marker": "o", "ls": "",
+                           "ylabel": "(1/n) E sum_i (x_i - x_bar)^2"}
+    out.append(("stationary_vs_recursion", res))
+    x = [t.spectral_gap for _, t, *_ in rows]
+    head = (f"{len(rows)} graphs (n <= 64), equal bits: one Bernoulli(p = {p:g}) vector per node "
+            f"per iteration, SGD step {g:g}, noise only; stationary consensus distance over "
+            f"D-PSGD's (full precision)")
+    dcd = [r[2] for r in rows]
+    res = slope_check(x, dcd, params.get("dcd_exponent", 0.0),
+                      details=f"{head}: DCD-PSGD (alpha^2 = {1 / p - 1:.3g}) inflation "
+                              f"{min(dcd):.3g} ... {max(dcd):.3g} against the gap; derived: D = W "
+                              f"- I damps the slow modes (as for the stability limit), so the "
+                              f"inflation does not grow as the gap closes; Tang's Theorem 1 "
+                              f"condition alpha <= (1 - slem)/(2 sqrt2 mu_W) fails on every graph "
+                              f"here (it predicts nothing)")
+    res.extra["series"] = family_series([(f, t.spectral_gap, r) for f, t, r, _, _ in rows],
+                                        "spectral_gap", "DCD consensus / D-PSGD consensus",
+                                        predicted=0.0)
+    out.append(("dcd_inflation_exponent", res))
+    ch = [r[3] for r in rows]
+    chf = [r[4] for r in rows]
+    b, lo, hi = ols_slope(x, chf)
+    res = slope_check(x, ch, -4.0, alternative="at_least",
+                      details=f"{head}: CHOCO-SGD at the theorem's consensus step, inflation "
+                              f"{min(ch):.3g} ... {max(ch):.3g}; the bound's consensus term "
+                              f"G^2 n L/(c^2 T), c = rho^2 delta/82, grows as rho^-4: the "
+                              f"measured exponent must not be steeper; at a fixed consensus step "
+                              f"{gc_fixed:g}: inflation {min(chf):.3g} ... {max(chf):.3g}, "
+                              f"exponent {b:.3f} [{lo:.3f}, {hi:.3f}]; smallest gap "
+                              f"({rows[int(np.argmin(x))][1].name}): DCD "
+                              f"{rows[int(np.argmin(x))][2]:.3g}x, CHOCO (theorem's step) "
+                              f"{rows[int(np.argmin(x))][3]:.3g}x, CHOCO (step {gc_fixed:g}) "
+                              f"{rows[int(np.argmin(x))][4]:.3g}x")
+    res.extra["series"] = family_series([(f, t.spectral_gap, r) for f, t, _, r, _ in rows],
+                                        "spectral_gap",
+                                        "CHOCO (theorem's step) consensus / D-PSGD consensus",
+                                        lines=[("bound's rho^-4 (through the largest gap)", -4.0,
+                                                (max(x), ch[int(np.argmax(x))]))])
+    out.append(("choco_inflation_exponent", res))
+    yield from out
+
+
+register(Theorem(
+    key="tang2018.gap_equal_bits", paper="tang2018",
+    title="DCD-PSGD vs CHOCO-SGD at equal bits per iteration as the gap closes: stationary "
+          "consensus distance over D-PSGD's",
+    source="Tang et al. 2018 Theorem 1 (DCD) [UNCONFIRMED]; Koloskova et al. 2020 Thm 4.1 "
+           "(CHOCO) [SECONDARY]; exact stationary second moments: derived here "
+           "(graph_gap.py::stationary_second_moment)",
+    status=DERIVED,
+    statement="DCD's inflation over D-PSGD is flat in the gap; CHOCO's (theorem's step) grows "
+              "no faster than the bound's rho^-4",
+    assumptions=("f_i = a/2 x^2, additive gradient noise", "Bernoulli(p) masks, p = 0.6",
+                 "constant SGD step 1e-3"),
+    algorithm="theorytools.algorithms.dcd_psgd", checks=_checks_equal_bits,
+    proof="theorytools/theory/graph_gap.py::stationary_second_moment (docstring); checked "
+          "against the recursion by the check stationary_vs_recursion"))
