@@ -152,8 +152,8 @@ def test_transient_closed_form_equals_recursion_and_is_stable():
 @pytest.mark.parametrize("top", [tp.ring(5), tp.star(6)], ids=lambda t: t.name)
 def test_equal_bits_stationary_equals_recursion(top):
     for method, gc in (("dpsgd", None), ("dcd", None), ("choco", 0.3), ("choco", 1.0)):
-        assert gg.equal_bits_consensus(top, method, 0.5, 0.1, consensus_step=gc) == \
-            pytest.approx(gg.equal_bits_recursion(top, method, 0.5, 0.1, consensus_step=gc,
+        assert gg.equal_bits_consensus(top, method, 0.7, 0.1, consensus_step=gc) == \
+            pytest.approx(gg.equal_bits_recursion(top, method, 0.7, 0.1, consensus_step=gc,
                                                   T=4000), rel=1e-9)
     # DCD beyond its mean-square limit: not stable
     assert gg.equal_bits_consensus(top, "dcd", 0.2, 0.1) == math.inf
