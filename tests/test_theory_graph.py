@@ -206,3 +206,17 @@ def test_random_regular_bad_input_names_the_argument():
         tp.random_regular(8, 3, -1)
     with pytest.raises(TheorytoolsError, match="max_tries"):
         tp.random_regular(40, 7, 0, max_tries=3)
+
+
+def test_docs_section_example_runs_and_figures_exist():
+    import pathlib
+    import re
+    root = pathlib.Path(__file__).resolve().parents[1] / "docs"
+    text = (root / "topology.md").read_text()
+    section = text[text.index("## What the gap costs"):]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    assert blocks
+    for block in blocks:
+        exec(compile(block, "docs/topology.md", "exec"), {})
+    for png in re.findall(r"\]\((gap_[a-z_]+\.png)\)", section):
+        assert (root / png).is_file(), png
