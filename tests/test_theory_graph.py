@@ -83,6 +83,7 @@ def test_lazier_mixing_matrix_than_declared_fails(key):
     ("tang2018.gap_dcd_stability", "threshold_exponent", 2.0, "threshold_exponent_in_gap"),
     ("tang2018.gap_dcd_stability", "condition_factor", 10.0, "tang_condition_is_sufficient"),
     ("tang2018.gap_equal_bits", "dcd_exponent", -1.0, "dcd_inflation_exponent"),
+    ("tang2018.gap_equal_bits", "ecd_p", 1.0, "ecd_diverges"),   # compressor = identity
 ])
 def test_wrong_prediction_fails(key, param, value, label):
     assert _run(key)[label].passed
@@ -159,6 +160,35 @@ def test_equal_bits_stationary_equals_recursion(top):
     assert gg.equal_bits_consensus(top, "dcd", 0.2, 0.1) == math.inf
     with pytest.raises(ValueError, match="method"):
         gg.equal_bits_consensus(top, "ecd", 0.5, 0.1)
+
+
+def test_ecd_second_moments_match_the_simulator():
+    """The exact ECD recursion against ``ecd_psgd``'s Monte Carlo mean (Student-t at 1e-9 per
+    time, union over the T times); a planted lazier W in the recursion is rejected."""
+    import warnings
+
+    from theorytools import algorithms as alg
+    from theorytools import check
+    from theorytools.compressors import create
+    from theorytools.problems import Noise
+    from theorytools.problems.quadratic import certify_quadratic
+
+    n, T, R, p, gamma = 4, 8, 3000, 0.6, 0.1
+    top = tp.ring(n)
+    prob = certify_quadratic("separable", np.ones((n, 1, 1)), np.zeros((n, 1)), np.zeros(n),
+                             Noise("additive", 1.0))
+    comp = create("bernoulli", p=p, float_width=64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cons = np.array([alg.ecd_psgd(prob, top, comp, gamma, T, seed=s,
+                                      record="every").consensus for s in range(R)])
+    exact, _ = gg.ecd_second_moments(top, p, gamma, T)
+    lazy, _ = gg.ecd_second_moments(top, p, gamma, T, laziness=0.3)
+    ok = [check.mean_equals(cons[:, t], exact[t], value_range=math.inf, method="t",
+                            p_fail=1e-9 / T).passed for t in range(1, T + 1)]
+    bad = [check.mean_equals(cons[:, t], lazy[t], value_range=math.inf, method="t",
+                             p_fail=1e-9 / T).passed for t in range(1, T + 1)]
+    assert all(ok) and not all(bad)
 
 
 def test_consensus_parts_closed_forms():

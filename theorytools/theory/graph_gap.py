@@ -1139,21 +1139,94 @@ def _checks_equal_bits(th, quick, **params):
                                         lines=[("bound's rho^-4 (through the largest gap)", -4.0,
                                                 (max(x), ch[int(np.argmax(x))]))])
     out.append(("choco_inflation_exponent", res))
+    # ECD-PSGD with the same scaled Bernoulli(p): exact second moments over t
+    p_ecd = params.get("ecd_p", p)
+    T_ecd = 400
+    with _one_blas_thread():
+        ecd = []
+        for f, t in _all(fams):
+            if t.n > 16:
+                continue
+            cons, msq = ecd_second_moments(t, p_ecd, g, T_ecd, laziness=lazy)
+            tot = cons + msq
+            ecd.append((f, t, tot, float(np.log(tot[T_ecd] / tot[T_ecd // 2]) / (T_ecd // 2))))
+    slowest = min(ecd, key=lambda r: r[3])
+    res = check.diverges(slowest[2][T_ecd // 2:],
+                         details=f"ECD-PSGD, scaled Bernoulli(p = {p_ecd:g}) (equal bits), step "
+                                 f"{g:g}: exact (1/n) E sum_i x_i^2 over t in [{T_ecd // 2}, "
+                                 f"{T_ecd}] on the graph where it grows slowest "
+                                 f"({slowest[1].name}); log-growth per step on the {len(ecd)} "
+                                 f"graphs with n <= 16: {min(r[3] for r in ecd):.3g} ... "
+                                 f"{max(r[3] for r in ecd):.3g}, not ordered by the gap. Tang's "
+                                 f"Theorem 2 assumes bounded absolute compression noise; a "
+                                 f"relative compressor's noise scales with ||z_t|| ~ (t/2)||x_(t+1)"
+                                 f" - x_t|| (spec §4.2), and x_(t+1) - x_t contains W e_t, so the "
+                                 f"estimate error feeds back and the second moment grows "
+                                 f"geometrically")
+    gb_, glo, ghi = ols_slope([r[1].spectral_gap for r in ecd], [r[3] for r in ecd])
+    res.details += (f"; log-growth rate against the gap: exponent {gb_:.3f} [{glo:.3f}, "
+                    f"{ghi:.3f}] (reported)")
+    res.extra["series"] = family_series([(f, t.spectral_gap, r) for f, t, _, r in ecd],
+                                        "spectral_gap",
+                                        "ECD: log-growth of E x^2 per step, t in [200, 400]")
+    out.append(("ecd_diverges", res))
     yield from out
 
 
 register(Theorem(
     key="tang2018.gap_equal_bits", paper="tang2018",
-    title="DCD-PSGD vs CHOCO-SGD at equal bits per iteration as the gap closes: stationary "
+    title="ECD-PSGD vs DCD-PSGD vs CHOCO-SGD at equal bits per iteration as the gap closes: "
           "consensus distance over D-PSGD's",
     source="Tang et al. 2018 Theorem 1 (DCD) [UNCONFIRMED]; Koloskova et al. 2020 Thm 4.1 "
            "(CHOCO) [SECONDARY]; exact stationary second moments: derived here "
            "(graph_gap.py::stationary_second_moment)",
     status=DERIVED,
     statement="DCD's inflation over D-PSGD is flat in the gap; CHOCO's (theorem's step) grows "
-              "no faster than the bound's rho^-4",
+              "no faster than the bound's rho^-4; ECD with the same relative compressor "
+              "diverges on every graph",
     assumptions=("f_i = a/2 x^2, additive gradient noise", "Bernoulli(p) masks, p = 0.6",
                  "constant SGD step 1e-3"),
     algorithm="theorytools.algorithms.dcd_psgd", checks=_checks_equal_bits,
     proof="theorytools/theory/graph_gap.py::stationary_second_moment (docstring); checked "
           "against the recursion by the check stationary_vs_recursion"))
+
+
+def ecd_second_moments(top, p, gamma, T, a=1.0, s=1.0, *, laziness=0.0):
+    r"""Exact per-node consensus distance :math:`\frac1n\mathbb{E}\sum_i(x_{t,i} - \bar x_t)^2`
+    and :math:`\mathbb{E}\bar x_t^2`, t = 1..T+1, of ECD-PSGD (Tang et al. 2018, Alg. 2; spec
+    §1.3.4) with the scaled Bernoulli(p) sparsifier on :math:`f_i = \frac a2x^2` with additive
+    gradient noise of variance s, from :math:`x_1 = \tilde y_1 = 0`. With the estimate error
+    :math:`e_t = \tilde y_t - x_t` (spec §1.3.4's identity :math:`e_{t+1} = (1 - 2/t)e_t +
+    (2/t)q_t`), :math:`w = (x, e)` obeys [derived here]
+
+    .. math::
+       x_{t+1} = (W - \gamma aI)x_t + We_t - \gamma\xi_t,\quad
+       z_t = (1 - \tfrac t2)x_t + \tfrac t2x_{t+1},\quad
+       q_t = (D_t/p - I)z_t,
+
+    so :math:`P_{t+1} = A_tP_tA_t^\top + \gamma^2s\,\mathrm{blkdiag}(I, 0) + \frac4{t^2}
+    \frac{1-p}p\,\mathrm{blkdiag}(0, \mathrm{Diag}(\mathrm{diag}(Z_tP_tZ_t^\top) +
+    \frac{t^2}4\gamma^2s))` with :math:`A_t = [[W - \gamma aI, W], [0, (1 - 2/t)I]]`,
+    :math:`Z_t = [(1 - \frac t2)I + \frac t2(W - \gamma aI), \frac t2W]`. Checked against the
+    simulator (``theorytools.algorithms.ecd_psgd``) in tests/test_theory_graph.py."""
+    n = top.n
+    W = dynamics_matrix(top, laziness)
+    I = np.eye(n)
+    B = W - gamma * a * I
+    beta = (1.0 - p) / p
+    P = np.zeros((2 * n, 2 * n))
+    cons = np.empty(T + 1)
+    mean_sq = np.empty(T + 1)
+    for t in range(1, T + 2):
+        X = P[:n, :n]
+        cons[t - 1] = float(np.trace(X) - X.sum() / n) / n
+        mean_sq[t - 1] = float(X.sum()) / n ** 2
+        if t == T + 1:
+            break
+        A = np.block([[B, W], [np.zeros((n, n)), (1.0 - 2.0 / t) * I]])
+        Z = np.hstack([(1.0 - t / 2.0) * I + (t / 2.0) * B, (t / 2.0) * W])
+        q = np.einsum("ij,jk,ik->i", Z, P, Z) + (t / 2.0) ** 2 * gamma ** 2 * s
+        P = A @ P @ A.T
+        P[:n, :n] += gamma ** 2 * s * I
+        P[n:, n:] += (4.0 / t ** 2) * beta * np.diag(q)
+    return cons, mean_sq
