@@ -27,8 +27,9 @@ FIGURES = [
      ["prescribed_step_exponent", "best_step_exponent"],
      "CHOCO consensus: 1 - rate at the theorem's step and at the best step"),
     ("gap_equal_bits.png", "tang2018.gap_equal_bits",
-     ["dcd_inflation_exponent", "choco_inflation_exponent"],
-     "Equal bits (Bernoulli p = 0.6): stationary consensus distance over D-PSGD's"),
+     ["dcd_inflation_exponent", "choco_inflation_exponent", "ecd_diverges"],
+     "Equal bits (Bernoulli p = 0.6): consensus distance over D-PSGD's (DCD, CHOCO); "
+     "ECD's divergence rate"),
 ]
 
 
