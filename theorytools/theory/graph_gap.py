@@ -30,6 +30,12 @@ spectral quantity, one curve per graph family):
 * :func:`choco_gossip_rate` -- the exact mean-square rate of CHOCO-SGD's consensus with a
   Bernoulli contraction, at the theorem's consensus step and at the best one
   (``tang2018.gap_choco``).
+* :func:`equal_bits_consensus`, :func:`ecd_second_moments` -- ECD-PSGD, DCD-PSGD and
+  CHOCO-SGD sending the same Bernoulli-sparsified vector per iteration: consensus distance
+  over D-PSGD's as the gap closes (``tang2018.gap_equal_bits``).
+
+Documentation: docs/topology.md, "What the gap costs" (figures from
+``docs/_gen_gap_figures.py``).
 """
 from __future__ import annotations
 
@@ -457,7 +463,8 @@ def _choco_modes(lam, V, gamma, p):
     ev, S = np.linalg.eig(blocks)                          # (n-1, 2), (n-1, 2, 2)
     Sinv = np.linalg.inv(S)
     Vk = V[:, 1:]                                          # (n, n-1)
-    # E[:, (k, e)] = (S[k, 0, e] - S[k, 1, e]) v_k ; F[(k, e), l] = Sinv[k, e, :] @ (-gamma nu_k, 1) V[l, k]
+    # E[:, (k, e)] = (S[k, 0, e] - S[k, 1, e]) v_k;
+    # F[(k, e), l] = Sinv[k, e, :] @ (-gamma nu_k, 1) V[l, k]
     rs = S[:, 0, :] - S[:, 1, :]                           # (n-1, 2)
     E = (Vk[:, :, None] * rs[None, :, :]).reshape(n, 2 * (n - 1))
     inj = Sinv[:, :, 0] * (-gamma * nu)[:, None] + Sinv[:, :, 1]      # (n-1, 2)
@@ -909,6 +916,7 @@ def _checks_choco(th, quick, **params):
                                                 (1.0, p / c_div))])
     out.append(("prescribed_step_exponent", res))
     best = [(f, t, g, gb, rb) for f, t, g, _, gb, rb in rows if np.isfinite(rb)]
+    gossip = [(1 - rb) / (1 - t.slem_sq) for _, t, _, _, rb in best]
     bb, blo, bhi = ols_slope([t.spectral_gap for _, t, _, _, _ in best],
                              [1 - rb for *_, rb in best])
     res = slope_check([t.spectral_gap for _, t, _, _, _ in best], [1 - rb for *_, rb in best],
@@ -920,9 +928,8 @@ def _checks_choco(th, quick, **params):
                               f"at its step, bounds the best step's); best step / theorem's "
                               f"step from {min(gb / g for _, _, g, gb, _ in best):.3g} to "
                               f"{max(gb / g for _, _, g, gb, _ in best):.3g}; (1 - rate_best)/"
-                              f"(1 - slem^2) (uncompressed gossip) from "
-                              f"{min((1 - rb) / (1 - t.slem_sq) for _, t, _, _, rb in best):.3g}"
-                              f" to {max((1 - rb) / (1 - t.slem_sq) for _, t, _, _, rb in best):.3g}")
+                              f"(1 - slem^2) (uncompressed gossip) from {min(gossip):.3g} to "
+                              f"{max(gossip):.3g}")
     res.extra["series"] = family_series([(f, t.spectral_gap, 1 - rb) for f, t, _, _, rb in best],
                                         "spectral_gap", "1 - rate at the best consensus step",
                                         lines=[(f"claimed rho^2 delta/{c_div:g}", 2.0,
