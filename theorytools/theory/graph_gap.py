@@ -743,7 +743,8 @@ def _checks_dcd(th, quick, **params):
     lazy = params.get("laziness", 0.0)
     factor = th.parameter_values(**{k: v for k, v in params.items()
                                     if k in th.parameters})["condition_factor"]
-    fams = _families(256 if not quick else 128)
+    max_n = 128 if quick else 256
+    fams = {f: [t for t in tops if t.n <= max_n] for f, tops in _families(256).items()}
     out = []
     with _one_blas_thread():
         small = [tp.ring(8), tp.complete(6), tp.hypercube(3), tp.star(6), tp.grid2d(2, 3),
