@@ -61,7 +61,7 @@ LAZY = {"tang2018.gap_consensus_distance": ("lyapunov_vs_spectral[ring]", "noise
         "tang2018.gap_transient": ("closed_form_vs_recursion[ring[n=8]]",
                                    "closed_form_vs_recursion[star[n=8]]"),
         "tang2018.gap_dcd_stability": ("spectral_vs_operator",),
-        "tang2018.gap_choco": ("rate_vs_operator",),
+        "tang2018.gap_choco": ("rate_vs_operator", "prescribed_step_first_order"),
         "tang2018.gap_equal_bits": ("stationary_vs_recursion",)}
 
 
@@ -84,10 +84,24 @@ def test_lazier_mixing_matrix_than_declared_fails(key):
     ("tang2018.gap_dcd_stability", "condition_factor", 10.0, "tang_condition_is_sufficient"),
     ("tang2018.gap_equal_bits", "dcd_exponent", -1.0, "dcd_inflation_exponent"),
     ("tang2018.gap_equal_bits", "ecd_p", 1.0, "ecd_diverges"),   # compressor = identity
+    ("tang2018.gap_equal_bits", "choco_bound_exponent", 0.5, "choco_inflation_exponent"),
+    ("tang2018.gap_dcd_stability", "conservativeness_exponent", -1.0,
+     "conservativeness_exponent"),
+    ("tang2018.gap_choco", "prescribed_exponent", 2.0, "prescribed_step_exponent"),  # claimed
+    ("tang2018.gap_choco", "best_step_bound_exponent", 0.3, "best_step_exponent"),
+    ("tang2018.gap_choco", "consensus_step_factor", 1e4, "best_over_prescribed_step"),
 ])
+
 def test_wrong_prediction_fails(key, param, value, label):
     assert _run(key)[label].passed
     assert not _run(key, **{param: value})[label].passed
+
+
+def test_wrong_complete_graph_formula_fails():
+    assert _run("tang2018.gap_dcd_stability")["complete_n_over_n_minus_1"].passed
+    bad = get("tang2018.gap_dcd_stability").run_checks(
+        quick=True, complete_formula=lambda n: (n + 1) / n)
+    assert not dict(bad)["complete_n_over_n_minus_1"].passed
 
 
 def test_slope_check_fails_off_prediction_and_honours_alternatives():

@@ -122,13 +122,14 @@ def ols_slope(x, y, level=0.95):
     """Least-squares slope of ``log y`` against ``log x`` with its two-sided t-interval at
     ``level`` (ordinary least squares, ``len(x) - 2`` degrees of freedom): ``(slope, lo,
     hi)``. For exact values the interval measures the departure from one power law."""
-    lx, ly = np.log(np.asarray(x, float)), np.log(np.asarray(y, float))
-    k = lx.size
-    xc = lx - lx.mean()
-    b = float(xc @ (ly - ly.mean()) / (xc @ xc))
-    if k < 3:
-        return b, b, b
-    resid = ly - ly.mean() - b * xc
+    with np.errstate(divide="ignore", invalid="ignore"):   # a value <= 0 gives a nan fit
+        lx, ly = np.log(np.asarray(x, float)), np.log(np.asarray(y, float))
+        k = lx.size
+        xc = lx - lx.mean()
+        b = float(xc @ (ly - ly.mean()) / (xc @ xc))
+        if k < 3 or not np.isfinite(b):
+            return b, b, b
+        resid = ly - ly.mean() - b * xc
     se = math.sqrt(float(resid @ resid) / (k - 2) / float(xc @ xc))
     half = float(stats.t.ppf(0.5 + level / 2.0, k - 2)) * se
     return b, b - half, b + half
@@ -178,7 +179,9 @@ def family_series(points, xlabel, ylabel, *, predicted=None, anchor=None, lines=
         X = np.array([x for _, x, _ in points])
         Y = np.array([y for _, _, y in points])
         if anchor is None:
-            anchor = (float(np.exp(np.mean(np.log(X)))), float(np.exp(np.mean(np.log(Y)))))
+            pos = (X > 0) & (Y > 0)
+            anchor = (float(np.exp(np.mean(np.log(X[pos])))),
+                      float(np.exp(np.mean(np.log(Y[pos])))))
         xs = np.geomspace(X.min(), X.max(), 20)
         curves.append({"x": xs, "y": anchor[1] * (xs / anchor[0]) ** predicted,
                        "label": f"predicted slope {predicted:.3g}", "ls": "--"})
@@ -762,7 +765,8 @@ def _checks_dcd(th, quick, **params):
                            "ls": "", "ylabel": "alpha^2 threshold"}
     out.append(("spectral_vs_operator", res))
     comp = [(t, b) for f, t, b in rows if f == "complete"]
-    res = check.law([b for _, b in comp], [t.n / (t.n - 1) for t, _ in comp], rtol=1e-10,
+    formula = params.get("complete_formula", lambda n: n / (n - 1))
+    res = check.law([b for _, b in comp], [formula(t.n) for t, _ in comp], rtol=1e-10,
                     details="complete graphs: threshold n/(n - 1) (spec §4.3)")
     res.extra["series"] = {"x": np.array([t.n for t, _ in comp], float),
                            "y": np.array([b for _, b in comp]),
@@ -793,7 +797,8 @@ def _checks_dcd(th, quick, **params):
                                         "exact mean-square threshold alpha^2", predicted=0.0)
     out.append(("threshold_exponent_in_gap", res))
     cons = [(f, 1 - t.slem, b / am) for f, t, b, am in tang]
-    res = slope_check([c[1] for c in cons], [c[2] for c in cons], -2.0, tol=0.2,
+    res = slope_check([c[1] for c in cons], [c[2] for c in cons],
+                      params.get("conservativeness_exponent", -2.0), tol=0.2,
                       details="conservativeness threshold/alpha_max^2 against 1 - slem (flat "
                               "threshold / Tang's (1 - slem)^2/(8 mu_W^2)); tolerance 0.2 "
                               "(chosen: mu_W varies in [1, 1.6] across graphs)")
@@ -839,8 +844,8 @@ def _checks_choco(th, quick, **params):
     from theorytools.theory.choco2020 import choco_consensus_step
 
     lazy = params.get("laziness", 0.0)
-    c_div = th.parameter_values(**{k: v for k, v in params.items()
-                                   if k in th.parameters})["c_div"]
+    consts = th.parameter_values(**{k: v for k, v in params.items() if k in th.parameters})
+    c_div, factor = consts["c_div"], consts["consensus_step_factor"]
     p = CHOCO_DELTA
     max_n, best_n = (64, 16) if quick else (64, 32)
     fams = _families(256)
@@ -860,7 +865,7 @@ def _checks_choco(th, quick, **params):
             if lazy:
                 lam, V = np.linalg.eigh(dynamics_matrix(t, lazy))
                 lam, V = lam[::-1], V[:, ::-1]
-            g_thm = choco_consensus_step(t.spectral_gap, t.beta, p)
+            g_thm = choco_consensus_step(t.spectral_gap, t.beta, p, factor)
             r_thm = choco_gossip_rate(lam, V, g_thm, p)[0]
             best = _best_step(lam, V, p) if t.n <= best_n else (math.nan, math.nan)
             rows.append((f, t, g_thm, r_thm) + best)
@@ -902,7 +907,7 @@ def _checks_choco(th, quick, **params):
                                          zip(rows, ratios)], "spectral_gap",
                                         "(1 - rate) / (2 gamma_thm (1 - lambda_2))")
     out.append(("prescribed_step_first_order", res))
-    pred = ols_slope(x, first)[0]
+    pred = params.get("prescribed_exponent", ols_slope(x, first)[0])
     res = slope_check(x, [1 - r for _, _, _, r, _, _ in rows], pred, tol=0.1,
                       details=f"{len(rows)} graphs: 1 - rate at the theorem's step against the "
                               f"spectral gap rho; predicted: the exponent {pred:.3f} of the "
@@ -921,7 +926,7 @@ def _checks_choco(th, quick, **params):
     bb, blo, bhi = ols_slope([t.spectral_gap for _, t, _, _, _ in best],
                              [1 - rb for *_, rb in best])
     res = slope_check([t.spectral_gap for _, t, _, _, _ in best], [1 - rb for *_, rb in best],
-                      2.0, alternative="at_most",
+                      params.get("best_step_bound_exponent", 2.0), alternative="at_most",
                       details=f"{len(best)} graphs (n <= {best_n}): 1 - rate at the best "
                               f"consensus step (bounded search of log gamma over [1e-4, 1]) "
                               f"against the gap: exponent {bb:.3f} [{blo:.3f}, {bhi:.3f}], at "
@@ -961,7 +966,11 @@ register(Theorem(
     assumptions=("Bernoulli(p) mask Q (delta = p exactly)", "pure consensus (no gradients)"),
     algorithm="theorytools.algorithms.choco_sgd", checks=_checks_choco,
     parameters={"c_div": Parameter(82.0, UNCONFIRMED, "c = rho^2 delta / c_div; spec §3.1 "
-                                   "[SECONDARY]; confirm in Koloskova et al. 2019, Thm 2")},
+                                   "[SECONDARY]; confirm in Koloskova et al. 2019, Thm 2"),
+                "consensus_step_factor": Parameter(
+                    1.0, UNCONFIRMED, "gamma = factor x rho^2 delta/(16 rho + rho^2 + 4 beta^2 "
+                    "+ 2 rho beta^2 - 8 rho delta); spec §3.1 [SECONDARY]; confirm in "
+                    "Koloskova et al. 2019, Thm 2")},
     proof="none (SECONDARY statement); exact rates: graph_gap.py::choco_gossip_rate, checked "
           "against the dense operator (rate_vs_operator)"))
 
@@ -1130,7 +1139,7 @@ def _checks_equal_bits(th, quick, **params):
     ch = [r[3] for r in rows]
     chf = [r[4] for r in rows]
     b, lo, hi = ols_slope(x, chf)
-    res = slope_check(x, ch, -4.0, alternative="at_least",
+    res = slope_check(x, ch, params.get("choco_bound_exponent", -4.0), alternative="at_least",
                       details=f"{head}: CHOCO-SGD at the theorem's consensus step, inflation "
                               f"{min(ch):.3g} ... {max(ch):.3g}; the bound's consensus term "
                               f"G^2 n L/(c^2 T), c = rho^2 delta/82, grows as rho^-4: the "
