@@ -54,6 +54,13 @@ def test_choco_prescribed_step_claim_fails_on_small_gaps():
         g = choco_consensus_step(top.spectral_gap, top.beta, 0.5)
         rate, _ = gg.choco_gossip_rate(*gg.declared_eigen(top), g, 0.5)
         assert ((1 - rate) >= top.spectral_gap ** 2 * 0.5 / 82) == holds
+    # without compression (delta = 1, x_hat = x): plain gossip with step gamma, whose slowest
+    # mode contracts exactly by (1 - gamma (1 - lambda_2))^2 per step
+    top = tp.ring(32)
+    g = choco_consensus_step(top.spectral_gap, top.beta, 1.0)
+    rate, _ = gg.choco_gossip_rate(*gg.declared_eigen(top), g, 1.0)
+    assert rate == pytest.approx((1 - g * (1 - top.lambda2)) ** 2, rel=1e-12)
+    assert 1 - rate < top.spectral_gap ** 2 / 82
 
 
 LAZY = {"tang2018.gap_consensus_distance": ("lyapunov_vs_spectral[ring]", "noise_bound",
