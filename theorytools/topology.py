@@ -482,26 +482,49 @@ def erdos_renyi(n, p, seed, weights: str = "metropolis_hastings", *,
         f"{math.log(n) / n:.3g}) or max_tries")
 
 
-def random_regular(n, degree, seed, weights: str = "uniform", *,
+def random_regular(n: int, degree: int, seed: int, weights: str = "uniform", *,
                    max_tries: int = 10000) -> Topology:
-    """Random ``degree``-regular graph on ``n`` nodes (a random expander), conditioned on being
-    simple and connected.
+    r"""Random ``degree``-regular graph on ``n`` nodes (a random expander), conditioned on
+    being simple and connected.
+
+    .. math:: \deg_i = d\ \forall i;\quad W = \frac{I + A}{d + 1}
 
     Pairing (configuration) model with rejection: ``rng = numpy.random.default_rng(seed)``;
     each attempt lays out the ``n * degree`` half-edges ``[0]*degree + [1]*degree + ...``,
     permutes them with ``rng.permutation`` and pairs consecutive entries; the first attempt
     with no self-loop, no repeated edge and a connected graph is returned. Conditioned on
-    simplicity this is the uniform distribution on simple ``degree``-regular graphs
-    (Bollobás 1980; Wormald, "Models of random regular graphs", 1999, §2); the graph is a
-    deterministic function of ``(n, degree, seed)``, independent of the networkx version. An
-    attempt is simple with probability about ``exp(-(degree**2 - 1)/4)`` (Wormald 1999,
-    §2), so the rule is practical for ``degree <= 5``; more than ``max_tries`` attempts raise.
-    Needs ``1 <= degree < n`` and ``n * degree`` even; ``degree = 1`` (a matching) is
-    connected only for ``n = 2``. The graph is regular, so all weightings coincide:
-    ``W = (I + A)/(degree + 1)``. Random ``d``-regular graphs with ``d >= 3`` are expanders
-    with high probability (Friedman 2008: ``lambda_2(A) <= 2 sqrt(d - 1) + o(1)``); the
-    spectral quantities here are the certified ones of the drawn graph, not that asymptotic
-    statement.
+    simplicity this is the uniform distribution on simple ``degree``-regular graphs; the graph
+    is a deterministic function of ``(n, degree, seed)``, independent of the networkx version.
+    An attempt is simple with probability about ``exp(-(degree**2 - 1)/4)``, so the rule is
+    practical for ``degree <= 5``. The graph is regular, so all weightings coincide. Random
+    ``d``-regular graphs with ``d >= 3`` are expanders with high probability
+    (:math:`\lambda_2(A) \le 2\sqrt{d - 1} + o(1)`, Friedman 2008); the spectral quantities
+    here are the certified ones of the drawn graph, not that asymptotic statement.
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes, ``n >= 2``.
+    degree : int
+        Degree of every node, ``1 <= degree < n``, with ``n * degree`` even (``degree = 1``
+        is a matching: connected only for ``n = 2``).
+    seed : int
+        Seed of ``numpy.random.default_rng`` for the pairing attempts.
+    weights : {"uniform", "metropolis_hastings", "max_degree"}, optional
+        Weighting of the edges (identical here: the graph is regular).
+    max_tries : int, optional
+        Attempts before raising a :class:`TheorytoolsError`.
+
+    Returns
+    -------
+    Topology
+        The graph ``random_regular[n=...,degree=...,seed=...]``, its mixing matrix, the CSR
+        form and the certified spectrum (``slem``, ``spectral_gap``, ``mu_W``, ``beta``).
+
+    References
+    ----------
+    Bollobás 1980 and Wormald, "Models of random regular graphs", 1999, §2 (pairing model,
+    probability of simplicity); Friedman 2008 (expansion); docs/topology.md.
     """
     n = check_int(n, "n", low=2)
     _check_size(n, "n")
