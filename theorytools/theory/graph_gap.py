@@ -66,6 +66,14 @@ class _one_blas_thread:
             self._ctx.restore_original_limits()
         return False
 from theorytools.theory.registry import DERIVED, UNCONFIRMED, Parameter, Theorem, register
+from theorytools.topology import Topology
+
+__all__ = ["graph_families", "dynamics_matrix", "declared_eigen", "ols_slope", "slope_check",
+           "family_series", "dpsgd_consensus", "transient_problem", "avg_grad_sq",
+           "avg_grad_sq_recursion", "avg_grad_sq_centralized", "dpsgd_transient",
+           "dcd_transfer_matrix", "dcd_threshold", "choco_gossip_rate", "choco_operator_rate",
+           "stationary_second_moment", "equal_bits_consensus", "equal_bits_recursion",
+           "ecd_second_moments", "MARKERS"]
 
 # --------------------------------------------------------------------------- graph families
 #: marker of each family in the figures
@@ -74,14 +82,26 @@ MARKERS = {"ring": "o", "torus": "s", "hypercube": "^", "random_regular": "D",
            "exponential": "h"}
 
 
-def graph_families(max_n=256):
+def graph_families(max_n: int = 256) -> dict:
     """The graph families of the gap checks, ``{family: [Topology, ...]}``, every graph with at
     most ``max_n`` nodes: rings (n = 8 ... 256), 2-D tori, hypercubes, random regular
     expanders (degree 3, fixed seeds), Erdős–Rényi graphs with ``p = 2 ln(n)/n`` (twice the
     connectivity threshold; fixed seeds; Metropolis–Hastings weights), complete graphs,
     non-periodic grids and stars with Metropolis–Hastings weights (irregular graphs), and
     exponential graphs. With ``max_n = 256`` the spread of ``1 - slem`` is 2.0e-4 ... 1
-    (3.7 decades)."""
+    (3.7 decades).
+
+    Parameters
+    ----------
+    max_n : int, optional
+        Largest number of nodes kept.
+
+    Returns
+    -------
+    dict
+        ``{family: [Topology, ...]}``; families without a graph of at most ``max_n`` nodes
+        are dropped.
+    """
     from theorytools import topology as tp
 
     fam = {
@@ -100,9 +120,22 @@ def graph_families(max_n=256):
             if any(t.n <= max_n for t in v)}
 
 
-def dynamics_matrix(top, laziness=0.0):
+def dynamics_matrix(top: Topology, laziness: float = 0.0) -> np.ndarray:
     """The matrix the dynamics run with: ``W`` (``laziness = 0``), or the planted fault
-    ``(1 - laziness) W + laziness I`` (the declared spectra stay those of ``W``)."""
+    ``(1 - laziness) W + laziness I`` (the declared spectra stay those of ``W``).
+
+    Parameters
+    ----------
+    top : Topology
+        The declared topology.
+    laziness : float, optional
+        Planted fault weight in [0, 1); 0 is the declared ``W``.
+
+    Returns
+    -------
+    numpy.ndarray
+        (n, n) matrix the dynamics use.
+    """
     if not 0.0 <= laziness < 1.0:
         raise ValueError(f"laziness must be in [0, 1), got {laziness!r}")
     W = np.array(top.W)
@@ -111,17 +144,42 @@ def dynamics_matrix(top, laziness=0.0):
     return W
 
 
-def declared_eigen(top):
+def declared_eigen(top: Topology) -> tuple:
     """Eigenvalues (descending, the certified ``top.eigenvalues``) and orthonormal
-    eigenvectors of the declared ``W`` (``numpy.linalg.eigh``, reordered to match)."""
+    eigenvectors of the declared ``W`` (``numpy.linalg.eigh``, reordered to match).
+
+    Parameters
+    ----------
+    top : Topology
+        The declared topology.
+
+    Returns
+    -------
+    tuple
+        ``(lam, V)``: (n,) eigenvalues, descending, and (n, n) orthonormal eigenvectors
+        (columns).
+    """
     lam, V = np.linalg.eigh(top.W)
     return top.eigenvalues, V[:, ::-1]
 
 
-def ols_slope(x, y, level=0.95):
+def ols_slope(x: np.ndarray, y: np.ndarray, level: float = 0.95) -> tuple:
     """Least-squares slope of ``log y`` against ``log x`` with its two-sided t-interval at
     ``level`` (ordinary least squares, ``len(x) - 2`` degrees of freedom): ``(slope, lo,
-    hi)``. For exact values the interval measures the departure from one power law."""
+    hi)``. For exact values the interval measures the departure from one power law.
+
+    Parameters
+    ----------
+    x, y : numpy.ndarray
+        Positive values (a non-positive value gives a nan fit).
+    level : float, optional
+        Confidence level of the interval.
+
+    Returns
+    -------
+    tuple
+        ``(slope, lo, hi)``.
+    """
     with np.errstate(divide="ignore", invalid="ignore"):   # a value <= 0 gives a nan fit
         lx, ly = np.log(np.asarray(x, float)), np.log(np.asarray(y, float))
         k = lx.size
@@ -135,10 +193,30 @@ def ols_slope(x, y, level=0.95):
     return b, b - half, b + half
 
 
-def slope_check(x, y, predicted, *, tol=0.1, alternative="agree", details=""):
+def slope_check(x: np.ndarray, y: np.ndarray, predicted: float, *, tol: float = 0.1,
+                alternative: str = "agree", details: str = "") -> check.Check:
     """:func:`theorytools.check.slope`'s verdict for an OLS exponent of exact values: the
     t-interval of :func:`ols_slope` must meet ``predicted +- tol`` (``agree``), or its upper
-    (lower) end must be ``<= predicted`` (``>= predicted``) for ``at_most`` (``at_least``)."""
+    (lower) end must be ``<= predicted`` (``>= predicted``) for ``at_most`` (``at_least``).
+
+    Parameters
+    ----------
+    x, y : numpy.ndarray
+        Spectral quantity and exact measured values (positive).
+    predicted : float
+        Predicted exponent.
+    tol : float, optional
+        Tolerance of ``agree``.
+    alternative : {"agree", "at_most", "at_least"}, optional
+        Kind of verdict.
+    details : str, optional
+        Text of the check row.
+
+    Returns
+    -------
+    theorytools.check.Check
+        A ``slope`` check with the OLS interval as ``interval``.
+    """
     b, lo, hi = ols_slope(x, y)
     if not np.isfinite(b):
         return check.Check("slope", math.nan, predicted, False, f"{details}; non-finite fit")
@@ -159,11 +237,31 @@ def slope_check(x, y, predicted, *, tol=0.1, alternative="agree", details=""):
                        interval=(lo, hi), accept=accept)
 
 
-def family_series(points, xlabel, ylabel, *, predicted=None, anchor=None, lines=()):
+def family_series(points: list, xlabel: str, ylabel: str, *, predicted: float | None = None,
+                  anchor: tuple | None = None, lines: tuple = ()) -> dict:
     """``extra["series"]`` for the report: one curve per family (``points`` is a list of
     ``(family, x, y)``), sorted by x, with its marker, and the predicted power law
     ``x**predicted`` drawn through ``anchor`` (default: the geometric mean of the points);
-    ``lines``: further ``(label, slope, (x0, y0))`` power laws (e.g. a theorem's bound)."""
+    ``lines``: further ``(label, slope, (x0, y0))`` power laws (e.g. a theorem's bound).
+
+    Parameters
+    ----------
+    points : list
+        ``(family, x, y)`` triples.
+    xlabel, ylabel : str
+        Axis labels.
+    predicted : float, optional
+        Predicted slope to draw.
+    anchor : tuple, optional
+        ``(x0, y0)`` the predicted line goes through.
+    lines : tuple, optional
+        Further ``(label, slope, (x0, y0))`` lines.
+
+    Returns
+    -------
+    dict
+        The ``series`` dict of :mod:`theorytools.report` (``curves``, labels, ``logx``).
+    """
     curves = []
     fams = []
     for f, _, _ in points:
@@ -193,8 +291,8 @@ def family_series(points, xlabel, ylabel, *, predicted=None, anchor=None, lines=
 
 
 # --------------------------------------------------------------------------- 1. consensus
-def dpsgd_consensus(top, gamma, a=1.0, *, laziness=0.0, heterogeneity="fiedler", seed=0,
-                    lyapunov=True):
+def dpsgd_consensus(top: Topology, gamma: float, a: float = 1.0, *, laziness: float = 0.0,
+                    heterogeneity: str = "fiedler", seed: int = 0, lyapunov: bool = True) -> dict:
     r"""Stationary consensus distance of D-PSGD (Lian form :math:`X_{t+1} = X_tW - \gamma
     G(X_t)`) at constant step on :math:`f_i(x) = \frac a2(x - c_i)^2` (one coordinate), with
     additive gradient noise of variance ``s``, split into its two exact parts:
@@ -215,7 +313,30 @@ def dpsgd_consensus(top, gamma, a=1.0, *, laziness=0.0, heterogeneity="fiedler",
     ``noise_total_spectral`` (the closed form from the declared eigenvalues),
     ``noise_bound`` (:math:`(n - 1)/(1 - \mathrm{slem}_B^2)`, slem of B from the declared
     spectrum: the Lian-type bound, each mode replaced by the slowest), ``het`` and
-    ``het_bound`` (:math:`1/(1 - \lambda_2 + \gamma a)^2`, the slowest mode)."""
+    ``het_bound`` (:math:`1/(1 - \lambda_2 + \gamma a)^2`, the slowest mode).
+
+    Parameters
+    ----------
+    top : Topology
+        The declared topology (spectrum, slowest mode).
+    gamma : float
+        Constant step.
+    a : float, optional
+        Curvature.
+    laziness : float, optional
+        Planted fault (:func:`dynamics_matrix`).
+    heterogeneity : {"fiedler", "iid"}, optional
+        Direction of the centres.
+    seed : int, optional
+        Seed of the i.i.d. centres.
+    lyapunov : bool, optional
+        ``solve_discrete_lyapunov`` (True) or the resolvent (False).
+
+    Returns
+    -------
+    dict
+        ``noise_total``, ``noise_total_spectral``, ``noise_bound``, ``het``, ``het_bound``.
+    """
     from scipy.linalg import solve_discrete_lyapunov
 
     n = top.n
@@ -248,13 +369,28 @@ def dpsgd_consensus(top, gamma, a=1.0, *, laziness=0.0, heterogeneity="fiedler",
 
 
 # --------------------------------------------------------------------------- 2. transient
-def transient_problem(top, *, spread=0.5, zeta=1.0):
+def transient_problem(top: Topology, *, spread: float = 0.5, zeta: float = 1.0) -> tuple:
     r"""The heterogeneous one-coordinate quadratic of the transient check on ``top``:
     :math:`f_i(x) = \frac{a_i}2(x - c_i)^2` with curvature and centre both along the declared
     slowest mode :math:`v_2` (the worst case of the heterogeneity terms):
     :math:`a_i = 1 + \mathrm{spread}\,v_{2,i}/\max|v_2|`, :math:`c_i = \zeta\sqrt n\,v_{2,i}`.
     A common curvature would make :math:`\bar x_t` exactly centralized SGD for every graph
-    (:math:`\bar g = \bar a\bar x - \overline{ac}`), so the curvatures differ."""
+    (:math:`\bar g = \bar a\bar x - \overline{ac}`), so the curvatures differ.
+
+    Parameters
+    ----------
+    top : Topology
+        The declared topology (its slowest mode).
+    spread : float, optional
+        Relative spread of the curvatures.
+    zeta : float, optional
+        Root mean square of the centres.
+
+    Returns
+    -------
+    tuple
+        ``(a, c)``, (n,) curvatures and (n,) centres (mean zero).
+    """
     _, V = declared_eigen(top)
     v = V[:, 1]
     a = 1.0 + spread * v / np.max(np.abs(v))
@@ -289,7 +425,8 @@ def _stationary_mean(W, a, c, gamma):
     return float(a @ (c - y)) / sa, y
 
 
-def avg_grad_sq(W, a, c, gamma, sigma, T):
+def avg_grad_sq(W: np.ndarray, a: np.ndarray, c: np.ndarray, gamma: float, sigma: float,
+                T: int) -> float:
     r"""Exact :math:`\frac1T\sum_{t=0}^{T-1}\mathbb{E}(\nabla f(\bar x_t))^2` of D-PSGD
     (:math:`u_{t+1} = Wu_t - \gamma(D_a(u_t - c) + \xi_t)`, :math:`\xi_t \sim N(0,
     \sigma^2I)`, :math:`u_0 = 0`) on :math:`f_i = \frac{a_i}2(x - c_i)^2`, in closed form over
@@ -306,7 +443,26 @@ def avg_grad_sq(W, a, c, gamma, sigma, T):
        + \gamma^2\sigma^2\sum_i\frac{v_i^2}{\mu_i(2 - \mu_i)}\big(T - G_1(\mu_i(2 - \mu_i))\big).
 
     Needs every :math:`\mu_i \in (0, 2)` (B = I - M stable); checked against the direct
-    moment recursion by the check ``closed_form_vs_recursion``."""
+    moment recursion by the check ``closed_form_vs_recursion``.
+
+    Parameters
+    ----------
+    W : numpy.ndarray
+        (n, n) symmetric mixing matrix.
+    a, c : numpy.ndarray
+        (n,) curvatures and centres.
+    gamma : float
+        Step.
+    sigma : float
+        Gradient-noise standard deviation per node.
+    T : int
+        Horizon.
+
+    Returns
+    -------
+    float
+        :math:`\frac1T\sum_{t<T}\mathbb{E}\nabla f(\bar x_t)^2`.
+    """
     n = W.shape[0]
     M = np.eye(n) - W + gamma * np.diag(a)
     mu, Q = np.linalg.eigh(M)
@@ -329,10 +485,22 @@ def avg_grad_sq(W, a, c, gamma, sigma, T):
     return (mean_part + noise_part) / T
 
 
-def avg_grad_sq_recursion(W, a, c, gamma, sigma, T):
+def avg_grad_sq_recursion(W: np.ndarray, a: np.ndarray, c: np.ndarray, gamma: float,
+                          sigma: float, T: int) -> float:
     """The same quantity as :func:`avg_grad_sq` by iterating the mean and covariance
     recursions :math:`m_{t+1} = Bm_t + \\gamma D_ac`, :math:`C_{t+1} = BC_tB +
-    \\gamma^2\\sigma^2I`, :math:`B = W - \\gamma D_a` (O(T n^2); the reference)."""
+    \\gamma^2\\sigma^2I`, :math:`B = W - \\gamma D_a` (O(T n^2); the reference).
+
+    Parameters
+    ----------
+    W, a, c, gamma, sigma, T : numpy.ndarray, numpy.ndarray, numpy.ndarray, float, float, int
+        As in :func:`avg_grad_sq`.
+
+    Returns
+    -------
+    float
+        The same average.
+    """
     n = W.shape[0]
     B = W - gamma * np.diag(a)
     h = gamma * a * c
@@ -346,12 +514,32 @@ def avg_grad_sq_recursion(W, a, c, gamma, sigma, T):
     return tot / T
 
 
-def avg_grad_sq_centralized(a, c, gamma, sigma, n, T):
+def avg_grad_sq_centralized(a: np.ndarray, c: np.ndarray, gamma: float, sigma: float,
+                            n: int, T: int) -> float:
     r"""Exact :math:`\frac1T\sum_{t<T}\mathbb{E}\nabla f(\bar x_t)^2` of centralized
     mini-batch SGD :math:`\bar x_{t+1} = \bar x_t - \gamma(\nabla f(\bar x_t) + \bar\xi_t)`,
     :math:`\bar\xi_t \sim N(0, \sigma^2/n)`, from 0: with :math:`e_t = \bar x_t - x^\star`,
     :math:`\mathbb{E}\nabla f^2 = \bar a^2(r^{2t}x^{\star2} + \gamma^2\frac{\sigma^2}n
-    \frac{1 - r^{2t}}{1 - r^2})`, :math:`r = 1 - \gamma\bar a`."""
+    \frac{1 - r^{2t}}{1 - r^2})`, :math:`r = 1 - \gamma\bar a`.
+
+    Parameters
+    ----------
+    a, c : numpy.ndarray
+        (n,) curvatures and centres.
+    gamma : float
+        Step.
+    sigma : float
+        Per-node noise standard deviation (the average has variance sigma^2/n).
+    n : int
+        Number of nodes.
+    T : int
+        Horizon.
+
+    Returns
+    -------
+    float
+        The centralized average.
+    """
     abar = float(np.mean(a))
     xs = float(np.mean(a * c)) / abar
     q = 1.0 - (1.0 - gamma * abar) ** 2
@@ -360,15 +548,38 @@ def avg_grad_sq_centralized(a, c, gamma, sigma, n, T):
     return abar ** 2 * (xs ** 2 * G + s / q * (T - G)) / T
 
 
-def dpsgd_transient(top, *, c0=0.5, sigma=1.0, ratio=1.5, laziness=0.0, T_max=1e24,
-                    **problem):
+def dpsgd_transient(top: Topology, *, c0: float = 0.5, sigma: float = 1.0, ratio: float = 1.5,
+                    laziness: float = 0.0, T_max: float = 1e24, **problem) -> float:
     r"""Transient length of D-PSGD on :func:`transient_problem`: the smallest T (real, found
     by bisection in log T) from which on the exact :math:`\frac1T\sum_{t<T}\mathbb{E}\|\nabla
     f(\bar x_t)\|^2` at the step :math:`\gamma_T = \min(c_0\sqrt{n/T}/\sigma, \gamma_{\max})`
     is within ``ratio`` times centralized mini-batch SGD's (same step, same problem, noise
     :math:`\sigma^2/n`) -- the :math:`\sigma/\sqrt{nT}` regime (spec S-3's "transient").
     ``gamma_max = 0.4 (1 + lambda_n)/max a`` keeps D-PSGD stable. Returns ``T*`` (1.0 when
-    the ratio is already met at T = 1)."""
+    the ratio is already met at T = 1).
+
+    Parameters
+    ----------
+    top : Topology
+        The declared topology.
+    c0 : float, optional
+        Step constant.
+    sigma : float, optional
+        Noise standard deviation.
+    ratio : float, optional
+        Factor over centralized SGD that ends the transient.
+    laziness : float, optional
+        Planted fault (:func:`dynamics_matrix`).
+    T_max : float, optional
+        Largest horizon searched.
+    **problem
+        Passed to :func:`transient_problem`.
+
+    Returns
+    -------
+    float
+        ``T*``.
+    """
     W = dynamics_matrix(top, laziness)
     a, c = transient_problem(top, **problem)
     n = top.n
@@ -400,7 +611,7 @@ def dpsgd_transient(top, *, c0=0.5, sigma=1.0, ratio=1.5, laziness=0.0, T_max=1e
 
 
 # --------------------------------------------------------------------------- 3. DCD stability
-def dcd_transfer_matrix(lam, V):
+def dcd_transfer_matrix(lam: np.ndarray, V: np.ndarray) -> np.ndarray:
     r"""The n x n diagonal-to-diagonal transfer matrix of DCD's consensus second moment with
     Bernoulli compression, from the spectrum ``lam`` (descending, ``lam[0] = 1``) and the
     orthonormal eigenvectors ``V`` of W [derived here]:
@@ -414,7 +625,20 @@ def dcd_transfer_matrix(lam, V):
     space (:math:`D = W - I`, :math:`P = I - J`). K is positive semidefinite
     (:math:`K = \sum_k u_ku_k^\top`, :math:`u_{k,i} = (1 - \lambda_i)\lambda_i^k`), so with
     :math:`K = \sum_r\sigma_rw_rw_r^\top`, :math:`H = \sum_r\sigma_r(V\mathrm{diag}(w_r)
-    V^\top)^{\circ2}`: symmetric, entrywise nonnegative. O(n^4)."""
+    V^\top)^{\circ2}`: symmetric, entrywise nonnegative. O(n^4).
+
+    Parameters
+    ----------
+    lam : numpy.ndarray
+        (n,) eigenvalues of W, descending.
+    V : numpy.ndarray
+        (n, n) orthonormal eigenvectors (columns, same order).
+
+    Returns
+    -------
+    numpy.ndarray
+        (n, n) matrix H.
+    """
     lam = np.asarray(lam, float)[1:]
     U = np.asarray(V, float)[:, 1:]
     K = np.outer(1 - lam, 1 - lam) / (1 - np.outer(lam, lam))
@@ -427,7 +651,7 @@ def dcd_transfer_matrix(lam, V):
     return H
 
 
-def dcd_threshold(lam, V):
+def dcd_threshold(lam: np.ndarray, V: np.ndarray) -> float:
     r"""Exact mean-square stability limit of DCD-PSGD's consensus dynamics with the scaled
     Bernoulli(p) sparsifier: the largest :math:`\alpha^2 = 1/p - 1` for which the map
     :math:`M \mapsto P(WMW + \alpha^2\mathrm{Diag}\,\mathrm{diag}(DMD))P` (spec
@@ -444,7 +668,18 @@ def dcd_threshold(lam, V):
     :math:`\mathcal D(I - \mathcal A)^{-1}` is that of H (it maps diagonals to diagonals).
     Checked against the brute-force :math:`n^2 \times n^2` operator (bisection of
     :func:`theorytools.theory.tang2018.stability_threshold`) by the check
-    ``spectral_vs_operator``; O(n^4) instead of O(n^6) per radius."""
+    ``spectral_vs_operator``; O(n^4) instead of O(n^6) per radius.
+
+    Parameters
+    ----------
+    lam, V : numpy.ndarray
+        As in :func:`dcd_transfer_matrix` (e.g. ``declared_eigen(top)``).
+
+    Returns
+    -------
+    float
+        The largest mean-square stable :math:`\alpha^2`.
+    """
     H = dcd_transfer_matrix(lam, V)
     return 1.0 / float(np.linalg.eigvalsh(H)[-1])
 
@@ -487,7 +722,7 @@ def _choco_H(eig, E, F, p, r):
     return (p * (1.0 - p) / r) * H.real
 
 
-def choco_gossip_rate(lam, V, gamma, p):
+def choco_gossip_rate(lam: np.ndarray, V: np.ndarray, gamma: float, p: float) -> tuple:
     r"""Exact asymptotic per-step rate of :math:`\mathbb{E}\|e_t\|^2` for CHOCO-Gossip (the
     consensus part of CHOCO-SGD: :math:`\hat x^+ = \hat x + Q(x - \hat x)`,
     :math:`x^+ = x + \gamma(W - I)\hat x^+`, :math:`e = (x - \bar x\mathbf 1, \hat x - \bar
@@ -503,7 +738,22 @@ def choco_gossip_rate(lam, V, gamma, p):
     \lambda_j/r)\big]_{kl}` has spectral radius < 1; the rate is the root of
     :math:`\rho(H_r) = 1` (Brent). Returns ``(rate, stable)``; ``rate`` is 1.0 when
     :math:`\rho(\mathcal L) \ge 1`. Checked against the dense :math:`(2n-1)^2` operator by
-    the check ``rate_vs_operator``."""
+    the check ``rate_vs_operator``.
+
+    Parameters
+    ----------
+    lam, V : numpy.ndarray
+        Spectrum and eigenvectors of W (e.g. ``declared_eigen(top)``).
+    gamma : float
+        Consensus step.
+    p : float
+        Keep probability of the mask (= delta).
+
+    Returns
+    -------
+    tuple
+        ``(rate, stable)``.
+    """
     from scipy.optimize import brentq
 
     eig, E, F = _choco_modes(np.asarray(lam, float), np.asarray(V, float), gamma, p)
@@ -520,9 +770,24 @@ def choco_gossip_rate(lam, V, gamma, p):
     return brentq(f, lo, 1.0, xtol=1e-14, rtol=4 * np.finfo(float).eps), True
 
 
-def choco_operator_rate(W, gamma, p):
+def choco_operator_rate(W: np.ndarray, gamma: float, p: float) -> float:
     """Reference for :func:`choco_gossip_rate`: the spectral radius of the dense
-    (2n - 1)^2 second-moment operator on the consensus-error space (small n only)."""
+    (2n - 1)^2 second-moment operator on the consensus-error space (small n only).
+
+    Parameters
+    ----------
+    W : numpy.ndarray
+        (n, n) mixing matrix.
+    gamma : float
+        Consensus step.
+    p : float
+        Keep probability.
+
+    Returns
+    -------
+    float
+        The spectral radius (the rate).
+    """
     n = W.shape[0]
     I = np.eye(n)
     A0 = np.block([[I + gamma * p * (W - I), gamma * (1 - p) * (W - I)], [p * I, (1 - p) * I]])
@@ -990,7 +1255,8 @@ register(Theorem(
 
 
 # --------------------------------------------------------------------------- 5. equal bits
-def stationary_second_moment(Abar, abar, U, R, coef, s, gamma):
+def stationary_second_moment(Abar: np.ndarray, abar: np.ndarray, U: np.ndarray, R: np.ndarray,
+                             coef: float, s: float, gamma: float) -> tuple:
     r"""Stationary second moment P of the linear system with Bernoulli multiplicative noise
 
     .. math:: z^+ = \bar Az + \bar a\xi + U(D - p)\,(Rz - \gamma\xi)/c_0,
@@ -1005,7 +1271,30 @@ def stationary_second_moment(Abar, abar, U, R, coef, s, gamma):
     :math:`H_{kl} = \mathrm{diag}(R\mathcal L(Ue_le_l^\top U^\top)R^\top)_k` (as in
     :func:`choco_gossip_rate` with r = 1). Returns ``(P, stable)``; ``stable`` is
     :math:`\rho(\bar A) < 1` and :math:`\mathrm{coef}\,\rho(H) < 1` (mean-square stability,
-    the small-gain condition of :func:`dcd_threshold`)."""
+    the small-gain condition of :func:`dcd_threshold`).
+
+    Parameters
+    ----------
+    Abar : numpy.ndarray
+        (m, m) mean map.
+    abar : numpy.ndarray
+        (m, n) noise input of the mean map.
+    U : numpy.ndarray
+        (m, n) input of the mask fluctuation.
+    R : numpy.ndarray
+        (n, m) read-out of the masked vector.
+    coef : float
+        :math:`p(1 - p)/c_0^2` (0: no masks).
+    s : float
+        Noise variance.
+    gamma : float
+        Noise gain inside the masked vector.
+
+    Returns
+    -------
+    tuple
+        ``(P, stable)``; ``P`` is None when not stable.
+    """
     lam, S = np.linalg.eig(Abar)
     if np.max(np.abs(lam)) >= 1:
         return None, False
@@ -1029,7 +1318,8 @@ def stationary_second_moment(Abar, abar, U, R, coef, s, gamma):
     return P, True
 
 
-def equal_bits_consensus(top, method, p, gamma, a=1.0, s=1.0, consensus_step=None):
+def equal_bits_consensus(top: Topology, method: str, p: float, gamma: float, a: float = 1.0,
+                         s: float = 1.0, consensus_step: float | None = None) -> float:
     r"""Exact stationary per-node consensus distance :math:`\frac1n\mathbb{E}\sum_i\|x_i -
     \bar x\|^2` (one coordinate) on :math:`f_i = \frac a2x^2` with additive gradient noise of
     variance s, SGD step ``gamma``, of
@@ -1044,7 +1334,30 @@ def equal_bits_consensus(top, method, p, gamma, a=1.0, s=1.0, consensus_step=Non
 
     Both compressed methods send one Bernoulli(p)-sparsified vector per node per iteration:
     equal bits. Returns ``inf`` when the method is not mean-square stable. Uses the declared
-    ``top.W`` (the recursion :func:`equal_bits_recursion` runs the dynamics' matrix)."""
+    ``top.W`` (the recursion :func:`equal_bits_recursion` runs the dynamics' matrix).
+
+    Parameters
+    ----------
+    top : Topology
+        The declared topology.
+    method : {"dpsgd", "dcd", "choco"}
+        Algorithm.
+    p : float
+        Keep probability of the masks.
+    gamma : float
+        SGD step.
+    a : float, optional
+        Curvature.
+    s : float, optional
+        Noise variance.
+    consensus_step : float, optional
+        CHOCO's consensus step.
+
+    Returns
+    -------
+    float
+        Per-node stationary consensus distance (``inf`` if unstable).
+    """
     n = top.n
     W = np.array(top.W)
     I = np.eye(n)
@@ -1070,10 +1383,26 @@ def equal_bits_consensus(top, method, p, gamma, a=1.0, s=1.0, consensus_step=Non
     return float(np.trace(X) - X.sum() / n) / n
 
 
-def equal_bits_recursion(top, method, p, gamma, a=1.0, s=1.0, consensus_step=None, T=4000,
-                         *, laziness=0.0):
+def equal_bits_recursion(top: Topology, method: str, p: float, gamma: float, a: float = 1.0,
+                         s: float = 1.0, consensus_step: float | None = None, T: int = 4000,
+                         *, laziness: float = 0.0) -> float:
     """The consensus distance at step T by iterating the second-moment recursion from 0 (the
-    reference for :func:`equal_bits_consensus`; small n)."""
+    reference for :func:`equal_bits_consensus`; small n).
+
+    Parameters
+    ----------
+    top, method, p, gamma, a, s, consensus_step : see :func:`equal_bits_consensus`
+        As there.
+    T : int, optional
+        Number of steps.
+    laziness : float, optional
+        Planted fault (:func:`dynamics_matrix`).
+
+    Returns
+    -------
+    float
+        Per-node consensus distance at step T.
+    """
     n = top.n
     W = dynamics_matrix(top, laziness)
     I = np.eye(n)
@@ -1225,7 +1554,8 @@ register(Theorem(
           "against the recursion by the check stationary_vs_recursion"))
 
 
-def ecd_second_moments(top, p, gamma, T, a=1.0, s=1.0, *, laziness=0.0):
+def ecd_second_moments(top: Topology, p: float, gamma: float, T: int, a: float = 1.0,
+                       s: float = 1.0, *, laziness: float = 0.0) -> tuple:
     r"""Exact per-node consensus distance :math:`\frac1n\mathbb{E}\sum_i(x_{t,i} - \bar x_t)^2`
     and :math:`\mathbb{E}\bar x_t^2`, t = 1..T+1, of ECD-PSGD (Tang et al. 2018, Alg. 2; spec
     §1.3.4) with the scaled Bernoulli(p) sparsifier on :math:`f_i = \frac a2x^2` with additive
@@ -1242,7 +1572,30 @@ def ecd_second_moments(top, p, gamma, T, a=1.0, s=1.0, *, laziness=0.0):
     \frac{1-p}p\,\mathrm{blkdiag}(0, \mathrm{Diag}(\mathrm{diag}(Z_tP_tZ_t^\top) +
     \frac{t^2}4\gamma^2s))` with :math:`A_t = [[W - \gamma aI, W], [0, (1 - 2/t)I]]`,
     :math:`Z_t = [(1 - \frac t2)I + \frac t2(W - \gamma aI), \frac t2W]`. Checked against the
-    simulator (``theorytools.algorithms.ecd_psgd``) in tests/test_theory_graph.py."""
+    simulator (``theorytools.algorithms.ecd_psgd``) in tests/test_theory_graph.py.
+
+    Parameters
+    ----------
+    top : Topology
+        The topology.
+    p : float
+        Keep probability of the scaled Bernoulli sparsifier.
+    gamma : float
+        Step.
+    T : int
+        Number of steps.
+    a : float, optional
+        Curvature.
+    s : float, optional
+        Noise variance.
+    laziness : float, optional
+        Planted fault (:func:`dynamics_matrix`).
+
+    Returns
+    -------
+    tuple
+        ``(consensus, mean_sq)``, arrays of length T + 1 (t = 1 .. T + 1).
+    """
     n = top.n
     W = dynamics_matrix(top, laziness)
     I = np.eye(n)
