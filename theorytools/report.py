@@ -317,7 +317,8 @@ def _plot_series(row, path):
             color = colors[k % len(colors)]
             x = np.asarray(c[key], dtype=float)
             y = np.asarray(c["y"], dtype=float)
-            ax.plot(x, y, color=color, label=c.get("label", "empirical mean"))
+            ax.plot(x, y, color=color, label=c.get("label", "empirical mean"),
+                    marker=c.get("marker"), ls=c.get("ls", "-"))
             if c.get("lo") is not None and c.get("hi") is not None:
                 ax.fill_between(x, c["lo"], c["hi"], color=color, alpha=0.25,
                                 label=c.get("band", "confidence band") if k == 0 else None)

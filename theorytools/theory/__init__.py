@@ -14,4 +14,5 @@ from theorytools.theory import beznosikov2020  # noqa: F401,E402
 from theorytools.theory import albasyoni2020  # noqa: F401,E402
 from theorytools.theory import tang2018  # noqa: F401,E402
 from theorytools.theory import choco2020  # noqa: F401,E402
+from theorytools.theory import graph_gap  # noqa: F401,E402
 from theorytools.theory import stich2018  # noqa: F401,E402
