@@ -32,7 +32,7 @@ def _run(key, **params):
 def test_quick_checks_pass_and_carry_series(key):
     res = _run(key)
     bad = {label: c.details for label, c in res.items() if not c.passed
-           and label != "prescribed_step_contraction"}
+           }
     assert res and not bad, bad
     for label, c in res.items():
         s = c.extra.get("series")
@@ -45,8 +45,8 @@ def test_choco_prescribed_step_claim_fails_on_small_gaps():
     """The finding: at the transcribed consensus step the exact contraction is
     2 gamma (1 - lambda_2) ~ rho^3 delta/(2 beta^2), below the claimed rho^2 delta/82 once
     rho < ~4 beta^2/164 (ring n >= 32); on the large-gap graphs the claim holds."""
-    c = _run("tang2018.gap_choco")["prescribed_step_contraction"]
-    assert not c.passed and "ring[n=32]" in c.details and "ring[n=8]" not in c.details.split(
+    c = _run("tang2018.gap_choco")["prescribed_step_claim_refuted"]
+    assert c.passed and c.empirical < 1 and "ring[n=32]" in c.details and "ring[n=8]" not in c.details.split(
         "failures:")[1]
     from theorytools.theory.choco2020 import choco_consensus_step
     for n, holds in ((8, True), (16, True), (32, False)):
@@ -271,3 +271,10 @@ def test_docs_section_example_runs_and_figures_exist():
         exec(compile(block, "docs/topology.md", "exec"), {})
     for png in re.findall(r"\]\((gap_[a-z_]+\.png)\)", section):
         assert (root / png).is_file(), png
+
+
+def test_choco_claim_refuted_row_fails_when_the_claim_holds():
+    """Planted: a claimed rate 20x weaker (c_div = 82 * 20) holds on every graph, so the
+    counterexample row must FAIL (it asserts the refutation, not the transcribed claim)."""
+    c = _run("tang2018.gap_choco", c_div=82.0 * 20)["prescribed_step_claim_refuted"]
+    assert not c.passed and c.empirical > 1
