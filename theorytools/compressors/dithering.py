@@ -92,6 +92,24 @@ class _Dither(Compressor):
         """Levels 0..s are stored as uint16 when they fit (a quarter of int64's traffic)."""
         return np.uint16 if self.params["s"] < 1 << 16 else np.int64
 
+    _fused_checks_finite = True   # the norm is finite iff every entry is (or an overflow)
+
+    def _compress_into(self, x, key, out):
+        """The fused kernel ``_compress_kernel(x, norm, s, key, out)``: bit for bit
+        ``_reconstruct(_sample(x, key))`` (same norm, same levels, same stream)."""
+        stats = None
+        if self.params["p"] == 2:
+            stats = K.max_abs_and_sum_sq(x)
+            if not math.isfinite(stats[1]):
+                raise_if_not_finite(x)   # else an overflow of finite entries: p_norm rescales
+        else:
+            raise_if_not_finite(x)
+        norm = self._norm(x, stats)
+        if norm > 0:
+            self._compress_kernel(x, norm, self.params["s"], key, out)
+        else:
+            out[:] = 0.0
+
     def _sample(self, x, key):
         norm = self._norm(x)
         if norm > 0:
@@ -190,22 +208,7 @@ class Dithering(_Dither):
 
     name = "dithering"
 
-    _fused_checks_finite = True   # the norm is finite iff every entry is (or an overflow)
-
-    def _compress_into(self, x, key, out):
-        stats = None
-        if self.params["p"] == 2:
-            stats = K.max_abs_and_sum_sq(x)
-            if not math.isfinite(stats[1]):
-                raise_if_not_finite(x)   # else an overflow of finite entries: p_norm rescales
-        else:
-            raise_if_not_finite(x)
-        norm = self._norm(x, stats)
-        if norm > 0:
-            K.uniform_dither_compress(x, norm, self.params["s"], key, out)
-        else:
-            out[:] = 0.0
-
+    _compress_kernel = staticmethod(K.uniform_dither_compress)
     _sample_kernel = staticmethod(K.uniform_dither_sample)
     _law_kernel = staticmethod(K.uniform_dither_law)
     _reconstruct_kernel = staticmethod(K.dither_reconstruct)
@@ -256,6 +259,7 @@ class NaturalDithering(_Dither):
     """
 
     name = "natural_dithering"
+    _compress_kernel = staticmethod(K.natural_dither_compress)
     _sample_kernel = staticmethod(K.natural_dither_sample)
     _law_kernel = staticmethod(K.natural_dither_law)
     _reconstruct_kernel = staticmethod(K.natural_dither_reconstruct)
