@@ -83,3 +83,19 @@ def test_tie_checker_fails_on_a_planted_fault():
         found = sum(len(tie_violations(largest_index_first, x, d // 3))
                     for x in tie_inputs(d, rng))
         assert found >= 4, d
+
+
+@pytest.mark.parametrize("d", [50, 3000])
+def test_float32_keys_select_like_float64(d):
+    """float32 input is keyed by its own 32 bits (``_kernels._abs_key``): both selection paths
+    keep the same set as for the float64 conversion, with ties, signed zeros and subnormals."""
+    rng = np.random.default_rng(d)
+    x = rng.integers(-4, 5, d).astype(np.float32) * np.float32(0.5)
+    x[::5] = np.float32(-0.0)
+    x[1::7] = np.float32(1e-42) * rng.integers(1, 4, x[1::7].size)   # float32 subnormals
+    x[2::11] = rng.standard_normal(x[2::11].size).astype(np.float32)
+    for k in (1, 3, d // 4, d // 2, d - 1, d):
+        want = documented_support(x, k)
+        for select in (K._top_k_indices_sorted, K._top_k_indices_radix, K.top_k_indices):
+            assert list(select(x, k)) == want, (select, k)
+            assert list(select(x.astype(np.float64), k)) == want, (select, k)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import overload
 
 from theorytools.random import GOLDEN_GAMMA, mix64, random_u64, uniform, word_to_uniform
 
@@ -564,9 +565,24 @@ def bernoulli_indices_cap(d, p, key, cap):
     return out[:c].copy()
 
 
-@njit(cache=True)
 def _abs_key(v):
-    return np.float64(v).view(np.uint64) & np.uint64(0x7FFFFFFFFFFFFFFF)
+    """A uint64 that orders like |v| (equal iff |v| is equal): the IEEE bit pattern of |v|.
+    Jitted by type (the overload below): float64 uses its 64 bits; float32 its own 32 bits
+    shifted to the top (no conversion, and the radix buckets see 8 exponent and 7 mantissa
+    bits); the two orders, hence the selected sets, are the same."""
+    raise NotImplementedError("_abs_key is used inside Numba kernels only")
+
+
+@overload(_abs_key, inline="always")
+def _abs_key_impl(v):
+    if v == types.float32:
+        def key32(v):
+            return np.uint64(np.float32(v).view(np.uint32) & np.uint32(0x7FFFFFFF)) << np.uint64(32)
+        return key32
+
+    def key64(v):
+        return np.float64(v).view(np.uint64) & np.uint64(0x7FFFFFFFFFFFFFFF)
+    return key64
 
 
 TOP_K_SORT_BELOW = 2048
