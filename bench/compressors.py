@@ -31,12 +31,14 @@ single-threaded, so a row whose "x numpy" target is missed or close prints the t
 target needs next to ``x.copy()``, the page faults and the ratio into a reused buffer; the
 "of copy" rows also print ours against ``x.copy()`` (both with a fresh output).
 
-A second table (``--table ratios``) times pairs whose ratio is the point, each pair in
-``--rounds`` interleaved rounds (both sides timed back to back in every round, so a ratio
-compares runs made under the same machine load): ``natural_dithering[s=8]`` against
-``dithering[s=8]`` (both ``compress``, float64), and ``rand_k`` / ``top_k`` (k = d/100) on
-float32 input against the same call on float64 input. It prints the median per-round time
-of each side and the median [min, max] of the per-round ratios.
+A second table (``--table ratios``) times pairs whose ratio is the point, in ``--rounds``
+interleaved rounds: ``natural_dithering[s=8]`` against ``dithering[s=8]`` (both
+``compress``, float64), and ``rand_k`` / ``top_k`` (k = d/100) on float32 input against the
+same call on float64 input. In every round each pair runs in a fresh process, both sides
+back to back (so a ratio compares runs made under the same machine load, and no pair
+inherits another's allocator state: whether a large temporary array page-faults depends on
+what the process freed before). It prints the median over rounds of each side's time and
+the median [min, max] of the per-round ratios.
 
 The script never fails (exit status 0) whatever the numbers: it reports, CI does not gate on it.
 """
