@@ -331,7 +331,8 @@ def main_table(args):
         tstr = f">= {target:g}{'x' if kind != 'of copy' else ''} {kind.split()[-1]}"
         if kind == "of copy":
             tstr = f">= {target:.0%} copy"
-        print(f"{name:<18}{mb / t_ours:9.0f}{mb / t_out:9.0f}{mb / t_kernel:9.0f}{ref_rate:9.0f}{ratio:8.2f}"
+        print(f"{name:<18}{mb / t_ours:9.0f}{mb / t_out:9.0f}{mb / t_kernel:9.0f}"
+              f"{ref_rate:9.0f}{ratio:8.2f}"
               f"{tstr:>14}{'met' if met else 'NOT met':>9}{encdec:9.0f}"
               f"{'met' if encdec >= 200 else 'NOT met':>9}")
         rows.append((name, mb / t_ours, ref_rate, ratio, met, encdec))

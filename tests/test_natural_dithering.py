@@ -304,7 +304,8 @@ def level_threshold_mismatches(level_fn, shift_k=0):
                 ks = [0, 2 ** 53 - 1]
             else:
                 j = e - 1 + s
-                p = Fraction(u) * 2 ** (s - 1) if j <= 0 else (Fraction(u) - Fraction(2) ** (e - 1)) / Fraction(2) ** (e - 1)
+                lo = Fraction(2) ** (e - 1)
+                p = Fraction(u) * 2 ** (s - 1) if j <= 0 else (Fraction(u) - lo) / lo
                 t = math.ceil(p * 2 ** 53)
                 ks = [k for k in (0, t - 1, t, t + 1, 2 ** 53 - 1) if 0 <= k < 2 ** 53]
             for k in ks:

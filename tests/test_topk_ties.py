@@ -23,7 +23,9 @@ def tie_violations(select, x, k):
     """Where select(x, k) (sorted kept indices) differs from the documented rule."""
     got = list(np.asarray(select(x, k)))
     want = documented_support(x, k)
-    return [] if got == want else [(sorted(set(got) - set(want))[:5], sorted(set(want) - set(got))[:5])]
+    if got == want:
+        return []
+    return [(sorted(set(got) - set(want))[:5], sorted(set(want) - set(got))[:5])]
 
 
 def via_compress(x, k):
