@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import overload
 
 from theorytools.random import GOLDEN_GAMMA, mix64, random_u64, uniform, word_to_uniform
 
@@ -59,6 +60,7 @@ _SHIFT11 = np.uint64(11)
 _ONE_U = np.uint64(1)
 _DBL_MAX = 1.7976931348623157e308
 _NAT_RANGE = 2.0 ** NAT_MAX_EXP   # first magnitude without a 9-bit code
+_SMALLEST_NORMAL = 2.2250738585072014e-308
 
 
 @njit(cache=True)
@@ -329,42 +331,156 @@ def natural_dither_law(x, norm, s, low, p_up):
             p_up[i] = (u - lo) / lo
 
 
+@njit(cache=True, inline="always")
+def _natural_dither_level(u, s, word):
+    """The sampled level (0..s) of natural dithering at u = |x_i|/norm in [0, 1], from the
+    64-bit word ``word`` of coordinate i's stream (the law of :func:`natural_dither_law`,
+    going up iff ``word_to_uniform(word) < p_up``), for u zero or a normal number; the one
+    definition shared by the sampling kernel and the fused compress kernel. A subnormal u
+    (only when |x_i|/norm < 2^-1022) returns the level of 0 here: the kernels recompute
+    those coordinates with :func:`_natural_dither_level_subnormal`.
+
+    Exact integer arithmetic on the bits of u instead of frexp/ldexp, without branches (the
+    loops vectorise). For a normal u < 1 with biased exponent E and mantissa field m,
+    u = M 2^(E-1075) with M = 2^52 + m, 2^(E-1023) <= u < 2^(E-1022), and the lower level
+    2^(E-1023) has the index j = E - 1023 + s. With k = word >> 11 (the uniform is k 2^-53):
+
+    * j > 0: p_up = (u - 2^(j-s))/2^(j-s) = m 2^-52, and k 2^-53 < m 2^-52 <=> k < 2m;
+    * j <= 0 (u below the smallest level 2^(1-s), lower level 0): p_up = u 2^(s-1) =
+      M 2^(j-53), and k < M 2^j <=> k < ceil(M / 2^-j) = (M + 2^-j - 1) >> -j, the shift
+      capped at 60 (from -j = 53 on M < 2^-j, so the ceiling is 1 either way).
+
+    u >= 1 (E >= 1023) is the top level s; u = 0 (E = 0) level 0.
+    """
+    b = np.float64(u).view(np.uint64)
+    be = np.int64(b >> _SHIFT52)               # u >= 0: no sign bit
+    k = word >> _SHIFT11
+    mant = b & _MANT
+    j = be - 1023 + s
+    sh = np.uint64(min(max(-j, np.int64(0)), np.int64(60)))
+    thr_low = ((mant | _EXP_ONE) + (_ONE_U << sh) - _ONE_U) >> sh
+    thr = (mant << _ONE_U) if j > 0 else thr_low
+    lv = max(j, np.int64(0)) + np.int64(k < thr)
+    lv = np.int64(s) if be >= 1023 else lv
+    return np.int64(0) if be == 0 else lv
+
+
+@njit(cache=True)
+def _natural_dither_level_subnormal(u, s, word):
+    """:func:`_natural_dither_level` for any u in [0, 1] by the frexp formulation of
+    :func:`natural_dither_law` (used for subnormal u)."""
+    if u == 0.0:
+        return np.int64(0)
+    if u >= 1.0:
+        return np.int64(s)
+    m, e = math.frexp(u)
+    j = e - 1 + s
+    if j <= 0:
+        j = 0
+        p = u / math.ldexp(1.0, 1 - s)
+    else:
+        lo = math.ldexp(1.0, e - 1)
+        p = (u - lo) / lo
+    return np.int64(j) + np.int64(word_to_uniform(word) < p)
+
+
 @njit(cache=True)
 def natural_dither_sample(x, norm, s, key, level_out, neg_out):
     """Sample natural dithering; also writes the sign mask (negative AND nonzero level)."""
+    sub = False
     for i in range(x.size):
-        u = abs(x[i]) / norm
-        neg_out[i] = False
-        if u == 0.0:
-            level_out[i] = 0
-            continue
-        if u >= 1.0:
-            level_out[i] = s
-            neg_out[i] = x[i] < 0
-            continue
-        m, e = math.frexp(u)
-        j = e - 1 + s
-        if j <= 0:
-            j = 0
-            p = u / math.ldexp(1.0, 1 - s)
-        else:
-            lo = math.ldexp(1.0, e - 1)
-            p = (u - lo) / lo
-        lv = j + 1 if uniform(key, np.uint64(i)) < p else j
+        t = x[i]
+        u = abs(t) / norm
+        sub |= (u > 0.0) & (u < _SMALLEST_NORMAL)
+        lv = _natural_dither_level(u, s, random_u64(key, np.uint64(i)))
         level_out[i] = lv
-        neg_out[i] = x[i] < 0 and lv > 0
+        neg_out[i] = (t < 0) & (lv > 0)
+    if sub:
+        for i in range(x.size):
+            t = x[i]
+            u = abs(t) / norm
+            if (u > 0.0) & (u < _SMALLEST_NORMAL):
+                lv = _natural_dither_level_subnormal(u, s, random_u64(key, np.uint64(i)))
+                level_out[i] = lv
+                neg_out[i] = (t < 0) & (lv > 0)
+
+
+@njit(cache=True)
+def natural_dither_table(norm, s):
+    """The s + 1 output magnitudes: 0, then norm * 2^(j - s) for the level index j = 1..s."""
+    table = np.empty(s + 1)
+    table[0] = 0.0
+    for j in range(1, s + 1):
+        table[j] = norm * math.ldexp(1.0, j - s)
+    return table
 
 
 @njit(cache=True)
 def natural_dither_reconstruct(neg, level, norm, s, out):
     """out_i = +-norm * 2^(level_i - s) (0 for level 0), through a table of the s + 1 values."""
-    table = np.empty(s + 1)
-    table[0] = 0.0
-    for j in range(1, s + 1):
-        table[j] = norm * math.ldexp(1.0, j - s)
+    table = natural_dither_table(norm, s)
     for i in range(level.size):
         v = table[level[i]]
         out[i] = -v if neg[i] else v
+
+
+@njit(cache=True)
+def natural_dither_row(x, norm, s, key, out, acc, accumulate):
+    """Natural dithering of x (p-norm ``norm``, levels 2^(j-s), stream ``key``) into ``out``,
+    bit for bit ``natural_dither_reconstruct(natural_dither_sample(x))``: the level l of
+    :func:`_natural_dither_level`, out_i = -table[l] for a negative x_i with l > 0, else
+    table[l], table[l] = norm * 2^(l - s) (:func:`natural_dither_table`). With ``accumulate``
+    also acc_i += out_i (the compressor passes acc = out and accumulate False).
+
+    Written for the vectoriser: the stream's counter word key + (i+1) GOLDEN_GAMMA is advanced
+    by addition, as in :func:`dither_row`; for s <= 1022 the factor 2^(l - s) is a normal
+    number, built from its exponent bits (the same double as ``ldexp(1.0, l - s)``), so
+    norm * 2^(l - s) is the table's product without a gather from the table (which the
+    compiler cannot prove independent of ``out``); copysign gives -v for a negative x_i,
+    and level 0 gives +0.0. Larger s reads the table. Coordinates with a subnormal
+    |x_i|/norm are redone in a second pass (before any accumulation).
+    Requires 0 < norm and |x_i| <= norm."""
+    ctr = np.uint64(key)
+    sub = False
+    if s <= 1022:
+        for i in range(x.size):
+            ctr += GOLDEN_GAMMA
+            t = x[i]
+            u = abs(t) / norm
+            sub |= (u > 0.0) & (u < _SMALLEST_NORMAL)
+            lv = _natural_dither_level(u, s, mix64(ctr))
+            pw = np.uint64(np.uint64(lv - s + 1023) << _SHIFT52).view(np.float64)
+            v = math.copysign(norm * pw, t)
+            out[i] = 0.0 if lv == 0 else v
+    else:
+        table = natural_dither_table(norm, s)
+        for i in range(x.size):
+            ctr += GOLDEN_GAMMA
+            t = x[i]
+            u = abs(t) / norm
+            sub |= (u > 0.0) & (u < _SMALLEST_NORMAL)
+            lv = _natural_dither_level(u, s, mix64(ctr))
+            v = table[lv]
+            out[i] = -v if (t < 0) & (lv > 0) else v
+    if sub:
+        table = natural_dither_table(norm, s)
+        for i in range(x.size):
+            t = x[i]
+            u = abs(t) / norm
+            if (u > 0.0) & (u < _SMALLEST_NORMAL):
+                lv = _natural_dither_level_subnormal(u, s, random_u64(key, np.uint64(i)))
+                v = table[lv]
+                out[i] = -v if (t < 0) & (lv > 0) else v
+    if accumulate:
+        for i in range(x.size):
+            acc[i] += out[i]
+
+
+@njit(cache=True)
+def natural_dither_compress(x, norm, s, key, out):
+    """Fused :func:`natural_dither_sample` + :func:`natural_dither_reconstruct`:
+    :func:`natural_dither_row` (same bits). Requires 0 < norm and |x_i| <= norm."""
+    natural_dither_row(x, norm, s, key, out, out, False)
 
 
 # --------------------------------------------------------------------------- grid
@@ -449,9 +565,24 @@ def bernoulli_indices_cap(d, p, key, cap):
     return out[:c].copy()
 
 
-@njit(cache=True)
 def _abs_key(v):
-    return np.float64(v).view(np.uint64) & np.uint64(0x7FFFFFFFFFFFFFFF)
+    """A uint64 that orders like |v| (equal iff |v| is equal): the IEEE bit pattern of |v|.
+    Jitted by type (the overload below): float64 uses its 64 bits; float32 its own 32 bits
+    shifted to the top (no conversion, and the radix buckets see 8 exponent and 7 mantissa
+    bits); the two orders, hence the selected sets, are the same."""
+    raise NotImplementedError("_abs_key is used inside Numba kernels only")
+
+
+@overload(_abs_key, inline="always")
+def _abs_key_impl(v):
+    if v == types.float32:
+        def key32(v):
+            return np.uint64(np.float32(v).view(np.uint32) & np.uint32(0x7FFFFFFF)) << np.uint64(32)
+        return key32
+
+    def key64(v):
+        return np.float64(v).view(np.uint64) & np.uint64(0x7FFFFFFFFFFFFFFF)
+    return key64
 
 
 TOP_K_SORT_BELOW = 2048
@@ -639,9 +770,6 @@ def scaled_sum_sq(x, scale):
         v = scale * x[i]
         total += v * v
     return total
-
-
-_SMALLEST_NORMAL = 2.2250738585072014e-308
 
 
 @njit(cache=True)

@@ -92,6 +92,24 @@ class _Dither(Compressor):
         """Levels 0..s are stored as uint16 when they fit (a quarter of int64's traffic)."""
         return np.uint16 if self.params["s"] < 1 << 16 else np.int64
 
+    _fused_checks_finite = True   # the norm is finite iff every entry is (or an overflow)
+
+    def _compress_into(self, x, key, out):
+        """The fused kernel ``_compress_kernel(x, norm, s, key, out)``: bit for bit
+        ``_reconstruct(_sample(x, key))`` (same norm, same levels, same stream)."""
+        stats = None
+        if self.params["p"] == 2:
+            stats = K.max_abs_and_sum_sq(x)
+            if not math.isfinite(stats[1]):
+                raise_if_not_finite(x)   # else an overflow of finite entries: p_norm rescales
+        else:
+            raise_if_not_finite(x)
+        norm = self._norm(x, stats)
+        if norm > 0:
+            self._compress_kernel(x, norm, self.params["s"], key, out)
+        else:
+            out[:] = 0.0
+
     def _sample(self, x, key):
         norm = self._norm(x)
         if norm > 0:
@@ -190,22 +208,7 @@ class Dithering(_Dither):
 
     name = "dithering"
 
-    _fused_checks_finite = True   # the norm is finite iff every entry is (or an overflow)
-
-    def _compress_into(self, x, key, out):
-        stats = None
-        if self.params["p"] == 2:
-            stats = K.max_abs_and_sum_sq(x)
-            if not math.isfinite(stats[1]):
-                raise_if_not_finite(x)   # else an overflow of finite entries: p_norm rescales
-        else:
-            raise_if_not_finite(x)
-        norm = self._norm(x, stats)
-        if norm > 0:
-            K.uniform_dither_compress(x, norm, self.params["s"], key, out)
-        else:
-            out[:] = 0.0
-
+    _compress_kernel = staticmethod(K.uniform_dither_compress)
     _sample_kernel = staticmethod(K.uniform_dither_sample)
     _law_kernel = staticmethod(K.uniform_dither_law)
     _reconstruct_kernel = staticmethod(K.dither_reconstruct)
@@ -239,23 +242,38 @@ class Dithering(_Dither):
 
 
 class NaturalDithering(_Dither):
-    r"""Natural dithering (Horváth et al. 2019): levels :math:`\{0, 2^{1-s}, \dots, 1/2, 1\}`
-    of :math:`u_i = |x_i|/\|x\|_p`, with *direct* unbiased rounding between the two adjacent
-    levels.
+    r"""Natural dithering (Horváth et al. 2019, "Natural compression for distributed deep
+    learning"): levels :math:`\{0, 2^{1-s}, \dots, 1/2, 1\}` of :math:`u_i = |x_i|/\|x\|_p`,
+    rounded unbiasedly to the two adjacent levels; the level index
+    :math:`j \leftrightarrow 2^{j-s}` is sent.
 
-    How this differs from the public reference code (spec §B.2 pitfall, compression.md §F.5):
-    the reference implementation composes standard dithering with :math:`2^{s-1}` uniform
-    levels and then natural compression of the level: two randomised roundings, unbiased and
-    on the same level set but with a larger variance. Here one rounding step is made, directly
-    to the adjacent levels; the level index :math:`j \leftrightarrow 2^{j-s}` is sent.
+    .. math:: C(x)_i = \|x\|_p\,\mathrm{sign}(x_i)\,\xi_i,\quad
+              \xi_i = \begin{cases} b_i & \text{w.p. } (u_i - a_i)/(b_i - a_i)\\
+              a_i & \text{otherwise,}\end{cases}
 
-    Theory (derived here; the spec's C12 formula [UNCONFIRMED as P1's] is proved valid): for
+    with :math:`[a_i, b_i]` the bracket of :math:`u_i`: :math:`[2^{j-s}, 2^{j+1-s}]` for
+    :math:`2^{j-s} \le u_i < 2^{j+1-s}`, :math:`[0, 2^{1-s}]` below the smallest level, and
+    :math:`\xi_i = 1` at :math:`u_i = 1`.
+
+    The authors' public reference code (Compressed_SGD_PyTorch, ``quant/quant.py``,
+    ``random_dithering_opt(..., natural=True)``) builds it in two steps: random dithering
+    with :math:`2^{s-1}` uniform levels, then natural compression of the level. That is the
+    same operator: the dithered level and its neighbour lie in :math:`[a_i, b_i]` (whose ends
+    are multiples of :math:`2^{1-s}`), natural compression maps that bracket onto its ends,
+    and an unbiased law on two given points is unique; so the two have the same law and the
+    same variance (derived here; the exact laws are compared in
+    ``tests/test_natural_dithering.py``).
+
+    Theory (derived here; the C12 formula [UNCONFIRMED as P1's] is proved valid): for
     :math:`u \ge 2^{1-s}` the variance is at most :math:`u^2/8` (natural rounding), below it
     at most :math:`u\,2^{1-s}`, so with :math:`r = \min(p, 2)`
     :math:`\omega = 1/8 + d^{1/r}2^{1-s}\min(1, d^{1/r}2^{1-s})` (not tight). B1/B2/B3 by R1/R8.
+    ``compress`` is one fused kernel (:func:`~theorytools.compressors._kernels.natural_dither_row`),
+    bit for bit equal to sampling the levels and reconstructing.
     """
 
     name = "natural_dithering"
+    _compress_kernel = staticmethod(K.natural_dither_compress)
     _sample_kernel = staticmethod(K.natural_dither_sample)
     _law_kernel = staticmethod(K.natural_dither_law)
     _reconstruct_kernel = staticmethod(K.natural_dither_reconstruct)

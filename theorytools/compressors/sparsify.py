@@ -25,6 +25,38 @@ from theorytools.errors import TheorytoolsError, check_int, check_real, raise_if
 _PROOF = "proofs_check/compressor_constants.py"
 
 
+def _validate_keeping_float32(self, x, *, finite=True):
+    """``Compressor.validate`` that keeps a 1-D C-contiguous float32 ``x`` as it is.
+
+    Top-k and Rand-k read x only at k selected entries (plus, for Top-k, two passes of the
+    selection kernel, which compares |x_i| exactly in either dtype), so converting the whole
+    vector to float64 first (a fresh 8d-byte array, whose page faults dominate while the
+    allocator returns freed large blocks to the OS) made them 2.5-5x slower on float32 input
+    than on float64 at d = 10^6 (bench/compressors.py). The checks are the same (finite,
+    dimension); the k kept values are converted to float64 in ``_sample`` (float32 ->
+    float64 is exact), so the results are bit-identical to converting first. Any other dtype
+    (float16, integers, lists, float64) takes the usual path: float64, converted once there.
+    """
+    if (isinstance(x, np.ndarray) and x.dtype == np.float32 and x.ndim == 1 and x.size > 0
+            and x.flags.c_contiguous):
+        if finite:
+            with np.errstate(over="ignore", invalid="ignore"):
+                total = np.add.reduce(x)
+            if not np.isfinite(total):
+                # NaN/inf propagate through the sum; a finite sum that overflowed float32
+                # is checked entry by entry (the message names x's first bad entry)
+                raise_if_not_finite(x.astype(np.float64))
+        self._check_dimension(x.size)
+        self._check_input(x)
+        return x
+    return Compressor.validate(self, x, finite=finite)
+
+
+def _kept_values(x, idx, width):
+    """x[idx] as float64 (exact for float32 x), rounded to the wire's float width."""
+    return round_values(np.asarray(x[idx], dtype=np.float64), width)
+
+
 def _c(value, where, tight=True, status="derived"):
     return Constant(float(value), f"spec compression.md {where}; derived here ({_PROOF})",
                     status, tight)
@@ -66,9 +98,21 @@ class _Sparse(Compressor):
 
 
 class TopK(_Sparse):
-    r"""Top-k: keep the ``k`` entries of largest magnitude (ties: smallest index first).
+    r"""Top-k: keep the ``k`` entries of largest magnitude.
 
     .. math:: C(x) = x_S,\quad S = \text{indices of the } k \text{ largest } |x_i|.
+
+    **Ties.** When several entries share the k-th largest magnitude, the ones with the
+    smallest indices are kept: S is the first k indices of a stable sort by decreasing
+    :math:`|x_i|` (as ``np.argsort(-np.abs(x), kind="stable")[:k]``). Magnitudes are
+    compared exactly (as IEEE bit patterns of :math:`|x_i|`), so :math:`+0` and :math:`-0`
+    tie, as do :math:`x_i` and :math:`-x_i`; a float32 x is compared in its own values
+    (float32 to float64 is exact). Both selection paths of the kernel (a stable sort below
+    d = 2048, radix selection from d = 2048 on) keep the same set. (The authors' reference
+    code calls ``torch.topk``, whose documentation does not guarantee which of tied entries'
+    indices are returned.)
+
+    float32 input is read as it is (no float64 copy of x; the k kept values are converted).
 
     Theory (spec §B.1 C1, derived): biased; :math:`B_1(k/d, 1)`, :math:`B_2(k/d, 1)`,
     :math:`B_3(d/k)`; equality of the B3 bound at :math:`x = (1,\dots,1)`.
@@ -88,9 +132,11 @@ class TopK(_Sparse):
         if self.params["k"] > d:
             raise TheorytoolsError(f"k must be in [1, d] = [1, {d}], got k={self.params['k']}")
 
+    validate = _validate_keeping_float32
+
     def _sample(self, x, key):
         idx = K.top_k_indices(x, self.params["k"])
-        return idx, round_values(x[idx], self.float_width)
+        return idx, _kept_values(x, idx, self.float_width)
 
     def law(self, x):
         x = self.validate(x)
@@ -130,6 +176,8 @@ class RandK(_Sparse):
     attained everywhere (the spec's :math:`B_1(1, d/k)` is the looser inclusion R1);
     :math:`C \in B_3(k/(2k-d))` iff :math:`k > d/2`.
     Bits: :math:`wk + \lceil\log_2\binom{d}{k}\rceil`; with a shared seed :math:`wk`.
+
+    float32 input is read as it is (no float64 copy of x; the k kept values are converted).
     """
 
     name = "rand_k"
@@ -150,12 +198,14 @@ class RandK(_Sparse):
     def _support_from_key(self, d, key):
         return K.rand_k_indices(d, self.params["k"], key)
 
+    validate = _validate_keeping_float32
+
     def _sample(self, x, key):
         idx = K.rand_k_indices(x.size, self.params["k"], key)
-        return idx, round_values(x[idx], self.float_width)
+        return idx, _kept_values(x, idx, self.float_width)
 
     def law(self, x):
-        x = self.validate(x)
+        x = np.asarray(self.validate(x), dtype=np.float64)   # the law needs every x_i
         return SubsetLaw(round_values(x, self.float_width), self._scale(x.size), "uniform_k",
                          k=self.params["k"])
 
