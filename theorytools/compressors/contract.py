@@ -22,10 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from theorytools.check import P_FAIL, hoeffding_radius  # noqa: F401  (one Hoeffding radius)
 from theorytools.compressors.law import scaled_law
 from theorytools.errors import TheorytoolsError
-
-P_FAIL = 1e-9
 
 
 @dataclass(frozen=True)
@@ -46,11 +45,6 @@ class ContractResult:
 
 def tolerance(compressor) -> float:
     return 1e-12 if compressor.float_width == 64 else 2.0 ** -21
-
-
-def hoeffding_radius(value_range: float, samples: int, p_fail: float = P_FAIL) -> float:
-    r"""Hoeffding half-width :math:`(b-a)\sqrt{\ln(2/p)/(2R)}` for a two-sided test."""
-    return value_range * math.sqrt(math.log(2.0 / p_fail) / (2.0 * samples))
 
 
 def bernstein_radius(variance: float, value_range: float, samples: int,
