@@ -288,6 +288,54 @@ def check_support(compressor, x: np.ndarray, label: str, seeds=range(20)) -> lis
                            abs(total - 1.0) <= 1e-12, "sum of outcome probabilities")]
 
 
+def check_batch_kernel(compressor, d: int, seed: int = 11, step: int = 3) -> list:
+    """For a compressor that declares a batch kernel (``batch_kernel(d, shared)`` not None):
+    the simulator's batch kernel gives, on each adversarial input x_i (as node i), exactly
+    ``compress(x_i, KeyedGenerator(node_step_key(seed, i, step)))`` (the stream the per-node
+    path uses) and a bit count equal to ``encode``'s (at most it, where the kernel declares its
+    table a bound), in the explicit and (if declared) the shared-randomness mode. A compressor
+    without a batch kernel gives no rows."""
+    from theorytools.algorithms._batch import compress_row, prepare
+    from theorytools.random import KeyedGenerator, node_step_key
+
+    results = []
+    modes = [False] + ([True] if compressor.shared_randomness else [])
+    rows = []
+    for label, x in adversarial_inputs(d):
+        try:
+            compressor.validate(x)
+            compressor.compress(x, 0)
+        except TheorytoolsError:
+            continue        # refused inputs are tested elsewhere
+        rows.append((label, x))
+    if not rows:
+        return results
+    name = compressor.canonical_name
+    for shared in modes:
+        batch = prepare(compressor, d, shared=shared)
+        if batch is None:
+            return results
+        mode = "shared" if shared else "explicit"
+        for i, (label, x) in enumerate(rows):
+            key = np.uint64(node_step_key(np.uint64(seed), i, step))
+            out = np.empty(d)
+            nb = compress_row(batch.code, batch.params, batch.bits_table, x, key, out,
+                              np.empty(d, np.int64))
+            if nb < 0:
+                continue    # outside the kernel's range: the simulator raises (tested there)
+            expected = compressor.compress(x, KeyedGenerator(key))
+            same = bool(np.array_equal(out.view(np.uint64), expected.view(np.uint64)))
+            results.append(ContractResult(f"batch_kernel=compress[{mode}]", name, label,
+                                          float(same), 1.0, same, f"node {i}, step {step}"))
+            nbits = compressor.encode(x, KeyedGenerator(key), shared=shared).nbits
+            ok = nb == nbits if batch.bits_exact else nb >= nbits
+            results.append(ContractResult(f"batch_kernel_bits[{mode}]", name, label,
+                                          float(nb), float(nbits), bool(ok),
+                                          "== encode" if batch.bits_exact else
+                                          ">= encode (declared bound)"))
+    return results
+
+
 def adversarial_inputs(d: int, seed: int = 7) -> list:
     """(label, x) pairs: zeros, one-hot, ties, equal magnitudes, huge, tiny, subnormal,
     Gaussian, heavy-tailed, sparse, dyadic (spec compression.md §E.9)."""
@@ -316,7 +364,8 @@ def adversarial_inputs(d: int, seed: int = 7) -> list:
 
 def run_contract(compressor, d: int, *, sampler_samples: int = 0, support: bool = False) -> list:
     """All exact checks at dimension d (theory on adversarial and extremal inputs, tightness,
-    codec); optionally the sampler and support checks."""
+    codec, the batch kernel against ``compress`` where one is declared); optionally the sampler
+    and support checks."""
     results = []
     theory = compressor.theory(d)
     inputs = adversarial_inputs(d) + [(f"extremal[{e.constant}]", e.x)
@@ -334,6 +383,7 @@ def run_contract(compressor, d: int, *, sampler_samples: int = 0, support: bool 
     if sampler_samples:
         x = adversarial_inputs(d)[4][1]  # gaussian
         results += check_sampler(compressor, x, "gaussian", sampler_samples)
+    results += check_batch_kernel(compressor, d)
     if theory.in_no_class:
         results += check_no_class(compressor, d)
     else:
