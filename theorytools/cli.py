@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 COMMANDS = {
@@ -19,6 +20,7 @@ COMMANDS = {
     "bounds": "rate-distortion lower bounds (worst case, average case, uncertainty principle)",
     "frontier": "bits-vs-distortion frontier of every compressor against the lower bounds",
     "proofs": "run the mechanical (sympy) checks of the proofs' algebra",
+    "check": "black-box report on your own compressor: constants, worst input, claims, bits",
 }
 
 
@@ -42,6 +44,9 @@ def _available():
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="theorytools", description=__doc__.splitlines()[0])
+    parser.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                        help="import MODULE first (repeatable): a module that registers "
+                             "compressors (theorytools.compressors.register) or theorems")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, help_text in _available().items():
         module = importlib.import_module(f"theorytools.commands.{name}")
@@ -58,6 +63,8 @@ def main(argv=None) -> int:
         parser.print_help()
         return 2
     try:
+        for module in args.plugin:
+            _import_plugin(module)
         return int(args._module.run(args) or 0)
     except (ValueError, ArithmeticError) as exc:  # TheorytoolsError is a ValueError
         sys.stderr.write(f"theorytools {args.command}: error: {exc}\n")
@@ -65,6 +72,17 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("theorytools: interrupted\n")
         return 130
+
+
+def _import_plugin(module):
+    from theorytools.errors import TheorytoolsError
+
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())      # a module in the working directory, as python -m
+    try:
+        importlib.import_module(module)
+    except ImportError as exc:
+        raise TheorytoolsError(f"--plugin {module}: cannot import it ({exc})") from None
 
 
 if __name__ == "__main__":

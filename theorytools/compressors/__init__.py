@@ -4,4 +4,5 @@ See :mod:`theorytools.compressors.base` for the contract and ``docs/compressors.
 table of classes, constants, bit budgets and sources.
 """
 from theorytools.compressors.base import Compressor, Constant, Extremal, Theory  # noqa: F401
-from theorytools.compressors.registry import REGISTRY, create, default, names  # noqa: F401
+from theorytools.compressors.registry import (REGISTRY, create, default, names,  # noqa: F401
+                                              register)
