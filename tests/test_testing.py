@@ -78,6 +78,7 @@ def test_exact_path_for_a_compressor_with_a_law():
 def test_sampled_b2_on_a_deterministic_callable():
     def halve(x, seed):
         return x / 2            # <C(x), x> = ||x||^2/2, ||C||^2 = ||x||^2/4
+    halve.randomized = False    # one call decides
     tt.assert_b2(halve, X, 0.5, 0.5)
     with pytest.raises(AssertionError, match="b2_gamma"):
         tt.assert_b2(halve, X, 0.6, 0.5)
@@ -91,6 +92,8 @@ def test_deterministic_distortion():
     tt.assert_deterministic_distortion(shrink, X, 0.01, seeds=range(10))
     with pytest.raises(AssertionError, match="seed 17"):
         tt.assert_deterministic_distortion(shrink, X, 0.01, seeds=range(32))
+    est = tt.estimate(shrink, X, samples=50)["error"]      # randomised by default: sampled
+    assert est.samples == 50
     tt.assert_deterministic_distortion(create("spherical[alpha=0.5,block=6]"), X, 0.5)
 
 

@@ -1,0 +1,103 @@
+"""The user's path, run as a user would: from a separate directory that has only the installed
+toolkit and the example package docs/examples/ternary (an invented compressor), installed
+with its entry points. Offline: the package is "installed" by copying it next to a
+``*.dist-info`` directory holding its ``entry_points.txt`` (what ``pip install`` writes), so
+no build backend is needed."""
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+from importlib.metadata import entry_points
+
+import pytest
+
+import theorytools
+
+EXAMPLE = pathlib.Path(__file__).resolve().parents[1] / "docs" / "examples" / "ternary"
+TOOLKIT = pathlib.Path(theorytools.__file__).resolve().parents[1]
+
+
+def _entry_points_txt():
+    """The [project.entry-points] tables of the example's pyproject.toml, as entry_points.txt."""
+    import tomllib
+    project = tomllib.loads((EXAMPLE / "pyproject.toml").read_text())["project"]
+    lines = []
+    for group, items in project.get("entry-points", {}).items():
+        lines.append(f"[{group}]")
+        lines += [f"{k} = {v}" for k, v in items.items()]
+        lines.append("")
+    return "\n".join(lines), project["name"], project["version"]
+
+
+@pytest.fixture(scope="module")
+def user_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("user")
+    site = root / "site"
+    work = root / "work"
+    site.mkdir()
+    work.mkdir()
+    shutil.copytree(EXAMPLE / "ternary_example", site / "ternary_example")
+    text, name, version = _entry_points_txt()
+    dist = site / f"{name.replace('-', '_')}-{version}.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    (dist / "entry_points.txt").write_text(text)
+    for f in EXAMPLE.iterdir():
+        if f.is_file() and f.suffix in (".py", ".md"):
+            shutil.copy(f, work / f.name)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(site), str(TOOLKIT)]))
+    env.pop("PYTEST_ADDOPTS", None)
+    return work, env
+
+
+def _run(args, work, env, timeout=600):
+    return subprocess.run([sys.executable, *args], cwd=work, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def _plugin_args():
+    """-p theorytools.pytest_plugin only where the installed toolkit predates its pytest11
+    entry point (a development checkout installed before it); CI installs it."""
+    installed = any(ep.value == "theorytools.pytest_plugin"
+                    for ep in entry_points(group="pytest11"))
+    return [] if installed else ["-p", "theorytools.pytest_plugin"]
+
+
+def test_the_example_user_test_file_runs_and_passes(user_dir):
+    work, env = user_dir
+    out = _run(["-m", "pytest", "-q", "-p", "no:cacheprovider", *_plugin_args(),
+                "test_ternary.py", "-rA"], work, env)
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
+    # readable parametrised ids, from the helper and from the marker
+    assert "test_ternary_contract[ternary-d=8-theory]" in out.stdout
+    assert "test_ternary_float64[ternary[float_width=64]-d=5-codec]" in out.stdout
+
+
+def test_a_planted_fault_fails_the_user_contract(user_dir):
+    """The same contract on a faulty variant (omega declared 0.9 x the truth) must fail,
+    with the failed rows printed."""
+    work, env = user_dir
+    (work / "test_faulty.py").write_text(
+        "import math\n"
+        "from theorytools.compressors import Constant, Theory\n"
+        "from theorytools.pytest_plugin import compressor_contract\n"
+        "from ternary_example import Ternary\n\n"
+        "class Optimistic(Ternary):\n"
+        "    def theory(self, d):\n"
+        "        t = super().theory(d)\n"
+        "        return Theory(unbiased=True, unbiased_source='x', bits_formula='w+2d',\n"
+        "                      bits_source='x', omega=Constant(0.9 * t.omega.value, 'x'))\n\n"
+        "test_faulty = compressor_contract(Optimistic(), dims=(8,), parts=('theory',))\n")
+    out = _run(["-m", "pytest", "-q", "-p", "no:cacheprovider", *_plugin_args(),
+                "test_faulty.py"], work, env)
+    assert out.returncode == 1, out.stdout[-3000:]
+    assert "FAIL omega ternary on extremal[omega]" in out.stdout
+
+
+def test_the_registered_compressor_is_seen_by_the_cli(user_dir):
+    work, env = user_dir
+    code = "import sys; from theorytools.cli import main; sys.exit(main())"
+    out = _run(["-c", code, "compressors", "--d", "20", "--only", "ternary"], work, env)
+    assert out.returncode == 0, out.stderr
+    assert "ternary" in out.stdout
