@@ -101,3 +101,19 @@ def test_the_registered_compressor_is_seen_by_the_cli(user_dir):
     out = _run(["-c", code, "compressors", "--d", "20", "--only", "ternary"], work, env)
     assert out.returncode == 0, out.stderr
     assert "ternary" in out.stdout
+
+
+def test_the_example_check_run(user_dir):
+    """theorytools check on the user's compressor (installed, imported by MODULE:OBJECT):
+    its declared omega = (sqrt(8) - 1)/2 at d = 8 holds and is tight; a claim 10% below it is
+    violated with a witness; the exit status says which."""
+    work, env = user_dir
+    code = "import sys; from theorytools.cli import main; sys.exit(main())"
+    omega = (8 ** 0.5 - 1) / 2
+    out = _run(["-c", code, "check", "ternary_example:Ternary", "--d", "8", "--claim",
+                "unbiased", "--claim", f"omega={omega!r}"], work, env)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "holds" in out.stdout and "violated" not in out.stdout
+    out = _run(["-c", code, "check", "ternary_example:Ternary", "--d", "8", "--claim",
+                f"omega={0.9 * omega!r}"], work, env)
+    assert out.returncode == 1 and "violated" in out.stdout and "input x (d = 8)" in out.stdout
