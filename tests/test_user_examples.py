@@ -117,3 +117,12 @@ def test_the_example_check_run(user_dir):
     out = _run(["-c", code, "check", "ternary_example:Ternary", "--d", "8", "--claim",
                 f"omega={0.9 * omega!r}"], work, env)
     assert out.returncode == 1 and "violated" in out.stdout and "input x (d = 8)" in out.stdout
+
+
+def test_the_plugin_compressor_on_the_frontier(user_dir):
+    work, env = user_dir
+    code = "import sys; from theorytools.cli import main; sys.exit(main())"
+    out = _run(["-c", code, "frontier", "--d", "16", "--extra", "ternary"], work, env)
+    assert out.returncode == 0, out.stdout + out.stderr
+    line = next(ln for ln in out.stdout.splitlines() if ln.startswith("ternary"))
+    assert " 64 " in line            # 32 + 2 * 16 bits

@@ -24,6 +24,10 @@ def configure(parser) -> None:
     parser.add_argument("--d", metavar="D", required=True, help="dimension, integer >= 2")
     parser.add_argument("--png", metavar="PATH", help="also save the plot as a PNG")
     parser.add_argument("--json", action="store_true", help="JSON output (list of points)")
+    parser.add_argument("--extra", action="append", default=[], metavar="SPEC|MODULE:OBJECT",
+                        help="also place this compressor (a registered spec, e.g. a plugin's, "
+                             "or a Compressor given as MODULE:OBJECT) on the frontier "
+                             "(repeatable)")
 
 
 def run(args) -> int:
@@ -34,7 +38,15 @@ def run(args) -> int:
     except ValueError:
         raise TheorytoolsError(f"d must be an integer, got {args.d!r}") from None
     d = check_int(d, "d", low=2)
-    points = F.frontier(d)
+    extras = []
+    if args.extra:
+        from theorytools.commands.check import load_object
+        extras = [load_object(e) for e in args.extra]
+        bad = [e for e, o in zip(args.extra, extras) if not hasattr(o, "law")]
+        if bad:
+            raise TheorytoolsError(f"--extra {bad[0]}: the frontier needs a Compressor with "
+                                   "law() and encode() (use theorytools check for a function)")
+    points = F.frontier(d, F.frontier_specs(d) + extras if extras else None)
     if args.png:
         F.plot(points, d, args.png)
     if args.json:
