@@ -126,3 +126,21 @@ def test_the_plugin_compressor_on_the_frontier(user_dir):
     assert out.returncode == 0, out.stdout + out.stderr
     line = next(ln for ln in out.stdout.splitlines() if ln.startswith("ternary"))
     assert " 64 " in line            # 32 + 2 * 16 bits
+
+
+def test_the_example_theorem_plugin_runs_in_verify(user_dir):
+    """The user's theorem (entry point theorytools.theorems) runs beside the built-in ones
+    with verify --paper ternarypaper; its planted fault (a step 4x the theorem's) fails."""
+    work, env = user_dir
+    code = "import sys; from theorytools.cli import main; sys.exit(main())"
+    out = _run(["-c", code, "verify", "--paper", "ternarypaper", "--quick"], work, env)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "theorem.ternarypaper.cgd_ternary_rate.one_step_contraction" in out.stdout
+    assert "1 passed, 0 failed" in out.stdout
+    fault = ("from theorytools.theory import get\n"
+             "th = get('ternarypaper.cgd_ternary_rate')\n"
+             "print([c.verdict for _, c in th.run_checks(True, step_factor=4.0)])\n")
+    out = _run(["-c", fault], work, env)
+    assert out.returncode == 0 and "['FAIL']" in out.stdout, out.stdout + out.stderr
+    out = _run(["-c", code, "verify", "--paper", "nosuchpaper"], work, env)
+    assert out.returncode == 2 and "ternarypaper" in out.stderr

@@ -11,8 +11,9 @@ from theorytools.errors import TheorytoolsError
 def configure(parser):
     parser.add_argument("--quick", action="store_true",
                         help="smaller dimensions and fewer seeds (a couple of minutes at most)")
-    parser.add_argument("--paper", choices=("tang2018", "beznosikov2020", "albasyoni2020",
-                                            "stich2018"), help="only this paper's checks")
+    parser.add_argument("--paper", metavar="PAPER",
+                        help="only this paper's checks: tang2018, beznosikov2020, "
+                             "albasyoni2020, stich2018, or a paper of a theorem plugin")
     parser.add_argument("--check", metavar="NAME", help="only checks whose name contains NAME")
     parser.add_argument("--list", action="store_true", help="list the suites and papers")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -71,6 +72,12 @@ def run(args):
             sys.stderr.write(f"\r{n} checks ... {row.name[:60]:60s}")
             sys.stderr.flush()
 
+    if args.paper is not None:
+        from theorytools.theory import theorems
+        known = set(PAPERS) | {t.paper for t in theorems()}
+        if args.paper not in known:
+            raise TheorytoolsError(f"--paper {args.paper!r}: unknown; known: "
+                                   f"{', '.join(sorted(known))}")
     if args.jobs < 1:
         raise TheorytoolsError(f"--jobs must be >= 1, got {args.jobs}")
     if args.jobs > 1:
