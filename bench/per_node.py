@@ -22,7 +22,7 @@ Rates are iterations per second of the whole network; the per-node path is timed
 iterations (its cost per iteration is constant). ``--rounds`` interleaved rounds; medians of
 the rates and of the per-round ratios are reported (this shared machine's speed drifts).
 
-``--compare DIR``: the batch path's DCD-PSGD / CHOCO-SGD rate with ``dithering[s=16]`` in this
+``--compare DIR``: the batch path's DCD-PSGD / CHOCO-SGD / DCGD rate with ``dithering[s=16]`` in this
 checkout and in ``DIR`` (another checkout of theorytools, e.g. main before this change), each
 in a fresh subprocess (warm JIT cache, best of 3), alternated per round: the ratio shows
 whether the batch path slowed down.
@@ -92,8 +92,10 @@ def go(method, T):
     rec = np.array([0, T])
     if method == "dcd_psgd":
         return alg.dcd_psgd(p, top, c, GAMMA, T, record=rec)
+    if method == "dcgd":
+        return alg.dcgd(p, c, 0.1, T, record=rec)
     return alg.choco_sgd(p, top, c, GAMMA, T, consensus_step=CONSENSUS, record=rec)
-for m in ("dcd_psgd", "choco_sgd"):
+for m in ("dcd_psgd", "choco_sgd", "dcgd"):
     go(m, 3)
     best = min((lambda t0: (go(m, T), time.perf_counter() - t0)[1])(time.perf_counter())
                for _ in range(3))
