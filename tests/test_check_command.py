@@ -108,3 +108,13 @@ def test_bad_arguments(planted, capsys):
         parse_claims(["delta=0.5"])
     code, _, err = _check(["planted_cmp:nothing"], capsys)
     assert code == 2 and "no attribute" in err
+
+
+def test_class_claims_b1_b2_on_rand_k(planted, capsys):
+    # scaled Rand-k (k = 2, d = 6) is in B1(3, 3) and B2(1, 3), exactly (from its law)
+    code, out, _ = _check(["rand_k[k=2]", "--d", "6", "--claim", "b1_alpha=3",
+                           "--claim", "b1_beta=3", "--claim", "b2_gamma=1", "--claim",
+                           "b2_beta=3"], capsys)
+    assert code == 0 and out.count(" holds") == 4, out
+    code, out, _ = _check(["rand_k[k=2]", "--d", "6", "--claim", "b1_beta=2.5"], capsys)
+    assert code == 1 and "b1_beta=2.5" in out and "violated" in out

@@ -243,17 +243,11 @@ def _claim_verdict(obj, name, value, witness, *, p_fail, samples, max_norm_ratio
                                                     seeds=range(seed, seed + 64))
             gap = value - est.value
             return ("holds" if gap <= 1e-9 * max(1, value) else "holds, not tight"), est, gap
-        fn = {"omega": T.assert_variance_at_most, "delta": T.assert_contraction}
-        if name in fn:
-            est = fn[name](obj, witness, value, **kw)
-        elif name.startswith("b1"):
-            pair = T.assert_b1(obj, witness, value if name == "b1_alpha" else 0.0,
-                               value if name == "b1_beta" else 1e300, **kw)
-            est = pair[0 if name == "b1_alpha" else 1]
-        else:
-            pair = T.assert_b2(obj, witness, value if name == "b2_gamma" else -1e300,
-                               value if name == "b2_beta" else 1e300, **kw)
-            est = pair[0 if name == "b2_gamma" else 1]
+        if name == "delta" and value < 1:
+            raise TheorytoolsError(f"delta must be >= 1, got {value}")
+        est = T._check_claims(obj, witness, [(name, value)], resolution=T.RESOLUTION,
+                              max_samples=T.MAX_SAMPLES, exact="auto",
+                              assertion=f"claim {name}={value:g}", **kw)[0]
     except AssertionError as exc:
         return "violated", str(exc), None
     gap = _gap(name, value, est)
@@ -272,6 +266,8 @@ def _gap(name, value, est):
     if name == "b2_gamma":
         return est.low - value
     if name in ("b1_beta", "b2_beta"):
+        if "slack" in est.extra:                    # exact, from the law
+            return est.extra["slack"]
         g = est.extra.get("gap")
         return None if g is None else -g.high
     return None
