@@ -5,6 +5,7 @@ with its entry points. Offline: the package is "installed" by copying it next to
 no build backend is needed."""
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -19,15 +20,24 @@ TOOLKIT = pathlib.Path(theorytools.__file__).resolve().parents[1]
 
 
 def _entry_points_txt():
-    """The [project.entry-points] tables of the example's pyproject.toml, as entry_points.txt."""
-    import tomllib
-    project = tomllib.loads((EXAMPLE / "pyproject.toml").read_text())["project"]
-    lines = []
-    for group, items in project.get("entry-points", {}).items():
-        lines.append(f"[{group}]")
-        lines += [f"{k} = {v}" for k, v in items.items()]
-        lines.append("")
-    return "\n".join(lines), project["name"], project["version"]
+    """The [project.entry-points."GROUP"] tables of the example's pyproject.toml, as
+    entry_points.txt (a small reader for this file's simple syntax: Python 3.10 has no
+    tomllib)."""
+    text = (EXAMPLE / "pyproject.toml").read_text()
+    name = re.search(r'^name = "([^"]+)"', text, re.M).group(1)
+    version = re.search(r'^version = "([^"]+)"', text, re.M).group(1)
+    lines, group = [], None
+    for line in text.splitlines():
+        m = re.fullmatch(r'\[project\.entry-points\."([^"]+)"\]', line.strip())
+        if m:
+            group = m.group(1)
+            lines += ["", f"[{group}]"]
+        elif line.startswith("["):
+            group = None
+        elif group and "=" in line:
+            key, value = (t.strip() for t in line.split("=", 1))
+            lines.append(f"{key} = {value.strip(chr(34))}")
+    return "\n".join(lines) + "\n", name, version
 
 
 @pytest.fixture(scope="module")

@@ -192,3 +192,6 @@ def pytest_generate_tests(metafunc):
         raise pytest.UsageError(f"@pytest.mark.{MARKER} needs the compressor as its argument")
     cases = contract_cases(marker.args[0], **marker.kwargs)
     metafunc.parametrize("contract_case", cases, ids=[c.id for c in cases])
+
+
+__all__ = ["compressor_contract", "contract_cases", "ContractCase", "PARTS", "MARKER"]
