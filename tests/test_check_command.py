@@ -118,3 +118,12 @@ def test_class_claims_b1_b2_on_rand_k(planted, capsys):
     assert code == 0 and out.count(" holds") == 4, out
     code, out, _ = _check(["rand_k[k=2]", "--d", "6", "--claim", "b1_beta=2.5"], capsys)
     assert code == 1 and "b1_beta=2.5" in out and "violated" in out
+
+
+def test_all_constants_are_measured(planted):
+    rep = check_compressor(__import__("planted_cmp").top2, [6], [], all_constants=True)
+    c = rep["dimensions"]["6"]["implied_constants"]
+    # Top-2 at d = 6: worst error 1 - k/d = 2/3 (delta = 3), least E||C||^2/||x||^2 = 1/3
+    assert c["omega >="] == pytest.approx(2 / 3) and c["delta >="] == pytest.approx(3.0)
+    assert c["b1_alpha <="] == pytest.approx(1 / 3) and c["beta >="] == pytest.approx(1.0)
+    assert rep["passed"] and rep["claims"] == []

@@ -5,7 +5,10 @@ arguments), or a plain function ``compress(x, seed) -> y``; a registered spec su
 ``top_k[k=2]`` is accepted too. For each dimension ``--d``:
 
 1. **Measured constants with confidence intervals** (``theorytools.testing.estimate``; exact
-   from the law for a Compressor that has one) at the worst input found for each quantity.
+   from the law for a Compressor that has one) at the worst input found, and the constants
+   the worst inputs support (a valid omega is at least the worst error ratio, a valid B1
+   alpha at most the least E||C||^2/||x||^2, ...; ``--all-constants`` searches every class
+   quantity, by default only the error and what the claims need).
 2. **Worst-input search.** Every quantity q(x) of the classes -- the normalised error
    :math:`\mathbb{E}\|C(x)-x\|^2/\|x\|^2` (omega, delta), the bias
    :math:`\|\mathbb{E}C(x)-x\|/\|x\|`, :math:`\mathbb{E}\|C(x)\|^2/\|x\|^2` (B1's alpha),
@@ -296,8 +299,32 @@ def _bits(obj, encoder, decoder, d, witness, seed):
             "messages": len(counts)}
 
 
+def implied_constants(worst, measured):
+    """The constants the search supports: any valid constant must be at least (omega, delta,
+    beta) or at most (alpha, gamma) these; omega and delta also from the lower end of the
+    error's confidence interval at its worst input (a rigorous statement at p_fail)."""
+    out = {}
+    if "error" in worst:
+        e = worst["error"]["value"]
+        out["omega >="] = e
+        out["delta >="] = 1 / (1 - e) if e < 1 else math.inf
+        low = measured.get("error", {}).get("low") if isinstance(measured.get("error"),
+                                                                 dict) else None
+        if low is not None:
+            out["omega >= (CI)"] = max(low, 0.0)
+            out["delta >= (CI)"] = 1 / (1 - low) if low < 1 else math.inf
+    if "second" in worst:
+        out["b1_alpha <="] = worst["second"]["value"]
+    if "inner" in worst:
+        out["b2_gamma <="] = worst["inner"]["value"]
+    if "beta" in worst:
+        out["beta >="] = worst["beta"]["value"]
+    return out
+
+
 def check_compressor(obj, ds, claims, *, starts=4, search_samples=32, samples=None,
-                     max_norm_ratio=None, p_fail=1e-9, seed=0, encoder=None, decoder=None):
+                     max_norm_ratio=None, p_fail=1e-9, seed=0, encoder=None, decoder=None,
+                     all_constants=False):
     """The report of ``theorytools check`` as a dict (see the module docstring)."""
     from theorytools import bounds
     from theorytools.testing import _describe, estimate
@@ -305,7 +332,8 @@ def check_compressor(obj, ds, claims, *, starts=4, search_samples=32, samples=No
     report = {"compressor": _describe(obj), "p_fail": p_fail, "dimensions": {},
               "claims": [], "passed": True}
     for d in ds:
-        names = sorted({QUANTITY[c][0] for c, _ in claims} | {"error"})
+        names = sorted({QUANTITY[c][0] for c, _ in claims} | {"error"}
+                       | ({"bias", "second", "inner", "beta"} if all_constants else set()))
         worst = worst_inputs(obj, d, names, starts=starts, samples=search_samples, seed=seed)
         block = {"search_evaluations": worst.pop("_evaluations"), "worst": {}, "measured": {}}
         for name, w in worst.items():
@@ -320,6 +348,7 @@ def check_compressor(obj, ds, claims, *, starts=4, search_samples=32, samples=No
                                  for k, e in est.items()}
         except TheorytoolsError as exc:
             block["measured"] = {"error": str(exc)}
+        block["implied_constants"] = implied_constants(block["worst"], block["measured"])
         bits = _bits(obj, encoder, decoder, d, worst["error"]["x"], seed)
         if bits is not None:
             alpha_w = worst["error"]["value"]
@@ -376,6 +405,9 @@ def configure(parser):
                         help="samples per claim test (default: from the range)")
     parser.add_argument("--max-norm-ratio", type=float, default=None,
                         help="K with ||C(x)|| <= K ||x|| surely (a rigorous range)")
+    parser.add_argument("--all-constants", action="store_true",
+                        help="search the worst input of every class quantity (bias, "
+                             "E||C||^2, <EC,x>, beta), not only those the claims need")
     parser.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--report", metavar="DIR", help="write the Markdown/HTML report")
@@ -413,7 +445,7 @@ def run(args) -> int:
     report = check_compressor(obj, args.d, claims, starts=args.starts,
                               search_samples=args.search_samples, samples=args.samples,
                               max_norm_ratio=args.max_norm_ratio, seed=args.seed,
-                              encoder=enc, decoder=dec)
+                              encoder=enc, decoder=dec, all_constants=args.all_constants)
     if args.report:
         from theorytools.report import write_report
         write_report(_rows(report), args.report)
@@ -443,6 +475,8 @@ def _print(report):
         for name, w in block["worst"].items():
             print(f"  worst {name:9s} {w['value']:.6g}  (adversarial families: "
                   f"{w['adversarial_families_best']:.6g}; found by {w['found_by']})")
+        implied = ", ".join(f"{k} {v:.6g}" for k, v in block["implied_constants"].items())
+        print(f"  constants the worst inputs support: {implied}")
         if block["bits"]:
             b = block["bits"]
             lbs = ", ".join(f"{k} {v:.4g}" for k, v in b["lower_bounds"].items()) or "trivial"
