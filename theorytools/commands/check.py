@@ -490,5 +490,6 @@ def _print(report):
             print("    " + c["message"].replace("\n", "\n    "))
         else:
             gap = c.get("gap")
-            print(line + (f" (gap {gap:.4g})" if gap is not None and gap > 0 else ""))
+            print(line + (f" (gap {gap:.4g})" if c["verdict"] == "holds, not tight"
+                          and gap is not None else ""))
     print(f"\n{'all claims hold' if report['passed'] else 'some claims are VIOLATED'}")
