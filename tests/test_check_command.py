@@ -36,6 +36,10 @@ def shrink_quantiser(x, seed):
 shrink_quantiser.randomized = False
 
 top2 = create("top_k[k=2]")
+enc = top2.encode
+
+def bad_dec(message):
+    return -top2.decode(message)
 '''
 
 
@@ -127,3 +131,12 @@ def test_all_constants_are_measured(planted):
     assert c["omega >="] == pytest.approx(2 / 3) and c["delta >="] == pytest.approx(3.0)
     assert c["b1_alpha <="] == pytest.approx(1 / 3) and c["beta >="] == pytest.approx(1.0)
     assert rep["passed"] and rep["claims"] == []
+
+
+def test_encoder_and_decoder_arguments(planted, capsys):
+    code, out, _ = _check(["planted_cmp:top2", "--d", "5", "--encoder", "planted_cmp:enc",
+                           "--decoder", "planted_cmp:bad_dec"], capsys)
+    assert code == 0 and "round trip FAILED" in out       # reported; no claim was made
+    code, out, _ = _check(["planted_cmp:top2", "--d", "5", "--encoder", "planted_cmp:enc"],
+                          capsys)
+    assert "round trip ok" in out and "max 68" in out     # bits_budget of top_k[k=2], d = 5
