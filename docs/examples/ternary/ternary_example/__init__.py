@@ -22,7 +22,6 @@ import math
 
 import numpy as np
 
-from theorytools.codecs.bitio import BitReader, BitWriter  # noqa: F401  (the codec's API)
 from theorytools.compressors import Compressor, Constant, Extremal, Theory, register
 from theorytools.compressors.base import round_scalar
 from theorytools.compressors.law import ProductTwoPoint
