@@ -240,8 +240,6 @@ def test_bad_input():
         alg.local_sgd(p, 10, 0)
     with pytest.raises(TheorytoolsError, match="x0"):
         alg.dpsgd(p, ring(4), 0.1, 10, x0=np.ones(2))
-    with pytest.raises(TheorytoolsError, match="no batch kernel"):
-        alg.dcd_psgd(p, ring(4), create("natural_dithering"), 0.1, 10)
     with pytest.raises(TheorytoolsError, match="Theorem 2.2"):
         alg.local_sgd(p, 10, 2, a=1.0)
     with warnings.catch_warnings():

@@ -23,6 +23,7 @@ COMMANDS = {
     "bounds": "rate-distortion lower bounds (worst case, average case, uncertainty principle)",
     "frontier": "bits-vs-distortion frontier of every compressor against the lower bounds",
     "proofs": "run the mechanical (sympy) checks of the proofs' algebra",
+    "check": "black-box report on your own compressor: constants, worst input, claims, bits",
 }
 
 DEBUG_HELP = "show the full traceback of an error instead of the one-line message"
@@ -56,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=_version(),
                         help="print the toolkit's version and exit")
     parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
+    parser.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                        help="import MODULE first (repeatable): a module that registers "
+                             "compressors (theorytools.compressors.register) or theorems")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, help_text in _available().items():
         module = importlib.import_module(f"theorytools.commands.{name}")
@@ -85,6 +89,8 @@ def main(argv=None) -> int:
         return 2
     debug = bool(getattr(args, "debug", False))
     try:
+        for module in args.plugin:
+            _import_plugin(module)
         code = int(args._module.run(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, not at the interpreter's exit
         return code
@@ -111,6 +117,17 @@ def main(argv=None) -> int:
         sys.stderr.write(f"theorytools {args.command}: internal error: "
                          f"{type(exc).__name__}: {exc} (--debug shows the traceback)\n")
         return 3
+
+
+def _import_plugin(module):
+    from theorytools.errors import TheorytoolsError
+
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())      # a module in the working directory, as python -m
+    try:
+        importlib.import_module(module)
+    except ImportError as exc:
+        raise TheorytoolsError(f"--plugin {module}: cannot import it ({exc})") from None
 
 
 if __name__ == "__main__":

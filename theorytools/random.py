@@ -91,8 +91,26 @@ def as_generator(rng) -> np.random.Generator:
         f"rng must be a non-negative integer seed or a numpy.random.Generator, got {rng!r}")
 
 
+class KeyedGenerator(np.random.Generator):
+    """The stream of one node at one step: a ``numpy.random.Generator`` (Philox keyed by
+    ``key``) that also carries the stream key itself.
+
+    :func:`draw_key` returns ``key`` for it, so a :class:`~theorytools.compressors.Compressor`
+    given ``KeyedGenerator(node_step_key(seed, i, t))`` uses exactly the stream the simulator's
+    batch kernel uses for node i at step t; any other function can draw from it as from a
+    Generator. The algorithms pass one to ``compress`` for compressors without a batch kernel.
+    """
+
+    def __init__(self, key):
+        self.key = np.uint64(key)
+        super().__init__(np.random.Philox(key=int(self.key)))
+
+
 def draw_key(rng) -> np.uint64:
-    """Draw one 64-bit stream key from ``rng`` (seed or Generator)."""
+    """Draw one 64-bit stream key from ``rng`` (seed or Generator); a
+    :class:`KeyedGenerator` gives its own key (it does not advance)."""
+    if isinstance(rng, KeyedGenerator):
+        return rng.key
     gen = as_generator(rng)
     return np.uint64(gen.integers(0, 2**64, dtype=np.uint64))
 

@@ -531,14 +531,18 @@ def resolve_check(check: str | None, quick: bool = True) -> None:
 
 
 def resolve_paper(paper: str | None) -> None:
-    """Refuse an unknown ``--paper`` key with the closest keys."""
+    """Refuse an unknown ``--paper`` key with the closest keys (the built-in papers and the
+    papers of registered theorems, plugins included)."""
     from theorytools.commands._common import did_you_mean
     from theorytools.errors import TheorytoolsError
 
-    if paper and paper not in PAPERS:
+    if not paper or paper in PAPERS:
+        return
+    from theorytools.theory import theorems
+    known = list(PAPERS) + sorted({t.paper for t in theorems()} - set(PAPERS))
+    if paper not in known:
         raise TheorytoolsError(f"--paper {paper!r} is not a known paper"
-                               + (did_you_mean(paper, PAPERS) or
-                                  f"; known: {', '.join(PAPERS)}"))
+                               + (did_you_mean(paper, known) or f"; known: {', '.join(known)}"))
 
 
 def suites_for(check: str | None) -> list:

@@ -1,6 +1,8 @@
 """Compression of all nodes' vectors in one Numba call (the simulator's hot path).
 
-A registered compressor is translated once into ``(code, params)``; ``compress_rows`` then
+Each compressor declares its batch kernel itself (``Compressor.batch_kernel(d, shared)``: a
+:class:`Kernel` naming one of the kernels below with its parameters, or None). It is translated
+once into ``(code, params)``; ``compress_rows`` then
 compresses every row of an (n, d) matrix with node i's stream key ``node_step_key(seed, i, t)``
 and returns, per row, the exact number of bits of its message. Row i of the result is bit for
 bit ``compressor._reconstruct(compressor._sample(X[i], key_i), d)`` -- the same arithmetic as
@@ -28,10 +30,49 @@ from theorytools.random import node_step_key
 IDENTITY, NATURAL, BIASED_NATURAL, DITHERING, RAND_K, TOP_K, BERNOULLI, SIGN, SCALED_SIGN, \
     GRID = range(10)
 
-_CODES = {"identity": IDENTITY, "natural": NATURAL, "biased_natural": BIASED_NATURAL,
-          "dithering": DITHERING, "rand_k": RAND_K, "rand_k_biased": RAND_K, "top_k": TOP_K,
-          "bernoulli": BERNOULLI, "bernoulli_biased": BERNOULLI, "sign": SIGN,
-          "scaled_sign": SCALED_SIGN, "grid_rounding": GRID}
+
+@dataclass(frozen=True)
+class Kernel:
+    """A compressor's declaration of its batch kernel (:meth:`Compressor.batch_kernel`).
+
+    ``code``: one of the kernels of :func:`compress_row` (IDENTITY ... GRID); ``params``: its
+    float64 parameters; ``bits_table``: int64 bits per message (index 0), per kept count m
+    (Bernoulli), or unused (grid: computed in the kernel); ``bits_exact``: False where the table
+    holds a proven bound rather than the exact length (the subset code's blocked regime).
+    Built by :func:`fixed_length_kernel` and :func:`bernoulli_kernel` below."""
+
+    code: int
+    params: tuple
+    bits_table: object = (0,)      # a sequence of ints or an int64 array
+    bits_exact: bool = True
+
+
+def fixed_length_kernel(compressor, code, params, d, shared, *, exact=True) -> Kernel:
+    """A kernel whose messages all have the length ``compressor.bits_budget`` (checked on a
+    probe message when ``exact``)."""
+    bits = compressor.bits_budget(np.zeros(d), shared=shared)
+    if exact:
+        probe = np.random.default_rng(0).standard_normal(d)
+        measured = compressor.encode(probe, 0, shared=shared).nbits
+        if measured != bits:
+            raise TheorytoolsError(f"{compressor.canonical_name}: codec length {measured} is not "
+                                   f"the fixed length {bits}")
+    return Kernel(code, tuple(float(v) for v in params), (int(bits),), bool(exact))
+
+
+def bernoulli_kernel(compressor, scale, d, shared) -> Kernel:
+    """Bernoulli sparsification: the length depends on the kept count m (enumerative code)."""
+    from theorytools.codecs.enumerative import subset_code_bits, subset_code_is_fixed
+    from theorytools.compressors.base import log2_ceil
+
+    w = compressor.float_width
+    if shared:
+        table, exact = w * np.arange(d + 1, dtype=np.int64), True
+    else:
+        table = np.array([log2_ceil(d + 1) + subset_code_bits(d, m) + w * m
+                          for m in range(d + 1)], dtype=np.int64)
+        exact = subset_code_is_fixed(d, d // 2)   # the largest C(d, m)
+    return Kernel(BERNOULLI, (compressor.params["p"], scale, w), table, exact)
 
 
 @dataclass(frozen=True)
@@ -53,76 +94,41 @@ class BatchCompressor:
 _PREPARED: dict = {}
 
 
-def prepare(compressor, d: int, *, shared: bool = False) -> BatchCompressor:
-    """Translate ``compressor`` for the batch kernel at dimension ``d``.
+def prepare(compressor, d: int, *, shared: bool = False):
+    """Translate ``compressor`` for the batch kernel at dimension ``d``: a
+    :class:`BatchCompressor`, or None when the compressor declares no batch kernel
+    (``compressor.batch_kernel(d, shared)`` is None; the algorithms then call its ``compress``
+    per node and step, :mod:`theorytools.algorithms._fallback`).
 
-    Raises a TheorytoolsError naming the compressor if it has no batch kernel yet. The result
-    is cached per (compressor class, canonical name, d, shared): the translation encodes a probe
-    message (milliseconds at d = 1000), which a loop of short ``advance`` calls would otherwise
-    pay every call.
+    The result is cached per (compressor class, canonical name, d, shared): the translation
+    encodes a probe message (milliseconds at d = 1000), which a loop of short ``advance`` calls
+    would otherwise pay every call.
     """
     cls = type(compressor)
     key = (cls.__module__, cls.__qualname__, compressor.canonical_name, int(d), bool(shared))
-    batch = _PREPARED.get(key)
-    if batch is None:
-        batch = _prepare(compressor, d, shared)
-        if len(_PREPARED) >= 256:
-            _PREPARED.clear()
-        _PREPARED[key] = batch
+    if key in _PREPARED:
+        return _PREPARED[key]
+    batch = _prepare(compressor, d, shared)
+    if len(_PREPARED) >= 256:
+        _PREPARED.clear()
+    _PREPARED[key] = batch
     return batch
 
 
 def _prepare(compressor, d, shared):
-    from theorytools.codecs.enumerative import subset_code_bits, subset_code_is_fixed
-
-    name = compressor.name
-    if name not in _CODES:
-        raise TheorytoolsError(
-            f"compressor {compressor.canonical_name} has no batch kernel in the simulator; "
-            f"supported: {', '.join(sorted(_CODES))}")
-    if name == "dithering" and (compressor.params["p"] != 2 or
-                                compressor.params["coding"] != "fixed"):
-        raise TheorytoolsError("the simulator supports dithering with p=2 and fixed coding")
     if shared and not compressor.shared_randomness:
         raise TheorytoolsError(f"shared=True: {compressor.canonical_name} has no shared seed mode")
     compressor.validate(np.zeros(d))   # parameters that do not fit d raise here
-    w = compressor.float_width
-    code = _CODES[name]
-    p = compressor.params
-    exact = True
-    if code == DITHERING:
-        params = np.array([p["s"], w])
-    elif code == RAND_K:
-        params = np.array([p["k"], d / p["k"] if name == "rand_k" else 1.0, w])
-    elif code == TOP_K:
-        params = np.array([p["k"], 1.0, w])
-    elif code == BERNOULLI:
-        params = np.array([p["p"], 1.0 / p["p"] if name == "bernoulli" else 1.0, w])
-    elif code == GRID:
-        params = np.array([p["step"]])
-    else:
-        params = np.array([w], dtype=np.float64)
-    if code == BERNOULLI:
-        if shared:
-            table = w * np.arange(d + 1, dtype=np.int64)
-        else:
-            from theorytools.compressors.base import log2_ceil
-            table = np.array([log2_ceil(d + 1) + subset_code_bits(d, m) + w * m
-                              for m in range(d + 1)], dtype=np.int64)
-            exact = subset_code_is_fixed(d, d // 2)   # the largest C(d, m)
-    elif code == GRID:
-        table = np.zeros(1, np.int64)      # computed in the kernel
-    else:
-        bits = compressor.bits_budget(np.zeros(d), shared=shared)
-        if code in (RAND_K, TOP_K):
-            exact = shared or subset_code_is_fixed(d, p["k"])
-        probe = np.random.default_rng(0).standard_normal(d)
-        measured = compressor.encode(probe, 0, shared=shared).nbits
-        if exact and measured != bits:
-            raise TheorytoolsError(f"{compressor.canonical_name}: codec length {measured} is not "
-                                   f"the fixed length {bits}")
-        table = np.array([bits], dtype=np.int64)
-    return BatchCompressor(compressor, code, params.astype(np.float64), table, exact, shared)
+    declare = getattr(compressor, "batch_kernel", None)
+    kernel = declare(d, shared) if declare is not None else None
+    if kernel is None:
+        return None
+    if not isinstance(kernel, Kernel) or kernel.code not in range(GRID + 1):
+        raise TheorytoolsError(f"{compressor.canonical_name}.batch_kernel returned {kernel!r}, "
+                               "not a Kernel of theorytools.algorithms._batch (or None)")
+    return BatchCompressor(compressor, kernel.code, np.array(kernel.params, dtype=np.float64),
+                           np.array(kernel.bits_table, dtype=np.int64), kernel.bits_exact,
+                           shared)
 
 
 @njit(cache=True)
@@ -290,3 +296,81 @@ def compress_all(batch: BatchCompressor, X, seed, step, out=None, bits_out=None)
         raise TheorytoolsError(f"row {bad}: values outside the simulator's batch path for "
                                f"{batch.name}")
     return out, bits_out
+
+
+class PerNode:
+    """The compression step of a compressor without a batch kernel: ``compress`` per node.
+
+    Called as ``per_node(Z, cseed, t, out, bits_out)``: row i of ``out`` becomes
+    ``compressor.compress(Z[i], KeyedGenerator(node_step_key(cseed, i, t)))`` (node i's stream
+    of step t, the key the batch kernel uses), and ``bits_out[i]`` the length of
+    ``encode(Z[i], <same stream>, shared=shared)``. A compressor whose ``encode`` is not
+    implemented is counted at its ``bits_budget`` (then ``bits_exact`` is False). Returns -1,
+    or the row whose compression failed (the error is kept in ``error``)."""
+
+    def __init__(self, compressor, d, shared=False):
+        from theorytools.random import KeyedGenerator
+
+        self.compressor, self.shared, self._gen = compressor, bool(shared), KeyedGenerator
+        self.error = None
+        from theorytools.compressors.base import Compressor
+
+        cls = type(compressor)
+        # encode() works when the class writes a codec (or overrides encode itself)
+        self.encodes = (getattr(cls, "_write", None) is not Compressor._write
+                        or getattr(cls, "encode", None) is not Compressor.encode)
+        if not self.encodes and getattr(cls, "bits_budget", None) is Compressor.bits_budget:
+            raise TheorytoolsError(
+                f"{compressor.canonical_name}: the algorithms count bits with encode() or "
+                "bits_budget(); it implements neither")
+        self.bits_exact = self.encodes
+
+    def __call__(self, Z, cseed, t, out, bits_out):
+        c, gen = self.compressor, self._gen
+        for i in range(Z.shape[0]):
+            key = node_step_key(cseed, i, t)
+            try:
+                y = np.asarray(c.compress(Z[i], gen(key)), dtype=np.float64)
+                if y.shape != Z[i].shape or not np.all(np.isfinite(y)):
+                    raise TheorytoolsError(f"compress returned {y.shape} values "
+                                           f"{'(not all finite)' if y.shape == Z[i].shape else ''}"
+                                           f"for an input of shape {Z[i].shape}")
+                out[i] = y
+                if self.encodes:
+                    bits_out[i] = c.encode(Z[i], gen(key), shared=self.shared).nbits
+                else:
+                    bits_out[i] = c.bits_budget(Z[i], shared=self.shared)
+            except TheorytoolsError as exc:
+                self.error = exc
+                return i
+        return -1
+
+
+def kernel_or_per_node(compressor, d, shared=False):
+    """What the algorithms compress with: ``(code, params, bits_table, per_node, bits_exact)``
+    with ``per_node`` None when the compressor declares a batch kernel (:func:`prepare`),
+    else a :class:`PerNode` (code and tables are then dummies)."""
+    batch = prepare(compressor, d, shared=shared)
+    if batch is not None:
+        return batch.code, batch.params, batch.bits_table, None, batch.bits_exact
+    per_node = PerNode(compressor, d, shared)
+    return IDENTITY, np.array([64.0]), np.zeros(1, np.int64), per_node, per_node.bits_exact
+
+
+def without_batch_kernel(compressor):
+    """The same compressor (same parameters, same ``compress``) declaring no batch kernel: the
+    algorithms then run it through ``compress`` per node and step. For comparing the two paths
+    (``bench/simulator.py``, ``tests/test_per_node.py``)."""
+    cls = type(compressor)
+    sub = _NO_BATCH.get(cls)
+    if sub is None:
+        sub = type(cls.__name__, (cls,), {"batch_kernel": lambda self, d, shared=False: None,
+                                          "__module__": cls.__module__,
+                                          "__qualname__": cls.__qualname__ + "[per node]"})
+        _NO_BATCH[cls] = sub
+    clone = object.__new__(sub)
+    clone.__dict__.update(compressor.__dict__)
+    return clone
+
+
+_NO_BATCH: dict = {}

@@ -14,7 +14,8 @@ import math
 import numpy as np
 from numba import get_thread_id, njit, prange
 
-from theorytools.algorithms._batch import GRID, compress_row, compress_row_add, compress_rows
+from theorytools.algorithms._batch import (GRID, IDENTITY, compress_row, compress_row_add,
+                                           compress_rows)
 from theorytools.algorithms._oracle import (NOISE_SAMPLING, QUADRATIC, full_gradient, node_grad,
                                             node_grads, node_value_grad, objective)
 from theorytools.problems import _kernels as PK
@@ -570,6 +571,127 @@ def run_decentralized_parallel(method, X, aux, indptr, indices, data, gamma, con
                 dist_sq, cons, bits, bits_cum, step_max_bits, True, nthreads)
 
 
+def run_decentralized_per_node(method, X, aux, indptr, indices, data, gamma, consensus_step, t0,
+                               T, o, compress_rows_py, seed, record_at, xstar, fstar, f_gap,
+                               g_sq, dist_sq, cons, bits, bits_cum, step_max_bits):
+    """:func:`run_decentralized` for a compressor without a batch kernel (a Python loop over
+    steps; arguments as there, with ``compress_rows_py(Z, cseed, t, Cm, step_bits)`` in place
+    of the kernel: it writes C(z_i) into Cm[i] with node i's stream
+    ``node_step_key(cseed, i, t)`` and returns -1 or a failing row).
+
+    Each step runs the serial kernels' phase 0 with the identity at float64 as the compressor
+    (an exact copy of every vector to compress into ``Cm``; DCD and CHOCO also add it into
+    their state x or x_hat, which is therefore saved first), then compresses the rows in
+    Python and redoes the addition from the saved state (state + C(z), the arithmetic of the
+    batch kernel's ``acc += C(z)``), then phase 1. Same bits as the batch kernel for a
+    compressor that has one (tested for every built-in)."""
+    n, d = X.shape
+    Cm = np.empty((n, d))
+    S = np.empty((3, d))
+    gi = np.empty(0, np.int64)
+    grads = np.empty((n, d))
+    values = np.empty(n)
+    gbar = np.empty(d)
+    step_bits = np.zeros(n, np.int64)
+    fail = np.zeros(n, np.int8)
+    useed = np.uint64(seed)
+    cseed = useed ^ COMPRESS_TAG
+    copy_params = np.array([64.0])        # IDENTITY at float64: o = z exactly (finite z)
+    copy_table = np.zeros(1, np.int64)
+    acc = X if method == DCD else (aux if method == CHOCO else None)
+    saved = np.empty((n, d)) if acc is not None else None
+    r = 0
+    while r < record_at.size and record_at[r] < t0:
+        r += 1
+    for t in range(t0, t0 + T + 1):
+        if r < record_at.size and record_at[r] == t:
+            xbar = _node_mean(X)
+            _values_serial(o, xbar, grads, values)
+            _trace_point(o, X, xbar, xstar, fstar, grads, values, gbar, r, f_gap, g_sq,
+                         dist_sq, cons)
+            bits_cum[r] = bits
+            r += 1
+        if t == t0 + T:
+            break
+        if acc is not None:
+            saved[...] = acc
+        _phase_block(0, 0, n, method, X, aux, Cm, S, gi, indptr, indices, data, gamma,
+                     consensus_step, t, o, IDENTITY, copy_params, copy_table, 0, useed, cseed,
+                     step_bits, fail)
+        if fail.any():
+            return t
+        if compress_rows_py(Cm.copy(), cseed, t, Cm, step_bits) >= 0:
+            return t
+        if acc is not None:
+            np.add(saved, Cm, out=acc)
+        _phase_block(1, 0, n, method, X, aux, Cm, S, gi, indptr, indices, data, gamma,
+                     consensus_step, t, o, IDENTITY, copy_params, copy_table, 0, useed, cseed,
+                     step_bits, fail)
+        step_max_bits[t - t0] = _add_bits(step_bits, bits)
+    return -1
+
+
+@njit(cache=True)
+def _central_pre(method, x, E, X, G, V, gamma, t, o, seed, x_sgd, gbar):
+    """Centralized step t up to the compression: the n gradients at x (G), plain SGD's shadow
+    iterate, SGD's own step; returns the rows to compress (DCGD: G, EF: V = E + gamma G), or an
+    empty matrix for SGD."""
+    n, d = G.shape
+    for i in range(n):
+        X[i] = x
+    node_grads(o, X, np.uint64(seed), t, G)
+    _mean_rows(G, gbar)
+    for j in range(d):
+        x_sgd[j] -= gamma * gbar[j]
+    if method == SGD:
+        for j in range(d):
+            x[j] -= gamma * gbar[j]
+        return G[:0]
+    if method == DCGD:
+        return G
+    for i in range(n):
+        for j in range(d):
+            V[i, j] = E[i, j] + gamma * G[i, j]
+    return V
+
+
+@njit(cache=True)
+def _central_post(method, x, E, V, Cm, gamma, gbar):
+    """Centralized step t after the compression Cm = C(rows): x -= gamma mean C(g_i) (DCGD),
+    or EF's e_i = v_i - C(v_i), x -= mean C(v_i)."""
+    n, d = Cm.shape
+    if method == DCGD:
+        _mean_rows(Cm, gbar)
+        for j in range(d):
+            x[j] -= gamma * gbar[j]
+    elif method == EF:
+        for i in range(n):
+            for j in range(d):
+                E[i, j] = V[i, j] - Cm[i, j]
+        _mean_rows(Cm, gbar)
+        for j in range(d):
+            x[j] -= gbar[j]
+
+
+@njit(cache=True)
+def _central_record(o, x, E, x_sgd, xstar, fstar, rows, grads, gbar, r, f_gap, g_sq, dist_sq,
+                    virtual_gap):
+    n, d = E.shape
+    f_gap[r] = objective(o, x) - fstar
+    full_gradient(o, x, rows, grads, gbar)
+    g_sq[r] = gbar @ gbar
+    diff = x - xstar
+    dist_sq[r] = diff @ diff
+    vg = 0.0
+    for j in range(d):
+        ebar = 0.0
+        for i in range(n):
+            ebar += E[i, j]
+        dv = x[j] - ebar / n - x_sgd[j]
+        vg += dv * dv
+    virtual_gap[r] = math.sqrt(vg)
+
+
 @njit(cache=True)
 def run_centralized(method, x, E, steps, T, o, n, code, cparams, bits_table, full_bits, seed,
                     record_at, xstar, fstar, f_gap, g_sq, dist_sq, virtual_gap, bits_cum,
@@ -578,7 +700,9 @@ def run_centralized(method, x, E, steps, T, o, n, code, cparams, bits_table, ful
     (mean of C(g_i)), EF (v_i = C(e_i + gamma g_i), e_i += gamma g_i - v_i, x -= mean v_i).
     ``virtual_gap[r]`` records ||x_tilde - x_sgd|| where x_tilde = x - mean(e) is EF's virtual
     iterate and x_sgd the plain-SGD iterate driven by the same gradients (an identity).
-    ``steps[t]`` is the step size gamma of step t."""
+    ``steps[t]`` is the step size gamma of step t. A step is :func:`_central_pre`, the
+    compression of its rows, :func:`_central_post` (:func:`run_centralized_per_node` runs the
+    same steps with the compression in Python)."""
     d = x.size
     X = np.empty((n, d))
     G = np.empty((n, d))
@@ -595,50 +719,53 @@ def run_centralized(method, x, E, steps, T, o, n, code, cparams, bits_table, ful
     for t in range(-1, T):
         if t >= 0:
             gamma = steps[t]
-            for i in range(n):
-                X[i] = x
-            node_grads(o, X, np.uint64(seed), t, G)
-            _mean_rows(G, gbar)
-            for j in range(d):
-                x_sgd[j] -= gamma * gbar[j]
+            Z = _central_pre(method, x, E, X, G, V, gamma, t, o, seed, x_sgd, gbar)
             if method == SGD:
-                for j in range(d):
-                    x[j] -= gamma * gbar[j]
                 for i in range(n):
                     step_bits[i] = full_bits
-            elif method == DCGD:
-                if compress_rows(code, cparams, bits_table, G, cseed, t, Cm, step_bits) >= 0:
+            else:
+                if compress_rows(code, cparams, bits_table, Z, cseed, t, Cm, step_bits) >= 0:
                     return t
-                _mean_rows(Cm, gbar)
-                for j in range(d):
-                    x[j] -= gamma * gbar[j]
-            else:  # EF
-                for i in range(n):
-                    for j in range(d):
-                        V[i, j] = E[i, j] + gamma * G[i, j]
-                if compress_rows(code, cparams, bits_table, V, cseed, t, Cm, step_bits) >= 0:
-                    return t
-                for i in range(n):
-                    for j in range(d):
-                        E[i, j] = V[i, j] - Cm[i, j]
-                _mean_rows(Cm, gbar)
-                for j in range(d):
-                    x[j] -= gbar[j]
+                _central_post(method, x, E, V, Cm, gamma, gbar)
             step_max_bits[t] = _add_bits(step_bits, bits)
         if r < record_at.size and record_at[r] == t + 1:
-            f_gap[r] = objective(o, x) - fstar
-            full_gradient(o, x, rows, grads, gbar)
-            g_sq[r] = gbar @ gbar
-            diff = x - xstar
-            dist_sq[r] = diff @ diff
-            vg = 0.0
-            for j in range(d):
-                ebar = 0.0
-                for i in range(n):
-                    ebar += E[i, j]
-                dv = x[j] - ebar / n - x_sgd[j]
-                vg += dv * dv
-            virtual_gap[r] = math.sqrt(vg)
+            _central_record(o, x, E, x_sgd, xstar, fstar, rows, grads, gbar, r, f_gap, g_sq,
+                            dist_sq, virtual_gap)
+            bits_cum[r] = bits
+            r += 1
+    return -1
+
+
+def run_centralized_per_node(method, x, E, steps, T, o, n, compress_rows_py, full_bits, seed,
+                             record_at, xstar, fstar, f_gap, g_sq, dist_sq, virtual_gap,
+                             bits_cum, step_max_bits):
+    """:func:`run_centralized` for a compressor without a batch kernel (Python loop over steps):
+    the same :func:`_central_pre` / :func:`_central_post` kernels, with the compression done by
+    ``compress_rows_py(Z, cseed, t, Cm, step_bits)`` (node i with stream
+    ``node_step_key(cseed, i, t)``; returns -1 or a failing row). Same bits as the batch kernel
+    for a compressor that has one (tested)."""
+    d = x.size
+    X, G, V, Cm, rows, grads = (np.empty((n, d)) for _ in range(6))
+    gbar = np.empty(d)
+    bits = np.zeros(n, np.int64)
+    step_bits = np.empty(n, np.int64)
+    cseed = np.uint64(seed) ^ COMPRESS_TAG
+    x_sgd = x.copy()
+    r = 0
+    for t in range(-1, T):
+        if t >= 0:
+            gamma = steps[t]
+            Z = _central_pre(method, x, E, X, G, V, gamma, t, o, seed, x_sgd, gbar)
+            if method == SGD:
+                step_bits[:] = full_bits
+            else:
+                if compress_rows_py(Z, cseed, t, Cm, step_bits) >= 0:
+                    return t
+                _central_post(method, x, E, V, Cm, gamma, gbar)
+            step_max_bits[t] = _add_bits(step_bits, bits)
+        if r < record_at.size and record_at[r] == t + 1:
+            _central_record(o, x, E, x_sgd, xstar, fstar, rows, grads, gbar, r, f_gap, g_sq,
+                            dist_sq, virtual_gap)
             bits_cum[r] = bits
             r += 1
     return -1

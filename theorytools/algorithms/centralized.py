@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from theorytools.algorithms import _engine as E
-from theorytools.algorithms._batch import prepare
+from theorytools.algorithms._batch import kernel_or_per_node
 from theorytools.algorithms._common import check_run, step_schedule
 from theorytools.algorithms._oracle import oracle_of
 from theorytools.algorithms.cost import NetworkModel
@@ -42,9 +42,9 @@ def _run(method, name, problem, compressor, gamma, T, *, seed, x0, record, netwo
     steps = step_schedule(gamma, T)
     gamma = steps.copy() if isinstance(gamma, (list, tuple, np.ndarray)) else float(gamma)
     n, d = problem.n, problem.d
+    per_node = None
     if compressor is not None:
-        batch = prepare(compressor, d, shared=shared)
-        code, cparams, table, exact = batch.code, batch.params, batch.bits_table, batch.bits_exact
+        code, cparams, table, per_node, exact = kernel_or_per_node(compressor, d, shared)
     else:
         code, cparams, table, exact = 0, np.array([64.0]), np.zeros(1, np.int64), True
     x = x0.copy()
@@ -53,12 +53,19 @@ def _run(method, name, problem, compressor, gamma, T, *, seed, x0, record, netwo
     f_gap, g_sq, dist_sq, vgap = (np.empty(r) for _ in range(4))
     bits_cum = np.zeros((r, n), np.int64)
     step_max = np.zeros(T, np.int64)
-    failed = E.run_centralized(method, x, err, steps, T, oracle_of(problem), n, code, cparams,
-                               table, float_bits * d, np.uint64(seed), record_at, problem.x_star,
-                               problem.f_star, f_gap, g_sq, dist_sq, vgap, bits_cum, step_max)
+    tail = (float_bits * d, np.uint64(seed), record_at, problem.x_star, problem.f_star, f_gap,
+            g_sq, dist_sq, vgap, bits_cum, step_max)
+    if per_node is None:
+        failed = E.run_centralized(method, x, err, steps, T, oracle_of(problem), n, code,
+                                   cparams, table, *tail)
+    else:   # no batch kernel: compress per node
+        failed = E.run_centralized_per_node(method, x, err, steps, T, oracle_of(problem), n,
+                                            per_node, *tail)
     if failed >= 0:
+        why = f" {per_node.error}" if per_node is not None and per_node.error else ""
         raise TheorytoolsError(f"{name}: compression failed at step {failed} (values outside "
-                               f"the wire format of {compressor.canonical_name}; diverging?)")
+                               f"the wire format of {compressor.canonical_name}; "
+                               f"diverging?{why})")
     network = network or NetworkModel()
     wall = network.wall_times(step_max, record_at, pattern, n)
     return Trace(name, record_at, f_gap, g_sq, dist_sq, np.zeros(r), bits_cum, wall, x.copy(),

@@ -38,7 +38,7 @@ import numba
 import numpy as np
 
 from theorytools.algorithms import _engine as E
-from theorytools.algorithms._batch import prepare
+from theorytools.algorithms._batch import kernel_or_per_node
 from theorytools.algorithms._common import check_run, warn_unless_unbiased
 from theorytools.algorithms._oracle import oracle_of
 from theorytools.algorithms.cost import NetworkModel
@@ -242,9 +242,9 @@ def advance(state: DecentralizedState, problem: Problem, topology: Topology,
     gamma = check_real(gamma, "gamma", low=0.0, low_open=True)
     k = resolve_threads(threads)
     n, d = problem.n, problem.d
+    per_node = None
     if compressor is not None:
-        batch = prepare(compressor, d, shared=shared)
-        code, cparams, table = batch.code, batch.params, batch.bits_table
+        code, cparams, table, per_node, _ = kernel_or_per_node(compressor, d, shared)
     else:
         code, cparams, table = 0, np.array([64.0]), np.zeros(1, np.int64)
     record_at = np.zeros(0, np.int64) if record_at is None else record_at
@@ -256,16 +256,19 @@ def advance(state: DecentralizedState, problem: Problem, topology: Topology,
             topology.data, gamma, consensus_step, state.t, steps, oracle_of(problem), code,
             cparams, table, float_bits * d, np.uint64(seed), record_at, problem.x_star,
             problem.f_star, f_gap, g_sq, dist_sq, cons, state.bits, bits_cum, step_max)
-    if k == 1:
+    if per_node is not None:   # no batch kernel: compress per node (one thread)
+        failed = E.run_decentralized_per_node(*args[:11], per_node, *args[15:])
+    elif k == 1:
         failed = E.run_decentralized(*args)
     else:
         _start_threads()
         with _numba_threads(k):
             failed = E.run_decentralized_parallel(*args, k)
     if failed >= 0:
+        why = per_node.error if per_node is not None and per_node.error else None
         raise TheorytoolsError(f"{state.method}: compression failed at step {failed} (values "
                                f"outside the wire format of {compressor.canonical_name}; "
-                               "diverging?)")
+                               f"diverging?{f' {why}' if why else ''})")
     state.t += steps
     return step_max, (f_gap, g_sq, dist_sq, cons, bits_cum)
 
@@ -275,8 +278,8 @@ def _run(name, problem, topology, compressor, gamma, T, *, seed, x0, record, net
     gamma, T, x0, record_at = check_run(problem, gamma, T, record, topology=topology, x0=x0)
     threads = resolve_threads(threads)
     state = init_state(name, problem, topology, x0)
-    exact = True if compressor is None else prepare(compressor, problem.d,
-                                                     shared=shared).bits_exact
+    exact = True if compressor is None else kernel_or_per_node(compressor, problem.d,
+                                                                shared)[4]
     step_max, (f_gap, g_sq, dist_sq, cons, bits_cum) = advance(
         state, problem, topology, compressor, gamma, T, seed=seed,
         consensus_step=consensus_step, float_bits=float_bits, shared=shared,

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import sys
 
+from theorytools.errors import TheorytoolsError
+
 
 def working_set(d: int) -> int:
     """Bytes the command needs at dimension d: peak RSS measured 198 MB at d = 800, 202 MB at
@@ -36,6 +38,10 @@ def configure(parser) -> None:
     out.add_argument("--json", action="store_true",
                      help="strict-JSON output (list of points; non-finite values are null)")
     out.add_argument("--csv", action="store_true", help="CSV output (one line per point)")
+    parser.add_argument("--extra", action="append", default=[], metavar="SPEC|MODULE:OBJECT",
+                        help="also place this compressor (a registered spec, e.g. a plugin's, "
+                             "or a Compressor given as MODULE:OBJECT) on the frontier "
+                             "(repeatable)")
 
 
 def run(args) -> int:
@@ -44,7 +50,15 @@ def run(args) -> int:
 
     d = parse_dimension(args.d, "d", low=2)
     require_fits(d, working_set, "theorytools frontier", low=2)
-    points = F.frontier(d)
+    extras = []
+    if args.extra:
+        from theorytools.commands.check import load_object
+        extras = [load_object(e) for e in args.extra]
+        bad = [e for e, o in zip(args.extra, extras) if not hasattr(o, "law")]
+        if bad:
+            raise TheorytoolsError(f"--extra {bad[0]}: the frontier needs a Compressor with "
+                                   "law() and encode() (use theorytools check for a function)")
+    points = F.frontier(d, F.frontier_specs(d) + extras if extras else None)
     if args.png:
         F.plot(points, d, args.png)
     if args.json:

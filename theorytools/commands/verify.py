@@ -20,7 +20,8 @@ def configure(parser):
                              "cores)")
     parser.add_argument("--paper", metavar="KEY",
                         help="only the checks of this paper: tang2018, beznosikov2020, "
-                             "albasyoni2020 or stich2018 (see --list)")
+                             "albasyoni2020, stich2018, or the paper of a theorem plugin "
+                             "(see --list)")
     parser.add_argument("--check", metavar="NAME",
                         help="only checks whose name contains NAME (checked against the "
                              "known names before anything runs; see --list)")

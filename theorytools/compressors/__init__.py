@@ -4,8 +4,9 @@ See :mod:`theorytools.compressors.base` for the contract and ``docs/compressors.
 table of classes, constants, bit budgets and sources.
 """
 from theorytools.compressors.base import Compressor, Constant, Extremal, Theory  # noqa: F401
-from theorytools.compressors.registry import REGISTRY, create, default, names  # noqa: F401
+from theorytools.compressors.registry import (REGISTRY, create, default, names,  # noqa: F401
+                                              register)
 from theorytools.compressors._theory import P2Classes, p2_classes  # noqa: F401
 
 __all__ = ["Compressor", "Constant", "Extremal", "P2Classes", "REGISTRY", "Theory", "create",
-           "default", "names", "p2_classes"]
+           "default", "names", "p2_classes", "register"]

@@ -359,6 +359,18 @@ class Compressor:
         from theorytools.compressors._theory import p2_classes
         return p2_classes(self, d)
 
+    def batch_kernel(self, d: int, shared: bool = False):
+        """The simulator's batch kernel for dimension ``d``, or None (the default).
+
+        None: every algorithm (:mod:`theorytools.algorithms`) calls :meth:`compress` per node
+        and per step, with the node's stream of that step (same bits and bit counts as a batch
+        kernel would give, slower; see ``docs/algorithms.md``). A built-in compressor with a
+        Numba kernel in the simulator returns its declaration here; the contract suite
+        (:func:`theorytools.compressors.contract.check_batch_kernel`) checks it against
+        ``compress`` and ``encode`` bit for bit.
+        """
+        return None
+
     def in_domain(self, x: np.ndarray) -> bool:
         r"""Whether the declared claims are made for ``x`` (see ``Theory.domain``).
 

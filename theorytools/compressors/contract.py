@@ -22,10 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from theorytools.check import P_FAIL, hoeffding_radius  # noqa: F401  (one Hoeffding radius)
 from theorytools.compressors.law import scaled_law
 from theorytools.errors import TheorytoolsError
-
-P_FAIL = 1e-9
 
 
 @dataclass(frozen=True)
@@ -46,11 +45,6 @@ class ContractResult:
 
 def tolerance(compressor) -> float:
     return 1e-12 if compressor.float_width == 64 else 2.0 ** -21
-
-
-def hoeffding_radius(value_range: float, samples: int, p_fail: float = P_FAIL) -> float:
-    r"""Hoeffding half-width :math:`(b-a)\sqrt{\ln(2/p)/(2R)}` for a two-sided test."""
-    return value_range * math.sqrt(math.log(2.0 / p_fail) / (2.0 * samples))
 
 
 def bernstein_radius(variance: float, value_range: float, samples: int,
@@ -108,27 +102,18 @@ def exact_quantities(compressor, x: np.ndarray) -> Quantities:
 
 def constant_check(name: str, value: float, q: Quantities, tol: float):
     """(empirical, theoretical, slack) for one declared constant; slack >= -tol is valid,
-    |slack| <= tol is tight. All quantities are normalised by ||x||^2."""
+    |slack| <= tol is tight. All quantities are normalised by ||x||^2. The class inequalities
+    are those of :func:`theorytools.testing.claim_slack` (one implementation, shared with the
+    public assertions a user runs on their own compressor)."""
+    from theorytools.testing import claim_slack
+
     n2 = q.norm2
-    if name == "omega":
-        emp, theo = q.error / n2, value
-        return emp, theo, (theo - emp) / max(1.0, theo)
-    if name == "delta":
-        emp, theo = q.error / n2, 1.0 - 1.0 / value
-        return emp, theo, theo - emp
-    if name == "b1_alpha":
-        emp, theo = q.second / n2, value
-        return emp, theo, (emp - theo) / max(1.0, theo)
-    if name in ("b1_beta", "b2_beta"):
-        emp, theo = q.second / n2, value * q.inner / n2
-        return emp, theo, (theo - emp) / max(1.0, theo)
-    if name == "b2_gamma":
-        emp, theo = q.inner / n2, value
-        return emp, theo, emp - theo
     if name == "abs_variance":  # an absolute bound: undo the rescaling
         emp, theo = q.unscaled(q.error), value
         return emp, theo, (theo - emp) / theo if theo > 0 else -emp
-    raise ValueError(f"unknown constant {name!r}")
+    if name not in ("omega", "delta", "b1_alpha", "b1_beta", "b2_gamma", "b2_beta"):
+        raise ValueError(f"unknown constant {name!r}")
+    return claim_slack(name, value, q.error / n2, q.second / n2, q.inner / n2)
 
 
 def check_theory_at(compressor, x: np.ndarray, label: str) -> list:
@@ -294,6 +279,54 @@ def check_support(compressor, x: np.ndarray, label: str, seeds=range(20)) -> lis
                            abs(total - 1.0) <= 1e-12, "sum of outcome probabilities")]
 
 
+def check_batch_kernel(compressor, d: int, seed: int = 11, step: int = 3) -> list:
+    """For a compressor that declares a batch kernel (``batch_kernel(d, shared)`` not None):
+    the simulator's batch kernel gives, on each adversarial input x_i (as node i), exactly
+    ``compress(x_i, KeyedGenerator(node_step_key(seed, i, step)))`` (the stream the per-node
+    path uses) and a bit count equal to ``encode``'s (at most it, where the kernel declares its
+    table a bound), in the explicit and (if declared) the shared-randomness mode. A compressor
+    without a batch kernel gives no rows."""
+    from theorytools.algorithms._batch import compress_row, prepare
+    from theorytools.random import KeyedGenerator, node_step_key
+
+    results = []
+    modes = [False] + ([True] if compressor.shared_randomness else [])
+    rows = []
+    for label, x in adversarial_inputs(d):
+        try:
+            compressor.validate(x)
+            compressor.compress(x, 0)
+        except TheorytoolsError:
+            continue        # refused inputs are tested elsewhere
+        rows.append((label, x))
+    if not rows:
+        return results
+    name = compressor.canonical_name
+    for shared in modes:
+        batch = prepare(compressor, d, shared=shared)
+        if batch is None:
+            return results
+        mode = "shared" if shared else "explicit"
+        for i, (label, x) in enumerate(rows):
+            key = np.uint64(node_step_key(np.uint64(seed), i, step))
+            out = np.empty(d)
+            nb = compress_row(batch.code, batch.params, batch.bits_table, x, key, out,
+                              np.empty(d, np.int64))
+            if nb < 0:
+                continue    # outside the kernel's range: the simulator raises (tested there)
+            expected = compressor.compress(x, KeyedGenerator(key))
+            same = bool(np.array_equal(out.view(np.uint64), expected.view(np.uint64)))
+            results.append(ContractResult(f"batch_kernel=compress[{mode}]", name, label,
+                                          float(same), 1.0, same, f"node {i}, step {step}"))
+            nbits = compressor.encode(x, KeyedGenerator(key), shared=shared).nbits
+            ok = nb == nbits if batch.bits_exact else nb >= nbits
+            results.append(ContractResult(f"batch_kernel_bits[{mode}]", name, label,
+                                          float(nb), float(nbits), bool(ok),
+                                          "== encode" if batch.bits_exact else
+                                          ">= encode (declared bound)"))
+    return results
+
+
 def adversarial_inputs(d: int, seed: int = 7) -> list:
     """(label, x) pairs: zeros, one-hot, ties, equal magnitudes, huge, tiny, subnormal,
     Gaussian, heavy-tailed, sparse, dyadic (spec compression.md §E.9)."""
@@ -323,8 +356,9 @@ def adversarial_inputs(d: int, seed: int = 7) -> list:
 def run_contract(compressor, d: int, *, sampler_samples: int = 0, support: bool = False,
                  seed: int = 0) -> list:
     """All exact checks at dimension d (theory on adversarial and extremal inputs, tightness,
-    codec); optionally the sampler and support checks. ``seed`` shifts the seeds of the random
-    inputs and of the codec's draws (0: the defaults)."""
+    codec, the batch kernel against ``compress`` where one is declared); optionally the sampler
+    and support checks. ``seed`` shifts the seeds of the random inputs and of the codec's
+    draws (0: the defaults)."""
     results = []
     theory = compressor.theory(d)
     inputs = adversarial_inputs(d, seed=7 + seed) + [(f"extremal[{e.constant}]", e.x)
@@ -342,6 +376,7 @@ def run_contract(compressor, d: int, *, sampler_samples: int = 0, support: bool 
     if sampler_samples:
         x = adversarial_inputs(d)[4][1]  # gaussian
         results += check_sampler(compressor, x, "gaussian", sampler_samples)
+    results += check_batch_kernel(compressor, d)
     if theory.in_no_class:
         results += check_no_class(compressor, d)
     else:

@@ -240,6 +240,15 @@ class Dithering(_Dither):
             out += [Extremal(n, signs, "equal magnitudes") for n in ("omega", "b1_beta", "b2_beta", "delta")]
         return out
 
+    def batch_kernel(self, d, shared=False):
+        """The simulator's batch kernel (:meth:`Compressor.batch_kernel`): p = 2 with fixed
+        coding; other forms have none (the algorithms call ``compress`` per node)."""
+        from theorytools.algorithms import _batch as B
+        if self.params["p"] != 2 or self.params["coding"] != "fixed":
+            return None
+        return B.fixed_length_kernel(self, B.DITHERING, (self.params["s"], self.float_width), d,
+                                     shared)
+
 
 class NaturalDithering(_Dither):
     r"""Natural dithering (Horváth et al. 2019, "Natural compression for distributed deep

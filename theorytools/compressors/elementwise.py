@@ -127,6 +127,11 @@ class Natural(_PowerOfTwoCode):
         out += [Extremal(n, pow2, "powers of two are fixed points") for n in ("b1_alpha", "b2_gamma")]
         return out
 
+    def batch_kernel(self, d, shared=False):
+        """The simulator's batch kernel (:meth:`Compressor.batch_kernel`)."""
+        from theorytools.algorithms import _batch as B
+        return B.fixed_length_kernel(self, B.NATURAL, (self.float_width,), d, shared)
+
 
 class BiasedNatural(_PowerOfTwoCode):
     r"""Biased natural compression: round :math:`|t|` to the nearest power of two
@@ -171,6 +176,11 @@ class BiasedNatural(_PowerOfTwoCode):
         out += [Extremal(n, above, "approached: x_i = ±(3/2)(1+2^-45) 2^{e_i}")
                 for n in ("b1_beta", "b2_beta")]
         return out
+
+    def batch_kernel(self, d, shared=False):
+        """The simulator's batch kernel (:meth:`Compressor.batch_kernel`)."""
+        from theorytools.algorithms import _batch as B
+        return B.fixed_length_kernel(self, B.BIASED_NATURAL, (self.float_width,), d, shared)
 
 
 def _check_levels(levels):
@@ -401,6 +411,11 @@ class Sign(Compressor):
     def bits_budget(self, x, *, shared=False):
         return np.asarray(x).size
 
+    def batch_kernel(self, d, shared=False):
+        """The simulator's batch kernel (:meth:`Compressor.batch_kernel`)."""
+        from theorytools.algorithms import _batch as B
+        return B.fixed_length_kernel(self, B.SIGN, (self.float_width,), d, shared)
+
 
 class ScaledSign(Compressor):
     r"""Scaled sign: :math:`C(x) = \frac{\|x\|_1}{d}\mathrm{sign}(x)`, sign(0) := +1.
@@ -463,6 +478,11 @@ class ScaledSign(Compressor):
         ones = np.ones(d)
         return ([Extremal(n, e1, "x = e_1") for n in ("delta", "b1_alpha", "b2_gamma")]
                 + [Extremal(n, ones, "||C||^2 = <C,x> for every x") for n in ("b1_beta", "b2_beta")])
+
+    def batch_kernel(self, d, shared=False):
+        """The simulator's batch kernel (:meth:`Compressor.batch_kernel`)."""
+        from theorytools.algorithms import _batch as B
+        return B.fixed_length_kernel(self, B.SCALED_SIGN, (self.float_width,), d, shared)
 
 
 class GridRounding(Compressor):
@@ -539,3 +559,8 @@ class GridRounding(Compressor):
 
     def extremal_inputs(self, d):
         return [Extremal("abs_variance", np.full(d, self.params["step"] / 2), "x = (step/2) 1")]
+
+    def batch_kernel(self, d, shared=False):
+        """The simulator's batch kernel (:meth:`Compressor.batch_kernel`)."""
+        from theorytools.algorithms import _batch as B
+        return B.Kernel(B.GRID, (self.params["step"],))  # bits: in the kernel

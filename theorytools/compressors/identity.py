@@ -48,3 +48,8 @@ class Identity(Compressor):
         ones = np.ones(d)
         return [Extremal(n, ones, "every x attains these") for n in
                 ("omega", "delta", "b1_alpha", "b1_beta", "b2_gamma", "b2_beta")]
+
+    def batch_kernel(self, d, shared=False):
+        """The simulator's batch kernel (:meth:`Compressor.batch_kernel`)."""
+        from theorytools.algorithms import _batch as B
+        return B.fixed_length_kernel(self, B.IDENTITY, (self.float_width,), d, shared)

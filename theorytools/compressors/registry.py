@@ -27,8 +27,56 @@ def _k_default(d):
     return max(1, d // 100)
 
 
+ENTRY_POINT_GROUP = "theorytools.compressors"
+
+
+class _Registry(dict):
+    """name -> (class, function d -> default parameters). The first lookup also loads the
+    compressors that installed packages declare under the entry point group
+    ``theorytools.compressors`` (:func:`load_entry_points`)."""
+
+    _loaded = False
+
+    def _load(self):
+        if not _Registry._loaded:
+            _Registry._loaded = True
+            load_entry_points()
+
+    def __getitem__(self, key):
+        self._load()
+        return super().__getitem__(key)
+
+    def __contains__(self, key):
+        self._load()
+        return super().__contains__(key)
+
+    def __iter__(self):
+        self._load()
+        return super().__iter__()
+
+    def __len__(self):
+        self._load()
+        return super().__len__()
+
+    def keys(self):
+        self._load()
+        return super().keys()
+
+    def items(self):
+        self._load()
+        return super().items()
+
+    def values(self):
+        self._load()
+        return super().values()
+
+    def get(self, key, default=None):
+        self._load()
+        return super().get(key, default)
+
+
 # name -> (class, function d -> default parameters)
-REGISTRY = {
+REGISTRY = _Registry({
     "identity": (Identity, lambda d: {}),
     "top_k": (TopK, lambda d: {"k": _k_default(d)}),
     "rand_k": (RandK, lambda d: {"k": _k_default(d)}),
@@ -54,7 +102,86 @@ REGISTRY = {
     "spherical": (Spherical, lambda d: {"alpha": 0.5, "block": default_block(0.5, d)}),
     "spherical_projection": (SphericalProjection,
                              lambda d: {"alpha": 0.5, "block": default_block(0.5, d)}),
-}
+})
+
+
+_BUILTIN = frozenset(dict.keys(REGISTRY))
+
+
+def register(name: str, cls, defaults=None, *, replace: bool = False):
+    """Register a compressor class under ``name``, so that ``create("name[p=v]")``,
+    ``default(name, d)``, ``theorytools compressors``, ``frontier`` and ``verify`` see it.
+
+    Parameters
+    ----------
+    name : str
+        The canonical name: letters, digits after the first character, ``_`` and ``+``; it
+        must equal ``cls.name`` (the name a compressor reports in messages and reports).
+    cls : type
+        A subclass of :class:`theorytools.compressors.Compressor`.
+    defaults : dict or callable, optional
+        Default parameters: a dict, or a function ``d -> dict`` of the dimension (as the
+        built-ins' ``k = max(1, d // 100)``). None: no parameters.
+    replace : bool
+        Allow replacing a registered user compressor (a built-in is never replaced).
+
+    Returns ``cls`` (so that it can be used as ``register("name", MyCompressor)`` at the end
+    of a module). Raises a TheorytoolsError naming the argument on a bad name, class or
+    defaults, or on a name already taken.
+    """
+    from theorytools.compressors.base import Compressor
+
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_+]+", name):
+        raise TheorytoolsError(f"register: name must consist of letters, '_' and '+' (the "
+                               f"spec syntax name[p=v]), got {name!r}")
+    if not (isinstance(cls, type) and issubclass(cls, Compressor)):
+        raise TheorytoolsError(f"register: cls must be a subclass of "
+                               f"theorytools.compressors.Compressor, got {cls!r}")
+    if cls.name != name:
+        raise TheorytoolsError(f"register: {cls.__name__}.name is {cls.name!r}, not {name!r}; "
+                               "set the class attribute name to the registered name")
+    if defaults is None:
+        fn = lambda d: {}  # noqa: E731
+    elif isinstance(defaults, dict):
+        frozen = dict(defaults)
+        fn = lambda d: dict(frozen)  # noqa: E731
+    elif callable(defaults):
+        fn = defaults
+    else:
+        raise TheorytoolsError(f"register: defaults must be a dict or a function d -> dict, "
+                               f"got {defaults!r}")
+    if name in _BUILTIN:
+        raise TheorytoolsError(f"register: {name!r} is a built-in compressor")
+    if dict.__contains__(REGISTRY, name) and not replace and REGISTRY[name][0] is not cls:
+        raise TheorytoolsError(f"register: {name!r} is already registered (by "
+                               f"{REGISTRY[name][0].__module__}); pass replace=True")
+    dict.__setitem__(REGISTRY, name, (cls, fn))
+    return cls
+
+
+def load_entry_points() -> list:
+    """Register the compressors of installed packages: each entry point of the group
+    ``theorytools.compressors`` names a Compressor subclass (registered under the entry
+    point's name, with the class's ``default_params(d)`` if it defines one), or a module or
+    function that registers its compressors itself when loaded/called. Returns the names of
+    the entry points loaded. A broken plugin raises a TheorytoolsError naming it."""
+    from importlib.metadata import entry_points
+
+    from theorytools.compressors.base import Compressor
+
+    loaded = []
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            obj = ep.load()
+        except Exception as exc:  # a plugin's import error, named
+            raise TheorytoolsError(f"compressor plugin {ep.name!r} ({ep.value}) failed to "
+                                   f"load: {type(exc).__name__}: {exc}") from exc
+        if isinstance(obj, type) and issubclass(obj, Compressor):
+            register(ep.name, obj, getattr(obj, "default_params", None), replace=True)
+        elif callable(obj):
+            obj()
+        loaded.append(ep.name)
+    return loaded
 
 
 def names() -> list:

@@ -164,6 +164,14 @@ class TopK(_Sparse):
         return [Extremal(n, ones, "x = (1,...,1): the kept share of energy is exactly k/d")
                 for n in ("delta", "b1_alpha", "b2_gamma", "b1_beta", "b2_beta")]
 
+    def batch_kernel(self, d, shared=False):
+        """The simulator's batch kernel (:meth:`Compressor.batch_kernel`)."""
+        from theorytools.algorithms import _batch as B
+        from theorytools.codecs.enumerative import subset_code_is_fixed
+        k = self.params["k"]
+        return B.fixed_length_kernel(self, B.TOP_K, (k, 1.0, self.float_width), d, shared,
+                                     exact=shared or subset_code_is_fixed(d, k))
+
 
 class RandK(_Sparse):
     r"""Rand-k, scaled (unbiased random sparsification): :math:`C(x) = \frac{d}{k} x_S`.
@@ -238,6 +246,16 @@ class RandK(_Sparse):
         ones = np.ones(d)
         return [Extremal(n, ones, "identities hold for every x")
                 for n in self.theory(d).constants()]
+
+    def batch_kernel(self, d, shared=False):
+        """The simulator's batch kernel (:meth:`Compressor.batch_kernel`); the scale is d/k,
+        or 1 for :class:`RandKBiased`."""
+        from theorytools.algorithms import _batch as B
+        from theorytools.codecs.enumerative import subset_code_is_fixed
+        k = self.params["k"]
+        scale = 1.0 if isinstance(self, RandKBiased) else d / k
+        return B.fixed_length_kernel(self, B.RAND_K, (k, scale, self.float_width), d, shared,
+                                     exact=shared or subset_code_is_fixed(d, k))
 
 
 class RandKBiased(RandK):
@@ -336,6 +354,13 @@ class Bernoulli(_Sparse):
         ones = np.ones(d)
         return [Extremal(n, ones, "identities hold for every x")
                 for n in self.theory(d).constants()]
+
+    def batch_kernel(self, d, shared=False):
+        """The simulator's batch kernel (:meth:`Compressor.batch_kernel`); the scale is 1/p,
+        or 1 for :class:`BernoulliBiased`."""
+        from theorytools.algorithms import _batch as B
+        scale = 1.0 if isinstance(self, BernoulliBiased) else 1.0 / self.params["p"]
+        return B.bernoulli_kernel(self, scale, d, shared)
 
 
 def _max_support_bits(d, w):

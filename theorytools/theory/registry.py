@@ -224,5 +224,36 @@ def theorems(paper: str | None = None) -> list:
     return [t for t in REGISTRY.values() if paper is None or t.paper == paper]
 
 
+ENTRY_POINT_GROUP = "theorytools.theorems"
+_plugins_loaded = False
+
+
 def _load():
     import theorytools.theory  # noqa: F401  (imports the paper modules, which register)
+    global _plugins_loaded
+    if not _plugins_loaded:
+        _plugins_loaded = True
+        load_entry_points()
+
+
+def load_entry_points() -> list:
+    """Load the theorems of installed packages: each entry point of the group
+    ``theorytools.theorems`` names a module that registers its :class:`Theorem` objects when
+    imported (or a function that does so when called, or a Theorem). Returns the names loaded;
+    a broken plugin raises a TheorytoolsError naming it."""
+    from importlib.metadata import entry_points
+
+    loaded = []
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            obj = ep.load()
+        except Exception as exc:  # a plugin's import error, named
+            raise TheorytoolsError(f"theorem plugin {ep.name!r} ({ep.value}) failed to load: "
+                                   f"{type(exc).__name__}: {exc}") from exc
+        if isinstance(obj, Theorem):
+            if obj.key not in REGISTRY:
+                register(obj)
+        elif callable(obj):
+            obj()
+        loaded.append(ep.name)
+    return loaded
