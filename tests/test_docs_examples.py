@@ -80,7 +80,10 @@ def in_tmp(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("path", DOCS, ids=[str(p.relative_to(ROOT)) for p in DOCS])
-def test_every_python_block_runs(path, in_tmp):
+def test_every_python_block_runs(path, in_tmp, monkeypatch):
+    # docs/testing.md imports the worked example package as a user would after installing
+    # it ("installed or on sys.path"): put its folder on sys.path
+    monkeypatch.syspath_prepend(str(ROOT / "docs" / "examples" / "ternary"))
     text = path.read_text(encoding="utf-8")
     run_file(text, str(path.relative_to(ROOT)))
 

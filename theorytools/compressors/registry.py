@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Callable
 
 from theorytools.compressors.base import Compressor
 from theorytools.compressors.composed import Induced, TopKNatural, TopKNaturalDithering
@@ -108,7 +109,8 @@ REGISTRY = _Registry({
 _BUILTIN = frozenset(dict.keys(REGISTRY))
 
 
-def register(name: str, cls, defaults=None, *, replace: bool = False):
+def register(name: str, cls: type, defaults: dict | Callable | None = None, *,
+             replace: bool = False) -> type:
     """Register a compressor class under ``name``, so that ``create("name[p=v]")``,
     ``default(name, d)``, ``theorytools compressors``, ``frontier`` and ``verify`` see it.
 
@@ -125,9 +127,16 @@ def register(name: str, cls, defaults=None, *, replace: bool = False):
     replace : bool
         Allow replacing a registered user compressor (a built-in is never replaced).
 
-    Returns ``cls`` (so that it can be used as ``register("name", MyCompressor)`` at the end
-    of a module). Raises a TheorytoolsError naming the argument on a bad name, class or
-    defaults, or on a name already taken.
+    Returns
+    -------
+    type
+        ``cls`` (so that it can be used as ``register("name", MyCompressor)`` at the end of a
+        module).
+
+    Raises
+    ------
+    TheorytoolsError
+        Naming the argument on a bad name, class or defaults, or on a name already taken.
     """
     from theorytools.compressors.base import Compressor
 
