@@ -74,9 +74,16 @@ def run_file(text: str, name: str) -> int:
 @pytest.fixture
 def in_tmp(tmp_path, monkeypatch):
     import matplotlib
+
+    from theorytools.compressors import REGISTRY
     matplotlib.use("Agg")
     monkeypatch.chdir(tmp_path)
-    return tmp_path
+    # a docs file may register a compressor (the template in docs/compressors.md, the worked
+    # example in docs/testing.md): each file starts from the registry as it was
+    before = dict(dict.items(REGISTRY))
+    yield tmp_path
+    dict.clear(REGISTRY)
+    dict.update(REGISTRY, before)
 
 
 @pytest.mark.parametrize("path", DOCS, ids=[str(p.relative_to(ROOT)) for p in DOCS])
