@@ -70,13 +70,19 @@ _COMPRESSOR_PAPER = {
 }
 
 
-def compressor_rows(quick: bool):
+def compressor_rows(quick: bool, check: str | None = None):
+    """Rows of the compressors suite; ``check`` (a ``--check`` name) skips the compressors
+    whose rows cannot match it (rows are named ``compressor.<name>.<constant>[d=...]``)."""
     from theorytools.compressors import REGISTRY, default
     from theorytools.compressors.measure import LOWER_TYPE, measure
 
     dims = (16, 100) if quick else (3, 16, 100, 1000)
     for d in dims:
         for name in REGISTRY:
+            if check and check.startswith("compressor.") and not (
+                    f"compressor.{name}.".startswith(check)
+                    or check.startswith(f"compressor.{name}.")):
+                continue
             comp = default(name, d, float_width=64)
             m = measure(comp, d, seeds=(0,) if quick else (0, 1, 2))
             paper = _COMPRESSOR_PAPER.get(name, "beznosikov2020")
@@ -215,7 +221,7 @@ def run_checks(*, quick: bool = True, paper: str | None = None, check: str | Non
         if prefixes and not check.startswith(SUITE_PREFIX[suite]):
             continue  # a check name that names another suite: skip this one entirely
         rows_of = producer(quick, paper=paper, check=check) if suite == "theorems" \
-            else producer(quick)
+            else producer(quick, check=check) if suite == "compressors" else producer(quick)
         for row in rows_of:
             if paper and row.paper != paper:
                 continue

@@ -38,7 +38,8 @@ import numpy as np
 
 from theorytools.algorithms import _engine as E
 from theorytools.algorithms._batch import prepare
-from theorytools.algorithms._common import check_run, warn_unless_unbiased
+from theorytools.algorithms._common import (check_compressor, check_run, check_seed,
+                                             warn_unless_unbiased)
 from theorytools.algorithms._oracle import oracle_of
 from theorytools.algorithms.cost import NetworkModel
 from theorytools.algorithms.trace import Trace
@@ -145,6 +146,9 @@ def advance(state, problem, topology, compressor, gamma, steps, *, seed=0, conse
     iteration t always draws from ``node_step_key(seed, i, t)``). Returns the per-step maximum
     message bits and the recorded metrics. ``threads``: see :func:`resolve_threads`."""
     gamma = check_real(gamma, "gamma", low=0.0, low_open=True)
+    seed = check_seed(seed)
+    if compressor is not None or not state.method.startswith("dpsgd"):
+        compressor = check_compressor(compressor, state.method)
     k = resolve_threads(threads)
     n, d = problem.n, problem.d
     if compressor is not None:
@@ -177,7 +181,10 @@ def advance(state, problem, topology, compressor, gamma, steps, *, seed=0, conse
 
 def _run(name, problem, topology, compressor, gamma, T, *, seed, x0, record, network,
          consensus_step=1.0, float_bits=32, shared=False, threads=None):
-    gamma, T, x0, record_at = check_run(problem, gamma, T, record, topology=topology, x0=x0)
+    gamma, T, x0, record_at = check_run(problem, gamma, T, record, topology=topology, x0=x0,
+                                        seed=seed)
+    if not name.startswith("dpsgd"):
+        compressor = check_compressor(compressor, name)
     threads = resolve_threads(threads)
     state = init_state(name, problem, topology, x0)
     exact = True if compressor is None else prepare(compressor, problem.d,
@@ -215,7 +222,8 @@ def naive_compressed(problem, topology, compressor, gamma, T, *, seed=0, x0=None
 def dcd_psgd(problem, topology, compressor, gamma, T, *, seed=0, x0=None, record="log",
              network=None, threads=None):
     """DCD-PSGD (Tang et al. 2018, Algorithm 1). Warns (AssumptionWarning) for a biased C."""
-    warn_unless_unbiased(compressor, "DCD-PSGD")
+    compressor = check_compressor(compressor, "dcd_psgd")
+    warn_unless_unbiased(compressor, "DCD-PSGD", problem.d)
     return _run("dcd_psgd", problem, topology, compressor, gamma, T, seed=seed, x0=x0,
                 record=record, network=network, threads=threads)
 
@@ -223,7 +231,8 @@ def dcd_psgd(problem, topology, compressor, gamma, T, *, seed=0, x0=None, record
 def ecd_psgd(problem, topology, compressor, gamma, T, *, seed=0, x0=None, record="log",
              network=None, threads=None):
     """ECD-PSGD (Tang et al. 2018, Algorithm 2). Warns (AssumptionWarning) for a biased C."""
-    warn_unless_unbiased(compressor, "ECD-PSGD")
+    compressor = check_compressor(compressor, "ecd_psgd")
+    warn_unless_unbiased(compressor, "ECD-PSGD", problem.d)
     return _run("ecd_psgd", problem, topology, compressor, gamma, T, seed=seed, x0=x0,
                 record=record, network=network, threads=threads)
 

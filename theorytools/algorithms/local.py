@@ -38,7 +38,7 @@ def local_sgd(problem, T, H, *, stepsize="stich", a=None, seed=0, x0=None, recor
               asynchronous=False, network=None, float_bits=32):
     """Run local SGD; ``stepsize="stich"`` uses :math:`4/(\\mu(a+t))`, a float a constant."""
     H = check_int(H, "H", low=1)
-    _, T, x0, record_at = check_run(problem, 1.0, T, record, x0=x0)
+    _, T, x0, record_at = check_run(problem, 1.0, T, record, x0=x0, seed=seed)
     n, d = problem.n, problem.d
     if a is None:
         a = stich_shift(problem, H)

@@ -18,7 +18,7 @@ from theorytools.compressors.sparse_dithering import SparseDithering, SparseDith
 from theorytools.compressors.spherical import Spherical, default_block
 from theorytools.compressors.sparsify import (Adaptive, Bernoulli, BernoulliBiased, RandK,
                                               RandKBiased, TopK)
-from theorytools.errors import TheorytoolsError
+from theorytools.errors import TheorytoolsError, check_int
 
 
 def _k_default(d):
@@ -101,12 +101,18 @@ def parse_spec(spec: str) -> tuple:
         if "=" not in item:
             raise TheorytoolsError(f"compressor spec {spec!r}: parameter {item!r} lacks '='")
         key, value = item.split("=", 1)
+        if key.strip() in params:
+            raise TheorytoolsError(
+                f"compressor spec {spec!r}: parameter {key.strip()!r} is given twice")
         params[key.strip()] = _parse_value(value)
     return m.group(1), params
 
 
 def create(spec, **overrides):
     """Build a compressor from a spec string (``name`` or ``name[p=v,...]``) and overrides."""
+    if not isinstance(spec, str):
+        raise TheorytoolsError(f"compressor spec must be a string such as 'top_k[k=10]', got "
+                               f"{type(spec).__name__} {spec!r}")
     name, params = parse_spec(spec)
     if name not in REGISTRY:
         raise TheorytoolsError(f"unknown compressor {name!r}; known: {', '.join(REGISTRY)}")
@@ -122,6 +128,7 @@ def default(name: str, d: int, **overrides):
     """``name`` at its default parameters for dimension ``d``, with overrides applied."""
     if name not in REGISTRY:
         raise TheorytoolsError(f"unknown compressor {name!r}; known: {', '.join(REGISTRY)}")
+    d = check_int(d, "d", low=1)
     cls, defaults = REGISTRY[name]
     params = defaults(d)
     params.update(overrides)

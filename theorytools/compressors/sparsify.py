@@ -38,6 +38,19 @@ class _Sparse(Compressor):
     def _scale(self, d):
         return 1.0
 
+    # the smallest magnitude that float32 rounds to infinity (halfway above FLT_MAX)
+    _F32_OVERFLOW = 2.0 ** 128 - 2.0 ** 103
+
+    def _check_input(self, x):
+        """A randomised sparsifier refuses an x with an entry beyond the float32 wire range
+        whichever coordinates the randomness keeps: refusal depends on x only, never on the
+        seed (a deterministic one, Top-k, refuses only what it sends, also seed-free)."""
+        if self.randomized and self.float_width == 32 and x.size:
+            top = float(K.max_abs(x))
+            if not top < self._F32_OVERFLOW:
+                raise_if_not_finite(x)
+                round_values(x, 32)   # raises naming the first entry beyond the range
+
     def _reconstruct(self, parts, d):
         idx, values = parts
         return K.scatter(d, idx, values * self._scale(d))
