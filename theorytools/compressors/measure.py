@@ -77,7 +77,7 @@ class Measurement:
     note: str = ""
 
 
-SAMPLER_SAMPLES = 2000
+SAMPLER_SAMPLES = 1000
 
 
 def measure(compressor, d: int, *, seeds=(0, 1, 2), contract: bool = True,
