@@ -327,13 +327,20 @@ def _run(cmd, cwd, env, timeout):
         return None, time.monotonic() - start, out[-2000:]
 
 
+# test files added by issue 16 (the kill tests): a mutant caught only by them counts as a
+# survivor of the "before" score
+NEW_FILES = (TK, TR)
+
+
 def commands(m: Mutant, root=ROOT):
-    """The mutant's commands; a test file absent from the tree is skipped (so the script also
-    measures the score of an older tree, before the kill tests existed)."""
+    """The mutant's commands, pre-existing test files first, then verify, then the kill tests
+    of NEW_FILES; a test file absent from the tree is skipped. Returns (is_new, cmd) pairs."""
     py = sys.executable
-    out = [[py, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *t] for t in m.tests
-           if os.path.exists(os.path.join(root, t[0]))]
-    out += [[py, *VERIFY, *v] for v in m.verify]
+    tests = [t for t in m.tests if os.path.exists(os.path.join(root, t[0]))]
+    pyt = [py, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider"]
+    out = [(False, pyt + t) for t in tests if t[0] not in NEW_FILES]
+    out += [(False, [py, *VERIFY, *v]) for v in m.verify]
+    out += [(True, pyt + t) for t in tests if t[0] in NEW_FILES]
     return out
 
 
@@ -409,12 +416,13 @@ def main(argv=None):
     copy_tree(ROOT, base)
     results = []
     broken = set()
+    catchers = {}
     try:
         if not args.no_baseline:
             # every target passes on the unmutated copy (and this warms the Numba cache)
             seen = {}
             for m in mutants:
-                for cmd in commands(m):
+                for _, cmd in commands(m):
                     key = tuple(cmd)
                     if key in seen:
                         continue
@@ -438,8 +446,8 @@ def main(argv=None):
             old, new = pattern(m, text)
             with open(path, "w", encoding="utf-8") as fh:
                 fh.write(text.replace(old, new, 1))
-            verdict, caught_by, total = "survived", "", 0.0
-            for cmd in commands(m):
+            verdict, caught_by, total, before = "survived", "", 0.0, "survived"
+            for is_new, cmd in commands(m):
                 if tuple(cmd) in broken:
                     continue
                 rc, secs, _ = _run(cmd, copy, _env(copy), args.timeout)
@@ -449,22 +457,40 @@ def main(argv=None):
                     break
                 if rc != 0:
                     verdict, caught_by = "caught", " ".join(cmd[2:])
+                    if not is_new:
+                        before = "caught"
+                    catchers.setdefault(tuple(cmd), []).append(m.id)
                     break
             shutil.rmtree(copy)
             results.append({"id": m.id, "kind": m.kind, "path": m.path, "verdict": verdict,
-                            "by": caught_by, "seconds": round(total, 1)})
-            print(f"{verdict:8s} {total:6.1f}s {m.id:40s} {caught_by}", flush=True)
+                            "before": before, "by": caught_by, "seconds": round(total, 1)})
+            print(f"{verdict:8s} (old targets: {before:8s}) {total:6.1f}s {m.id:40s} "
+                  f"{caught_by}", flush=True)
+        if args.no_baseline:
+            # a catch counts only if the catching command passes on the unmutated copy
+            for cmd, ids in catchers.items():
+                rc, secs, out = _run(list(cmd), base, _env(base), args.baseline_timeout)
+                print(f"unmutated rc={rc} {secs:5.1f}s {' '.join(cmd[2:])}", flush=True)
+                if rc != 0:
+                    print(out)
+                    for r in results:
+                        if r["id"] in ids:
+                            r["verdict"] = r["before"] = "invalid"
     finally:
         shutil.rmtree(work, ignore_errors=True)
     caught = sum(r["verdict"] == "caught" for r in results)
-    print(f"\nscore: {caught}/{len(results)} caught "
+    caught_before = sum(r["before"] == "caught" for r in results)
+    print(f"\nscore without the kill tests of {', '.join(NEW_FILES)}: {caught_before}/"
+          f"{len(results)} ({100.0 * caught_before / max(1, len(results)):.1f} %)")
+    print(f"score: {caught}/{len(results)} caught "
           f"({100.0 * caught / max(1, len(results)):.1f} %)")
     for r in results:
         if r["verdict"] != "caught":
             print(f"  {r['verdict']}: {r['id']} ({r['path']})")
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump({"caught": caught, "total": len(results), "results": results}, fh,
+            json.dump({"caught": caught, "caught_without_kill_tests": caught_before,
+                       "total": len(results), "results": results}, fh,
                       indent=1)
     return 0
 
