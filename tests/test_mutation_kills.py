@@ -377,3 +377,38 @@ def test_json_rows_are_strict_json():
     text = json.dumps(row.as_dict(), allow_nan=False)
     back = json.loads(text)
     assert back["empirical"] is None and back["ratio"] is None
+
+
+# ============================================================== topology, problems, schedules
+def test_slem_and_slem_sq_against_the_operator_norm():
+    from theorytools.topology import hypercube, torus
+    for top in (ring(5), ring(8), star(6), complete(4), torus(3, 4), hypercube(3)):
+        W = top.W.toarray() if hasattr(top.W, "toarray") else np.asarray(top.W)
+        slem = float(np.linalg.norm(W - np.full_like(W, 1.0 / top.n), 2))
+        assert top.slem == pytest.approx(slem, rel=1e-10, abs=1e-14), top.name
+        assert top.slem_sq == pytest.approx(slem * slem, rel=1e-10, abs=1e-14), top.name
+
+
+def test_quadratic_certificate_is_the_strong_convexity_bound():
+    """f(x^) - f* <= ||grad f(x^)||^2/(2 mu): the certificate printed in the provenance of
+    f_star must be the printed residual norm squared over 2 mu."""
+    import re
+    for seed in range(6):
+        p = quadratic(4, 30, 1e-3, 10.0, seed=seed)
+        res = float(re.search(r"\|\|grad f\(x\*\)\|\| = ([0-9.e+-]+)",
+                              p.provenance["x_star"][0]).group(1))
+        gap = float(re.search(r"= ([0-9.e+-]+)$", p.provenance["f_star"][0]).group(1))
+        if res > 0:
+            assert gap == pytest.approx(res * res / (2 * p.mu), rel=5e-3)
+            return
+    pytest.fail("every residual was exactly 0: pick other problems")
+
+
+def test_step_schedule_refuses_zero_and_negative_steps():
+    from theorytools.algorithms._common import step_schedule
+    assert np.array_equal(step_schedule([0.1, 0.2], 2), [0.1, 0.2])
+    for bad in ([0.1, 0.0], [0.1, -0.2], [np.nan, 0.1]):
+        with pytest.raises(TheorytoolsError, match=r"gamma\[\d\] must be finite and > 0"):
+            step_schedule(bad, 2)
+    with pytest.raises(TheorytoolsError, match="gamma"):
+        step_schedule(0.0, 2)

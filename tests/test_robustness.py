@@ -13,7 +13,7 @@ from theorytools.codecs import Message
 from theorytools.compressors import REGISTRY, create, default
 from theorytools.compressors.contract import adversarial_inputs, exact_quantities, tolerance
 from theorytools.compressors.measure import constant_value, measure
-from theorytools.errors import TheorytoolsError, check_seed
+from theorytools.errors import TheorytoolsError
 from theorytools.problems import logistic, quadratic, quadratic_heterogeneous
 from theorytools.topology import erdos_renyi, ring
 
@@ -97,6 +97,7 @@ def test_advance_refuses_a_missing_compressor_for_a_compressed_method():
 
 # ------------------------------------------------------------------ seeds
 def test_check_seed_accepts_and_refuses():
+    from theorytools.errors import check_seed
     assert check_seed(0) == 0 and check_seed(2 ** 64 - 1) == 2 ** 64 - 1
     assert check_seed(np.uint64(7)) == 7 and isinstance(check_seed(np.int32(3)), int)
     g = np.random.default_rng(1)
