@@ -367,7 +367,11 @@ def test_report_group_titles_count_the_failures(tmp_path, monkeypatch):
             CheckRow("compressor.x.delta[d=3]", "tang2018", "t", "derived", "bound", 3.0, 2.0,
                      1.5, "FAIL")]
     write_report(rows, str(tmp_path))
-    assert any("2 checks, 1 failed" in t for t in titles), titles
+    from theorytools.report import group_of
+    group = group_of(rows[0].name)
+    assert group == group_of(rows[1].name)
+    assert f"{group}: 2 checks, 1 failed" in titles, titles       # the group's figure
+    assert any(t.startswith("2 checks, 1 failed") for t in titles), titles   # the summary
 
 
 def test_json_rows_are_strict_json():
@@ -412,3 +416,17 @@ def test_step_schedule_refuses_zero_and_negative_steps():
             step_schedule(bad, 2)
     with pytest.raises(TheorytoolsError, match="gamma"):
         step_schedule(0.0, 2)
+
+
+def test_tight_fails_above_the_band():
+    assert check.tight(1.0, 1.0, (0.5, 2.0)).passed
+    assert not check.tight(2.5, 1.0, (0.5, 2.0)).passed     # above the band
+    assert not check.tight(0.4, 1.0, (0.5, 2.0)).passed     # below it
+
+
+def test_diverges_needs_growth():
+    slow = 1.001 ** np.arange(50)            # increasing, but grows by 5 %, not 1e3
+    assert not check.diverges(slow).passed
+    fast = 1.5 ** np.arange(50)
+    assert check.diverges(fast).passed
+    assert check.diverges(fast, 1.5).passed and not check.diverges(fast, 1.2).passed
