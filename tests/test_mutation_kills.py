@@ -63,7 +63,7 @@ def test_stich_theorem_2_2_constants_against_the_telescoped_recursion():
         drift = theorem_2_2_bound(**base, sigma_sq=0.0, G_sq=p["G_sq"], r0=0.0)
         noise = theorem_2_2_bound(**base, sigma_sq=p["sigma_sq"], G_sq=0.0, r0=0.0)
         init = theorem_2_2_bound(**base, sigma_sq=0.0, G_sq=0.0, r0=p["r0"])
-        assert drift == pytest.approx(drift_f(*args) / s_t, rel=1e-12)
+        assert drift == pytest.approx(drift_f(*args) / s_t, rel=1e-12, abs=0.0)
         exact_noise = noise_f(*args) * p["sigma_sq"] / s_t
         assert exact_noise <= noise * (1 + 1e-12)
         assert noise <= exact_noise * (T + 2 * a) / (T + 2 * a - 1) * (1 + 1e-12)
@@ -84,7 +84,7 @@ def test_stich_admissibility_boundary():
 def test_stich_shift_is_theorem_2_2s_condition():
     from theorytools.algorithms.local import stich_shift
     p = quadratic(2, 3, 0.5, 4.0, seed=0)
-    assert stich_shift(p, 3) == pytest.approx(16 * 4.0 / 0.5, rel=1e-12)
+    assert stich_shift(p, 3) == pytest.approx(16 * 4.0 / 0.5, rel=1e-12, abs=0.0)
     assert stich_shift(p, 3) == 16 * p.L / p.mu
     assert stich_shift(p, 500) == 500.0
 
@@ -104,13 +104,13 @@ def test_choco_bound_and_consensus_step_constants():
                     G_sq=RNG.uniform(0.1, 3), L=RNG.uniform(0.5, 4), n=int(RNG.integers(2, 30)),
                     T=int(RNG.integers(10, 10 ** 6)), rho=RNG.uniform(0.01, 1),
                     delta=RNG.uniform(0.01, 1))
-        assert choco_bound(**args) == pytest.approx(_choco_reference(**args), rel=1e-12)
+        assert choco_bound(**args) == pytest.approx(_choco_reference(**args), rel=1e-12, abs=0.0)
         first, third = choco_bound(**args, terms=True)
-        assert first + third == pytest.approx(_choco_reference(**args), rel=1e-12)
+        assert first + third == pytest.approx(_choco_reference(**args), rel=1e-12, abs=0.0)
         rho, delta, beta = args["rho"], args["delta"], RNG.uniform(0, 2)
         gamma = rho ** 2 * delta / (16 * rho + rho ** 2 + 4 * beta ** 2 + 2 * rho * beta ** 2
                                     - 8 * rho * delta)
-        assert choco_consensus_step(rho, beta, delta) == pytest.approx(gamma, rel=1e-12)
+        assert choco_consensus_step(rho, beta, delta) == pytest.approx(gamma, rel=1e-12, abs=0.0)
 
 
 def test_ef_heterogeneity_bound_constant_by_its_induction():
@@ -122,7 +122,7 @@ def test_ef_heterogeneity_bound_constant_by_its_induction():
                                  RNG.uniform(0.1, 1), RNG.uniform(0.1, 4))
         E = 4 * delta * eta * math.sqrt(z2)
         ref = L / 2 * ((1 + L / mu) * E) ** 2
-        assert ef_heterogeneity_bound(delta, eta, L, mu, z2) == pytest.approx(ref, rel=1e-12)
+        assert ef_heterogeneity_bound(delta, eta, L, mu, z2) == pytest.approx(ref, rel=1e-12, abs=0.0)
 
 
 # ============================================================== (ii) network cost model
@@ -169,14 +169,14 @@ def test_network_cost_model_against_an_event_level_count(latency, bandwidth):
         # a node sends its Delta messages one after another over its own link, the star's hub
         # also receives Delta messages on its link: Delta b/B + one latency
         modelled = net.step_times(np.array([b]), "neighbors", top.n, top.max_degree)[0]
-        assert modelled == pytest.approx(counted, rel=1e-12), top.name
+        assert modelled == pytest.approx(counted, rel=1e-12, abs=0.0), top.name
     for n in (2, 3, 5, 8):
         counted = _link_makespan(_ring_allreduce_messages(n, b), latency, bandwidth)
         modelled = net.step_times(np.array([b]), "allreduce", n)[0]
-        assert modelled == pytest.approx(counted, rel=1e-12), n
+        assert modelled == pytest.approx(counted, rel=1e-12, abs=0.0), n
         counted = _link_makespan(_parameter_server_messages(n, b), latency, bandwidth)
         modelled = net.step_times(np.array([b]), "parameter_server", n)[0]
-        assert modelled == pytest.approx(counted, rel=1e-12), n
+        assert modelled == pytest.approx(counted, rel=1e-12, abs=0.0), n
     # compute adds once per iteration; wall times accumulate the steps
     net2 = NetworkModel(latency=latency, bandwidth=bandwidth, compute=0.5)
     steps = np.array([b, 2 * b, 0.0])
@@ -227,9 +227,9 @@ def test_verify_fails_a_declared_tight_constant_that_is_not_attained(monkeypatch
 def test_measure_takes_the_worst_case_of_lower_type_constants():
     m = measure(create("top_k[k=4]", float_width=64), 16, contract=False)
     g = m.constants["b2_gamma"]
-    assert g.measured == pytest.approx(4 / 16, rel=1e-12) and g.valid and g.attained
+    assert g.measured == pytest.approx(4 / 16, rel=1e-12, abs=0.0) and g.valid and g.attained
     a = m.constants["b1_alpha"]
-    assert a.measured == pytest.approx(4 / 16, rel=1e-12) and a.valid and a.attained
+    assert a.measured == pytest.approx(4 / 16, rel=1e-12, abs=0.0) and a.valid and a.attained
 
 
 # ============================================================== (iv) sampler faults in verify
@@ -403,7 +403,7 @@ def test_quadratic_certificate_is_the_strong_convexity_bound():
                               p.provenance["x_star"][0]).group(1))
         gap = float(re.search(r"= ([0-9.e+-]+)$", p.provenance["f_star"][0]).group(1))
         if res > 0:
-            assert gap == pytest.approx(res * res / (2 * p.mu), rel=5e-3)
+            assert gap == pytest.approx(res * res / (2 * p.mu), rel=5e-3, abs=0.0)
             return
     pytest.fail("every residual was exactly 0: pick other problems")
 
