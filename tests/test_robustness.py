@@ -15,6 +15,7 @@ from theorytools.compressors.contract import adversarial_inputs, exact_quantitie
 from theorytools.compressors.measure import constant_value, measure
 from theorytools.errors import TheorytoolsError
 from theorytools.problems import logistic, quadratic, quadratic_heterogeneous
+from theorytools.random import stream_key
 from theorytools.topology import erdos_renyi, ring
 
 NAMES = list(REGISTRY)
@@ -133,6 +134,7 @@ def _seed_entry_points():
         "erdos_renyi": lambda s: erdos_renyi(6, 0.9, s),
         "stochastic_grads": lambda s: p.stochastic_grads(X, s, 0),
         "stochastic_grad_i": lambda s: p.stochastic_grad_i(0, X[0], s, 0),
+        "stream_key": lambda s: stream_key(s, 1, 2),
     }
 
 

@@ -100,7 +100,7 @@ def stream_key(seed: int, *path: int) -> np.uint64:
     ``stream_key(s, j, t)`` differs for every (j, t) and depends on nothing else, so a
     process that owns node ``j`` derives the same key as the single-process simulator.
     """
-    key = np.uint64(int(seed) & 0xFFFFFFFFFFFFFFFF)
+    key = np.uint64(check_seed(seed))
     for part in path:
         key = mix64(np.uint64((int(key) + (int(part) + 1) * 0x9E3779B97F4A7C15)
                               & 0xFFFFFFFFFFFFFFFF))
