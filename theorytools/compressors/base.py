@@ -228,7 +228,8 @@ class Compressor:
         """Check ``x`` (finite 1-D) and the parameters against its dimension."""
         x = check_vector(x, finite=finite)
         self._check_dimension(x.size)
-        self._check_input(x)
+        if finite or not self._fused_checks_range:
+            self._check_input(x)
         return x
 
     def compress(self, x, rng=None, *, out=None) -> np.ndarray:
@@ -263,6 +264,9 @@ class Compressor:
     _compress_into = None
     # True when _compress_into itself raises on NaN/inf (via errors.raise_if_not_finite)
     _fused_checks_finite = False
+    # True when _compress_into also performs _check_input's range test in its single pass
+    # (compress then skips the separate _check_input pass)
+    _fused_checks_range = False
 
     def encode(self, x, rng=None, *, shared: bool = False) -> Message:
         """Encode :math:`C(x)` as bits; ``shared=True`` uses shared randomness (see class doc)."""
