@@ -465,7 +465,7 @@ def test_bad_evaluation_input():
         p.stochastic_grads(np.full((4, 6), np.nan), 0, 0)
     with pytest.raises(TheorytoolsError, match="i must be <= 3"):
         p.grad_i(4, np.ones(6))
-    with pytest.raises(TheorytoolsError, match="seed must be >= 0"):
+    with pytest.raises(TheorytoolsError, match=r"seed must be an integer in \[0, 2\^64\), got -1"):
         p.stochastic_grads(np.ones((4, 6)), -1, 0)
 
 

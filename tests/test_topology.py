@@ -408,7 +408,7 @@ def test_factory_argument_errors():
     _raises(r"p must be > 0\.0, got 0\.0", erdos_renyi, 5, 0.0, 0)
     _raises(r"p must be <= 1\.0, got 1\.5", erdos_renyi, 5, 1.5, 0)
     _raises(r"p must be finite, got nan", erdos_renyi, 5, float("nan"), 0)
-    _raises(r"seed must be >= 0, got -1", erdos_renyi, 5, 0.5, -1)
+    _raises(r"seed must be an integer in \[0, 2\^64\), got -1", erdos_renyi, 5, 0.5, -1)
     _raises(r"p = 0\.01 gave no connected G\(n=20, p\) graph in max_tries = 5 draws",
             erdos_renyi, 20, 0.01, 0, max_tries=5)
     _raises(r"i must be <= 4, got 5", ring(5).neighbors, 5)

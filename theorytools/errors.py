@@ -27,6 +27,11 @@ def check_vector(x, name: str = "x", *, allow_empty: bool = False,
     ``finite=False`` skips the finiteness test: only for callers whose next pass detects NaN
     and inf itself and then calls :func:`raise_if_not_finite` (fused kernels).
     """
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None and np.dtype(dtype).kind not in "biuf":
+        # complex (numpy would drop the imaginary part with a mere ComplexWarning), strings,
+        # objects, datetimes: refused, naming the dtype
+        raise TheorytoolsError(f"{name} must be a real vector, got dtype {np.dtype(dtype)}")
     try:
         arr = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -52,7 +57,8 @@ def raise_if_not_finite(arr: np.ndarray, name: str = "x") -> None:
 def check_int(value, name: str, *, low: int | None = None, high: int | None = None) -> int:
     """Return ``value`` as an int in ``[low, high]`` (either end optional), or raise."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        if isinstance(value, numbers.Real) and float(value).is_integer():
+        if (isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+                and float(value).is_integer()):
             value = int(value)
         else:
             raise TheorytoolsError(f"{name} must be an integer, got {_short(value)}")
@@ -76,4 +82,29 @@ def check_real(value, name: str, *, low: float | None = None, high: float | None
         raise TheorytoolsError(f"{name} must be {'>' if low_open else '>='} {low}, got {value!r}")
     if high is not None and (value > high or (high_open and value == high)):
         raise TheorytoolsError(f"{name} must be {'<' if high_open else '<='} {high}, got {value!r}")
+    return value
+
+
+SEED_HIGH = 2 ** 64 - 1
+
+
+def check_seed(seed, name: str = "seed", *, generator: bool = False):
+    """Return ``seed`` as a Python int in :math:`[0, 2^{64})`, or raise naming ``name``.
+
+    The one validator of seeds used by every entry point that takes one (simulators,
+    problem and topology factories, compressors' ``rng``). Accepted: a Python or numpy
+    integer (not a bool) in :math:`[0, 2^{64} - 1]`; with ``generator=True`` also a
+    ``numpy.random.Generator``, returned as it is. Refused with a :class:`TheorytoolsError`
+    naming the argument and the value: floats (even 1.0: a float seed is usually a slip, and
+    1.5 must never silently equal 1), bools, strings, negative or too large integers, None.
+    """
+    if generator and isinstance(seed, np.random.Generator):
+        return seed
+    kinds = "an integer in [0, 2^64)" + (" or a numpy.random.Generator" if generator else "")
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
+        raise TheorytoolsError(f"{name} must be {kinds}, got {_short(seed)} "
+                               f"({type(seed).__name__})")
+    value = int(seed)
+    if not 0 <= value <= SEED_HIGH:
+        raise TheorytoolsError(f"{name} must be {kinds}, got {value}")
     return value

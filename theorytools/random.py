@@ -19,12 +19,11 @@ stream is derived here and tested for uniformity by ``tests/test_random.py``.
 """
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
 from numba import njit
 
-from theorytools.errors import TheorytoolsError
+from theorytools.errors import check_seed
 
 GOLDEN_GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -83,12 +82,10 @@ def as_generator(rng) -> np.random.Generator:
     A seed gives a fresh ``Generator(PCG64(seed))``; a Generator is used as it is (its state
     advances). ``None`` is refused: theorytools never draws from global or OS entropy.
     """
+    rng = check_seed(rng, "rng", generator=True)
     if isinstance(rng, np.random.Generator):
         return rng
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and rng >= 0:
-        return np.random.Generator(np.random.PCG64(int(rng)))
-    raise TheorytoolsError(
-        f"rng must be a non-negative integer seed or a numpy.random.Generator, got {rng!r}")
+    return np.random.Generator(np.random.PCG64(rng))
 
 
 class KeyedGenerator(np.random.Generator):
@@ -121,7 +118,7 @@ def stream_key(seed: int, *path: int) -> np.uint64:
     ``stream_key(s, j, t)`` differs for every (j, t) and depends on nothing else, so a
     process that owns node ``j`` derives the same key as the single-process simulator.
     """
-    key = np.uint64(int(seed) & 0xFFFFFFFFFFFFFFFF)
+    key = np.uint64(check_seed(seed))
     for part in path:
         key = mix64(np.uint64((int(key) + (int(part) + 1) * 0x9E3779B97F4A7C15)
                               & 0xFFFFFFFFFFFFFFFF))

@@ -60,7 +60,7 @@ from typing import NamedTuple
 import networkx as nx
 import numpy as np
 
-from theorytools.errors import TheorytoolsError, _short, check_int, check_real
+from theorytools.errors import TheorytoolsError, _short, check_int, check_real, check_seed
 
 __all__ = [
     "Topology", "ring", "torus", "grid2d", "complete", "star", "hypercube", "exponential",
@@ -680,7 +680,7 @@ def erdos_renyi(n: int, p: float, seed: int, weights: str = "metropolis_hastings
     n = check_int(n, "n", low=1)
     _check_size(n, "n")
     p = check_real(p, "p", low=0.0, high=1.0, low_open=True)
-    seed = check_int(seed, "seed", low=0)
+    seed = check_seed(seed)
     max_tries = check_int(max_tries, "max_tries", low=1)
     rng = np.random.default_rng(seed)
     iu, ju = np.triu_indices(n, 1)

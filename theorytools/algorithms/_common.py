@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 
 from theorytools.algorithms.trace import schedule
-from theorytools.errors import TheorytoolsError, check_int, check_real
+from theorytools.errors import TheorytoolsError, check_int, check_real, check_seed
 
 
 class AssumptionWarning(UserWarning):
@@ -16,7 +16,8 @@ class AssumptionWarning(UserWarning):
     """
 
 
-def check_run(problem, gamma, T, record, *, topology=None, x0=None):
+def check_run(problem, gamma, T, record, *, topology=None, x0=None, seed=0):
+    check_seed(seed)
     gamma = check_real(gamma, "gamma", low=0.0, low_open=True)
     T = check_int(T, "T", low=0)
     if topology is not None and topology.n != problem.n:
@@ -52,8 +53,29 @@ def step_schedule(stepsize, T, name="gamma"):
     return np.full(T, check_real(stepsize, name, low=0.0, low_open=True))
 
 
-def warn_unless_unbiased(compressor, algorithm):
-    if compressor is not None and not compressor.theory(2).unbiased:
+def check_compressor(compressor, algorithm: str):
+    """The compressor argument of a compressed algorithm: a compressor, or a spec string
+    (``"natural"``, ``"top_k[k=10]"``) built with :func:`theorytools.compressors.create`.
+
+    ``None`` is refused: it used to run uncompressed and report 0 bits sent, a silently wrong
+    bit count. For uncompressed messages with their real bit count pass ``"identity"``
+    (64-bit floats) or use ``dpsgd`` / ``minibatch_sgd`` (``float_bits`` per coordinate)."""
+    from theorytools.compressors import Compressor, create
+
+    if isinstance(compressor, Compressor):
+        return compressor
+    if isinstance(compressor, str):
+        return create(compressor)
+    if compressor is None:
+        raise TheorytoolsError(
+            f"{algorithm}: compressor is None; pass a compressor or a spec string (e.g. "
+            "'identity' for uncompressed messages with their real bit count)")
+    raise TheorytoolsError(f"{algorithm}: compressor must be a Compressor or a spec string such "
+                           f"as 'top_k[k=10]', got {type(compressor).__name__} {compressor!r}")
+
+
+def warn_unless_unbiased(compressor, algorithm, d=2):
+    if compressor is not None and not compressor.theory(d).unbiased:
         warnings.warn(f"{algorithm}: {compressor.canonical_name} is biased; the theory of "
                       f"{algorithm} (Tang et al. 2018) assumes unbiased compression",
                       AssumptionWarning, stacklevel=3)

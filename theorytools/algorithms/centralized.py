@@ -23,7 +23,7 @@ import numpy as np
 
 from theorytools.algorithms import _engine as E
 from theorytools.algorithms._batch import kernel_or_per_node
-from theorytools.algorithms._common import check_run, step_schedule
+from theorytools.algorithms._common import check_compressor, check_run, step_schedule
 from theorytools.algorithms._oracle import oracle_of
 from theorytools.algorithms.cost import NetworkModel
 from theorytools.algorithms.trace import Trace
@@ -38,7 +38,9 @@ if TYPE_CHECKING:                       # annotations only (no import cycle at r
 
 def _run(method, name, problem, compressor, gamma, T, *, seed, x0, record, network,
          float_bits=32, shared=False, pattern="parameter_server"):
-    _, T, x0, record_at = check_run(problem, 1.0, T, record, x0=x0)
+    _, T, x0, record_at = check_run(problem, 1.0, T, record, x0=x0, seed=seed)
+    if method != E.SGD:
+        compressor = check_compressor(compressor, name)
     steps = step_schedule(gamma, T)
     gamma = steps.copy() if isinstance(gamma, (list, tuple, np.ndarray)) else float(gamma)
     n, d = problem.n, problem.d

@@ -39,7 +39,8 @@ import numpy as np
 
 from theorytools.algorithms import _engine as E
 from theorytools.algorithms._batch import kernel_or_per_node
-from theorytools.algorithms._common import check_run, warn_unless_unbiased
+from theorytools.algorithms._common import (check_compressor, check_run, check_seed,
+                                             warn_unless_unbiased)
 from theorytools.algorithms._oracle import oracle_of
 from theorytools.algorithms.cost import NetworkModel
 from theorytools.algorithms.trace import Trace
@@ -240,6 +241,9 @@ def advance(state: DecentralizedState, problem: Problem, topology: Topology,
     docs/algorithms.md, "State objects: init_state / advance".
     """
     gamma = check_real(gamma, "gamma", low=0.0, low_open=True)
+    seed = check_seed(seed)
+    if compressor is not None or not state.method.startswith("dpsgd"):
+        compressor = check_compressor(compressor, state.method)
     k = resolve_threads(threads)
     n, d = problem.n, problem.d
     per_node = None
@@ -275,7 +279,10 @@ def advance(state: DecentralizedState, problem: Problem, topology: Topology,
 
 def _run(name, problem, topology, compressor, gamma, T, *, seed, x0, record, network,
          consensus_step=1.0, float_bits=32, shared=False, threads=None):
-    gamma, T, x0, record_at = check_run(problem, gamma, T, record, topology=topology, x0=x0)
+    gamma, T, x0, record_at = check_run(problem, gamma, T, record, topology=topology, x0=x0,
+                                        seed=seed)
+    if not name.startswith("dpsgd"):
+        compressor = check_compressor(compressor, name)
     threads = resolve_threads(threads)
     state = init_state(name, problem, topology, x0)
     exact = True if compressor is None else kernel_or_per_node(compressor, problem.d,
@@ -465,7 +472,8 @@ def dcd_psgd(problem: Problem, topology: Topology, compressor: Compressor, gamma
     Tang, Gan, Zhang, Zhang, Liu, "Communication Compression for Decentralized Training",
     NeurIPS 2018, Algorithm 1 (DCD-PSGD); docs/algorithms.md.
     """
-    warn_unless_unbiased(compressor, "DCD-PSGD")
+    compressor = check_compressor(compressor, "dcd_psgd")
+    warn_unless_unbiased(compressor, "DCD-PSGD", problem.d)
     return _run("dcd_psgd", problem, topology, compressor, gamma, T, seed=seed, x0=x0,
                 record=record, network=network, threads=threads)
 
@@ -524,7 +532,8 @@ def ecd_psgd(problem: Problem, topology: Topology, compressor: Compressor, gamma
     Tang, Gan, Zhang, Zhang, Liu, "Communication Compression for Decentralized Training",
     NeurIPS 2018, Algorithm 2 (ECD-PSGD); docs/algorithms.md.
     """
-    warn_unless_unbiased(compressor, "ECD-PSGD")
+    compressor = check_compressor(compressor, "ecd_psgd")
+    warn_unless_unbiased(compressor, "ECD-PSGD", problem.d)
     return _run("ecd_psgd", problem, topology, compressor, gamma, T, seed=seed, x0=x0,
                 record=record, network=network, threads=threads)
 

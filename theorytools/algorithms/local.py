@@ -116,7 +116,7 @@ def local_sgd(problem: Problem, T: int, H: int, *, stepsize: str | float | Seque
     Algorithm 1 and Theorem 2.2; docs/algorithms.md.
     """
     H = check_int(H, "H", low=1)
-    _, T, x0, record_at = check_run(problem, 1.0, T, record, x0=x0)
+    _, T, x0, record_at = check_run(problem, 1.0, T, record, x0=x0, seed=seed)
     n, d = problem.n, problem.d
     if a is None:
         a = stich_shift(problem, H)

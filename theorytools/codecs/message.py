@@ -1,6 +1,7 @@
 """The message a compressor sends: the exact bits, and what the receiver must already know."""
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 
@@ -33,6 +34,13 @@ class Message:
     shared_seed: int | None = None
 
     def __post_init__(self):
+        from theorytools.errors import SEED_HIGH, TheorytoolsError
+
         if self.nbits < 0 or len(self.payload) != (self.nbits + 7) // 8:
-            raise ValueError(
+            raise TheorytoolsError(
                 f"Message: payload of {len(self.payload)} bytes does not hold nbits={self.nbits}")
+        seed = self.shared_seed
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)
+                                 or not 0 <= int(seed) <= SEED_HIGH):
+            raise TheorytoolsError(
+                f"Message: shared_seed must be None or an integer in [0, 2^64), got {seed!r}")

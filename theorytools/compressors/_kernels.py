@@ -872,7 +872,8 @@ def _bernoulli_pass(x, p, scale, key, float32, out):
         nonfinite |= np.uint64((np.float64(v).view(np.uint64) & _EXP) == _EXP)
         if float32:
             v = np.float64(np.float32(v))
-            bad_kept |= np.uint64(keep and (np.float64(v).view(np.uint64) & _EXP) == _EXP)
+            # every entry, kept or not: refusal depends on x only, never on the seed
+            bad_kept |= np.uint64((np.float64(v).view(np.uint64) & _EXP) == _EXP)
         w = v * scale
         out[i] = w if keep else 0.0
         kept += np.int64(keep)
@@ -881,12 +882,11 @@ def _bernoulli_pass(x, p, scale, key, float32, out):
 
 @njit(cache=True)
 def _first_bad_kept(x, p, key):
-    """First kept index whose float32 rounding is not finite (the slow path of an error)."""
-    thr = keep_threshold(p)
+    """First index whose float32 rounding is not finite, kept or not (the slow path of an
+    error: refusal depends on x only)."""
     for i in range(x.size):
-        if (random_u64(key, np.uint64(i)) >> _SHIFT11) < thr:
-            if not math.isfinite(np.float64(np.float32(x[i]))):
-                return i
+        if not math.isfinite(np.float64(np.float32(x[i]))):
+            return i
     return -1
 
 

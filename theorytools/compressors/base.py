@@ -26,13 +26,14 @@ constants are those of the exact-arithmetic operator; the contract suite checks 
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
 from theorytools.codecs.message import Message
-from theorytools.errors import TheorytoolsError, check_int, check_vector
+from theorytools.errors import SEED_HIGH, TheorytoolsError, check_int, check_vector
 from theorytools.random import draw_key
 
 FLOAT32_TINY = float(np.finfo(np.float32).tiny)
@@ -218,6 +219,26 @@ class Compressor:
     shared_randomness: ClassVar[bool] = False
     param_order: ClassVar[tuple] = ()
 
+    def __init_subclass__(cls, **kwargs):
+        """Wrap the subclass's ``theory`` and ``bits_budget`` so that their arguments are
+        validated once, here, for every compressor: ``d`` an integer >= 1, ``x`` a real 1-D
+        vector (a 2-D array is refused, not flattened)."""
+        super().__init_subclass__(**kwargs)
+        raw = cls.__dict__.get("theory")
+        if raw is not None and not getattr(raw, "_validates_d", False):
+            @functools.wraps(raw)
+            def theory(self, d, _raw=raw):
+                return _raw(self, check_int(d, "d", low=1))
+            theory._validates_d = True
+            cls.theory = theory
+        raw = cls.__dict__.get("bits_budget")
+        if raw is not None and not getattr(raw, "_validates_x", False):
+            @functools.wraps(raw)
+            def bits_budget(self, x, *args, _raw=raw, **kwargs):
+                return _raw(self, check_vector(x, "x", finite=False), *args, **kwargs)
+            bits_budget._validates_x = True
+            cls.bits_budget = bits_budget
+
     def __init__(self, float_width: int = 32, **params):
         if float_width not in (32, 64):
             raise TheorytoolsError(f"float_width must be 32 or 64, got {float_width!r}")
@@ -247,7 +268,8 @@ class Compressor:
         """Check ``x`` (finite 1-D) and the parameters against its dimension."""
         x = check_vector(x, finite=finite)
         self._check_dimension(x.size)
-        self._check_input(x)
+        if finite or not self._fused_checks_range:
+            self._check_input(x)
         return x
 
     def compress(self, x, rng=None, *, out=None) -> np.ndarray:
@@ -282,6 +304,9 @@ class Compressor:
     _compress_into = None
     # True when _compress_into itself raises on NaN/inf (via errors.raise_if_not_finite)
     _fused_checks_finite = False
+    # True when _compress_into also performs _check_input's range test in its single pass
+    # (compress then skips the separate _check_input pass)
+    _fused_checks_range = False
 
     def encode(self, x, rng=None, *, shared: bool = False) -> Message:
         """Encode :math:`C(x)` as bits; ``shared=True`` uses shared randomness (see class doc)."""
@@ -309,8 +334,13 @@ class Compressor:
                 f"message was encoded by {message.compressor!r}, not {self.canonical_name!r}")
         d = check_int(message.d, "message.d", low=1)
         self._check_dimension(d)
+        seed = message.shared_seed
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
+                                 or not 0 <= int(seed) <= SEED_HIGH):
+            raise TheorytoolsError(
+                f"message.shared_seed must be None or an integer in [0, 2^64), got {seed!r}")
         reader = BitReader(message.payload, message.nbits)
-        key = None if message.shared_seed is None else np.uint64(message.shared_seed)
+        key = None if seed is None else np.uint64(int(seed))
         parts = self._read(reader, d, key)
         reader.expect_end()
         return self._reconstruct(parts, d)

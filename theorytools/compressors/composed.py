@@ -6,6 +6,8 @@ communication-efficient distributed learning", arXiv 2006.11077), §B.2, §E.2.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from theorytools.codecs.enumerative import read_subset, subset_code_bits, write_subset
@@ -132,10 +134,28 @@ class TopKNaturalDithering(_TopKThen):
     def theory(self, d):
         k = self.params["k"]
         zeta = 1 + natural_dithering_omega(k, self.params["s"], self.params["p"])
-        return _top_k_theory(d, k, zeta, False,
-                             "w + k*(1 + ceil(log2(s+1))) + subset_code_bits(d,k)",
-                             "Top-k + natural dithering",
-                             "||x_S||_p zero or at least the smallest normal of the float width")
+        th = _top_k_theory(d, k, zeta, False,
+                           "w + k*(1 + ceil(log2(s+1))) + subset_code_bits(d,k)",
+                           "Top-k + natural dithering",
+                           "||x_S||_p zero or at least the smallest normal of the float width")
+        if self._exact_on_ones(k):
+            # x = 1: Top-k keeps k equal entries (||x_S||^2 = (k/d)||x||^2) and natural
+            # dithering sends them exactly (k^(-1/p) is one of its levels), so
+            # E||C||^2 = <EC, x> = (k/d)||x||^2: alpha = gamma = k/d attained (derived here)
+            th = replace(th, b1_alpha=replace(th.b1_alpha, tight=True),
+                         b2_gamma=replace(th.b2_gamma, tight=True))
+        return th
+
+    def _exact_on_ones(self, k):
+        inner = NaturalDithering(self.params["s"], self.params["p"], "fixed", 64)
+        ones = np.ones(k)
+        return bool(inner.law(ones).moments(ones).error == 0.0)
+
+    def extremal_inputs(self, d):
+        if not self._exact_on_ones(self.params["k"]):
+            return []
+        return [Extremal(n, np.ones(d), "x = 1 (k^(-1/p) is a level: sent exactly)")
+                for n in ("b1_alpha", "b2_gamma")]
 
     def bits_budget(self, x, *, shared=False):
         d, k = np.asarray(x).size, self.params["k"]

@@ -7,6 +7,13 @@ values are exact up to float64 rounding). The measured value of an upper-type co
 (omega, delta, beta, abs_variance) is the maximum over the inputs, of a lower-type constant
 (alpha, gamma) the minimum. ``ratio = measured / declared`` is <= 1 for a valid upper-type
 constant and >= 1 for a valid lower-type one; = 1 means the table is tight.
+
+The exact law is computed by the compressor's own law code, so a fault in the SAMPLER
+(``compress``, e.g. a wrong rounding probability in a kernel that the law does not share) is
+invisible to the exact constants. The contract part of :func:`measure` therefore also ties
+``compress`` to the law by Monte Carlo (:func:`~theorytools.compressors.contract.check_sampler`:
+Bernstein and Hoeffding radii at false-failure probability 1e-9 per assertion, fixed seeds),
+so that ``theorytools verify`` catches what the test suite's sampler test catches.
 """
 from __future__ import annotations
 
@@ -70,13 +77,19 @@ class Measurement:
     note: str = ""
 
 
+SAMPLER_SAMPLES = 1000
+
+
 def measure(compressor, d: int, *, seeds=(0, 1, 2), contract: bool = True,
-            input_seed: int = 7) -> Measurement:
+            input_seed: int = 7, sampler_samples: int = SAMPLER_SAMPLES) -> Measurement:
     """Measure every declared constant and the bits of ``compressor`` at dimension ``d``.
 
     ``seeds``: the encoder's seeds for the bit counts; ``input_seed``: the seed of the random
     adversarial inputs (and, shifted by ``input_seed - 7``, of the contract's codec draws), so
-    that ``theorytools verify --seed`` changes every draw."""
+    that ``theorytools verify --seed`` changes every draw. ``contract``: also run the
+    compressor's whole contract (codec round trips, budgets, unbiasedness, tightness) and, for
+    a randomised compressor, the sampler check with ``sampler_samples`` draws (0 skips it) on
+    a Gaussian input."""
     compressor.validate(np.zeros(d))  # parameters that do not fit d (k > d) raise here
     theory = compressor.theory(d)
     inputs = [(label, x) for label, x in adversarial_inputs(d, seed=input_seed)]
@@ -118,7 +131,8 @@ def measure(compressor, d: int, *, seeds=(0, 1, 2), contract: bool = True,
     out.bits_max = int(max(bits)) if bits else 0
     out.bits_budget = int(max(budgets)) if budgets else 0
     if contract:
-        results = run_contract(compressor, d, seed=input_seed - 7)
+        results = run_contract(compressor, d, sampler_samples=sampler_samples,
+                               seed=input_seed - 7)
         out.contract_passed = sum(r.passed for r in results)
         out.failures = [str(r) for r in results if not r.passed]
         out.contract_failed = len(out.failures)

@@ -21,7 +21,7 @@ from theorytools.compressors.sparse_dithering import (SparseDithering, SparseDit
 from theorytools.compressors.spherical import Spherical, SphericalProjection, default_block
 from theorytools.compressors.sparsify import (Adaptive, Bernoulli, BernoulliBiased, RandK,
                                               RandKBiased, TopK)
-from theorytools.errors import TheorytoolsError
+from theorytools.errors import TheorytoolsError, check_int
 
 
 def _k_default(d):
@@ -252,6 +252,9 @@ def parse_spec(spec: str) -> tuple:
         if "=" not in item:
             raise TheorytoolsError(f"compressor spec {spec!r}: parameter {item!r} lacks '='")
         key, value = item.split("=", 1)
+        if key.strip() in params:
+            raise TheorytoolsError(
+                f"compressor spec {spec!r}: parameter {key.strip()!r} is given twice")
         params[key.strip()] = _parse_value(value)
     return m.group(1), params
 
@@ -276,6 +279,9 @@ def create(spec: str, **overrides) -> Compressor:
     ----------
     docs/compressors.md (each compressor's definition, paper and equation).
     """
+    if not isinstance(spec, str):
+        raise TheorytoolsError(f"compressor spec must be a string such as 'top_k[k=10]', got "
+                               f"{type(spec).__name__} {spec!r}")
     name, params = parse_spec(spec)
     if name not in REGISTRY:
         raise TheorytoolsError(f"unknown compressor {name!r}; known: {', '.join(REGISTRY)}")
@@ -310,6 +316,7 @@ def default(name: str, d: int, **overrides) -> Compressor:
     """
     if name not in REGISTRY:
         raise TheorytoolsError(f"unknown compressor {name!r}; known: {', '.join(REGISTRY)}")
+    d = check_int(d, "d", low=1)
     cls, defaults = REGISTRY[name]
     params = defaults(d)
     params.update(overrides)

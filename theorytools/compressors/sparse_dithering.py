@@ -31,6 +31,7 @@ from scipy import optimize
 
 from theorytools.codecs.bitio import base3_bits
 from theorytools.codecs.elias import gamma_length
+from theorytools.compressors._theory import from_unbiased
 from theorytools.compressors._wire import read_scalar, write_scalar
 from theorytools.compressors.base import Compressor, Constant, Extremal, Theory, round_scalar
 from theorytools.compressors.dithering import Dithering, p_norm
@@ -170,14 +171,57 @@ class SparseDithering(Compressor):
 
     def theory(self, d):
         inner = self._inner(d).theory(d)
+        attained = self._attaining_levels(d)
+        if attained is not None and inner.omega is not None and not inner.omega.tight:
+            # the variance bound d/(4 s^2) is attained: see _attaining_levels
+            omega = replace(inner.omega, tight=True,
+                            source=inner.omega.source + "; attained (d/(4s^2) branch) where "
+                            "every s|x_i|/||x|| is a half-integer (derived here)")
+            inner = replace(inner, omega=omega, **from_unbiased(omega))
         return replace(inner, bits_formula="w + base3_bits(d) + sum_{l_i>0} l_i; "
                                            "E = w + base3_bits(d) + s||x||_1/||x||_2",
                        bits_source=f"derived here ({_DOC} §1); P2's expected-bit figure is on "
                                    "the authors' poster (compared, not asserted)",
                        note=f"s = ceil(sqrt(d)/(2 sqrt(omega))) = {self.levels(d)} at d = {d}")
 
+    def _attaining_levels(self, d):
+        r"""Integers :math:`n_i \ge 0` with :math:`\sum_i (n_i + 1/2)^2 = s^2`, when the
+        declared :math:`\omega = \min(d/(4s^2), \sqrt d/s)` is its first branch; else None.
+
+        Derived here: the variance is :math:`\frac{\|x\|^2}{s^2}\sum_i f_i(1 - f_i)` with
+        :math:`f_i` the fractional part of :math:`s|x_i|/\|x\|`, at most
+        :math:`d\|x\|^2/(4s^2)`, with equality iff every :math:`f_i = 1/2`, i.e.
+        :math:`s|x_i|/\|x\| = n_i + 1/2` and :math:`\sum_i (n_i + 1/2)^2 = s^2`, i.e.
+        :math:`\sum_i n_i(n_i + 1) = s^2 - d/4`: possible iff :math:`s^2 - d/4` is an even
+        integer >= 0 that is a sum of d pronic numbers (found greedily; e.g. d = 64, s = 4:
+        every :math:`n_i = 0`, equal magnitudes, error exactly :math:`\|x\|^2` on every draw).
+        """
+        s = self.levels(d)
+        # first branch of the min: d/(4 s^2) <= sqrt(d)/s  <=>  d <= 16 s^2
+        if s < 2 or d > 16 * s * s or d % 4:
+            return None
+        rest = s * s - d // 4
+        if rest < 0 or rest % 2:
+            return None
+        n = np.zeros(d, np.int64)
+        for i in range(d):
+            if rest == 0:
+                return n
+            k = (math.isqrt(4 * rest + 1) - 1) // 2     # largest k with k(k+1) <= rest
+            n[i] = k
+            rest -= k * (k + 1)
+        return n if rest == 0 else None
+
     def extremal_inputs(self, d):
-        return self._inner(d).extremal_inputs(d)
+        out = self._inner(d).extremal_inputs(d)
+        levels = self._attaining_levels(d)
+        if levels is not None:
+            signs = np.where(np.arange(d) % 2 == 0, 1.0, -1.0)
+            x = signs * (levels + 0.5)
+            have = {e.constant for e in out}
+            out += [Extremal(c, x, "s|x_i|/||x|| = n_i + 1/2 (every coordinate halfway)")
+                    for c in ("omega", "b1_beta", "b2_beta", "delta") if c not in have]
+        return out
 
 
 # ----------------------------------------------------------------------------- deterministic

@@ -12,6 +12,8 @@ readings of P1 (spec §A.2).
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from theorytools.codecs.enumerative import read_subset, subset_code_bits, write_subset
@@ -69,9 +71,31 @@ class _Sparse(Compressor):
     """Common machinery: parts = (sorted indices, kept values already rounded)."""
 
     scale_kept = False  # multiply kept values by a known scale at the receiver
+    # compress skips check_vector's finiteness pass: the randomised ones test finiteness in
+    # _check_input's single pass (with the float32 range); Top-k resets it
+    _fused_checks_finite = True
 
     def _scale(self, d):
         return 1.0
+
+    # the smallest magnitude that float32 rounds to infinity (halfway above FLT_MAX)
+    _F32_OVERFLOW = 2.0 ** 128 - 2.0 ** 103
+
+    def _check_input(self, x):
+        """A randomised sparsifier refuses an x with an entry beyond the float32 wire range
+        whichever coordinates the randomness keeps: refusal depends on x only, never on the
+        seed (a deterministic one, Top-k, refuses only what it sends, also seed-free)."""
+        if not self.randomized or not x.size:
+            return
+        if self.float_width == 32:
+            # one pass: max|x_i| below float32's overflow and a finite sum of squares prove
+            # every entry finite and representable (so compress skips check_vector's pass)
+            top, sum_sq = K.max_abs_and_sum_sq(x)
+            if not (top < self._F32_OVERFLOW and math.isfinite(sum_sq)):
+                raise_if_not_finite(x)
+                round_values(x, 32)   # raises naming the first entry beyond the range
+        elif not np.isfinite(np.add.reduce(x)):
+            raise_if_not_finite(x)
 
     def _reconstruct(self, parts, d):
         idx, values = parts
@@ -121,6 +145,7 @@ class TopK(_Sparse):
 
     name = "top_k"
     param_order = ("k",)
+    _fused_checks_finite = False   # deterministic: check_vector's pass, no _check_input
 
     def __init__(self, k, float_width=32):
         super().__init__(float_width, k=check_int(k, "k", low=1))
@@ -312,6 +337,7 @@ class Bernoulli(_Sparse):
         return idx, round_values(x[idx], self.float_width)
 
     _fused_checks_finite = True   # the fused kernel detects NaN/inf in the same pass
+    _fused_checks_range = True    # ... and float32 overflow of every entry, kept or not
 
     def _compress_into(self, x, key, out):
         bad, _ = K.bernoulli_compress_checked(x, self.params["p"], self._scale(x.size), key,

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from theorytools.errors import TheorytoolsError, check_int, check_real
+from theorytools.errors import TheorytoolsError, check_int, check_real, check_seed
 from theorytools.problems.base import Noise
 
 SPLITS = ("contiguous", "random", "sorted", "replicated")
@@ -53,6 +53,7 @@ def split_rows(X: np.ndarray, y: np.ndarray, n, split: str, seed, *, xname="X", 
     ``replicated`` gives EVERY node all N rows (m = N; Stich's identical-data setting, where
     every worker samples from the same data set: heterogeneity exactly 0).
     """
+    seed = check_seed(seed)
     if X.shape[0] != y.shape[0]:
         raise TheorytoolsError(
             f"{xname} and {yname} must have the same number of rows, got {X.shape[0]} and "
@@ -66,7 +67,7 @@ def split_rows(X: np.ndarray, y: np.ndarray, n, split: str, seed, *, xname="X", 
                 np.ascontiguousarray(np.broadcast_to(y, (n,) + y.shape)), 0)
     n = check_int(n, "n", low=1, high=N)
     if split == "random":
-        order = np.random.Generator(np.random.PCG64(check_int(seed, "seed", low=0))).permutation(N)
+        order = np.random.Generator(np.random.PCG64(seed)).permutation(N)
     elif split == "sorted":
         order = np.argsort(y, kind="stable")
     else:

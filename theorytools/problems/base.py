@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from theorytools.errors import TheorytoolsError, check_int, check_vector
+from theorytools.errors import TheorytoolsError, check_int, check_seed, check_vector
 from theorytools.problems import _kernels
 
 NOISE_KINDS = ("none", "additive", "sampling")
@@ -199,7 +199,7 @@ class Problem:
         """One stochastic gradient per node; node ``i`` draws only from
         ``node_step_key(seed, i, step)`` (see :mod:`theorytools.problems._kernels`)."""
         X = self._stack(X)
-        seed = np.uint64(check_int(seed, "seed", low=0, high=2**64 - 1))
+        seed = np.uint64(check_seed(seed))
         step = np.uint64(check_int(step, "step", low=0, high=2**64 - 1))
         out = np.empty((self.n, self.d)) if out is None else out
         kind, arr = self.noise.kind, self.arrays
@@ -223,7 +223,7 @@ class Problem:
         """Node ``i``'s stochastic gradient computed alone (a process owning one node): equal,
         bit for bit, to row ``i`` of :meth:`stochastic_grads` with the same ``(seed, step)``."""
         i, x = self._node(i), self._x(x)
-        seed = np.uint64(check_int(seed, "seed", low=0, high=2**64 - 1))
+        seed = np.uint64(check_seed(seed))
         step = np.uint64(check_int(step, "step", low=0, high=2**64 - 1))
         arr, noise = self.arrays, self.noise
         kind = 0 if self.kind == "quadratic" else 1

@@ -33,7 +33,7 @@ import math
 
 import numpy as np
 
-from theorytools.errors import TheorytoolsError, check_int, check_real
+from theorytools.errors import TheorytoolsError, check_int, check_real, check_seed
 from theorytools.problems.base import Noise, Problem, exact_dot, exact_matvec, exact_mean
 from theorytools.problems._validate import check_array, check_noise, split_rows
 
@@ -229,7 +229,7 @@ def quadratic(n: int, d: int, mu: float, L: float, *, zeta_sq: float = 0.0, sigm
     if mu > L:
         raise TheorytoolsError(f"mu must be <= L, got mu={mu!r} > L={L!r}")
     zeta_sq = check_real(zeta_sq, "zeta_sq", low=0.0)
-    seed = check_int(seed, "seed", low=0)
+    seed = check_seed(seed)
     if n == 1 and zeta_sq > 0.0:
         raise TheorytoolsError(f"a single node has no heterogeneity; zeta_sq must be 0 for n = 1, "
                                f"got {zeta_sq!r}")
@@ -305,7 +305,7 @@ def quadratic_heterogeneous(n: int, d: int, mu: float, L: float, *, sigma: float
     L = check_real(L, "L", low=0.0, low_open=True)
     if mu > L:
         raise TheorytoolsError(f"mu must be <= L, got mu={mu!r} > L={L!r}")
-    seed = check_int(seed, "seed", low=0)
+    seed = check_seed(seed)
     noise = check_noise(None, sigma, None)
     rng = np.random.Generator(np.random.PCG64(seed))
     A = np.stack([_symmetric_from_spectrum(_spectrum(d, mu, L, spectrum, rng),
