@@ -51,7 +51,7 @@ def raise_if_not_finite(arr: np.ndarray, name: str = "x") -> None:
     """Raise naming the first NaN or infinite entry of ``arr``, if there is one."""
     if not np.all(np.isfinite(arr)):
         bad = int(np.flatnonzero(~np.isfinite(arr))[0])
-        raise TheorytoolsError(f"{name} must be finite, but {name}[{bad}] = {arr[bad]!r}")
+        raise TheorytoolsError(f"{name} must be finite, but {name}[{bad}] = {float(arr[bad])!r}")
 
 
 def check_int(value, name: str, *, low: int | None = None, high: int | None = None) -> int:
