@@ -86,17 +86,61 @@ class Check:
 # --------------------------------------------------------------------------- radii
 def hoeffding_radius(value_range: float, samples: int, p_fail: float = P_FAIL,
                      *, two_sided: bool = True) -> float:
-    r"""Hoeffding: :math:`(b-a)\sqrt{\ln(k/p)/(2R)}`, k = 2 (two-sided) or 1 (one-sided)."""
+    r"""Hoeffding's radius for the mean of R i.i.d. values in an interval of width b − a.
+
+    .. math:: r = (b-a)\sqrt{\ln(k/p)/(2R)},\qquad k = 2 \text{ (two-sided) or } 1
+              \text{ (one-sided)},
+
+    so that :math:`P(|\bar Z - \mathbb E Z| > r) \le p` (one side: :math:`P(\bar Z -
+    \mathbb E Z > r) \le p`). Hoeffding (1963), Theorem 2.
+
+    Parameters
+    ----------
+    value_range : float
+        Width b − a of the interval holding every value.
+    samples : int
+        Number R of i.i.d. values averaged.
+    p_fail : float, optional
+        False-failure probability p (default 1e-9).
+    two_sided : bool, optional
+        Two-sided (k = 2) or one-sided (k = 1) radius.
+
+    Returns
+    -------
+    float
+        The radius r.
+    """
     return value_range * math.sqrt(math.log((2.0 if two_sided else 1.0) / p_fail)
                                    / (2.0 * samples))
 
 
 def empirical_bernstein_radius(samples: np.ndarray, value_range: float,
                                p_fail: float = P_FAIL, *, two_sided: bool = True) -> float:
-    r"""Maurer & Pontil (2009), Thm 4: with probability :math:`\ge 1-p` (one side),
-    :math:`|\bar Z - \mathbb{E}Z| \le \sqrt{2V_n\ln(2/p)/n} + 7b\ln(2/p)/(3(n-1))`, where
-    :math:`V_n` is the unbiased sample variance and :math:`Z \in [a, a+b]`. Two-sided: p/2
-    per side."""
+    r"""Empirical Bernstein radius (Maurer & Pontil 2009, Theorem 4).
+
+    With probability :math:`\ge 1-p` (one side),
+
+    .. math:: \bar Z - \mathbb{E}Z \le \sqrt{2V_n\ln(2/p)/n} + \frac{7b\ln(2/p)}{3(n-1)},
+
+    where :math:`V_n` is the unbiased sample variance of the n values and :math:`Z \in [a,
+    a+b]`. Two-sided: p/2 per side.
+
+    Parameters
+    ----------
+    samples : numpy.ndarray
+        The n >= 2 i.i.d. values.
+    value_range : float
+        Width b of the interval holding every value.
+    p_fail : float, optional
+        False-failure probability p (default 1e-9).
+    two_sided : bool, optional
+        Split p over the two sides.
+
+    Returns
+    -------
+    float
+        The radius.
+    """
     z = np.asarray(samples, dtype=float)
     n = z.size
     if n < 2:
@@ -168,18 +212,49 @@ def _one_sided(theoretical, slack, lower):
     return (theoretical - slack, math.inf) if lower else (-math.inf, theoretical + slack)
 
 
-def bound(empirical, theoretical: float, *, lower: bool = False, rtol: float = 1e-12,
-          atol: float = 0.0, samples=None, value_range: float | None = None,
-          p_fail: float = P_FAIL, method: str = "hoeffding", details: str = "") -> Check:
-    """``bound``: empirical <= theoretical (``lower``: >=).
+def bound(empirical: float | np.ndarray | None, theoretical: float, *, lower: bool = False,
+          rtol: float = 1e-12, atol: float = 0.0, samples: np.ndarray | None = None,
+          value_range: float | None = None, p_fail: float = P_FAIL, method: str = "hoeffding",
+          details: str = "") -> Check:
+    r"""``bound``: empirical <= theoretical (``lower``: >=).
 
-    Exact: ``empirical`` is a number (a worst case or an exactly computed expectation) and the
-    comparison allows ``rtol * |theoretical| + atol`` for rounding. Statistical: ``samples``
-    (i.i.d. values in an interval of width ``value_range``) are reduced to their mean and the
-    ONE-sided Hoeffding bound at ``p_fail`` (upper for an upper bound) is compared instead.
-    ``method="t"``: a one-sided Student-t bound at level ``1 - p_fail`` instead (approximate:
-    for replicates that are themselves averages of many terms, where no a-priori range exists
-    so Hoeffding does not apply; ``value_range`` is then not needed).
+    .. math:: \hat e \le b + \text{rtol}\,|b| + \text{atol}
+              \quad(\text{lower: } \hat e \ge b - \dots),
+
+    Exact: ``empirical`` is a number (a worst case or an exactly computed expectation; an
+    array is reduced to its max, or min for ``lower``) and the comparison allows
+    ``rtol * |theoretical| + atol`` for rounding. Statistical: ``samples`` (i.i.d. values in
+    an interval of width ``value_range``) are reduced to their mean and the ONE-sided
+    Hoeffding bound at ``p_fail`` (upper for an upper bound, :func:`hoeffding_radius`) is
+    compared instead. ``method="t"``: a one-sided Student-t bound at level ``1 - p_fail``
+    instead (approximate: for replicates that are themselves averages of many terms, where no
+    a-priori range exists so Hoeffding does not apply; ``value_range`` is then not needed).
+
+    Parameters
+    ----------
+    empirical : float, numpy.ndarray or None
+        The measured value(s) (ignored when ``samples`` is given).
+    theoretical : float
+        The theorem's bound b.
+    lower : bool, optional
+        A lower bound (the measurement must not fall below b).
+    rtol, atol : float, optional
+        Rounding allowance.
+    samples : numpy.ndarray or None, optional
+        i.i.d. replicates for a statistical check.
+    value_range : float or None, optional
+        Width of the interval holding every sample (Hoeffding).
+    p_fail : float, optional
+        False-failure probability of the statistical check (default 1e-9).
+    method : {"hoeffding", "t"}, optional
+        The one-sided confidence bound used with ``samples``.
+    details : str, optional
+        Text for the report.
+
+    Returns
+    -------
+    Check
+        Kind ``bound`` with the verdict, interval and acceptance region.
     """
     slack = rtol * abs(theoretical) + atol
     if samples is None:
