@@ -206,7 +206,8 @@ def _plot_summary(rows, path):
     vac = sum(r.status_label == "VACUOUS" for r in rows)
     ax.set_title(f"{len(rows)} checks: {len(rows) - failed - vac} passed, {vac} vacuous, "
                  f"{failed} failed", fontsize=10)
-    ax.legend(loc="lower right", fontsize=8)
+    if ax.get_legend_handles_labels()[0]:   # a summary with no labelled points has no legend
+        ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)

@@ -94,8 +94,11 @@ class _Sparse(Compressor):
             if not (top < self._F32_OVERFLOW and math.isfinite(sum_sq)):
                 raise_if_not_finite(x)
                 round_values(x, 32)   # raises naming the first entry beyond the range
-        elif not np.isfinite(np.add.reduce(x)):
-            raise_if_not_finite(x)
+        else:
+            with np.errstate(over="ignore", invalid="ignore"):   # NaN/inf/overflow: checked
+                total = np.add.reduce(x)
+            if not np.isfinite(total):
+                raise_if_not_finite(x)
 
     def _reconstruct(self, parts, d):
         idx, values = parts
