@@ -177,11 +177,15 @@ class Induced(Compressor):
     name = "induced"
     randomized = True
     param_order = ("k", "c2")
+    compressor_params = ("c2",)   # the registry builds c2 from a spec string ("(natural)")
 
-    def __init__(self, k, c2="natural", float_width=32):
-        from theorytools.compressors.registry import create
-
-        inner = create(c2, float_width=float_width) if isinstance(c2, str) else c2
+    def __init__(self, k, c2: Compressor | None = None, float_width=32):
+        """``c2``: an unbiased Compressor object (default: natural compression at
+        ``float_width``); ``create("induced[k=10,c2=(rand_k[k=5])]")`` builds it from a spec."""
+        inner = Natural(float_width=float_width) if c2 is None else c2
+        if not isinstance(inner, Compressor):
+            raise TheorytoolsError(f"c2 must be a Compressor object (a spec string goes through "
+                                   f"create('induced[k=...,c2=(natural)]')), got {c2!r}")
         if not inner.theory(2).unbiased:
             raise TheorytoolsError(f"c2 must be an unbiased compressor, got {inner.canonical_name}")
         super().__init__(float_width, k=check_int(k, "k", low=1), c2=inner.canonical_name)

@@ -259,6 +259,17 @@ def parse_spec(spec: str) -> tuple:
     return m.group(1), params
 
 
+def _nested(cls, params: dict) -> dict:
+    """``params`` with every parameter the class declares as a compressor
+    (``cls.compressor_params``, e.g. Induced's ``c2``) built from its spec string, at the
+    outer compressor's float width: the registry parses specs, the classes take objects."""
+    out = dict(params)
+    for key in getattr(cls, "compressor_params", ()):
+        if isinstance(out.get(key), str):
+            out[key] = create(out[key], float_width=out.get("float_width", 32))
+    return out
+
+
 def create(spec: str, **overrides) -> Compressor:
     r"""Build a compressor :math:`C: \mathbb{R}^d \to \mathbb{R}^d` from a spec string.
 
@@ -288,7 +299,7 @@ def create(spec: str, **overrides) -> Compressor:
     params.update(overrides)
     cls = REGISTRY[name][0]
     try:
-        return cls(**params)
+        return cls(**_nested(cls, params))
     except TypeError as exc:
         raise TheorytoolsError(f"compressor {name}: bad parameters {params}: {exc}") from exc
 
@@ -321,6 +332,6 @@ def default(name: str, d: int, **overrides) -> Compressor:
     params = defaults(d)
     params.update(overrides)
     try:
-        return cls(**params)
+        return cls(**_nested(cls, params))
     except TypeError as exc:
         raise TheorytoolsError(f"compressor {name}: bad parameters {params}: {exc}") from exc
