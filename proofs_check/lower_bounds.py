@@ -3,7 +3,7 @@ expansion, and the average-case bound :math:`D_{cap}`.
 
 Source: P2 = Albasyoni, Safaryan, Condat, Richtárik, "Optimal Gradient Compression for
 Distributed and Federated Learning" (arXiv 2010.03246); the formulas here are the spec's
-[DERIVED] ones (P2's exact statements unknown): spec compression.md §C.5.1, §C.5.2, §E.7.
+[DERIVED] ones (P2's exact statements unknown): P2 worst-case lower bound (docs/sources.md#lower-bounds); P2 average-case lower bound (docs/sources.md#lower-bounds); checks (docs/sources.md#checks).
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from proofs_check._framework import assert_equal, assert_nonnegative, assert_zer
 al = sp.Symbol("alpha", positive=True)  # 0 < alpha < 1
 d = sp.Symbol("d", positive=True, integer=True)
 aa = sp.Symbol("a", positive=True)  # a = (d - 1)/2
-SRC = "P2 worst-case lower bound (exact statement unknown); spec compression.md §C.5.1"
+SRC = "P2 worst-case lower bound (exact statement unknown); P2 worst-case lower bound (docs/sources.md#lower-bounds)"
 
 
 def _regularised_density(a_param, alpha):
@@ -126,7 +126,7 @@ def large_d_expansion(constant_bits=1):
         at_099 = _neg_log2_cap_large("0.99", 1000) - ((mpmath.mpf(999) / 2) * mpmath.log(mpmath.mpf(100) / 99)
                                                       + mpmath.log(mpmath.mpf(1) / 100) / 2
                                                       + mpmath.log(mpmath.pi * 999 / 2) / 2) / mpmath.log(2) - constant_bits
-    finding = ("spec §C.5.1 ('matches to 3 decimals for d >= 1000') and §E.7 ('within 1e-2 bits for d >= 1000') "
+    finding = ("P2 worst-case lower bound (docs/sources.md#lower-bounds) ('matches to 3 decimals for d >= 1000') and checks (docs/sources.md#checks) ('within 1e-2 bits for d >= 1000') "
                "hold only for moderate alpha: the o(1) remainder is (1/4 + alpha/(1-alpha))/((d-1) ln 2) + O(1/d^2) "
                f"bits, e.g. {mpmath.nstr(at_09, 3)} bits at d = 1000, alpha = 0.9 and {mpmath.nstr(at_099, 3)} at alpha = 0.99. "
                "Corrected: -log2 P = ((d-1)/2) log2(1/alpha) + (1/2) log2(1-alpha) + (1/2) log2(pi(d-1)/2) + 1 "
@@ -137,7 +137,7 @@ def large_d_expansion(constant_bits=1):
             finding)
 
 
-@check(source="P2 average-case bound (exact formula unknown); spec compression.md §C.5.2", status="DERIVED")
+@check(source="P2 average-case bound (exact formula unknown); P2 average-case lower bound (docs/sources.md#lower-bounds)", status="DERIVED")
 def dcap_hemisphere(numerator_shift=1):
     r""":math:`D_{cap}(2, d) = (d-1)/d`: :math:`B(\frac{d+1}2,\frac12)/B(\frac{d-1}2,\frac12) = \frac{d-1}d` and :math:`I_1 = 1`.
 
@@ -151,7 +151,7 @@ def dcap_hemisphere(numerator_shift=1):
     return "B((d+1)/2,1/2)/B((d-1)/2,1/2) = (d-1)/d (gammasimp, symbolic d); D_cap(2,d) = (d-1)/d = 1 - E x_1^2"
 
 
-@check(source="spec compression.md §C.5.2 (test vectors)", status="DERIVED")
+@check(source="P2 average-case lower bound (docs/sources.md#lower-bounds) (test vectors)", status="DERIVED")
 def dcap_cap_integral(value_d2_n4=(1 - 2 / sp.pi) / 2):
     r"""The cap-integral formula against direct integrals: d = 3 (any cap, symbolic) and d = 2, N = 4.
 

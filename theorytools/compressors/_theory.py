@@ -1,11 +1,11 @@
-"""Shared derivations of class constants (spec compression.md §A.3)."""
+"""Shared derivations of class constants (class relations R1-R8 (docs/sources.md#relations))."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from theorytools.compressors.base import Compressor, Constant
 
-R_SRC = "spec compression.md §A.3; derived here (proofs_check/class_relations.py)"
+R_SRC = "class relations R1-R8 (docs/sources.md#relations); derived here (proofs_check/class_relations.py)"
 
 
 def from_unbiased(omega: Constant, *, alpha_tight: bool = True) -> dict:

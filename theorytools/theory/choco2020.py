@@ -1,9 +1,9 @@
 r"""CHOCO-SGD's explicit non-convex bound (Koloskova, Lin, Stich, Jaggi, ICLR 2020, Theorem 4.1),
 registered under the paper key ``tang2018``: CHOCO-SGD is the follow-up of Tang et al.'s
-DCD/ECD-PSGD (spec decentralized_localsgd.md §3.1) and gives the assertable decentralized bound
-B-3 of §5.3.
+DCD/ECD-PSGD (CHOCO-SGD, Koloskova et al. 2019/2020 (docs/sources.md#choco)) and gives the assertable decentralized bound
+B-3 of checks (docs/sources.md#checks).
 
-Statement [SECONDARY: spec §3.1, transcribed from the ICLR 2020 text; not confirmed against the
+Statement [SECONDARY: CHOCO-SGD, Koloskova et al. 2019/2020 (docs/sources.md#choco), transcribed from the ICLR 2020 text; not confirmed against the
 paper here, so the status is ``unconfirmed`` and every printed constant is a
 :class:`~theorytools.theory.registry.Parameter`]. Each :math:`f_i` L-smooth,
 :math:`\mathbb{E}\|\nabla F_i(x,\xi) - \nabla f_i(x)\|^2 \le \sigma_i^2`,
@@ -44,8 +44,8 @@ from theorytools.theory.registry import UNCONFIRMED, Parameter, Theorem, registe
 from theorytools.theory.tang2018 import _band, _cached_runs, _t_one_sided_check, _thin
 
 SOURCE = ("Koloskova, Lin, Stich, Jaggi, ICLR 2020, Theorem 4.1 [SECONDARY: spec "
-          "decentralized_localsgd.md §3.1, §5.3 B-3]")
-_NOTE = ("spec decentralized_localsgd.md §3.1 [SECONDARY]; confirm in Koloskova et al. 2020, "
+          "CHOCO-SGD, Koloskova et al. 2019/2020 (docs/sources.md#choco); checks B-3 (docs/sources.md#checks)]")
+_NOTE = ("CHOCO-SGD, Koloskova et al. 2019/2020 (docs/sources.md#choco) [SECONDARY]; confirm in Koloskova et al. 2020, "
          "Thm 4.1")
 
 
