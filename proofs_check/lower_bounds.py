@@ -2,7 +2,7 @@ r"""Lower bounds: the cap measure :math:`P(\alpha, d) = \frac12 I_\alpha(\frac{d
 expansion, and the average-case bound :math:`D_{cap}`.
 
 Source: P2 = Albasyoni, Safaryan, Condat, Richtárik, "Optimal Gradient Compression for
-Distributed and Federated Learning" (arXiv 2010.03246); the formulas here are the spec's
+Distributed and Federated Learning" (arXiv 2010.03246); the formulas here are our
 [DERIVED] ones (P2's exact statements unknown): P2 worst-case lower bound (docs/sources.md#lower-bounds); P2 average-case lower bound (docs/sources.md#lower-bounds); checks (docs/sources.md#checks).
 """
 from __future__ import annotations
@@ -81,7 +81,7 @@ def large_d_expansion(constant_bits=1):
     :math:`\rho^n \le (a+\frac12)_n/(a+1)_n \le 1` with ρ = (2a+1)/(2a+2) gives
     :math:`0 \le -\log_2((1-\alpha)F) \le \log_2\frac{1-\alpha\rho}{1-\alpha} \to 0`, and
     :math:`\Gamma(a+\frac12)/(\Gamma(a)\sqrt a) \to 1` (sympy limit). Numerically (40 digits):
-    |R| < 0.01 bits for d ≥ 1000 at α ≤ 0.9, and the spec's table entries are reproduced.
+    |R| < 0.01 bits for d ≥ 1000 at α ≤ 0.9, and the test-vector table entries are reproduced.
     """
     # exact decomposition of -log2 P into the expansion plus R (symbolic in a, alpha, F)
     Fs = sp.Symbol("F", positive=True)
@@ -100,7 +100,7 @@ def large_d_expansion(constant_bits=1):
     assert_nonnegative(sp.factor(1 - factor), "factors <= 1")
     rho = (2 * aa + 1) / (2 * aa + 2)
     assert_zero(sp.limit(sp.log((1 - al * rho) / (1 - al)), aa, sp.oo), "F-bound gap -> 0")
-    # numbers: the spec's test vectors and the size of R
+    # numbers: the test vectors (docs/bounds.md) and the size of R
     table = {(1000, "0.5"): "505.3097", (1000, "0.01"): "3324.9072", (100000, "0.01"): "332199.1109",
              (10000, "0.9"): "766.2494", (100, "0.25"): "103.4413"}
     for (dim, alpha), expected in table.items():
@@ -133,7 +133,7 @@ def large_d_expansion(constant_bits=1):
                "+ (1/4 + alpha/(1-alpha))/((d-1) ln 2) + O(1/d^2); the 1e-2 tolerance needs d - 1 >= 100 (1/4 + alpha/(1-alpha))/ln 2.")
     return ("-log2 P = expansion + R exactly; R -> 0 by explicit bounds (termwise 2F1 bounds, Gamma-ratio limit); "
             "numerically R = (1/4 + alpha/(1-alpha))/((d-1) ln 2) to 3% for d in 1e3..1e6, alpha in 0.01..0.9 "
-            f"(|R| <= {mpmath.nstr(worst_small_alpha, 3)} bits for alpha <= 0.5); spec table entries reproduced to 6e-5",
+            f"(|R| <= {mpmath.nstr(worst_small_alpha, 3)} bits for alpha <= 0.5); test-vector table entries (docs/bounds.md) reproduced to 6e-5",
             finding)
 
 

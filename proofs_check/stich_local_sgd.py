@@ -27,7 +27,7 @@ from proofs_check._framework import assert_equal, assert_nonnegative, assert_zer
 t, T = sp.symbols("t T", nonnegative=True, integer=True)
 a, MU, L, K, SIGMA2, G2, H = sp.symbols("a mu L K sigma2 G2 H", positive=True)
 A_, U_ = sp.symbols("A U", nonnegative=True)  # a = 1 + A, T = 1 + U
-SRC = "Stich 2019 (ICLR) Theorem 2.2; Stich 2019, Theorem 2.2 (docs/sources.md#local-sgd)"
+SRC = "Stich 2019 (ICLR), Theorem 2.2 (docs/sources.md#local-sgd)"
 
 
 def eta(tt):
@@ -46,7 +46,7 @@ def _derived_terms():
     return r0, noise, drift
 
 
-@check(source=SRC + " (derivation check)", status="DERIVED (analytic in spec; mechanised here)")
+@check(source=SRC + " (derivation check)", status="DERIVED (analytic derivation; mechanised here)")
 def weighted_recursion(shift=4):
     r"""Multiplying the one-step inequality by :math:`2w_t/\eta_t` gives the telescoping coefficients.
 
@@ -120,7 +120,7 @@ def stepsize_conditions(kappa_multiple=16, ratio=2):
     return "with a = 16 kappa + A: 1/(4L) - eta_0 = A/(...) >= 0; with a = H + A: 2 eta_{t+H} - eta_t >= 0"
 
 
-@check(source=SRC + " (drift lemma constant 4)", status="DERIVED (analytic in spec)")
+@check(source=SRC + " (drift lemma constant 4)", status="DERIVED (analytic derivation)")
 def drift_lemma_constant(constant=4):
     r"""Drift :math:`\le H\sum_{s=t_0}^{t-1}\eta_s^2G^2 \le H^2\eta_{t_0}^2G^2 \le 4\eta_t^2G^2H^2` when :math:`\eta_{t_0} \le 2\eta_t`.
 

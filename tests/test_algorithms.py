@@ -96,7 +96,7 @@ def test_local_sgd_with_h1_is_minibatch_sgd():
 
 
 def test_local_sgd_average_is_independent_of_h_on_quadratics_with_additive_noise():
-    """Spec §4.5 / I-6: identical quadratics + additive noise: the average equals
+    """Derived local-SGD facts (docs/sources.md#derived) / I-6: identical quadratics + additive noise: the average equals
     mini-batch SGD pathwise for every H."""
     p = quadratic_problem(4, 3, sigma=0.5, common_hessian=True, b_list=np.tile(
         np.array([1.0, -2.0, 0.5]), (4, 1)))

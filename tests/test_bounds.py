@@ -5,8 +5,7 @@ a :class:`Verdict` (empirical, theoretical, gap, tolerance, ok); the planted-fau
 end feed the same helpers a deliberately wrong formula and assert that the verdict is a failure,
 so each kind of check is shown able to fail.
 
-Provenance: spec test vectors used here are all tagged [DERIVED] in
-/work/shared/spec/compression.md (P2 worst-case lower bound (docs/sources.md#lower-bounds); P2 average-case lower bound (docs/sources.md#lower-bounds); checks (docs/sources.md#checks)); nothing [UNCONFIRMED] is asserted.
+Provenance: the test vectors used here are all [DERIVED] (P2 worst-case lower bound (docs/sources.md#lower-bounds); P2 average-case lower bound (docs/sources.md#lower-bounds); checks (docs/sources.md#checks)); nothing [UNCONFIRMED] is asserted.
 """
 from __future__ import annotations
 

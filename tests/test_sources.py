@@ -4,7 +4,7 @@ import pathlib
 import re
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-FORBIDDEN = re.compile(r"spec compression\.md|decentralized_localsgd\.md|spec §|/shared/spec")
+FORBIDDEN = re.compile(r"spec compression\.md|decentralized_localsgd\.md|spec §|/shared/spec", re.IGNORECASE)
 
 
 def _files():

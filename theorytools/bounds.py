@@ -107,7 +107,7 @@ def _ln_cap_laguerre(ln_alpha: float, alpha: float, d: int) -> float:
 
 
 def _ln_cap_quad(ln_alpha: float, alpha: float, d: int) -> float:
-    # spec Appendix G reference: adaptive quadrature of the same integral J, split where the
+    # reference computation (docs/sources.md#checks): adaptive quadrature of the same integral J, split where the
     # integrand varies (width a(1 - alpha) near u = 0 when alpha is close to 1).
     a = 0.5 * (d - 1)
     complement = _complement(ln_alpha, alpha)
@@ -173,7 +173,7 @@ def log2_cap_measure(alpha: float, d: int, *, method: str = "auto") -> float:
         = \sigma\{u \in S^{d-1} : \langle u, e\rangle \ge \sqrt{1-\alpha}\},
 
     the probability that a uniform random unit vector falls in a cap of angular radius
-    :math:`\arcsin\sqrt\alpha`. Source: P2 worst-case lower bound (docs/sources.md#lower-bounds), status **derived** (spec; re-checked by
+    :math:`\arcsin\sqrt\alpha`. Source: P2 worst-case lower bound (docs/sources.md#lower-bounds), status **derived** (re-checked by
     ``tests/test_bounds.py::test_cap_measure_monte_carlo``).
 
     Evaluation (``method="auto"``), with :math:`a = (d-1)/2`:
@@ -203,8 +203,8 @@ def log2_cap_measure(alpha: float, d: int, *, method: str = "auto") -> float:
     d : int
         Dimension, ``d >= 2``.
     method : {"auto", "closed_form", "betainc", "laguerre", "quad"}
-        Force one evaluation route (for tests and comparisons). ``"quad"`` is the spec's
-        Appendix G reference (``scipy.integrate.quad`` of the same integral, slower);
+        Force one evaluation route (for tests and comparisons). ``"quad"`` is the reference
+        computation (``scipy.integrate.quad`` of the same integral, slower);
         ``"laguerre"`` is accurate only when :math:`a\ln(1/\alpha)` is large (>= 5 gives
         ~1e-13); ``"closed_form"`` exists only for d = 2, 3.
 
@@ -507,7 +507,7 @@ def average_case_distortion(N: int, d: int) -> float:
     error, which increases with the angle, and the objective is convex in the cell measure.
     If codewords may be used with either sign, evaluate at :math:`2N`.
 
-    Source: P2 average-case lower bound (docs/sources.md#lower-bounds); status **derived** (formula; spec checks N = 2 gives (d-1)/d and
+    Source: P2 average-case lower bound (docs/sources.md#lower-bounds); status **derived** (formula; checked: N = 2 gives (d-1)/d and
     d = 2, N = 4 gives :math:`(1 - 2/\pi)/2`; re-checked by ``tests/test_bounds.py::
     test_average_case_cap_conditional_expectation_monte_carlo`` and
     ``test_average_case_d2_equals_regular_polygon``). Whether P2's own average-case formula is

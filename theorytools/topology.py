@@ -1140,7 +1140,7 @@ def format_spectral_table() -> str:
         text = f"{x:.4f}"
         return "0.0000" if text == "-0.0000" else text
 
-    def sig2(x):  # as the spec prints it: 0.125, 2.7e-3
+    def sig2(x):  # as the derived table prints it: 0.125, 2.7e-3
         if x >= 0.01:
             return f"{x:.3g}"
         mantissa, exponent = f"{x:.1e}".split("e")

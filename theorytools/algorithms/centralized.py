@@ -11,7 +11,7 @@ distributed compressed SGD without error feedback (DCGD), and error-feedback SGD
 
 ``gamma`` is a positive real (constant steps) or a sequence of T positive step sizes
 :math:`\gamma_0, \dots, \gamma_{T-1}` (a schedule: P1 EF-SGD theorem (docs/sources.md#ef) writes EF with :math:`\eta_k`;
-P1's own schedule and weights are [UNCONFIRMED] in the spec, so none is built in). A constant
+P1's own schedule and weights are [UNCONFIRMED], so none is built in). A constant
 schedule gives the same bits as the scalar. ``meta["steps"]`` holds the step sizes used.
 """
 from __future__ import annotations

@@ -54,7 +54,7 @@ class P2Classes:
     its value's status is that of the constant it comes from, the class definitions are
     ``author-poster``. ``up_alpha`` is the alpha at which the uncertainty principle applies:
     ``alpha`` if declared, else :math:`\omega/(\omega+1)` (the rescaled :math:`C/(\omega+1)
-    \in B(\omega/(\omega+1))`, same bits; spec R5).
+    \in B(\omega/(\omega+1))`, same bits; class relation R5, docs/sources.md#relations).
     """
 
     omega: Constant | None

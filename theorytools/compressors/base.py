@@ -53,7 +53,7 @@ class Constant:
     value : float
         The constant (e.g. :math:`\\omega` of :math:`U(\\omega)`).
     source : str
-        Where it comes from: paper and equation, spec section, and the proof check.
+        Where it comes from: paper and equation, docs/sources.md topic, and the proof check.
     status : str
         ``confirmed`` (read in the paper), ``author-poster`` (on the authors' own poster of the
         paper; below the paper, above our derivations), ``derived`` (derived here, with a proof

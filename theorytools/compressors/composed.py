@@ -27,7 +27,7 @@ def _c(value, where, tight=True):
 
 
 def _top_k_theory(d, k, zeta, omega_tight, bits_formula, name, domain):
-    """Spec compressor table C15 (docs/sources.md#table): Top-k then C' in U(zeta'): B1(k/d, zeta'), B2(k/d, zeta'),
+    """Compressor table C15 (docs/sources.md#table): Top-k then C' in U(zeta'): B1(k/d, zeta'), B2(k/d, zeta'),
     B3(d/(k(2 - zeta'))) if zeta' < 2."""
     delta = (_c(d / (k * (2 - zeta)), "compressor table C15 (docs/sources.md#table)", tight=omega_tight) if zeta < 2 else None)
     return Theory(unbiased=False, unbiased_source="compressor table C15 (docs/sources.md#table)",

@@ -6,7 +6,7 @@ shared randomness (Rand-k, Bernoulli) the receiver regenerates the support from 
 stream key and only the values are sent.
 
 Sources: compressor table (docs/sources.md#table) rows C1-C6, compressor definitions (docs/sources.md#definitions) (definitions), bit counts (docs/sources.md#bits) (bits), checks (docs/sources.md#checks)
-(extremal inputs). Every constant is [DERIVED] in the spec and re-derived symbolically in
+(extremal inputs). Every constant is [DERIVED] (docs/sources.md#table) and re-derived symbolically in
 ``proofs_check/compressor_constants.py``; the class definitions B1/B2/B3 are [UNCONFIRMED]
 readings of P1 (P1's classes B1/B2/B3 (docs/sources.md#classes)).
 """
@@ -206,7 +206,7 @@ class RandK(_Sparse):
 
     Theory (compressor table C2 (docs/sources.md#table), derived): unbiased, :math:`U(d/k - 1)`; :math:`\mathbb{E}\|C(x)\|^2
     = \frac{d}{k}\|x\|^2` for every x, so :math:`B_1(d/k, d/k)` and :math:`B_2(1, d/k)` are
-    attained everywhere (the spec's :math:`B_1(1, d/k)` is the looser inclusion R1);
+    attained everywhere (the table's :math:`B_1(1, d/k)` is the looser inclusion R1);
     :math:`C \in B_3(k/(2k-d))` iff :math:`k > d/2`.
     Bits: :math:`wk + \lceil\log_2\binom{d}{k}\rceil`; with a shared seed :math:`wk`.
 

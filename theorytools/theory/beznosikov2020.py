@@ -320,7 +320,7 @@ for _cls, _fn, _adm, _stmt, _assume, _proof in (
 
 # ============================================================== divergence and EF (P1 divergence example (docs/sources.md#divergence); P1 EF-SGD theorem (docs/sources.md#ef))
 def counterexample_problem():
-    r"""Spec P1 divergence example (docs/sources.md#divergence): three nodes, :math:`f_i(x) = \langle a_i, x\rangle^2 + \|x\|^2/4`."""
+    r"""P1 divergence example (docs/sources.md#divergence): three nodes, :math:`f_i(x) = \langle a_i, x\rangle^2 + \|x\|^2/4`."""
     from theorytools.problems.base import Noise
     from theorytools.problems.quadratic import certify_quadratic
 

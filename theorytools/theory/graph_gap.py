@@ -1088,7 +1088,7 @@ register(Theorem(
     key="tang2018.gap_dcd_stability", paper="tang2018",
     title="DCD-PSGD: exact mean-square stability limit per graph vs Tang's sufficient "
           "condition alpha <= (1 - slem)/(2 sqrt2 mu_W)",
-    source="Tang et al. 2018, Theorem 1 condition [UNCONFIRMED]; exact threshold: spec "
+    source="Tang et al. 2018, Theorem 1 condition [UNCONFIRMED]; exact threshold: "
            "derived DCD consensus threshold (docs/sources.md#derived) [DERIVED]; transfer-matrix formula: derived here",
     status=DERIVED,
     statement="alpha^2_threshold = 1/lambda_max(H), H_kl = sum_(i,j>=2) V_ki V_kj V_li V_lj "

@@ -82,7 +82,7 @@ class Theorem:
         ``theorem.<key>.<label>``.
     paper : a key of :data:`theorytools.verify.PAPERS`.
     title, statement : a one-line title and the bound as text/LaTeX.
-    source : the paper's theorem or equation and the spec section.
+    source : the paper's theorem or equation and the docs/sources.md topic.
     status : ``confirmed`` / ``author-poster`` / ``derived`` / ``unconfirmed`` (see module
         docstring).
     assumptions : problem constants and compressor class the claim needs.
