@@ -221,7 +221,7 @@ def dithering_s1(omega=sp.sqrt(d) - 1):
             "equality iff |x_i| all equal, where E||C||^2/||x||^2 = sqrt(d) symbolically in d: omega = sqrt(d) - 1")
 
 
-@check(source="QSGD (Alistarh et al. 2017) bound quoted in P1 Table; compressor table C11 (docs/sources.md#table) note, open items (item 4) (docs/sources.md#open-items); "
+@check(source="QSGD (Alistarh et al. 2017) bound quoted in P1 Table; compressor table C11 (docs/sources.md#table) note, compression open item 4 (docs/sources.md#open-items); "
               "Tang et al. 2018, Assumption 1 (docs/sources.md#tang)", status="DERIVED; printed QSGD form UNCONFIRMED")
 def dithering_variance_bound(coefficient=sp.Rational(1, 4)):
     r"""Random dithering with s levels: :math:`\omega \le \min(d/(4s^2), \sqrt d/s)`, and d/(4s²) is attained.
@@ -290,7 +290,7 @@ def natural_dithering_bound(natural_coefficient=sp.Rational(1, 8)):
             "<= u b below b = 2^(1-s); Hölder gives omega <= 1/8 + t min(1, t), t = d^(1/min(p,2)) 2^(1-s)")
 
 
-@check(source="compressor table C13 (docs/sources.md#table); checks (docs/sources.md#checks); open items (item 6) (docs/sources.md#open-items) (convention sign(0) := +1, as implemented)",
+@check(source="compressor table C13 (docs/sources.md#table); checks (docs/sources.md#checks); compression open item 6 (docs/sources.md#open-items) (convention sign(0) := +1, as implemented)",
        status="DERIVED")
 def scaled_sign_plus_one(alpha=1 / d):
     r"""Scaled sign with :math:`\mathrm{sign}(0) := +1` (theorytools' convention): B1(1/d, 1), B2(1/d, 1), B3(d).
@@ -313,7 +313,7 @@ def scaled_sign_plus_one(alpha=1 / d):
             "h = ||x||_1^2 - ||x||^2 >= 0 give alpha = gamma = 1/d, delta = d, beta = 1; equality at e_1")
 
 
-@check(source="P1 scaled sign (if listed: unknown); compressor table C13 (docs/sources.md#table); compressor definitions (docs/sources.md#definitions); checks (docs/sources.md#checks); open items (item 6) (docs/sources.md#open-items)",
+@check(source="P1 scaled sign (if listed: unknown); compressor table C13 (docs/sources.md#table); compressor definitions (docs/sources.md#definitions); checks (docs/sources.md#checks); compression open item 6 (docs/sources.md#open-items)",
        status="DERIVED")
 def scaled_sign(delta=d):
     r"""Scaled sign :math:`C(x) = \frac{\|x\|_1}{d}\mathrm{sign}(x)`: B3(d), B2(1/d, 1), B1(1/d², 1).

@@ -78,7 +78,7 @@ def ecd_error_harmonic_sum(offset=1):
     return "sum_{t=2}^T v_{t+1} = (2s/3)(H_{T-1} + H_T - 1) symbolically (sympy summation) and exactly for T = 2..80; ~ (4s/3) ln T"
 
 
-@check(source=SRC + " derived ECD error (docs/sources.md#derived) (relative compressor), open items item 4 (docs/sources.md#open-items)", status="DERIVED")
+@check(source=SRC + " derived ECD error (docs/sources.md#derived) (relative compressor), decentralized open item 4 (docs/sources.md#open-items)", status="DERIVED")
 def ecd_relative_growth(slope=sp.Rational(1, 5)):
     r"""With a relative compressor, the :math:`\|\Delta x\|^2 t^2/4` part of :math:`\|z_t\|^2` makes the error grow like :math:`\frac{\alpha^2}{5}\|\Delta x\|^2 t`.
 

@@ -1,6 +1,6 @@
-"""Rate-distortion lower bounds for compressing a vector of R^d (P2's classes (docs/sources.md#classes); P2 lower bounds (docs/sources.md#lower-bounds); open items (item 7) (docs/sources.md#open-items); open items (item 8) (docs/sources.md#open-items)).
+"""Rate-distortion lower bounds for compressing a vector of R^d (P2's classes (docs/sources.md#classes); P2 lower bounds (docs/sources.md#lower-bounds); compression open item 7 (docs/sources.md#open-items); compression open item 8 (docs/sources.md#open-items)).
 
-Three bounds, for three different models; they are kept apart on purpose (open items (item 7) (docs/sources.md#open-items)):
+Three bounds, for three different models; they are kept apart on purpose (compression open item 7 (docs/sources.md#open-items)):
 
 =============================  ==========================================================
 function                       model
@@ -256,7 +256,7 @@ def cap_measure(alpha: float, d: int, *, method: str = "auto") -> float:
 def worst_case_bits(alpha: float, d: int) -> float:
     r"""Worst-case lower bound on bits, :math:`b_{LB}(\alpha,d) = -\log_2 P(\alpha,d)`.
 
-    Model (P2 worst-case lower bound (docs/sources.md#lower-bounds); open items (item 7) (docs/sources.md#open-items)): the compressor's output direction is one of at most
+    Model (P2 worst-case lower bound (docs/sources.md#lower-bounds); compression open item 7 (docs/sources.md#open-items)): the compressor's output direction is one of at most
     :math:`N = 2^b` fixed directions -- fixed-length code, **no shared randomness** between
     sender and receiver -- and the **norm is not counted** in :math:`b` (it is free). If
     :math:`E\|C(x)-x\|^2 \le \alpha\|x\|^2` for every :math:`x`, some output in the support of
@@ -266,7 +266,7 @@ def worst_case_bits(alpha: float, d: int) -> float:
     .. math:: b \;\ge\; b_{LB}(\alpha, d) = -\log_2 P(\alpha, d).
 
     Source: P2 worst-case lower bound (docs/sources.md#lower-bounds); status **derived** (covering argument; the formula is ours, P2's exact
-    statement is unknown -- open items (item 1) (docs/sources.md#open-items); open items (item 7) (docs/sources.md#open-items): with shared randomness, variable-length codes or
+    statement is unknown -- compression open item 1 (docs/sources.md#open-items); compression open item 7 (docs/sources.md#open-items): with shared randomness, variable-length codes or
     counted norm bits the bound changes). Per coordinate, :math:`b_{LB}/d \to
     \tfrac12\log_2(1/\alpha)` (:func:`worst_case_bits_asymptotic`).
 
@@ -489,7 +489,7 @@ def average_case_distortion_bits(b: float, d: int) -> float:
 def average_case_distortion(N: int, d: int) -> float:
     r"""Average-case distortion lower bound :math:`D_{cap}(N, d)` for a codebook of N directions.
 
-    Model (P2 average-case lower bound (docs/sources.md#lower-bounds); open items (item 8) (docs/sources.md#open-items)): :math:`x` uniform on :math:`S^{d-1}`; a fixed codebook of
+    Model (P2 average-case lower bound (docs/sources.md#lower-bounds); compression open item 8 (docs/sources.md#open-items)): :math:`x` uniform on :math:`S^{d-1}`; a fixed codebook of
     :math:`N` directions :math:`c_j` (fixed-length code of :math:`\log_2 N` bits, no shared
     randomness, **norm not counted**); reconstruction by the best nonnegative multiple of the
     chosen codeword, so the error is :math:`1 - \max_j\langle x, c_j\rangle_+^2`. Then
@@ -511,7 +511,7 @@ def average_case_distortion(N: int, d: int) -> float:
     d = 2, N = 4 gives :math:`(1 - 2/\pi)/2`; re-checked by ``tests/test_bounds.py::
     test_average_case_cap_conditional_expectation_monte_carlo`` and
     ``test_average_case_d2_equals_regular_polygon``). Whether P2's own average-case formula is
-    the same: **unknown** (open items (item 8) (docs/sources.md#open-items)).
+    the same: **unknown** (compression open item 8 (docs/sources.md#open-items)).
 
     Parameters
     ----------

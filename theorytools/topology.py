@@ -4,7 +4,7 @@ A :class:`Topology` is an immutable bundle of a connected graph on nodes ``0..n-
 matrix ``W`` (symmetric, doubly stochastic, nonnegative, ``W_ij > 0`` only on edges and the
 diagonal), its CSR form for Numba kernels, and the spectral numbers the theorems use.
 
-Spectral quantities (never a bare ``rho``: the papers disagree on it; Tang et al. 2018, Assumption 1 (docs/sources.md#tang); open items (docs/sources.md#open-items) item 1)
+Spectral quantities (never a bare ``rho``: the papers disagree on it; Tang et al. 2018, Assumption 1 (docs/sources.md#tang); decentralized open items 1 (docs/sources.md#open-items))
 ------------------------------------------------------------------------------------------
 With the eigenvalues of the symmetric ``W`` sorted as
 ``1 = lambda_1 >= lambda_2 >= ... >= lambda_n``:

@@ -191,7 +191,7 @@ class Dithering(_Dither):
     w.p. :math:`s u_i - l_i`, else :math:`l_i/s`; :math:`C(x)_i = \|x\|_p\,\mathrm{sign}(x_i)\xi_i`.
     The norm travels at ``float_width`` bits, rounded *up* so that :math:`u_i \le 1`.
 
-    Theory (derived here; compressor table C11 (docs/sources.md#table); open items (item 4) (docs/sources.md#open-items)): unbiased. With
+    Theory (derived here; compressor table C11 (docs/sources.md#table); compression open item 4 (docs/sources.md#open-items)): unbiased. With
     :math:`c_p = \max(1, d^{1/p-1/2})`:
 
     * :math:`s = 1`: :math:`\mathbb{E}\|C\|^2 = \|x\|_p\|x\|_1`, so

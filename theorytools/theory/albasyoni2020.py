@@ -2,7 +2,7 @@ r"""P2 = Albasyoni, Safaryan, Condat, Richtárik, *Optimal Gradient Compression 
 and Federated Learning* (arXiv 2010.03246): the bit lower bounds and the bit figures of our
 Sparse Dithering and Spherical Compression constructions, as registered theorems.
 
-P2's exact statements are unknown (P2 lower bounds (docs/sources.md#lower-bounds); open items (item 1) (docs/sources.md#open-items)): the bounds below are the
+P2's exact statements are unknown (P2 lower bounds (docs/sources.md#lower-bounds); compression open item 1 (docs/sources.md#open-items)): the bounds below are the
 DERIVED ones of P2 worst-case lower bound (docs/sources.md#lower-bounds); P2 average-case lower bound (docs/sources.md#lower-bounds) (``theorytools.bounds``); the SD/SC figures are the derived
 claims of ``docs/optimal_compression.md`` about our constructions; P2's reported figures
 [UNCONFIRMED] are printed in the details, never asserted.

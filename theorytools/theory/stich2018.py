@@ -498,7 +498,7 @@ def drift_constant(K, H, a, T, asynchronous=False, *, schedule=None, tol=1e-15):
 # =========================================================================== asynchronous
 ASYNC_SOURCE = ("Stich 2019, abstract: the conclusions extend to asynchronous implementations "
                 "[PAPER]; setting and constant [UNCONFIRMED] (docs/sources.md#local-sgd, "
-                "open item 10 in docs/sources.md#open-items); drift lemma for staggered synchronisation [DERIVED here: "
+                "decentralized open item 10, docs/sources.md#open-items); drift lemma for staggered synchronisation [DERIVED here: "
                 "stich2018.drift_constant]")
 
 
