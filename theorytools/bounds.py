@@ -365,7 +365,7 @@ def worst_case_bits_asymptotic(alpha: float, d: int, *, order: int = 0) -> float
     :math:`C_3 = \tfrac{37q^3}{24} + 2q^2 + \tfrac q2 - \tfrac1{192}`,
     :math:`C_4 = -\tfrac{353q^4 + 632q^3 + 312q^2 + 32q}{64}`.
 
-    ``order = 0`` is P2 worst-case lower bound (docs/sources.md#lower-bounds)'s formula (:math:`O(\log d)` and :math:`O(1)` terms).
+    ``order = 0`` is the formula of the worst-case lower bound (docs/sources.md#lower-bounds) (:math:`O(\log d)` and :math:`O(1)` terms).
 
     Derivation (derived here; checked symbolically by
     ``tests/test_bounds.py::test_asymptotic_coefficients_symbolic`` and numerically by
@@ -381,7 +381,7 @@ def worst_case_bits_asymptotic(alpha: float, d: int, *, order: int = 0) -> float
     The expansion is in powers of :math:`q/a = 2\alpha/((1-\alpha)(d-1))`, not of 1/d alone:
     it is not uniform as alpha -> 1. The order-0 error is
     :math:`\approx C_1(q)/(a\ln 2)`, e.g. 0.0047 bits at d = 1000, alpha = 0.75, but 0.13 bits
-    at d = 1000, alpha = 0.99 (P2 worst-case lower bound (docs/sources.md#lower-bounds)'s "3 decimals for d >= 1000" holds only for
+    at d = 1000, alpha = 0.99 (the test design's "3 decimals for d >= 1000" holds only for
     alpha <~ 0.75 at d = 1000; it needs d >~ 14000 at alpha = 0.99).
 
     Parameters

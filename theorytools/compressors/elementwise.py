@@ -492,7 +492,7 @@ class GridRounding(Compressor):
 
     This is the unbiased, bounded-variance compression that ECD-PSGD's assumption needs
     (Tang et al. 2018, Assumption 1: :math:`\mathbb{E}C(z) = z`,
-    :math:`\mathbb{E}\|C(z)-z\|^2 \le \tilde\sigma^2`; Tang et al. 2018, Assumption 1 (docs/sources.md#tang)).
+    :math:`\mathbb{E}\|C(z)-z\|^2 \le \tilde\sigma^2`; docs/sources.md#tang).
     Theory (derived here): unbiased; :math:`\mathbb{E}\|C(x)-x\|^2 \le d\Delta^2/4`, attained at
     :math:`x = (\Delta/2)\mathbf{1}`; in no relative class (the noise does not shrink with x).
     Wire: per coordinate, the grid index :math:`m_i` zig-zag mapped and Elias-gamma coded;

@@ -257,7 +257,7 @@ class RandK(_Sparse):
             unbiased=True, unbiased_source="compressor table C2 (docs/sources.md#table)",
             omega=_c(d / k - 1, "compressor table C2 (docs/sources.md#table); compressor definitions (docs/sources.md#definitions) identity E||C||^2 = (d/k)||x||^2",
                      status=_POSTER),
-            b1_alpha=_c(d / k, "compressor definitions (docs/sources.md#definitions) identity E||C||^2 = (d/k)||x||^2 (tighter than compressor table (docs/sources.md#table)'s 1)"),
+            b1_alpha=_c(d / k, "compressor definitions (docs/sources.md#definitions) identity E||C||^2 = (d/k)||x||^2 (tighter than the compressor table's 1, docs/sources.md#table)"),
             b1_beta=_c(d / k, "compressor table C2 (docs/sources.md#table)"), b2_gamma=_c(1, "compressor table C2 (docs/sources.md#table)"), b2_beta=_c(d / k, "compressor table C2 (docs/sources.md#table)"),
             delta=delta,
             bits_formula="w*k + ceil(log2 C(d,k)); shared seed: w*k",
@@ -365,7 +365,7 @@ class Bernoulli(_Sparse):
         return Theory(
             unbiased=True, unbiased_source="compressor table C5 (docs/sources.md#table)",
             omega=_c(1 / p - 1, "compressor table C5 (docs/sources.md#table) (q = p), compressor definitions (docs/sources.md#definitions) E||C||^2 = sum x_i^2/p_i"),
-            b1_alpha=_c(1 / p, "compressor definitions (docs/sources.md#definitions) identity E||C||^2 = ||x||^2/p (tighter than compressor table (docs/sources.md#table)'s 1)"),
+            b1_alpha=_c(1 / p, "compressor definitions (docs/sources.md#definitions) identity E||C||^2 = ||x||^2/p (tighter than the compressor table's 1, docs/sources.md#table)"),
             b1_beta=_c(1 / p, "compressor table C5 (docs/sources.md#table)"), b2_gamma=_c(1, "compressor table C5 (docs/sources.md#table)"), b2_beta=_c(1 / p, "compressor table C5 (docs/sources.md#table)"),
             delta=_c(p / (2 * p - 1), "class relations R1-R8 R8 (docs/sources.md#relations)") if p > 0.5 else None,
             bits_formula=bits, bits_source="derived here (own accounting, bit counts (docs/sources.md#bits) style)")

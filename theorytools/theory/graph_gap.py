@@ -1565,9 +1565,9 @@ register(Theorem(
 def ecd_second_moments(top: Topology, p: float, gamma: float, T: int, a: float = 1.0,
                        s: float = 1.0, *, laziness: float = 0.0) -> tuple:
     r"""Exact per-node consensus distance :math:`\frac1n\mathbb{E}\sum_i(x_{t,i} - \bar x_t)^2`
-    and :math:`\mathbb{E}\bar x_t^2`, t = 1..T+1, of ECD-PSGD (Tang et al. 2018, Alg. 2; Tang et al. 2018, Algorithm 2 (ECD-PSGD) (docs/sources.md#tang)) with the scaled Bernoulli(p) sparsifier on :math:`f_i = \frac a2x^2` with additive
+    and :math:`\mathbb{E}\bar x_t^2`, t = 1..T+1, of ECD-PSGD (Tang et al. 2018, Algorithm 2, docs/sources.md#tang) with the scaled Bernoulli(p) sparsifier on :math:`f_i = \frac a2x^2` with additive
     gradient noise of variance s, from :math:`x_1 = \tilde y_1 = 0`. With the estimate error
-    :math:`e_t = \tilde y_t - x_t` (Tang et al. 2018, Algorithm 2 (ECD-PSGD) (docs/sources.md#tang)'s identity :math:`e_{t+1} = (1 - 2/t)e_t +
+    :math:`e_t = \tilde y_t - x_t` (the identity of Tang et al. 2018, Algorithm 2 (ECD-PSGD), docs/sources.md#tang: :math:`e_{t+1} = (1 - 2/t)e_t +
     (2/t)q_t`), :math:`w = (x, e)` obeys [derived here]
 
     .. math::
