@@ -95,7 +95,7 @@ MUTANTS = [
       [f"{TC} -k 'biased_natural or spec_vectors_rounding'"],
       ["--check compressor.biased_natural"]),
     M("top-k-delta-wrong", "compressors", "theorytools/compressors/sparsify.py",
-      'delta=_c(d / k, "compressor table C1 (docs/sources.md#table); compressor definitions (docs/sources.md#definitions)"),', 'delta=_c(d / (k + 1), "compressor table C1 (docs/sources.md#table); compressor definitions (docs/sources.md#definitions)"),',
+      'delta=_c(d / k, "compressor table C1 (docs/sources.md#table); compressor definitions (docs/sources.md#definitions)", status=_POSTER),', 'delta=_c(d / (k + 1), "compressor table C1 (docs/sources.md#table); compressor definitions (docs/sources.md#definitions)", status=_POSTER),',
       [f"{TC} -k 'contract and top_k'"], ["--check compressor.top_k."]),
     M("rand-k-omega-loose", "compressors", "theorytools/compressors/sparsify.py",
       'omega=_c(d / k - 1, "compressor table C2 (docs/sources.md#table)', 'omega=_c(d / k, "compressor table C2 (docs/sources.md#table)',
