@@ -112,8 +112,9 @@ def _status(theory) -> str:
 
 
 def _source(theory) -> str:
-    """Short source: the spec §B.1 rows (C-ids) and §A.3 relations (R-ids) the declared
-    constants cite, or another spec file's section."""
+    """Short source: the rows (C-ids) of the compressor table of docs/sources.md#table and the
+    class relations (R-ids, docs/sources.md#relations) the declared constants cite, or another
+    docs/sources.md topic (decentralized papers)."""
     texts = [theory.unbiased_source] + [c.source for c in theory.constants().values()]
     rows, rels, others = [], [], []
     for t in texts:
@@ -123,14 +124,15 @@ def _source(theory) -> str:
         for m in re.findall(r"\bR\d\b", t):
             if m not in rels:
                 rels.append(m)
-        for m in re.findall(r"[a-z_]+\.md §\d+(?:\.\d+)*", t):
-            if not m.startswith("compression.md") and m not in others:
+        for m in re.findall(r"(?:Tang et al\.|Stich 2019|CHOCO-SGD|derived )[^;()]*"
+                            r"\(docs/sources\.md#[a-z-]+\)", t):
+            if m not in others:
                 others.append(m)
     parts = []
     if rows:
-        parts.append("§B.1 " + ", ".join(rows))
+        parts.append("docs/sources.md#table rows " + ", ".join(rows))
     if rels:
-        parts.append("§A.3 " + ", ".join(sorted(rels)))
+        parts.append("docs/sources.md#relations " + ", ".join(sorted(rels)))
     parts += others
     return "; ".join(parts) if parts else "derived here"
 

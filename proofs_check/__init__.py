@@ -8,13 +8,13 @@ cites its check as ``proofs_check/<module>.py::<function>``.
 
 Modules
 -------
-compressor_constants : second moments and worst cases of the compressors (spec compression.md §B).
-class_relations      : relations R1-R8 between U, B1, B2, B3 (spec compression.md §A.3).
-cgd_contraction      : one-step contraction of compressed GD under B1, B2, B3 (§C.1).
-divergence_example   : the 3-node Top-1 counterexample (§C.2) and the EF virtual iterate (§C.3).
-ecd_error            : ECD-PSGD's estimation-error recursion (decentralized_localsgd.md §1.3.4, §4.2).
-stich_local_sgd      : Stich's Theorem 2.2 for local SGD (decentralized_localsgd.md §2.3).
-lower_bounds         : cap measure P(alpha, d), its expansion, and D_cap (compression.md §C.5).
+compressor_constants : second moments and worst cases of the compressors (compressor table (docs/sources.md#table)).
+class_relations      : relations R1-R8 between U, B1, B2, B3 (class relations R1-R8 (docs/sources.md#relations)).
+cgd_contraction      : one-step contraction of compressed GD under B1, B2, B3 (P1 CGD rates (docs/sources.md#cgd)).
+divergence_example   : the 3-node Top-1 counterexample (P1 divergence example (docs/sources.md#divergence)) and the EF virtual iterate (P1 EF-SGD theorem (docs/sources.md#ef)).
+ecd_error            : ECD-PSGD's estimation-error recursion (Tang et al. 2018, Algorithm 2 (ECD-PSGD) (docs/sources.md#tang); derived ECD error (docs/sources.md#derived)).
+stich_local_sgd      : Stich's Theorem 2.2 for local SGD (Stich 2019, Theorem 2.2 (docs/sources.md#local-sgd)).
+lower_bounds         : cap measure P(alpha, d), its expansion, and D_cap (P2 lower bounds (docs/sources.md#lower-bounds)).
 poster_slips         : the two slips on P1's poster, each refuted by a counterexample.
 
 Usage

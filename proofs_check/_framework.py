@@ -59,7 +59,7 @@ class Check:
     detail : str
         What was checked (on PASS) or which step failed (on FAIL).
     source : str
-        Paper, theorem/equation and spec section the step comes from.
+        Paper, theorem/equation and docs/sources.md topic the step comes from.
     status : str
         Provenance status of the statement, e.g. ``"DERIVED"``; ``"FINDING"`` is appended when
         the check found a printed constant wrong or loose.
@@ -111,7 +111,7 @@ def check(*, source: str, status: str):
     Parameters
     ----------
     source : str
-        Where the checked statement comes from (paper, theorem, spec section).
+        Where the checked statement comes from (paper, theorem, docs/sources.md topic).
     status : str
         Its provenance status (``DERIVED``, ``PAPER``, ``SECONDARY``...).
 

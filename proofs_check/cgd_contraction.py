@@ -6,7 +6,7 @@ and the PL inequality :math:`X \ge 2\mu F` with :math:`F = f(x) - f^\star`. Each
 factor ρ is proved by a certificate: :math:`\rho F - (F - \eta g + \frac{L\eta^2}{2}m_2)`
 equals a nonnegative combination of the class slacks, the PL slack and the stepsize slack.
 
-Source: spec compression.md §C.1 (T-B1, T-B2, T-B3; [DERIVED]; that P1's theorems have exactly
+Source: P1 CGD rates (docs/sources.md#cgd) (T-B1, T-B2, T-B3; [DERIVED]; that P1's theorems have exactly
 this form is [UNCONFIRMED]).
 """
 from __future__ import annotations
@@ -24,10 +24,10 @@ h1, h2, h_pl, h_step = sp.symbols("h1 h2 h_PL h_step", nonnegative=True)
 
 SMOOTH_BOUND = F - ETA * g + L * ETA ** 2 / 2 * m2  # bound on E f(x+) - f* from L-smoothness
 PL = {h_pl: X - 2 * MU * F}
-SRC = "spec compression.md §C.1, §0.3; P1 CGD factors on the authors' poster of P1"
+SRC = "P1 CGD rates (docs/sources.md#cgd); authors' posters of P1/P2 (docs/sources.md#posters); P1 CGD factors on the authors' poster of P1"
 
 
-@check(source="descent lemma (textbook); spec compression.md §C.1 proof skeleton", status="DERIVED")
+@check(source="descent lemma (textbook); P1 CGD rates (docs/sources.md#cgd) proof skeleton", status="DERIVED")
 def descent_lemma_quadratic(half=sp.Rational(1, 2)):
     r"""For a quadratic with Hessian :math:`A \preceq L I`: :math:`f(x - \eta c) \le f - \eta\langle\nabla f, c\rangle + \frac{L\eta^2}{2}\|c\|^2`.
 

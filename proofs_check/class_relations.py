@@ -6,14 +6,14 @@ For a fixed x write :math:`X = \|x\|^2 > 0`, :math:`g = \langle E C(x), x\rangle
 "hypotheses => conclusion" is proved by a *certificate*: the conclusion's slack equals an
 expression that is manifestly nonnegative in the hypotheses' slacks (``_framework.certify``).
 
-Classes (spec compression.md §A.1-A.2; the B-definitions are [UNCONFIRMED] as P1's):
+Classes (unbiased class (docs/sources.md#classes); P1's classes B1/B2/B3 (docs/sources.md#classes); the B-definitions are [UNCONFIRMED] as P1's):
 
 * U(ζ): :math:`EC = x`, :math:`m_2 \le \zeta X`;
 * B1(α, β): :math:`\alpha X \le m_2 \le \beta g`;
 * B2(γ, β): :math:`\max(\gamma X, m_2/\beta) \le g`;
 * B3(δ): :math:`E\|C-x\|^2 = m_2 - 2g + X \le (1 - 1/\delta)X`.
 
-Source: spec compression.md §A.3 (R1-R8, all [DERIVED]); that P1 has a theorem listing these
+Source: class relations R1-R8 (docs/sources.md#relations) (R1-R8, all [DERIVED]); that P1 has a theorem listing these
 inclusions is [UNCONFIRMED].
 """
 from __future__ import annotations
@@ -46,10 +46,10 @@ def _b3_slack(delta, m2_=m2, g_=g):
 
 
 def _src(rel):
-    return f"spec compression.md §A.3 ({rel}); P1 inclusion theorem UNCONFIRMED"
+    return f"class relations R1-R8 (docs/sources.md#relations) ({rel}); P1 inclusion theorem UNCONFIRMED"
 
 
-@check(source="spec compression.md §A.2 (necessary parameter ranges)", status="DERIVED")
+@check(source="P1's classes B1/B2/B3 (docs/sources.md#classes) (necessary parameter ranges)", status="DERIVED")
 def parameter_ranges(b1_limit=BETA ** 2, b2_limit=BETA):
     r"""B1(α, β) forces α ≤ β², B2(γ, β) forces γ ≤ β.
 

@@ -4,8 +4,8 @@ Every check reduces a "for all x" statement to a per-coordinate (or per-interval
 proves it with sympy (derivative = 0 plus a second-order check, or a nonnegativity certificate)
 and, where the sup is attained, evaluates the extremal input exactly.
 
-Source: spec ``compression.md`` §B.1 (table C1-C16), §B.2 (exact definitions), §E.2 (extremal
-inputs); spec ``decentralized_localsgd.md`` §1.2 (Bernoulli sparsifier). Paper P1 = Beznosikov,
+Source: compressor table (docs/sources.md#table) (table C1-C16), compressor definitions (docs/sources.md#definitions) (exact definitions), checks (docs/sources.md#checks) (extremal
+inputs); Tang et al. 2018, Assumption 1 (docs/sources.md#tang) (Bernoulli sparsifier). Paper P1 = Beznosikov,
 Horváth, Richtárik, Safaryan, "On Biased Compression for Distributed Learning" (JMLR 2023);
 whether P1's table prints exactly these values is [UNCONFIRMED]; the values are [DERIVED].
 """
@@ -53,7 +53,7 @@ def _interior_maximum(ratio, var, lo, hi):
     return point, value
 
 
-@check(source="P1 Table (unbiased random sparsification); spec compression.md §B.1 C2, §B.2",
+@check(source="P1 Table (unbiased random sparsification); compressor table C2 (docs/sources.md#table); compressor definitions (docs/sources.md#definitions)",
        status="AUTHOR-POSTER (scaled Rand-k in U(d/k), zeta form, on P1's poster); DERIVED")
 def rand_k_scaled(zeta=d / k):
     r"""Scaled Rand-k :math:`C(x) = \frac{d}{k} x_S` is unbiased with :math:`E\|C(x)\|^2 = \frac{d}{k}\|x\|^2`.
@@ -81,7 +81,7 @@ def rand_k_scaled(zeta=d / k):
             "in d, k and by exact enumeration d <= 6; omega = d/k - 1; C in B3(k/(2k-d)) iff k > d/2")
 
 
-@check(source="P1 Table (biased random sparsification); spec compression.md §B.1 C3, §B.2",
+@check(source="P1 Table (biased random sparsification); compressor table C3 (docs/sources.md#table); compressor definitions (docs/sources.md#definitions)",
        status="DERIVED (P1's printed value UNCONFIRMED)")
 def rand_k_unscaled(error=1 - k / d):
     r"""Unscaled Rand-k :math:`C(x) = x_S`: :math:`E\|C(x)-x\|^2 = (1-k/d)\|x\|^2` for every x.
@@ -98,7 +98,7 @@ def rand_k_unscaled(error=1 - k / d):
             "d, k: B1(k/d,1), B2(k/d,1), B3(d/k), all attained at every x")
 
 
-@check(source="spec decentralized_localsgd.md §1.2 (Bernoulli(p) sparsifier), §5.2 E-1",
+@check(source="Tang et al. 2018, Assumption 1 (docs/sources.md#tang) (Bernoulli(p) sparsifier), checks E-1 (docs/sources.md#checks)",
        status="DERIVED (textbook)")
 def bernoulli_sparsifier(omega=1 / p - 1):
     r"""Bernoulli(p) sparsifier :math:`C_i = \xi_i x_i/p`: unbiased, :math:`E\|C-x\|^2 = (1/p-1)\|x\|^2`."""
@@ -110,8 +110,8 @@ def bernoulli_sparsifier(omega=1 / p - 1):
     return "E C = x and E||C - x||^2 = (1/p - 1)||x||^2 exactly, symbolically in p"
 
 
-@check(source="Horváth et al. 2019 (natural compression) via P1 Table; spec compression.md §B.1 C8, "
-              "§B.2, §E.2", status="DERIVED (9/8 SECONDARY)")
+@check(source="Horváth et al. 2019 (natural compression) via P1 Table; compressor table C8 (docs/sources.md#table), "
+              "compressor definitions (docs/sources.md#definitions); checks (docs/sources.md#checks)", status="DERIVED (9/8 SECONDARY)")
 def natural_compression(worst_ratio=sp.Rational(9, 8), worst_point=sp.Rational(4, 3)):
     r"""Natural compression: :math:`\sup_t E C(t)^2/t^2 = 9/8`, attained at :math:`|t| = \frac43 2^e`.
 
@@ -136,7 +136,7 @@ def natural_compression(worst_ratio=sp.Rational(9, 8), worst_point=sp.Rational(4
             f"max at u = {point}, value {value} (2nd-order check, endpoints 1): zeta = 9/8, omega = 1/8")
 
 
-@check(source="P1 general unbiased rounding; spec compression.md §B.1 C7, §B.2",
+@check(source="P1 general unbiased rounding; compressor table C7 (docs/sources.md#table); compressor definitions (docs/sources.md#definitions)",
        status="DERIVED; P1's form (1/4)(a/b + b/a + 2) UNCONFIRMED, shown equal")
 def unbiased_rounding_levels(quarter=sp.Rational(1, 4)):
     r"""Unbiased rounding between adjacent levels :math:`a < b`: worst :math:`E C^2/t^2 = \frac{(a+b)^2}{4ab}`.
@@ -162,7 +162,7 @@ def unbiased_rounding_levels(quarter=sp.Rational(1, 4)):
             "(a+b)^2/(4ab) = (1/4)(a/b + b/a + 2); a_j = 2^j gives 9/8")
 
 
-@check(source="P1 general biased rounding; spec compression.md §B.1 C9, C10, C10b, §B.2",
+@check(source="P1 general biased rounding; compressor table C9 (docs/sources.md#table), C10, C10b, compressor definitions (docs/sources.md#definitions)",
        status="DERIVED (consistent with REFERENCE-CODE 1/delta = 4b/(b+1)^2)")
 def biased_rounding_levels(delta_coefficient=sp.Rational(1, 4)):
     r"""Biased (nearest-level) rounding between :math:`a < b`: :math:`\gamma = \frac{2a}{a+b}`,
@@ -197,7 +197,7 @@ def biased_rounding_levels(delta_coefficient=sp.Rational(1, 4)):
             "a_j = 2^j: (gamma, beta, delta, alpha) = (2/3, 4/3, 9/8, 4/9); a_j = r^j: 1/delta = 4r/(r+1)^2")
 
 
-@check(source="P1 (l2-quantization, cited by Malinovsky et al.); spec compression.md §B.1 C11, §B.2, §E.2",
+@check(source="P1 (l2-quantization, cited by Malinovsky et al.); compressor table C11 (docs/sources.md#table); compressor definitions (docs/sources.md#definitions); checks (docs/sources.md#checks)",
        status="DERIVED (sqrt(d) - 1 SECONDARY)")
 def dithering_s1(omega=sp.sqrt(d) - 1):
     r"""Random dithering, s = 1, p = 2: :math:`E\|C\|^2 = \|x\|_2\|x\|_1 \le \sqrt d\|x\|^2`, so :math:`\omega = \sqrt d - 1`.
@@ -221,8 +221,8 @@ def dithering_s1(omega=sp.sqrt(d) - 1):
             "equality iff |x_i| all equal, where E||C||^2/||x||^2 = sqrt(d) symbolically in d: omega = sqrt(d) - 1")
 
 
-@check(source="QSGD (Alistarh et al. 2017) bound quoted in P1 Table; spec compression.md §B.1 C11 note, §F.4; "
-              "decentralized_localsgd.md §1.2", status="DERIVED; printed QSGD form UNCONFIRMED")
+@check(source="QSGD (Alistarh et al. 2017) bound quoted in P1 Table; compressor table C11 (docs/sources.md#table) note, compression open item 4 (docs/sources.md#open-items); "
+              "Tang et al. 2018, Assumption 1 (docs/sources.md#tang)", status="DERIVED; printed QSGD form UNCONFIRMED")
 def dithering_variance_bound(coefficient=sp.Rational(1, 4)):
     r"""Random dithering with s levels: :math:`\omega \le \min(d/(4s^2), \sqrt d/s)`, and d/(4s²) is attained.
 
@@ -246,16 +246,16 @@ def dithering_variance_bound(coefficient=sp.Rational(1, 4)):
     total = sum((q - Fraction(int(4 * q), 4)) * (Fraction(int(4 * q) + 1, 4) - q) for q in u_vec)
     require(total == Fraction(str(coefficient)) * Fraction(16, 4 ** 2), f"attained variance {total} != coefficient*d/s^2")
     # s = 1: exact omega = ||x||_1/||x|| - 1 <= sqrt(d) - 1, below the sqrt(d)/s branch by exactly 1
-    finding = ("QSGD-form bound omega <= min(d/s^2, sqrt(d)/s) (as quoted in spec §B.1 C11 and "
-               "decentralized_localsgd.md §1.2) is loose: the first branch is d/(4s^2), attained "
+    finding = ("QSGD-form bound omega <= min(d/s^2, sqrt(d)/s) (as quoted in compressor table C11 (docs/sources.md#table) and "
+               "Tang et al. 2018, Assumption 1 (docs/sources.md#tang)) is loose: the first branch is d/(4s^2), attained "
                "(d=16, s=4 gives exactly 1/4); at s = 1 the exact worst case is sqrt(d) - 1, not sqrt(d). "
                "Corrected: omega <= min(d/(4s^2), sqrt(d)/s), with omega = sqrt(d) - 1 at s = 1.")
     return ("per-coordinate variance v(1/s - v) <= 1/(4s^2) (max at v = 1/(2s), 2nd-order check) and <= u/s "
             "(certificate): omega <= min(d/(4s^2), sqrt(d)/s); attained exactly at d=16, s=4", finding)
 
 
-@check(source="Horváth et al. 2019 natural dithering; spec compression.md §B.1 C12 (formula UNCONFIRMED "
-              "as P1's), §B.2", status="DERIVED (the C12 formula is proved a valid bound for every p >= 1)")
+@check(source="Horváth et al. 2019 natural dithering; compressor table C12 (docs/sources.md#table) (formula UNCONFIRMED "
+              "as P1's), compressor definitions (docs/sources.md#definitions)", status="DERIVED (the C12 formula is proved a valid bound for every p >= 1)")
 def natural_dithering_bound(natural_coefficient=sp.Rational(1, 8)):
     r"""Natural dithering, s levels :math:`\{0, 2^{1-s}, \dots, 1\}` of :math:`u = |x_i|/\|x\|_p`:
     :math:`\omega \le \frac18 + t\min(1, t)`, :math:`t = d^{1/r}2^{1-s}`, :math:`r = \min(p, 2)`.
@@ -290,7 +290,7 @@ def natural_dithering_bound(natural_coefficient=sp.Rational(1, 8)):
             "<= u b below b = 2^(1-s); Hölder gives omega <= 1/8 + t min(1, t), t = d^(1/min(p,2)) 2^(1-s)")
 
 
-@check(source="spec compression.md §B.1 C13, §E.2, §F.6 (convention sign(0) := +1, as implemented)",
+@check(source="compressor table C13 (docs/sources.md#table); checks (docs/sources.md#checks); compression open item 6 (docs/sources.md#open-items) (convention sign(0) := +1, as implemented)",
        status="DERIVED")
 def scaled_sign_plus_one(alpha=1 / d):
     r"""Scaled sign with :math:`\mathrm{sign}(0) := +1` (theorytools' convention): B1(1/d, 1), B2(1/d, 1), B3(d).
@@ -313,7 +313,7 @@ def scaled_sign_plus_one(alpha=1 / d):
             "h = ||x||_1^2 - ||x||^2 >= 0 give alpha = gamma = 1/d, delta = d, beta = 1; equality at e_1")
 
 
-@check(source="P1 scaled sign (if listed: unknown); spec compression.md §B.1 C13, §B.2, §E.2, §F.6",
+@check(source="P1 scaled sign (if listed: unknown); compressor table C13 (docs/sources.md#table); compressor definitions (docs/sources.md#definitions); checks (docs/sources.md#checks); compression open item 6 (docs/sources.md#open-items)",
        status="DERIVED")
 def scaled_sign(delta=d):
     r"""Scaled sign :math:`C(x) = \frac{\|x\|_1}{d}\mathrm{sign}(x)`: B3(d), B2(1/d, 1), B1(1/d², 1).
@@ -348,7 +348,7 @@ def scaled_sign(delta=d):
             "B1 alpha = 1/d^2 at 1-sparse x with sign(0) = 0")
 
 
-@check(source="P1 'Top-k + natural dithering' (v1 abstract, SECONDARY); spec compression.md §B.1 C15, §E.2",
+@check(source="P1 'Top-k + natural dithering' (v1 abstract, SECONDARY); compressor table C15 (docs/sources.md#table); checks (docs/sources.md#checks)",
        status="DERIVED; P1's exact theorem UNCONFIRMED")
 def top_k_composition(zeta_prime=sp.Rational(9, 8)):
     r"""Top-k followed by :math:`C' \in U(\zeta')`: B2(k/d, ζ'), B3(d/(k(2-ζ'))), tight for natural compression.
@@ -377,7 +377,7 @@ def top_k_composition(zeta_prime=sp.Rational(9, 8)):
             "at x = (4/3)*1 with natural compression: delta = 8d/(7k) unscaled, 9d/(8k) for (8/9)C")
 
 
-@check(source="Horváth & Richtárik 2020 (induced compressor); spec compression.md §B.1 C16",
+@check(source="Horváth & Richtárik 2020 (induced compressor); compressor table C16 (docs/sources.md#table)",
        status="DERIVED")
 def induced_compressor(coefficient=1):
     r"""Induced compressor :math:`C_1(x) + C_2(x - C_1(x))`: unbiased, :math:`\omega = (\zeta_2-1)(1-1/\delta)`.

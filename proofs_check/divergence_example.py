@@ -4,8 +4,8 @@ r"""The 3-node counterexample: distributed CGD with Top-1 and no error feedback 
 :math:`a_2 = (2,-3,2)`, :math:`a_3 = (2,2,-3)`, :math:`f = \frac13\sum_i f_i`. From
 :math:`x^0 = t\mathbf 1`, :math:`x^k = (1 + \frac{11\eta}{6})^k x^0` for every η > 0.
 
-Source: spec compression.md §C.2 (every number [DERIVED]; that this is P1's printed instance is
-[UNCONFIRMED]; P1 has *a* divergence example: SECONDARY, EF21 extensions paper) and §C.3
+Source: P1 divergence example (docs/sources.md#divergence) (every number [DERIVED]; that this is P1's printed instance is
+[UNCONFIRMED]; P1 has *a* divergence example: SECONDARY, EF21 extensions paper) and P1 EF-SGD theorem (docs/sources.md#ef)
 (error-feedback virtual iterate).
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ t, eta = sp.symbols("t eta", positive=True)
 x1, x2, x3 = sp.symbols("x1:4", real=True)
 X = sp.Matrix([x1, x2, x3])
 ONES = sp.Matrix([1, 1, 1])
-SRC = "P1 divergence example (instance: authors' poster of P1); spec compression.md §C.2, §0.3"
+SRC = "P1 divergence example (instance: authors' poster of P1); P1 divergence example (docs/sources.md#divergence); authors' posters of P1/P2 (docs/sources.md#posters)"
 
 
 def _f(i, x):
@@ -91,7 +91,7 @@ def divergence_factor(coefficient=sp.Rational(11, 6)):
             "factors 611/600, 71/60, 23/12 at eta = 0.01, 0.1, 0.5")
 
 
-@check(source="spec compression.md §C.3 (EF invariant), §E.6", status="DERIVED")
+@check(source="P1 EF-SGD theorem (docs/sources.md#ef) (EF invariant), checks (docs/sources.md#checks)", status="DERIVED")
 def ef_virtual_iterate(step_coefficient=1):
     r"""Error feedback: :math:`\tilde x = x - \frac1n\sum e_i` follows SGD, :math:`\tilde x^+ = \tilde x - \eta\frac1n\sum g_i`, for any compressor."""
     n = 3

@@ -6,7 +6,7 @@ With independent zero-mean :math:`q_t`, :math:`E\|q_t\|^2 = s`:
 :math:`\sum_{t=2}^T v_{t+1} = \frac{2s}{3}(H_{T-1} + H_T - 1)` (the log T of Tang's Theorem 2).
 
 Source: Tang et al. 2018 (ECD-PSGD, Algorithm 2; Theorem 2's constants UNCONFIRMED);
-spec decentralized_localsgd.md §1.3.4 (key identity), §1.4, §4.2 (closed form, [DERIVED]).
+Tang et al. 2018, Algorithm 2 (ECD-PSGD) (docs/sources.md#tang) (key identity), Tang et al. 2018, Theorems 1-2 (docs/sources.md#tang); derived ECD error (docs/sources.md#derived) (closed form, [DERIVED]).
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from proofs_check._framework import assert_equal, assert_zero, check, main_for_m
 
 t, T = sp.symbols("t T", positive=True, integer=True)
 s = sp.Symbol("s", positive=True)
-SRC = "Tang et al. 2018 ECD-PSGD (Alg. 2); spec decentralized_localsgd.md"
+SRC = "Tang et al. 2018 ECD-PSGD (Alg. 2);"
 
 
 def _exact_variances(horizon, coefficient=Fraction(1)):
@@ -30,7 +30,7 @@ def _exact_variances(horizon, coefficient=Fraction(1)):
     return v
 
 
-@check(source=SRC + " §1.3.4 (key identity)", status="DERIVED")
+@check(source=SRC + " Tang et al. 2018, Algorithm 2 (ECD-PSGD) (docs/sources.md#tang) (key identity)", status="DERIVED")
 def extrapolation_identity(weight=sp.Rational(1, 2)):
     r"""From :math:`z = (1-\frac t2)x_t + \frac t2 x_{t+1}` and :math:`\tilde y_{t+1} = (1-\frac2t)\tilde y_t + \frac2t(z + q_t)`: :math:`e_{t+1} = (1-\frac2t)e_t + \frac2t q_t`."""
     x_t, x_next, y_t, q = sp.symbols("x_t x_next y_t q")
@@ -40,7 +40,7 @@ def extrapolation_identity(weight=sp.Rational(1, 2)):
     return "ytilde_{t+1} - x_{t+1} = (1 - 2/t)(ytilde_t - x_t) + (2/t) q_t symbolically: independent of the optimisation"
 
 
-@check(source=SRC + " §4.2, §5.2 E-2", status="DERIVED")
+@check(source=SRC + " derived ECD error (docs/sources.md#derived); checks (docs/sources.md#checks) E-2", status="DERIVED")
 def ecd_error_closed_form(coefficient=sp.Rational(2, 3)):
     r"""Closed form :math:`E\|e_{t+1}\|^2 = \frac{2s}{3}(\frac1{t-1} + \frac1t)` for t ≥ 2, by induction.
 
@@ -60,7 +60,7 @@ def ecd_error_closed_form(coefficient=sp.Rational(2, 3)):
             "Fraction iteration t = 2..60 agrees; v_2 = 4s, v_4 = 5s/9, ~ 4s/(3t)")
 
 
-@check(source=SRC + " §1.4 (log T term), §5.2 E-2", status="DERIVED; Tang's exact term UNCONFIRMED")
+@check(source=SRC + " Tang et al. 2018, Theorems 1-2 (docs/sources.md#tang) (log T term), checks E-2 (docs/sources.md#checks)", status="DERIVED; Tang's exact term UNCONFIRMED")
 def ecd_error_harmonic_sum(offset=1):
     r""":math:`\sum_{t=2}^T E\|e_{t+1}\|^2 = \frac{2s}{3}(H_{T-1} + H_T - 1) \sim \frac{4s}{3}\ln T`."""
     total = sp.Rational(2, 3) * s * (
@@ -78,7 +78,7 @@ def ecd_error_harmonic_sum(offset=1):
     return "sum_{t=2}^T v_{t+1} = (2s/3)(H_{T-1} + H_T - 1) symbolically (sympy summation) and exactly for T = 2..80; ~ (4s/3) ln T"
 
 
-@check(source=SRC + " §4.2 (relative compressor), §6 item 4", status="DERIVED")
+@check(source=SRC + " derived ECD error (docs/sources.md#derived) (relative compressor), decentralized open item 4 (docs/sources.md#open-items)", status="DERIVED")
 def ecd_relative_growth(slope=sp.Rational(1, 5)):
     r"""With a relative compressor, the :math:`\|\Delta x\|^2 t^2/4` part of :math:`\|z_t\|^2` makes the error grow like :math:`\frac{\alpha^2}{5}\|\Delta x\|^2 t`.
 

@@ -2,8 +2,8 @@ r"""Lower bounds: the cap measure :math:`P(\alpha, d) = \frac12 I_\alpha(\frac{d
 expansion, and the average-case bound :math:`D_{cap}`.
 
 Source: P2 = Albasyoni, Safaryan, Condat, Richtárik, "Optimal Gradient Compression for
-Distributed and Federated Learning" (arXiv 2010.03246); the formulas here are the spec's
-[DERIVED] ones (P2's exact statements unknown): spec compression.md §C.5.1, §C.5.2, §E.7.
+Distributed and Federated Learning" (arXiv 2010.03246); the formulas here are our
+[DERIVED] ones (P2's exact statements unknown): P2 worst-case lower bound (docs/sources.md#lower-bounds); P2 average-case lower bound (docs/sources.md#lower-bounds); checks (docs/sources.md#checks).
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from proofs_check._framework import assert_equal, assert_nonnegative, assert_zer
 al = sp.Symbol("alpha", positive=True)  # 0 < alpha < 1
 d = sp.Symbol("d", positive=True, integer=True)
 aa = sp.Symbol("a", positive=True)  # a = (d - 1)/2
-SRC = "P2 worst-case lower bound (exact statement unknown); spec compression.md §C.5.1"
+SRC = "P2 worst-case lower bound (exact statement unknown); P2 worst-case lower bound (docs/sources.md#lower-bounds)"
 
 
 def _regularised_density(a_param, alpha):
@@ -81,7 +81,7 @@ def large_d_expansion(constant_bits=1):
     :math:`\rho^n \le (a+\frac12)_n/(a+1)_n \le 1` with ρ = (2a+1)/(2a+2) gives
     :math:`0 \le -\log_2((1-\alpha)F) \le \log_2\frac{1-\alpha\rho}{1-\alpha} \to 0`, and
     :math:`\Gamma(a+\frac12)/(\Gamma(a)\sqrt a) \to 1` (sympy limit). Numerically (40 digits):
-    |R| < 0.01 bits for d ≥ 1000 at α ≤ 0.9, and the spec's table entries are reproduced.
+    |R| < 0.01 bits for d ≥ 1000 at α ≤ 0.9, and the test-vector table entries are reproduced.
     """
     # exact decomposition of -log2 P into the expansion plus R (symbolic in a, alpha, F)
     Fs = sp.Symbol("F", positive=True)
@@ -100,7 +100,7 @@ def large_d_expansion(constant_bits=1):
     assert_nonnegative(sp.factor(1 - factor), "factors <= 1")
     rho = (2 * aa + 1) / (2 * aa + 2)
     assert_zero(sp.limit(sp.log((1 - al * rho) / (1 - al)), aa, sp.oo), "F-bound gap -> 0")
-    # numbers: the spec's test vectors and the size of R
+    # numbers: the test vectors (docs/bounds.md) and the size of R
     table = {(1000, "0.5"): "505.3097", (1000, "0.01"): "3324.9072", (100000, "0.01"): "332199.1109",
              (10000, "0.9"): "766.2494", (100, "0.25"): "103.4413"}
     for (dim, alpha), expected in table.items():
@@ -126,18 +126,18 @@ def large_d_expansion(constant_bits=1):
         at_099 = _neg_log2_cap_large("0.99", 1000) - ((mpmath.mpf(999) / 2) * mpmath.log(mpmath.mpf(100) / 99)
                                                       + mpmath.log(mpmath.mpf(1) / 100) / 2
                                                       + mpmath.log(mpmath.pi * 999 / 2) / 2) / mpmath.log(2) - constant_bits
-    finding = ("spec §C.5.1 ('matches to 3 decimals for d >= 1000') and §E.7 ('within 1e-2 bits for d >= 1000') "
+    finding = ("P2 worst-case lower bound (docs/sources.md#lower-bounds) ('matches to 3 decimals for d >= 1000') and checks (docs/sources.md#checks) ('within 1e-2 bits for d >= 1000') "
                "hold only for moderate alpha: the o(1) remainder is (1/4 + alpha/(1-alpha))/((d-1) ln 2) + O(1/d^2) "
                f"bits, e.g. {mpmath.nstr(at_09, 3)} bits at d = 1000, alpha = 0.9 and {mpmath.nstr(at_099, 3)} at alpha = 0.99. "
                "Corrected: -log2 P = ((d-1)/2) log2(1/alpha) + (1/2) log2(1-alpha) + (1/2) log2(pi(d-1)/2) + 1 "
                "+ (1/4 + alpha/(1-alpha))/((d-1) ln 2) + O(1/d^2); the 1e-2 tolerance needs d - 1 >= 100 (1/4 + alpha/(1-alpha))/ln 2.")
     return ("-log2 P = expansion + R exactly; R -> 0 by explicit bounds (termwise 2F1 bounds, Gamma-ratio limit); "
             "numerically R = (1/4 + alpha/(1-alpha))/((d-1) ln 2) to 3% for d in 1e3..1e6, alpha in 0.01..0.9 "
-            f"(|R| <= {mpmath.nstr(worst_small_alpha, 3)} bits for alpha <= 0.5); spec table entries reproduced to 6e-5",
+            f"(|R| <= {mpmath.nstr(worst_small_alpha, 3)} bits for alpha <= 0.5); test-vector table entries (docs/bounds.md) reproduced to 6e-5",
             finding)
 
 
-@check(source="P2 average-case bound (exact formula unknown); spec compression.md §C.5.2", status="DERIVED")
+@check(source="P2 average-case bound (exact formula unknown); P2 average-case lower bound (docs/sources.md#lower-bounds)", status="DERIVED")
 def dcap_hemisphere(numerator_shift=1):
     r""":math:`D_{cap}(2, d) = (d-1)/d`: :math:`B(\frac{d+1}2,\frac12)/B(\frac{d-1}2,\frac12) = \frac{d-1}d` and :math:`I_1 = 1`.
 
@@ -151,7 +151,7 @@ def dcap_hemisphere(numerator_shift=1):
     return "B((d+1)/2,1/2)/B((d-1)/2,1/2) = (d-1)/d (gammasimp, symbolic d); D_cap(2,d) = (d-1)/d = 1 - E x_1^2"
 
 
-@check(source="spec compression.md §C.5.2 (test vectors)", status="DERIVED")
+@check(source="P2 average-case lower bound (docs/sources.md#lower-bounds) (test vectors)", status="DERIVED")
 def dcap_cap_integral(value_d2_n4=(1 - 2 / sp.pi) / 2):
     r"""The cap-integral formula against direct integrals: d = 3 (any cap, symbolic) and d = 2, N = 4.
 

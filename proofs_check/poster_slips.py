@@ -1,4 +1,4 @@
-"""The two slips on P1's poster (authors' poster of P1, spec compression.md §0.3), each
+"""The two slips on P1's poster (authors' poster of P1, docs/sources.md#posters), each
 refuted by an explicit counterexample computed in exact arithmetic; the derived relation that
 replaces it (R2, R5 of docs/theorems.md "Class relations") is checked on the same example.
 

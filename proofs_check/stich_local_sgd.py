@@ -13,7 +13,7 @@ With :math:`\eta_t = 4/(\mu(a+t))` and weights :math:`w_t = (a+t)^2`, summing
           + \frac{256\,T}{\mu^2 S_T} G^2 H^2 L,\qquad S_T = \sum_{t<T} (a+t)^2 \ge T^3/3.
 
 Source: Stich, "Local SGD Converges Fast and Communicates Little" (ICLR 2019), Theorem 2.2,
-Lemmas 3.x; spec decentralized_localsgd.md §2.3 (constants SECONDARY + DERIVED, analytic), §5.1 I-7.
+Lemmas 3.x; Stich 2019, Theorem 2.2 (docs/sources.md#local-sgd) (constants SECONDARY + DERIVED, analytic), checks I-7 (docs/sources.md#checks).
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from proofs_check._framework import assert_equal, assert_nonnegative, assert_zer
 t, T = sp.symbols("t T", nonnegative=True, integer=True)
 a, MU, L, K, SIGMA2, G2, H = sp.symbols("a mu L K sigma2 G2 H", positive=True)
 A_, U_ = sp.symbols("A U", nonnegative=True)  # a = 1 + A, T = 1 + U
-SRC = "Stich 2019 (ICLR) Theorem 2.2; spec decentralized_localsgd.md §2.3"
+SRC = "Stich 2019 (ICLR), Theorem 2.2 (docs/sources.md#local-sgd)"
 
 
 def eta(tt):
@@ -46,7 +46,7 @@ def _derived_terms():
     return r0, noise, drift
 
 
-@check(source=SRC + " (derivation check)", status="DERIVED (analytic in spec; mechanised here)")
+@check(source=SRC + " (derivation check)", status="DERIVED (analytic derivation; mechanised here)")
 def weighted_recursion(shift=4):
     r"""Multiplying the one-step inequality by :math:`2w_t/\eta_t` gives the telescoping coefficients.
 
@@ -89,7 +89,7 @@ def theorem_2_2_terms(r0_coefficient=sp.Rational(1, 2), noise_coefficient=4, dri
             "printed constants 1/2, 4, 256 dominate them for all a >= 1, T >= 1", finding)
 
 
-@check(source=SRC + "; §5.1 I-7", status="DERIVED")
+@check(source=SRC + "; checks I-7 (docs/sources.md#checks)", status="DERIVED")
 def s_t_lower_bound(coefficient=sp.Rational(1, 3)):
     r""":math:`S_T = \sum_{t=0}^{T-1}(a+t)^2 \ge T^3/3` for a ≥ 1.
 
@@ -120,7 +120,7 @@ def stepsize_conditions(kappa_multiple=16, ratio=2):
     return "with a = 16 kappa + A: 1/(4L) - eta_0 = A/(...) >= 0; with a = H + A: 2 eta_{t+H} - eta_t >= 0"
 
 
-@check(source=SRC + " (drift lemma constant 4)", status="DERIVED (analytic in spec)")
+@check(source=SRC + " (drift lemma constant 4)", status="DERIVED (analytic derivation)")
 def drift_lemma_constant(constant=4):
     r"""Drift :math:`\le H\sum_{s=t_0}^{t-1}\eta_s^2G^2 \le H^2\eta_{t_0}^2G^2 \le 4\eta_t^2G^2H^2` when :math:`\eta_{t_0} \le 2\eta_t`.
 

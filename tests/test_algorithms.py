@@ -1,4 +1,4 @@
-"""Laws the simulator must satisfy (spec decentralized_localsgd.md §5.1, compression.md §C.2-C.3),
+"""Laws the simulator must satisfy (checks (docs/sources.md#checks), P1 divergence example (docs/sources.md#divergence); P1 EF-SGD theorem (docs/sources.md#ef)),
 to 1e-12 unless randomness says otherwise, plus bad input and planted faults."""
 import math
 import warnings
@@ -43,7 +43,7 @@ def quadratic_problem(n, d, *, sigma=0.0, seed=0, common_hessian=True, A_list=No
 
 
 def counterexample_problem():
-    """Spec compression.md §C.2: f_i(x) = <a_i, x>^2 + ||x||^2/4 (three nodes, d = 3)."""
+    """Spec P1 divergence example (docs/sources.md#divergence): f_i(x) = <a_i, x>^2 + ||x||^2/4 (three nodes, d = 3)."""
     a = np.array([[-3.0, 2, 2], [2, -3, 2], [2, 2, -3]])
     A = np.array([2 * np.outer(v, v) + 0.5 * np.eye(3) for v in a])
     return quadratic_problem(3, 3, A_list=A, b_list=np.zeros((3, 3)))
@@ -96,7 +96,7 @@ def test_local_sgd_with_h1_is_minibatch_sgd():
 
 
 def test_local_sgd_average_is_independent_of_h_on_quadratics_with_additive_noise():
-    """Spec §4.5 / I-6: identical quadratics + additive noise: the average equals
+    """Derived local-SGD facts (docs/sources.md#derived) / I-6: identical quadratics + additive noise: the average equals
     mini-batch SGD pathwise for every H."""
     p = quadratic_problem(4, 3, sigma=0.5, common_hessian=True, b_list=np.tile(
         np.array([1.0, -2.0, 0.5]), (4, 1)))
@@ -114,7 +114,7 @@ def test_ef_virtual_iterate_follows_sgd():
 
 
 def test_centralized_step_size_schedules():
-    """gamma as a schedule (spec §C.3's eta_k): a constant schedule gives the scalar's bits;
+    """gamma as a schedule (P1 EF-SGD theorem (docs/sources.md#ef)'s eta_k): a constant schedule gives the scalar's bits;
     with exact gradients and the identity compressor, EF / DCGD / mini-batch SGD with a
     decreasing schedule are gradient descent x_{t+1} = x_t - gamma_t grad f(x_t), computed
     here in numpy (an off-by-one or an ignored schedule fails this); EF's virtual iterate
@@ -269,7 +269,7 @@ def test_advancing_step_by_step_equals_one_run():
 
 def test_ecd_estimation_error_recursion():
     """e_{t+1} = (1 - 2/t) e_t + (2/t) q_t with e = Y_tilde - X and q_t = C(z_t) - z_t
-    (spec decentralized_localsgd.md §1.3.4; to ~t eps)."""
+    (Tang et al. 2018, Algorithm 2 (ECD-PSGD) (docs/sources.md#tang); to ~t eps)."""
     from theorytools.algorithms._engine import COMPRESS_TAG
     p = quadratic_problem(5, 4, sigma=0.2, common_hessian=False)
     top = ring(5)
@@ -287,7 +287,7 @@ def test_ecd_estimation_error_recursion():
 
 
 def test_dcd_average_follows_the_averaged_update():
-    """x_bar_{t+1} = x_bar_t - gamma g_bar_t + mean_i q_t^(i) (spec §5.1 I-4)."""
+    """x_bar_{t+1} = x_bar_t - gamma g_bar_t + mean_i q_t^(i) (checks I-4 (docs/sources.md#checks))."""
     from theorytools.algorithms._engine import COMPRESS_TAG
     p = quadratic_problem(6, 4, sigma=0.3, common_hessian=False)
     top = ring(6)

@@ -5,8 +5,7 @@ a :class:`Verdict` (empirical, theoretical, gap, tolerance, ok); the planted-fau
 end feed the same helpers a deliberately wrong formula and assert that the verdict is a failure,
 so each kind of check is shown able to fail.
 
-Provenance: spec test vectors used here are all tagged [DERIVED] in
-/work/shared/spec/compression.md (§C.5.1, §C.5.2, §E.7); nothing [UNCONFIRMED] is asserted.
+Provenance: the test vectors used here are all [DERIVED] (P2 worst-case lower bound (docs/sources.md#lower-bounds); P2 average-case lower bound (docs/sources.md#lower-bounds); checks (docs/sources.md#checks)); nothing [UNCONFIRMED] is asserted.
 """
 from __future__ import annotations
 
@@ -72,7 +71,7 @@ def uniform_sphere(rng, n, d):
 def mpmath_log2_cap(alpha, d, *, route="auto"):
     """log2 P(alpha, d) at 50 digits: mpmath.betainc(regularized=True) where its hypergeometric
     series converges in reasonable time; otherwise mpmath.quad of the log-domain integral J
-    (mpmath.betainc fails to converge for d >= 10^6 with alpha = 0.99, spec §C.5.1)."""
+    (mpmath.betainc fails to converge for d >= 10^6 with alpha = 0.99, P2 worst-case lower bound (docs/sources.md#lower-bounds))."""
     with mpmath.workdps(50):
         a = mpmath.mpf(d - 1) / 2
         x = mpmath.mpf(alpha)  # the float's exact binary value
@@ -113,7 +112,7 @@ def test_mpmath_reference_routes_agree():
 # the cap measure: closed forms, routes, Monte Carlo, spec vectors, monotonicity
 # --------------------------------------------------------------------------------------------
 def closed_form_cap(alpha, d):
-    """Spec §C.5.1 closed forms [DERIVED], written directly (independent of the module)."""
+    """Spec P2 worst-case lower bound (docs/sources.md#lower-bounds) closed forms [DERIVED], written directly (independent of the module)."""
     if d == 2:
         return math.asin(math.sqrt(alpha)) / math.pi
     return alpha / (2.0 * (1.0 + math.sqrt(1.0 - alpha)))   # = (1 - sqrt(1-alpha))/2, stably
@@ -139,7 +138,7 @@ def test_closed_forms_match_betainc(d):
 
 
 def test_closed_form_sanity_values():
-    """Spec §C.5.1 [DERIVED]: d=2, alpha=1/2 and d=3, alpha=3/4 both give P = 1/4 (2 bits)."""
+    """Spec P2 worst-case lower bound (docs/sources.md#lower-bounds) [DERIVED]: d=2, alpha=1/2 and d=3, alpha=3/4 both give P = 1/4 (2 bits)."""
     assert bounds.worst_case_bits(0.5, 2) == pytest.approx(2.0, abs=1e-15)
     assert bounds.worst_case_bits(0.75, 3) == pytest.approx(2.0, abs=1e-15)
 
@@ -168,7 +167,7 @@ def test_log_domain_matches_betainc_where_both_work():
 
 
 def test_betainc_underflows_where_log_domain_is_needed():
-    """Spec §C.5.1: betainc underflows at d = 1000, alpha = 0.01; the module does not."""
+    """Spec P2 worst-case lower bound (docs/sources.md#lower-bounds): betainc underflows at d = 1000, alpha = 0.01; the module does not."""
     assert special.betainc(999 / 2, 0.5, 0.01) == 0.0
     with pytest.raises(TheorytoolsError, match="underflows"):
         bounds.log2_cap_measure(0.01, 1000, method="betainc")
@@ -184,7 +183,7 @@ def sample_cap_indicator(alpha, d, n, seed):
 
 
 def test_cap_measure_monte_carlo():
-    """Spec §E.7: d=5, alpha=0.5, exact 0.05806 [DERIVED]; Hoeffding at p_fail = 1e-9."""
+    """Spec checks (docs/sources.md#checks): d=5, alpha=0.5, exact 0.05806 [DERIVED]; Hoeffding at p_fail = 1e-9."""
     exact = bounds.cap_measure(0.5, 5)
     assert check_close(exact, 0.05806, abs_tol=5e-6).ok
     verdict = check_hoeffding(sample_cap_indicator(0.5, 5, 2_000_000, seed=20240501), exact, 1.0)
@@ -198,7 +197,7 @@ def test_cap_measure_monte_carlo_more(d, alpha):
     assert verdict.ok, verdict
 
 
-SPEC_WORST_CASE_BITS = {  # spec §C.5.1 test vectors [DERIVED], 4 decimals, columns = ALPHAS
+SPEC_WORST_CASE_BITS = {  # P2 worst-case lower bound (docs/sources.md#lower-bounds) test vectors [DERIVED], 4 decimals, columns = ALPHAS
     2: (4.9710, 3.8002, 3.2875, 2.5850, 2.0000, 1.5850, 1.3307, 1.0951),
     3: (8.6402, 6.3035, 5.2844, 3.9000, 2.7716, 2.0000, 1.5484, 1.1520),
     4: (12.1979, 8.6973, 7.1743, 5.1161, 3.4604, 2.3548, 1.7269, 1.1961),
@@ -224,7 +223,7 @@ MONOTONE_ALPHAS = (1e-300, 1e-12, 1e-4, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0
 
 
 def test_cap_measure_monotone():
-    """P increases strictly with alpha and decreases strictly with d (spec §E.7)."""
+    """P increases strictly with alpha and decreases strictly with d (checks (docs/sources.md#checks))."""
     grid = np.array([[bounds.log2_cap_measure(alpha, d) for alpha in MONOTONE_ALPHAS]
                      for d in MONOTONE_DS])
     assert np.all(np.diff(grid, axis=1) > 0)
@@ -280,7 +279,7 @@ ASYMPTOTIC_DS = (1000, 3000, 10 ** 4, 10 ** 5, 10 ** 6)
 
 
 def test_asymptotic_matches_exact():
-    """Spec §E.7: within 1e-2 bits for d >= 1000 -- true for order 0 when alpha <= 0.75 (on
+    """Spec checks (docs/sources.md#checks): within 1e-2 bits for d >= 1000 -- true for order 0 when alpha <= 0.75 (on
     this grid). In general the expansion is in q/a (q = alpha/(1-alpha), a = (d-1)/2), not in
     1/d, and the error of order K is about its first omitted term C_{K+1}(q)/(a^{K+1} ln 2):
     assert the 1e-2 accuracy wherever that term is below 0.008 bits."""
@@ -300,7 +299,7 @@ def test_asymptotic_matches_exact():
 
 
 def test_asymptotic_non_uniform_near_alpha_one():
-    """Derived here: spec §C.5.1's '3 decimals for d >= 1000' fails at alpha = 0.99, d = 1000
+    """Derived here: P2 worst-case lower bound (docs/sources.md#lower-bounds)'s '3 decimals for d >= 1000' fails at alpha = 0.99, d = 1000
     (order-0 error 0.118 bits ~ C_1(q)/(a ln 2)); documented in the docstring."""
     error = bounds.worst_case_bits(0.99, 1000) - bounds.worst_case_bits_asymptotic(0.99, 1000)
     assert 0.1 < error < 0.15
@@ -331,7 +330,7 @@ def test_asymptotic_error_shrinks_like_one_over_d():
 # --------------------------------------------------------------------------------------------
 # average case
 # --------------------------------------------------------------------------------------------
-SPEC_D_CAP = {  # spec §C.5.2 test vectors [DERIVED], b = 2, 3, 4, 8 (b = 12 tested separately)
+SPEC_D_CAP = {  # P2 average-case lower bound (docs/sources.md#lower-bounds) test vectors [DERIVED], b = 2, 3, 4, 8 (b = 12 tested separately)
     2: (0.18169, 0.04984, 0.01275, None),
     3: (0.41667, 0.22917, 0.11979, 0.00779),
     5: (0.63886, 0.48240, 0.35500, 0.09446),
@@ -357,7 +356,7 @@ def test_spec_average_case_vectors(d):
 
 @pytest.mark.parametrize("d", (2, 3, 4, 10, 1000, 10 ** 6, 10 ** 8))
 def test_average_case_two_directions_is_hemisphere(d):
-    """Spec §C.5.2 [DERIVED]: D_cap(2, d) = (d-1)/d."""
+    """Spec P2 average-case lower bound (docs/sources.md#lower-bounds) [DERIVED]: D_cap(2, d) = (d-1)/d."""
     assert check_close(bounds.average_case_distortion(2, d), (d - 1) / d, rel_tol=1e-14).ok
 
 
@@ -385,7 +384,7 @@ def cap_threshold(n_directions, d):
 
 def cap_cell_errors(n_directions, d, n, seed):
     """Samples of 1 - <x, c>^2 for x uniform on the sphere, kept when x is in the cap around
-    c = e_1 of measure 1/N: the quantity spec §C.5.2 says D_cap equals (its conditional mean)."""
+    c = e_1 of measure 1/N: the quantity P2 average-case lower bound (docs/sources.md#lower-bounds) says D_cap equals (its conditional mean)."""
     alpha_n = cap_threshold(n_directions, d)
     x = uniform_sphere(np.random.default_rng(seed), n, d)
     inside = x[:, 0] >= math.sqrt(1.0 - alpha_n)
@@ -402,7 +401,7 @@ def test_average_case_cap_conditional_expectation_monte_carlo(n_directions, d):
 
 
 def test_average_case_bound_below_a_random_codebook():
-    """The bound holds for an actual codebook (spec §C.5.2: random codebook d=8, N=64 gives
+    """The bound holds for an actual codebook (P2 average-case lower bound (docs/sources.md#lower-bounds): random codebook d=8, N=64 gives
     about 0.435 vs D_cap 0.389): mean error minus the Hoeffding margin stays >= D_cap."""
     rng = np.random.default_rng(3)
     d, n_directions = 8, 64
@@ -478,14 +477,14 @@ def test_uncertainty_principle_formula():
 @pytest.mark.parametrize("d, alpha, expected", [(10, 0.01, 0.949), (10, 0.1, 1.186),
                                                 (100, 0.01, 1.018), (1000, 0.01, 1.004)])
 def test_cap_bound_vs_uncertainty_principle(d, alpha, expected):
-    """Spec §C.5.1 [DERIVED]: alpha * 4^(b_LB/d); below 1 is possible (the cap bound does not
+    """Spec P2 worst-case lower bound (docs/sources.md#lower-bounds) [DERIVED]: alpha * 4^(b_LB/d); below 1 is possible (the cap bound does not
     count the norm), which is why the two bounds are kept separate."""
     assert check_close(alpha * 4 ** (bounds.worst_case_bits(alpha, d) / d), expected,
                        abs_tol=5e-4).ok
 
 
 def test_per_coordinate_limit():
-    """b_LB/d -> (1/2) log2(1/alpha), the uncertainty-principle rate (spec §C.5.1)."""
+    """b_LB/d -> (1/2) log2(1/alpha), the uncertainty-principle rate (P2 worst-case lower bound (docs/sources.md#lower-bounds))."""
     for alpha in ALPHAS:
         rate = bounds.worst_case_bits(alpha, 10 ** 8) / 10 ** 8
         assert check_close(rate, 0.5 * math.log2(1 / alpha), abs_tol=1e-6).ok

@@ -52,7 +52,7 @@ def test_law_identity_to_rounding():
 
 @pytest.mark.parametrize("method", ["hoeffding", "empirical-bernstein", "t"])
 def test_mean_equals_and_a_biased_compressor_declared_unbiased(method):
-    """Unbiasedness by sampling along a fixed direction v (spec §E.9): Rand-k scaled passes;
+    """Unbiasedness by sampling along a fixed direction v (checks (docs/sources.md#checks)): Rand-k scaled passes;
     the unscaled (biased) Rand-k, planted as if unbiased, fails."""
     d, k, samples = 20, 5, 4000
     x = np.random.default_rng(1).standard_normal(d)

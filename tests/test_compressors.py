@@ -1,4 +1,4 @@
-"""One contract suite over every registered compressor (spec compression.md §E.1-§E.4, §E.9).
+"""One contract suite over every registered compressor (checks (docs/sources.md#checks)).
 
 Exact checks use each compressor's exact law (no sampling); the sampler check uses Hoeffding
 radii at false-failure probability 1e-9 per assertion with fixed seeds. Planted faults at the
@@ -93,7 +93,7 @@ def test_hypothesis_vectors(name, values, seed):
     assert not _failures(results)
 
 
-# ----------------------------------------------------------------- spec test vectors (§E.10)
+# ----------------------------------------------------------------- spec test vectors (checks (docs/sources.md#checks))
 def _q(spec, x, width=64):
     c = create(spec, float_width=width)
     return exact_quantities(c, np.asarray(x, dtype=float))

@@ -1,4 +1,4 @@
-"""The exact DCD/Bernoulli moment recursion (spec §4.4) against exact enumeration and against
+"""The exact DCD/Bernoulli moment recursion (derived exact moments (docs/sources.md#derived)) against exact enumeration and against
 the simulator's mean (Hoeffding, p_fail 1e-9, ranges from the enumeration)."""
 import math
 

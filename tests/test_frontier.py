@@ -1,6 +1,6 @@
 """The frontier (theorytools.frontier, ``theorytools frontier``): the necessary condition
 bits_max >= b_LB(measured distortion, d) for every compressor without shared randomness
-(spec compression.md §E.4), the best-rescaling distortion on known cases, the CLI (table,
+(checks (docs/sources.md#checks)), the best-rescaling distortion on known cases, the CLI (table,
 JSON keys, PNG, one-line errors) and a planted fault that the condition must catch."""
 import json
 import math

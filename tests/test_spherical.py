@@ -37,7 +37,7 @@ def test_distortion_is_sure_per_sample_and_per_block(alpha, block):
 def test_cap_moments_match_the_average_case_cell_distortion(alpha, b):
     prob, m2, m4 = cap_moments(alpha, b)
     assert math.isclose(prob, cap_measure(alpha, b), rel_tol=1e-12)
-    # 1 - E[t^2 | cap] is D_cap(1/P, b) of spec §C.5.2 (bounds.average_case_distortion_bits)
+    # 1 - E[t^2 | cap] is D_cap(1/P, b) of P2 average-case lower bound (docs/sources.md#lower-bounds) (bounds.average_case_distortion_bits)
     assert math.isclose(1 - m2, average_case_distortion_bits(-math.log2(prob), b), rel_tol=1e-9)
     assert m2 * m2 <= m4 <= m2 and 1 - m2 <= alpha
 

@@ -107,7 +107,7 @@ def test_unconfirmed_constants_are_parameters_with_overrides():
         ef.parameter_values(mystery=1.0)
 
 
-# ------------------------------------------------------------------- CGD (spec §C.1, §E.5)
+# ------------------------------------------------------------------- CGD (P1 CGD rates (docs/sources.md#cgd); checks (docs/sources.md#checks))
 @pytest.mark.parametrize("cls", ["b1", "b2", "b3", "unbiased"])
 def test_cgd_contraction_holds_exactly_for_declared_constants(cls):
     results = get(f"beznosikov2020.cgd_{cls}").run_checks(quick=True)
@@ -169,7 +169,7 @@ def test_cgd_fails_on_a_wrong_rate_formula():
     _some_fail(no_curvature.run_checks(quick=True, compressors=["rand_k[k=2]"]))
 
 
-# --------------------------------------------------------- divergence and EF (§C.2, §C.3)
+# --------------------------------------------------------- divergence and EF (P1 divergence example (docs/sources.md#divergence); P1 EF-SGD theorem (docs/sources.md#ef))
 def test_divergence_and_ef_counterexample():
     for key in ("dcgd_divergence", "ef_counterexample"):
         results = get(f"beznosikov2020.{key}").run_checks(quick=True)
@@ -215,7 +215,7 @@ def test_ef_neighbourhood_linear_in_d_and_c():
     assert v == {"plateau_exponent_in_C": False}   # planted: "plateau ~ sqrt(C)"
 
 
-# ------------------------------------- EF's sublinear term (C + delta D)/(K mu) (§C.3)
+# ------------------------------------- EF's sublinear term (C + delta D)/(K mu) (P1 EF-SGD theorem (docs/sources.md#ef))
 # The two theorems share one set of runs (cached per process): the planted faults that change
 # only a prediction or a constant reuse them; a planted algorithm runs its own.
 def test_ef_sublinear_rate_and_its_planted_faults():
@@ -333,7 +333,7 @@ def test_ef_sublinear_rows_in_verify_and_the_report(tmp_path):
     assert len(paths["plots"]) == 2
 
 
-# --------------------------------------------------------------- Top-k vs Rand-k (§C.4)
+# --------------------------------------------------------------- Top-k vs Rand-k (P1 Top-k vs Rand-k (docs/sources.md#topk-vs-randk))
 @pytest.mark.parametrize("law", ["uniform", "gaussian", "laplace"])
 @pytest.mark.parametrize("q", [0.001, 0.01, 0.05, 0.1, 0.25, 0.5])
 def test_closed_forms_against_numerical_integration(law, q):

@@ -150,7 +150,7 @@ def test_exact_schedule_propagation_synchronous_equals_exact_local_sgd():
 
 
 def test_exact_drift_matches_the_closed_form():
-    """Spec §4.5 [DERIVED]: A = mu I, constant eta, s local steps since the last average:
+    """Derived local-SGD facts (docs/sources.md#derived) [DERIVED]: A = mu I, constant eta, s local steps since the last average:
     E (1/K) sum_k ||x^k - x_bar||^2 = (1 - 1/K) eta^2 sigma^2 (1 - m^{2s}) / (1 - m^2),
     m = 1 - eta mu."""
     mu, eta, sigma, K, H, T = 0.5, 0.1, 1.3, 4, 8, 40

@@ -1,4 +1,4 @@
-"""Tests of theorytools.topology: spec §4.1 numbers, closed forms, contract, validation."""
+"""Tests of theorytools.topology: derived spectral numbers (docs/sources.md#derived) numbers, closed forms, contract, validation."""
 from __future__ import annotations
 
 import dataclasses
@@ -25,9 +25,9 @@ from theorytools.topology import (MAX_NODES, compare_eigenvalues, complete, comp
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "topology.md"
 
-# ----------------------------------------------------------------------------- spec §4.1
+# ----------------------------------------------------------------------------- derived spectral numbers (docs/sources.md#derived)
 
-# The table of spec §4.1 exactly as printed there ([DERIVED], so it may be asserted). Columns:
+# The table of derived spectral numbers (docs/sources.md#derived) exactly as printed there ([DERIVED], so it may be asserted). Columns:
 # lambda_2, lambda_n, slem, gap, mu_W, Tang's alpha_max, alpha_max^2. alpha_max is asserted only
 # as the value of the formula (1 - slem)/(2 sqrt2 mu_W), never as the paper's (UNCONFIRMED).
 SPEC_4_1 = {

@@ -1,6 +1,6 @@
-"""Rate-distortion lower bounds for compressing a vector of R^d (spec §A.4, §C.5, §F.7-8).
+"""Rate-distortion lower bounds for compressing a vector of R^d (P2's classes (docs/sources.md#classes); P2 lower bounds (docs/sources.md#lower-bounds); compression open item 7 (docs/sources.md#open-items); compression open item 8 (docs/sources.md#open-items)).
 
-Three bounds, for three different models; they are kept apart on purpose (spec §F.7):
+Three bounds, for three different models; they are kept apart on purpose (compression open item 7 (docs/sources.md#open-items)):
 
 =============================  ==========================================================
 function                       model
@@ -25,7 +25,7 @@ None of them applies to variable-length codes (expected length), nor to compress
 share randomness with the receiver (a shared seed is side information agreed in advance and
 is not counted, so the covering argument fails; see :class:`theorytools.codecs.message.Message`).
 
-Notation: ``alpha`` is P2's normalised distortion (spec §0.2 (ii)), ``0 < alpha < 1``, smaller
+Notation: ``alpha`` is P2's normalised distortion (notation (ii) (docs/sources.md#notation)), ``0 < alpha < 1``, smaller
 is better; ``d >= 2`` is the dimension; ``a = (d - 1)/2``.
 
 Accuracy (checked by ``tests/test_bounds.py`` against mpmath at 50 digits): the worst-case bits
@@ -107,7 +107,7 @@ def _ln_cap_laguerre(ln_alpha: float, alpha: float, d: int) -> float:
 
 
 def _ln_cap_quad(ln_alpha: float, alpha: float, d: int) -> float:
-    # spec Appendix G reference: adaptive quadrature of the same integral J, split where the
+    # reference computation (docs/sources.md#checks): adaptive quadrature of the same integral J, split where the
     # integrand varies (width a(1 - alpha) near u = 0 when alpha is close to 1).
     a = 0.5 * (d - 1)
     complement = _complement(ln_alpha, alpha)
@@ -173,13 +173,13 @@ def log2_cap_measure(alpha: float, d: int, *, method: str = "auto") -> float:
         = \sigma\{u \in S^{d-1} : \langle u, e\rangle \ge \sqrt{1-\alpha}\},
 
     the probability that a uniform random unit vector falls in a cap of angular radius
-    :math:`\arcsin\sqrt\alpha`. Source: spec §C.5.1, status **derived** (spec; re-checked by
+    :math:`\arcsin\sqrt\alpha`. Source: P2 worst-case lower bound (docs/sources.md#lower-bounds), status **derived** (re-checked by
     ``tests/test_bounds.py::test_cap_measure_monte_carlo``).
 
     Evaluation (``method="auto"``), with :math:`a = (d-1)/2`:
 
     * :math:`a\ln(1/\alpha) \ge 100` (where ``betainc`` would lose or underflow): log domain,
-      derived here (spec §C.5.1, substitution :math:`t = \alpha e^{-u/a}`),
+      derived here (P2 worst-case lower bound (docs/sources.md#lower-bounds), substitution :math:`t = \alpha e^{-u/a}`),
 
       .. math::
 
@@ -193,7 +193,7 @@ def log2_cap_measure(alpha: float, d: int, *, method: str = "auto") -> float:
       :math:`\operatorname{atan2}(\sqrt\alpha, \sqrt{1-\alpha})/\pi`, well conditioned as
       alpha -> 1, where ``betainc`` loses ~3e-14); ``d = 3``:
       :math:`P = (1-\sqrt{1-\alpha})/2 = \alpha / (2(1+\sqrt{1-\alpha}))` (closed forms, derived,
-      spec §C.5.1; ``test_closed_forms_match_betainc``);
+      P2 worst-case lower bound (docs/sources.md#lower-bounds); ``test_closed_forms_match_betainc``);
     * otherwise ``scipy.special.betainc``.
 
     Parameters
@@ -203,8 +203,8 @@ def log2_cap_measure(alpha: float, d: int, *, method: str = "auto") -> float:
     d : int
         Dimension, ``d >= 2``.
     method : {"auto", "closed_form", "betainc", "laguerre", "quad"}
-        Force one evaluation route (for tests and comparisons). ``"quad"`` is the spec's
-        Appendix G reference (``scipy.integrate.quad`` of the same integral, slower);
+        Force one evaluation route (for tests and comparisons). ``"quad"`` is the reference
+        computation (``scipy.integrate.quad`` of the same integral, slower);
         ``"laguerre"`` is accurate only when :math:`a\ln(1/\alpha)` is large (>= 5 gives
         ~1e-13); ``"closed_form"`` exists only for d = 2, 3.
 
@@ -227,7 +227,7 @@ def log2_cap_measure(alpha: float, d: int, *, method: str = "auto") -> float:
 def cap_measure(alpha: float, d: int, *, method: str = "auto") -> float:
     r"""The normalised cap measure :math:`P(\alpha,d) = \tfrac12 I_\alpha(\tfrac{d-1}{2},\tfrac12)`.
 
-    Same formula, source and status as :func:`log2_cap_measure` (spec §C.5.1, derived). Returns
+    Same formula, source and status as :func:`log2_cap_measure` (P2 worst-case lower bound (docs/sources.md#lower-bounds), derived). Returns
     ``2 ** log2_cap_measure(alpha, d)``, which underflows to 0.0 when :math:`P < 10^{-308}`
     (e.g. d = 1000, alpha = 0.01): use :func:`log2_cap_measure` there.
 
@@ -247,7 +247,7 @@ def cap_measure(alpha: float, d: int, *, method: str = "auto") -> float:
 
     Examples
     --------
-    >>> round(cap_measure(0.5, 5), 5)   # spec §E.7 test vector (derived)
+    >>> round(cap_measure(0.5, 5), 5)   # checks (docs/sources.md#checks) test vector (derived)
     0.05806
     """
     return 2.0 ** log2_cap_measure(alpha, d, method=method)
@@ -256,7 +256,7 @@ def cap_measure(alpha: float, d: int, *, method: str = "auto") -> float:
 def worst_case_bits(alpha: float, d: int) -> float:
     r"""Worst-case lower bound on bits, :math:`b_{LB}(\alpha,d) = -\log_2 P(\alpha,d)`.
 
-    Model (spec §C.5.1, §F.7): the compressor's output direction is one of at most
+    Model (P2 worst-case lower bound (docs/sources.md#lower-bounds); compression open item 7 (docs/sources.md#open-items)): the compressor's output direction is one of at most
     :math:`N = 2^b` fixed directions -- fixed-length code, **no shared randomness** between
     sender and receiver -- and the **norm is not counted** in :math:`b` (it is free). If
     :math:`E\|C(x)-x\|^2 \le \alpha\|x\|^2` for every :math:`x`, some output in the support of
@@ -265,8 +265,8 @@ def worst_case_bits(alpha: float, d: int) -> float:
 
     .. math:: b \;\ge\; b_{LB}(\alpha, d) = -\log_2 P(\alpha, d).
 
-    Source: spec §C.5.1; status **derived** (covering argument; the formula is ours, P2's exact
-    statement is unknown -- spec §F.1, §F.7: with shared randomness, variable-length codes or
+    Source: P2 worst-case lower bound (docs/sources.md#lower-bounds); status **derived** (covering argument; the formula is ours, P2's exact
+    statement is unknown -- compression open item 1 (docs/sources.md#open-items); compression open item 7 (docs/sources.md#open-items): with shared randomness, variable-length codes or
     counted norm bits the bound changes). Per coordinate, :math:`b_{LB}/d \to
     \tfrac12\log_2(1/\alpha)` (:func:`worst_case_bits_asymptotic`).
 
@@ -306,7 +306,7 @@ def worst_case_bits_log_d(alpha: float, d: int, c: float = 0.0) -> float:
     unknown and enters as the parameter ``c`` (default 0,
     :data:`WORST_CASE_LOG_D_CONSTANT`). It is stronger than :func:`worst_case_bits` by
     :math:`\log_2 d + c` bits; :func:`worst_case_bits` remains a valid necessary condition
-    (our derivation, spec §C.5.1). The model of the poster's bound (what it counts: the norm,
+    (our derivation, P2 worst-case lower bound (docs/sources.md#lower-bounds)). The model of the poster's bound (what it counts: the norm,
     shared randomness) is not printed on the poster; we read it as the model of
     :func:`worst_case_bits`. Not derived here: it is the authors' claim, shown beside our
     :math:`b_{LB}` (``theorytools bounds --table``, the frontier), and compared with the
@@ -365,7 +365,7 @@ def worst_case_bits_asymptotic(alpha: float, d: int, *, order: int = 0) -> float
     :math:`C_3 = \tfrac{37q^3}{24} + 2q^2 + \tfrac q2 - \tfrac1{192}`,
     :math:`C_4 = -\tfrac{353q^4 + 632q^3 + 312q^2 + 32q}{64}`.
 
-    ``order = 0`` is spec §C.5.1's formula (:math:`O(\log d)` and :math:`O(1)` terms).
+    ``order = 0`` is the formula of the worst-case lower bound (docs/sources.md#lower-bounds) (:math:`O(\log d)` and :math:`O(1)` terms).
 
     Derivation (derived here; checked symbolically by
     ``tests/test_bounds.py::test_asymptotic_coefficients_symbolic`` and numerically by
@@ -381,7 +381,7 @@ def worst_case_bits_asymptotic(alpha: float, d: int, *, order: int = 0) -> float
     The expansion is in powers of :math:`q/a = 2\alpha/((1-\alpha)(d-1))`, not of 1/d alone:
     it is not uniform as alpha -> 1. The order-0 error is
     :math:`\approx C_1(q)/(a\ln 2)`, e.g. 0.0047 bits at d = 1000, alpha = 0.75, but 0.13 bits
-    at d = 1000, alpha = 0.99 (spec §C.5.1's "3 decimals for d >= 1000" holds only for
+    at d = 1000, alpha = 0.99 (the test design's "3 decimals for d >= 1000" holds only for
     alpha <~ 0.75 at d = 1000; it needs d >~ 14000 at alpha = 0.99).
 
     Parameters
@@ -414,7 +414,7 @@ def worst_case_bits_asymptotic(alpha: float, d: int, *, order: int = 0) -> float
 # --------------------------------------------------------------------------------------------
 def _ln_cap_cell_distortion(ln_alpha: float, d: int) -> float:
     """ln E[1 - <x,c>^2 | x in the cap of measure P(alpha, d) around c]
-    = ln((d-1)/d) + ln P(alpha, d+2) - ln P(alpha, d)   (spec §C.5.2)."""
+    = ln((d-1)/d) + ln P(alpha, d+2) - ln P(alpha, d)   (P2 average-case lower bound (docs/sources.md#lower-bounds))."""
     return math.log1p(-1.0 / d) + _ln_cap(ln_alpha, d + 2) - _ln_cap(ln_alpha, d)
 
 
@@ -489,7 +489,7 @@ def average_case_distortion_bits(b: float, d: int) -> float:
 def average_case_distortion(N: int, d: int) -> float:
     r"""Average-case distortion lower bound :math:`D_{cap}(N, d)` for a codebook of N directions.
 
-    Model (spec §C.5.2, §F.8): :math:`x` uniform on :math:`S^{d-1}`; a fixed codebook of
+    Model (P2 average-case lower bound (docs/sources.md#lower-bounds); compression open item 8 (docs/sources.md#open-items)): :math:`x` uniform on :math:`S^{d-1}`; a fixed codebook of
     :math:`N` directions :math:`c_j` (fixed-length code of :math:`\log_2 N` bits, no shared
     randomness, **norm not counted**); reconstruction by the best nonnegative multiple of the
     chosen codeword, so the error is :math:`1 - \max_j\langle x, c_j\rangle_+^2`. Then
@@ -507,11 +507,11 @@ def average_case_distortion(N: int, d: int) -> float:
     error, which increases with the angle, and the objective is convex in the cell measure.
     If codewords may be used with either sign, evaluate at :math:`2N`.
 
-    Source: spec §C.5.2; status **derived** (formula; spec checks N = 2 gives (d-1)/d and
+    Source: P2 average-case lower bound (docs/sources.md#lower-bounds); status **derived** (formula; checked: N = 2 gives (d-1)/d and
     d = 2, N = 4 gives :math:`(1 - 2/\pi)/2`; re-checked by ``tests/test_bounds.py::
     test_average_case_cap_conditional_expectation_monte_carlo`` and
     ``test_average_case_d2_equals_regular_polygon``). Whether P2's own average-case formula is
-    the same: **unknown** (spec §F.8).
+    the same: **unknown** (compression open item 8 (docs/sources.md#open-items)).
 
     Parameters
     ----------
@@ -551,7 +551,7 @@ def average_case_bits(alpha: float, d: int) -> float:
       :math:`1 - E\langle x,c\rangle_+^2 = 1 - 1/(2d)`, derived here);
     * :math:`\alpha \ge 1 - 1/(2d)`: 0 bits.
 
-    Source: spec §C.5.2 (derived); the inversion and the N = 1 rung are derived here
+    Source: P2 average-case lower bound (docs/sources.md#lower-bounds) (derived); the inversion and the N = 1 rung are derived here
     (``tests/test_bounds.py::test_average_case_bits_inverts``).
 
     Parameters
@@ -593,14 +593,14 @@ def uncertainty_principle_bits(alpha: float, d: int) -> float:
     \tfrac d2 \log_2(1/\alpha)`.
 
     Model: fixed-length code of :math:`b` bits for the **whole output, norm included**, no
-    shared randomness, worst case over :math:`x`. Derivation (derived, spec §A.4): the
+    shared randomness, worst case over :math:`x`. Derivation (derived, P2's classes (docs/sources.md#classes)): the
     :math:`2^b` possible outputs are centres of balls of radius :math:`\sqrt\alpha` that must
     cover the unit ball, so :math:`2^b \alpha^{d/2} \ge 1`.
 
     Source: Safaryan, Shulgin, Richtarik, arXiv 2002.08958 (which P2 builds on); the paper's
-    exact statement is **unconfirmed** (spec §A.4, §C.5.3); the covering derivation is
+    exact statement is **unconfirmed** (P2's classes (docs/sources.md#classes); uncertainty principle, Safaryan et al. arXiv 2002.08958 (docs/sources.md#lower-bounds)); the covering derivation is
     **derived**. It is not comparable one-to-one with :func:`worst_case_bits`, which does not
-    count the norm and can be slightly smaller (spec §C.5.1: :math:`\alpha 4^{b_{LB}/d}` is
+    count the norm and can be slightly smaller (P2 worst-case lower bound (docs/sources.md#lower-bounds): :math:`\alpha 4^{b_{LB}/d}` is
     0.949 at d = 10, alpha = 0.01). For an unbiased :math:`C \in U(\omega)` use
     :math:`\alpha = \omega/(\omega+1)`.
 

@@ -15,10 +15,10 @@ confidence ``level`` (``None`` for exact checks). Kinds (the issue's list):
 * ``diverges`` -- a sequence grows geometrically (fitted factor > 1, final/initial above a
   threshold).
 
-Statistics (spec compression.md §E.9, decentralized_localsgd.md §5): concentration radii are
+Statistics (checks (docs/sources.md#checks), checks (docs/sources.md#checks)): concentration radii are
 computed at ``p_fail = 1e-9`` per assertion (the false-failure probability over seeds; the
 seeds are fixed, so a run is reproducible); slope intervals are Student-t intervals over the
-per-seed fitted slopes at a stated level (0.95 by default, as decentralized_localsgd.md §5).
+per-seed fitted slopes at a stated level (0.95 by default, as checks (docs/sources.md#checks)).
 Replicates compared across configurations use common random numbers (the same seeds).
 """
 from __future__ import annotations
@@ -455,7 +455,7 @@ def slope(replicate_slopes: np.ndarray, predicted: float, *, tol: float = 0.1,
     r"""``slope``: replicate estimates of an exponent or rate vs the predicted value.
 
     ``agree``: the two-sided t-interval at ``level`` meets ``[predicted - tol, predicted + tol]``
-    (decentralized_localsgd.md §5); ``at_least``: the one-sided lower t-bound is >= predicted;
+    (checks (docs/sources.md#checks)); ``at_least``: the one-sided lower t-bound is >= predicted;
     ``at_most``: the one-sided upper t-bound is <= predicted. With one replicate the point
     estimate is used (no interval).
 

@@ -19,7 +19,7 @@ variants are on it: ``sparse_dithering_det`` (the authors') beside
 ``sparse_dithering_det_huffman`` (ours), ``spherical`` (the authors') beside
 ``spherical_projection`` (ours).
 For every compressor without shared randomness, ``bits >= b_LB(distortion)`` is a necessary
-condition (spec compression.md §E.4): a violation means a bit count or a distortion is wrong.
+condition (checks (docs/sources.md#checks)): a violation means a bit count or a distortion is wrong.
 """
 from __future__ import annotations
 

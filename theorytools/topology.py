@@ -4,7 +4,7 @@ A :class:`Topology` is an immutable bundle of a connected graph on nodes ``0..n-
 matrix ``W`` (symmetric, doubly stochastic, nonnegative, ``W_ij > 0`` only on edges and the
 diagonal), its CSR form for Numba kernels, and the spectral numbers the theorems use.
 
-Spectral quantities (never a bare ``rho``: the papers disagree on it; spec §1.2, §6 item 1)
+Spectral quantities (never a bare ``rho``: the papers disagree on it; Tang et al. 2018, Assumption 1 (docs/sources.md#tang); decentralized open items 1 (docs/sources.md#open-items))
 ------------------------------------------------------------------------------------------
 With the eigenvalues of the symmetric ``W`` sorted as
 ``1 = lambda_1 >= lambda_2 >= ... >= lambda_n``:
@@ -1088,7 +1088,7 @@ def compare_eigenvalues(top: Topology, expected: np.ndarray,
     return EigenvalueComparison(err, atol, err <= atol)
 
 
-# --------------------------------------------------------------------------- spec §4.1 table
+# --------------------------------------------------------------------------- derived spectral numbers (docs/sources.md#derived) table
 
 def spectral_table() -> list:
     r"""The spectral numbers of six reference topologies, computed from the code.
@@ -1140,7 +1140,7 @@ def format_spectral_table() -> str:
         text = f"{x:.4f}"
         return "0.0000" if text == "-0.0000" else text
 
-    def sig2(x):  # as the spec prints it: 0.125, 2.7e-3
+    def sig2(x):  # as the derived table prints it: 0.125, 2.7e-3
         if x >= 0.01:
             return f"{x:.3g}"
         mantissa, exponent = f"{x:.1e}".split("e")
@@ -1152,5 +1152,5 @@ def format_spectral_table() -> str:
     return head + "\n".join(lines) + "\n"
 
 
-if __name__ == "__main__":  # python -m theorytools.topology: print the spec §4.1 table
+if __name__ == "__main__":  # python -m theorytools.topology: print the derived spectral numbers (docs/sources.md#derived) table
     print(format_spectral_table(), end="")

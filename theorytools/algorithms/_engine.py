@@ -1,6 +1,6 @@
 """Numba kernels of the algorithms: one call runs T iterations for all n nodes.
 
-Conventions (spec decentralized_localsgd.md §1.3, compression.md §C): rows of X are the nodes'
+Conventions (Tang et al. 2018, Algorithms 1-2 (docs/sources.md#tang), theorems of P1/P2 (docs/sources.md#cgd)): rows of X are the nodes'
 models; mixing uses W in CSR form (row i: sum_j W_ij X[j]); gradients come from
 ``node_grads`` with the problem stream ``seed``; compressor randomness from the separate stream
 ``seed ^ COMPRESS_TAG`` (common random numbers: every algorithm run with one seed sees the

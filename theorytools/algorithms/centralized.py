@@ -2,16 +2,16 @@ r"""Centralized algorithms: SGD / mini-batch SGD over n workers, compressed GD (
 distributed compressed SGD without error feedback (DCGD), and error-feedback SGD (EF).
 
 * ``minibatch_sgd``: :math:`x_{t+1} = x_t - \gamma\frac1n\sum_i g_i(x_t)` (all-reduce);
-* ``dcgd``: :math:`x_{t+1} = x_t - \gamma\frac1n\sum_i C(g_i(x_t))` (spec compression.md
-  §C.2; biased C can diverge: the 3-node Top-1 example);
+* ``dcgd``: :math:`x_{t+1} = x_t - \gamma\frac1n\sum_i C(g_i(x_t))` (
+  P1 divergence example (docs/sources.md#divergence); biased C can diverge: the 3-node Top-1 example);
 * ``ef_sgd``: :math:`v_i = C(e_i + \gamma_t g_i)`, :math:`e_i \mathrel{+}= \gamma_t g_i - v_i`,
-  :math:`x \mathrel{-}= \frac1n\sum_i v_i` (spec §C.3, the standard EF form [UNCONFIRMED as
+  :math:`x \mathrel{-}= \frac1n\sum_i v_i` (P1 EF-SGD theorem (docs/sources.md#ef), the standard EF form [UNCONFIRMED as
   P1's exact form]); its virtual iterate :math:`x - \bar e` follows plain SGD exactly, which
   the trace records as ``meta["virtual_gap"]`` (an identity, ~1e-15).
 
 ``gamma`` is a positive real (constant steps) or a sequence of T positive step sizes
-:math:`\gamma_0, \dots, \gamma_{T-1}` (a schedule: spec §C.3 writes EF with :math:`\eta_k`;
-P1's own schedule and weights are [UNCONFIRMED] in the spec, so none is built in). A constant
+:math:`\gamma_0, \dots, \gamma_{T-1}` (a schedule: P1 EF-SGD theorem (docs/sources.md#ef) writes EF with :math:`\eta_k`;
+P1's own schedule and weights are [UNCONFIRMED], so none is built in). A constant
 schedule gives the same bits as the scalar. ``meta["steps"]`` holds the step sizes used.
 """
 from __future__ import annotations

@@ -1,14 +1,14 @@
 r"""Decentralized algorithms on a graph: D-PSGD (two forms), naive compressed D-PSGD,
 DCD-PSGD, ECD-PSGD, CHOCO-SGD.
 
-Update equations (matrix form, rows = nodes; spec decentralized_localsgd.md §1.3, §3.1):
+Update equations (matrix form, rows = nodes; Tang et al. 2018, Algorithms 1-2 (docs/sources.md#tang); CHOCO-SGD, Koloskova et al. 2019/2020 (docs/sources.md#choco)):
 
 * ``dpsgd(form="lian")``: :math:`X_{t+1} = W X_t - \gamma G(X_t)` (Lian et al. 2017; gradient at
   the pre-mixing model) — sends the full model.
 * ``dpsgd(form="atc")``: :math:`X_{t+1} = W (X_t - \gamma G(X_t))` (adapt-then-combine, as the
   epfml/ChocoSGD "plain" method [REFERENCE-CODE]).
 * ``naive_compressed``: :math:`X_{t+1} = W\,C(X_t) - \gamma G(X_t)`: every node sends a compressed
-  model; the compression noise does not vanish, so there is an error floor (§1.3.2).
+  model; the compression noise does not vanish, so there is an error floor (Tang et al. 2018, naive compression (docs/sources.md#tang)).
 * ``dcd_psgd`` (Tang et al. 2018, Alg. 1 [REFERENCE-CODE]): :math:`Z_t = W\hat X_t - \gamma G_t
   - X_t`, :math:`X_{t+1} = X_t + C(Z_t)`; every node keeps the mixed replicas
   :math:`S = W\hat X` updated by the same compressed differences, so :math:`\hat X = X` exactly.

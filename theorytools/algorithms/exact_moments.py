@@ -1,6 +1,6 @@
 r"""Exact first and second moments of DCD-PSGD / D-PSGD iterates on separable quadratics.
 
-Setting (spec decentralized_localsgd.md §4.4 [DERIVED, checked numerically there]):
+Setting (derived exact moments (docs/sources.md#derived) [DERIVED, checked numerically there]):
 :math:`f_i(x) = \frac12 (x - c_i)^\top A (x - c_i)` with a shared diagonal
 :math:`A = \mathrm{diag}(a_1,\dots,a_d)`, additive gradient noise :math:`N(0, sI)` with
 :math:`s = \sigma^2/d`, and DCD-PSGD with the scaled Bernoulli(p) sparsifier (independent masks

@@ -3,7 +3,7 @@ r"""Local SGD (Stich 2019): K workers, H local steps between averagings.
 Each worker takes :math:`x^k_{t+1} = x^k_t - \eta_t g^k_t` and, at synchronisation times,
 all workers average their models after the local step. Step sizes: Stich's
 :math:`\eta_t = 4/(\mu(a+t))` with :math:`a > \max\{16\kappa, H\}` (Theorem 2.2 [SECONDARY +
-DERIVED, spec decentralized_localsgd.md §2.2–2.3]) or a constant. Output: Stich's weighted
+DERIVED, Stich 2019, local SGD (docs/sources.md#local-sgd); Stich 2019, Theorem 2.2 (docs/sources.md#local-sgd)]) or a constant. Output: Stich's weighted
 average :math:`\hat x_T = \frac{1}{S_T}\sum_{t=0}^{T-1} w_t \bar x_t`, :math:`w_t = (a+t)^2`
 (over all workers' iterates; ``Trace.x_bar``).
 

@@ -22,7 +22,7 @@ NAT_MAX_EXP = 128       # largest power of two with a 9-bit code (code 255)
 
 @njit(cache=True)
 def natural_law_kernel(x, low, high, p_up):
-    """Two-point law of natural compression per coordinate (spec §B.2).
+    """Two-point law of natural compression per coordinate (compressor definitions (docs/sources.md#definitions)).
 
     For :math:`2^e \\le |t| < 2^{e+1}`: :math:`2^e` or :math:`2^{e+1}` with
     :math:`P(\\text{up}) = (|t| - 2^e)/2^e`. Below :math:`2^{-126}` the lower level is 0.

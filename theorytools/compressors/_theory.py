@@ -1,11 +1,11 @@
-"""Shared derivations of class constants (spec compression.md §A.3)."""
+"""Shared derivations of class constants (class relations R1-R8 (docs/sources.md#relations))."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from theorytools.compressors.base import Compressor, Constant
 
-R_SRC = "spec compression.md §A.3; derived here (proofs_check/class_relations.py)"
+R_SRC = "class relations R1-R8 (docs/sources.md#relations); derived here (proofs_check/class_relations.py)"
 
 
 def from_unbiased(omega: Constant, *, alpha_tight: bool = True) -> dict:
@@ -54,7 +54,7 @@ class P2Classes:
     its value's status is that of the constant it comes from, the class definitions are
     ``author-poster``. ``up_alpha`` is the alpha at which the uncertainty principle applies:
     ``alpha`` if declared, else :math:`\omega/(\omega+1)` (the rescaled :math:`C/(\omega+1)
-    \in B(\omega/(\omega+1))`, same bits; spec R5).
+    \in B(\omega/(\omega+1))`, same bits; class relation R5, docs/sources.md#relations).
     """
 
     omega: Constant | None

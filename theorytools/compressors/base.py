@@ -53,7 +53,7 @@ class Constant:
     value : float
         The constant (e.g. :math:`\\omega` of :math:`U(\\omega)`).
     source : str
-        Where it comes from: paper and equation, spec section, and the proof check.
+        Where it comes from: paper and equation, docs/sources.md topic, and the proof check.
     status : str
         ``confirmed`` (read in the paper), ``author-poster`` (on the authors' own poster of the
         paper; below the paper, above our derivations), ``derived`` (derived here, with a proof
@@ -76,7 +76,7 @@ class Constant:
 class Theory:
     """What a compressor claims, each claim with its source and status.
 
-    Classes (spec compression.md §A): :math:`U(\\omega)`: :math:`\\mathbb{E}C(x)=x`,
+    Classes (compressor classes (docs/sources.md#classes)): :math:`U(\\omega)`: :math:`\\mathbb{E}C(x)=x`,
     :math:`\\mathbb{E}\\|C(x)-x\\|^2 \\le \\omega\\|x\\|^2`;
     :math:`B_1(\\alpha,\\beta)`: :math:`\\alpha\\|x\\|^2 \\le \\mathbb{E}\\|C(x)\\|^2 \\le
     \\beta\\langle \\mathbb{E}C(x), x\\rangle`;
@@ -86,7 +86,7 @@ class Theory:
     ``in_no_class`` marks a compressor declared in none of the classes (the contract then
     exhibits inputs violating each class). ``abs_variance`` is an absolute bound :math:`\\mathbb{E}\\|C(x)-x\\|^2 \\le V` (grid rounding,
     the noise model of ECD-PSGD). The B1/B2 class definitions are themselves [UNCONFIRMED]
-    readings of P1 (spec §A.2); every constant below is [DERIVED] under them unless stated.
+    readings of P1 (P1's classes B1/B2/B3 (docs/sources.md#classes)); every constant below is [DERIVED] under them unless stated.
     """
 
     unbiased: bool
@@ -113,7 +113,7 @@ class Theory:
 
     @property
     def zeta(self):
-        """:math:`\\zeta = \\omega + 1`, P1's parameter of the unbiased class (spec §0.2)."""
+        """:math:`\\zeta = \\omega + 1`, P1's parameter of the unbiased class (notation (docs/sources.md#notation))."""
         return None if self.omega is None else self.omega.value + 1.0
 
 

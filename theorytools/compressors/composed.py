@@ -1,8 +1,8 @@
 """Compositions: Top-k followed by an unbiased quantiser, and the induced compressor.
 
-Sources: spec compression.md §B.1 rows C15 (P1's "Top-k + natural dithering", v1 abstract
+Sources: compressor table (docs/sources.md#table) rows C15 (P1's "Top-k + natural dithering", v1 abstract
 [SECONDARY]) and C16 (Horváth & Richtárik 2020, "A better alternative to error feedback for
-communication-efficient distributed learning", arXiv 2006.11077), §B.2, §E.2.
+communication-efficient distributed learning", arXiv 2006.11077), compressor definitions (docs/sources.md#definitions); checks (docs/sources.md#checks).
 """
 from __future__ import annotations
 
@@ -22,21 +22,21 @@ _PROOF = "proofs_check/compressor_constants.py"
 
 
 def _c(value, where, tight=True):
-    return Constant(float(value), f"spec compression.md {where}; derived here ({_PROOF})",
+    return Constant(float(value), f"{where}; derived here ({_PROOF})",
                     tight=tight)
 
 
 def _top_k_theory(d, k, zeta, omega_tight, bits_formula, name, domain):
-    """Spec §B.1 C15: Top-k then C' in U(zeta'): B1(k/d, zeta'), B2(k/d, zeta'),
+    """Compressor table C15 (docs/sources.md#table): Top-k then C' in U(zeta'): B1(k/d, zeta'), B2(k/d, zeta'),
     B3(d/(k(2 - zeta'))) if zeta' < 2."""
-    delta = (_c(d / (k * (2 - zeta)), "§B.1 C15", tight=omega_tight) if zeta < 2 else None)
-    return Theory(unbiased=False, unbiased_source="spec §B.1 C15",
-                  b1_alpha=_c(k / d, "§B.1 C15", tight=omega_tight),
-                  b1_beta=_c(zeta, "§B.1 C15", tight=omega_tight),
-                  b2_gamma=_c(k / d, "§B.1 C15", tight=omega_tight),
-                  b2_beta=_c(zeta, "§B.1 C15", tight=omega_tight),
+    delta = (_c(d / (k * (2 - zeta)), "compressor table C15 (docs/sources.md#table)", tight=omega_tight) if zeta < 2 else None)
+    return Theory(unbiased=False, unbiased_source="compressor table C15 (docs/sources.md#table)",
+                  b1_alpha=_c(k / d, "compressor table C15 (docs/sources.md#table)", tight=omega_tight),
+                  b1_beta=_c(zeta, "compressor table C15 (docs/sources.md#table)", tight=omega_tight),
+                  b2_gamma=_c(k / d, "compressor table C15 (docs/sources.md#table)", tight=omega_tight),
+                  b2_beta=_c(zeta, "compressor table C15 (docs/sources.md#table)", tight=omega_tight),
                   delta=delta, bits_formula=bits_formula,
-                  bits_source=f"spec §B.3 ({name})", domain=domain)
+                  bits_source=f"bit counts (docs/sources.md#bits) ({name})", domain=domain)
 
 
 class _TopKThen(Compressor):
@@ -83,9 +83,9 @@ class _TopKThen(Compressor):
 class TopKNatural(_TopKThen):
     r"""Top-k followed by natural compression of the k kept values: :math:`C_{nat}(\mathrm{Top}_k(x))`.
 
-    Theory (spec §B.1 C15 with :math:`\zeta' = 9/8`, derived): :math:`B_1(k/d, 9/8)`,
+    Theory (compressor table C15 (docs/sources.md#table) with :math:`\zeta' = 9/8`, derived): :math:`B_1(k/d, 9/8)`,
     :math:`B_2(k/d, 9/8)`, :math:`B_3(8d/(7k))`; attained at :math:`x = \frac43\mathbf 1`
-    (error :math:`(1 - \frac78\frac kd)\|x\|^2`, spec §E.2) and :math:`x = \mathbf 1`.
+    (error :math:`(1 - \frac78\frac kd)\|x\|^2`, checks (docs/sources.md#checks)) and :math:`x = \mathbf 1`.
     Bits: :math:`9k + \lceil\log_2\binom dk\rceil`.
     """
 
@@ -107,7 +107,7 @@ class TopKNatural(_TopKThen):
 
     def extremal_inputs(self, d):
         ones = np.ones(d)
-        return ([Extremal(n, (4 / 3) * ones, "x = (4/3) 1 (spec §E.2)")
+        return ([Extremal(n, (4 / 3) * ones, "x = (4/3) 1 (checks (docs/sources.md#checks))")
                  for n in ("delta", "b1_beta", "b2_beta")]
                 + [Extremal(n, ones, "x = 1") for n in ("b1_alpha", "b2_gamma")])
 
@@ -116,7 +116,7 @@ class TopKNaturalDithering(_TopKThen):
     r"""Top-k followed by natural dithering of the k-sparse vector (P1's new compressor).
 
     The norm is that of the kept vector; natural dithering is applied to the k kept values.
-    Theory (spec §B.1 C15, derived): with :math:`\zeta' = 1 + \omega_{nd}(k, s, p)` (the
+    Theory (compressor table C15 (docs/sources.md#table), derived): with :math:`\zeta' = 1 + \omega_{nd}(k, s, p)` (the
     natural-dithering bound with d replaced by k): :math:`B_1(k/d, \zeta')`,
     :math:`B_2(k/d, \zeta')`, :math:`B_3(d/(k(2-\zeta')))` if :math:`\zeta' < 2`; not tight.
     Bits: :math:`w + k(1 + \lceil\log_2(s+1)\rceil) + \lceil\log_2\binom dk\rceil`.
@@ -167,7 +167,7 @@ class Induced(Compressor):
     r"""Induced compressor (Horváth & Richtárik 2020): :math:`C(x) = C_1(x) + C_2(x - C_1(x))`
     with :math:`C_1 = \mathrm{Top}_k \in B_3(d/k)` and an unbiased :math:`C_2 \in U(\omega_2)`.
 
-    Theory (spec §B.1 C16, derived): unbiased, :math:`U(\omega_2(1 - k/d))`, since
+    Theory (compressor table C16 (docs/sources.md#table), derived): unbiased, :math:`U(\omega_2(1 - k/d))`, since
     :math:`\mathbb{E}\|C_2(r) - r\|^2 \le \omega_2\|r\|^2 \le \omega_2(1 - k/d)\|x\|^2`; B1/B2/B3 by
     R1/R8. Attained at equal magnitudes when :math:`C_2`'s own :math:`\omega` is attained at the
     equal-magnitude residual (natural at :math:`\frac43\mathbf 1`, rand_k, bernoulli).
@@ -241,9 +241,9 @@ class Induced(Compressor):
             raise TheorytoolsError(f"c2 = {self.params['c2']} declares no omega")
         tight = inner.tight and self._c2.name in ("natural", "rand_k", "bernoulli")
         omega = Constant(inner.value * (1 - k / d),
-                         f"spec compression.md §B.1 C16; derived here ({_PROOF}) from "
+                         f"compressor table C16 (docs/sources.md#table); derived here ({_PROOF}) from "
                          f"omega_2 = {inner.value:g} and Top-k's B3(d/k)", inner.status, tight)
-        return Theory(unbiased=True, unbiased_source="spec §B.1 C16", omega=omega,
+        return Theory(unbiased=True, unbiased_source="compressor table C16 (docs/sources.md#table)", omega=omega,
                       **from_unbiased(omega, alpha_tight=True),
                       bits_formula=f"bits(top_k[k={k}]) + bits({self.params['c2']})",
                       bits_source="derived here (concatenated messages)",

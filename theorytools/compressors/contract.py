@@ -329,7 +329,7 @@ def check_batch_kernel(compressor, d: int, seed: int = 11, step: int = 3) -> lis
 
 def adversarial_inputs(d: int, seed: int = 7) -> list:
     """(label, x) pairs: zeros, one-hot, ties, equal magnitudes, huge, tiny, subnormal,
-    Gaussian, heavy-tailed, sparse, dyadic (spec compression.md §E.9)."""
+    Gaussian, heavy-tailed, sparse, dyadic (checks (docs/sources.md#checks))."""
     rng = np.random.Generator(np.random.PCG64(seed))
     one_hot = np.zeros(d)
     one_hot[d // 2] = -3.0

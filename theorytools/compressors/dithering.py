@@ -1,6 +1,6 @@
 """Random dithering (QSGD) and natural dithering, relative to a p-norm.
 
-Sources: spec compression.md §B.1 rows C11-C12, §B.2, §B.3; Alistarh et al. 2017 (QSGD);
+Sources: compressor table (docs/sources.md#table) rows C11-C12, compressor definitions (docs/sources.md#definitions); bit counts (docs/sources.md#bits); Alistarh et al. 2017 (QSGD);
 Horváth et al. 2019 (natural dithering).
 """
 from __future__ import annotations
@@ -191,12 +191,12 @@ class Dithering(_Dither):
     w.p. :math:`s u_i - l_i`, else :math:`l_i/s`; :math:`C(x)_i = \|x\|_p\,\mathrm{sign}(x_i)\xi_i`.
     The norm travels at ``float_width`` bits, rounded *up* so that :math:`u_i \le 1`.
 
-    Theory (derived here; spec §B.1 C11, §F.4): unbiased. With
+    Theory (derived here; compressor table C11 (docs/sources.md#table); compression open item 4 (docs/sources.md#open-items)): unbiased. With
     :math:`c_p = \max(1, d^{1/p-1/2})`:
 
     * :math:`s = 1`: :math:`\mathbb{E}\|C\|^2 = \|x\|_p\|x\|_1`, so
       :math:`\omega = c_p\sqrt d - 1`, attained at :math:`x = \mathbf 1` when :math:`p \le 2`
-      (for p = 2, :math:`\sqrt d - 1` as in spec §B.1);
+      (for p = 2, :math:`\sqrt d - 1` as in compressor table (docs/sources.md#table));
     * :math:`s \ge 2`: per coordinate the variance is at most
       :math:`\min(1/(4s^2), u_i/s)\|x\|_p^2`, so
       :math:`\omega = \min(d c_p^2/(4s^2), c_p\sqrt d/s)` (valid, not tight in general; the
@@ -218,17 +218,17 @@ class Dithering(_Dither):
         cp = norm_ratio_bound(d, p)
         if s == 1:
             omega = Constant(cp * math.sqrt(d) - 1.0,
-                             "spec compression.md §B.1 C11 (s = 1: sqrt(d) - 1 for p = 2); derived "
+                             "compressor table C11 (docs/sources.md#table) (s = 1: sqrt(d) - 1 for p = 2); derived "
                              f"here: E||C||^2 = ||x||_p ||x||_1 ({_PROOF}::dithering_s1; "
                              "Hölder for p != 2)", tight=p <= 2)
         else:
             omega = Constant(min(d * cp * cp / (4 * s * s), cp * math.sqrt(d) / s),
-                             "spec compression.md §B.1 C11 tighter form min(d/(4s^2), sqrt(d)/s), "
+                             "compressor table C11 (docs/sources.md#table) tighter form min(d/(4s^2), sqrt(d)/s), "
                              f"generalised to p by Hölder; derived here ({_PROOF}::dithering_variance_bound)",
                              tight=False)
-        return Theory(unbiased=True, unbiased_source="spec §B.2", omega=omega,
+        return Theory(unbiased=True, unbiased_source="compressor definitions (docs/sources.md#definitions)", omega=omega,
                       **from_unbiased(omega), bits_formula=self._bits_formula(),
-                      bits_source="spec §B.3 (fixed-length; QSGD-style Elias)",
+                      bits_source="bit counts (docs/sources.md#bits) (fixed-length; QSGD-style Elias)",
                       domain="||x||_p zero or at least the smallest normal of the float width")
 
     def extremal_inputs(self, d):
@@ -292,12 +292,12 @@ class NaturalDithering(_Dither):
 
     def theory(self, d):
         omega = Constant(natural_dithering_omega(d, self.params["s"], self.params["p"]),
-                         "spec compression.md §B.1 C12 (formula UNCONFIRMED as the paper's); "
+                         "compressor table C12 (docs/sources.md#table) (formula UNCONFIRMED as the paper's); "
                          f"derived here as a valid bound ({_PROOF}::natural_dithering_bound)",
                          tight=False)
-        return Theory(unbiased=True, unbiased_source="spec §B.2", omega=omega,
+        return Theory(unbiased=True, unbiased_source="compressor definitions (docs/sources.md#definitions)", omega=omega,
                       **from_unbiased(omega), bits_formula=self._bits_formula(),
-                      bits_source="spec §B.3 (natural dithering, fixed-length)",
+                      bits_source="bit counts (docs/sources.md#bits) (natural dithering, fixed-length)",
                       domain="||x||_p zero or at least the smallest normal of the float width")
 
     def extremal_inputs(self, d):

@@ -1,7 +1,7 @@
 """Element-wise compressors: natural compression, rounding on level sets, signs, grid.
 
-Sources: spec compression.md §B.1 (rows C7-C10, C13, C14), §B.2 (definitions), §B.3 (bits),
-§E.2 (extremal inputs); Horváth et al. 2019, "Natural compression for distributed deep
+Sources: compressor table (docs/sources.md#table) (rows C7-C10, C13, C14), compressor definitions (docs/sources.md#definitions) (definitions), bit counts (docs/sources.md#bits) (bits),
+checks (docs/sources.md#checks) (extremal inputs); Horváth et al. 2019, "Natural compression for distributed deep
 learning" (arXiv 1905.10988) for natural compression; Tang et al. 2018 (ECD-PSGD's
 unbiased bounded-variance compression) for grid rounding.
 """
@@ -26,8 +26,7 @@ NAT_TINY = math.ldexp(1.0, K.NAT_MIN_EXP)
 
 
 def _c(value, where, tight=True, status="derived"):
-    spec = where if where.startswith("decentralized") else f"compression.md {where}"
-    return Constant(float(value), f"spec {spec}; derived here ({_PROOF})", status, tight)
+    return Constant(float(value), f"{where}; derived here ({_PROOF})", status, tight)
 
 
 class _PowerOfTwoCode(Compressor):
@@ -85,7 +84,7 @@ class Natural(_PowerOfTwoCode):
     For :math:`2^e \le |t| < 2^{e+1}`: :math:`\mathrm{sign}(t)2^{e+1}` with probability
     :math:`(|t|-2^e)/2^e`, else :math:`\mathrm{sign}(t)2^e` (exponent via ``frexp``).
 
-    Theory (spec §B.1 C8; 9/8 [SECONDARY] Horváth et al. 2019, derived here):
+    Theory (compressor table C8 (docs/sources.md#table); 9/8 [SECONDARY] Horváth et al. 2019, derived here):
     :math:`U(1/8)`, attained at :math:`|x_i| = \frac43 2^{e_i}`; :math:`B_1(1, 9/8)`,
     :math:`B_2(1, 9/8)`, :math:`B_3(8/7)` (R8). Bits: :math:`9d`.
     """
@@ -112,10 +111,10 @@ class Natural(_PowerOfTwoCode):
         return ProductTwoPoint(low, high, p)
 
     def theory(self, d):
-        omega = _c(1 / 8, "§B.1 C8, §B.2 (worst |t| = (4/3) 2^e)")
-        return Theory(unbiased=True, unbiased_source="spec §B.2", omega=omega,
+        omega = _c(1 / 8, "compressor table C8 (docs/sources.md#table); compressor definitions (docs/sources.md#definitions) (worst |t| = (4/3) 2^e)")
+        return Theory(unbiased=True, unbiased_source="compressor definitions (docs/sources.md#definitions)", omega=omega,
                       **from_unbiased(omega), bits_formula="9*d",
-                      bits_source="spec §B.3 (1 sign + 8 exponent bits; Horváth et al. 2019)",
+                      bits_source="bit counts (docs/sources.md#bits) (1 sign + 8 exponent bits; Horváth et al. 2019)",
                       domain=self.DOMAIN)
 
     def extremal_inputs(self, d):
@@ -137,7 +136,7 @@ class BiasedNatural(_PowerOfTwoCode):
     r"""Biased natural compression: round :math:`|t|` to the nearest power of two
     (threshold at the arithmetic midpoint :math:`\frac32 2^e`, ties down).
 
-    Theory (spec §B.1 C10, derived): :math:`B_1(4/9, 4/3)`, :math:`B_2(2/3, 4/3)`,
+    Theory (compressor table C10 (docs/sources.md#table), derived): :math:`B_1(4/9, 4/3)`, :math:`B_2(2/3, 4/3)`,
     :math:`B_3(9/8)`. :math:`\delta`, :math:`\alpha`, :math:`\gamma` are attained at
     :math:`|x_i| = \frac32 2^{e_i}`; :math:`\beta = 4/3` is approached from above the midpoint
     (the extremal input is :math:`\frac32(1+2^{-45})2^{e}`, within 1e-13). Bits: :math:`9d`.
@@ -160,11 +159,11 @@ class BiasedNatural(_PowerOfTwoCode):
         return Deterministic(self._sample(self.validate(x), None))
 
     def theory(self, d):
-        return Theory(unbiased=False, unbiased_source="spec §B.1 C10",
-                      b1_alpha=_c(4 / 9, "§B.1 C10"), b1_beta=_c(4 / 3, "§B.1 C10"),
-                      b2_gamma=_c(2 / 3, "§B.1 C10"), b2_beta=_c(4 / 3, "§B.1 C10"),
-                      delta=_c(9 / 8, "§B.1 C10, §B.2 (midpoint error 1/9)"),
-                      bits_formula="9*d", bits_source="spec §B.3", domain=self.DOMAIN)
+        return Theory(unbiased=False, unbiased_source="compressor table C10 (docs/sources.md#table)",
+                      b1_alpha=_c(4 / 9, "compressor table C10 (docs/sources.md#table)"), b1_beta=_c(4 / 3, "compressor table C10 (docs/sources.md#table)"),
+                      b2_gamma=_c(2 / 3, "compressor table C10 (docs/sources.md#table)"), b2_beta=_c(4 / 3, "compressor table C10 (docs/sources.md#table)"),
+                      delta=_c(9 / 8, "compressor table C10 (docs/sources.md#table); compressor definitions (docs/sources.md#definitions) (midpoint error 1/9)"),
+                      bits_formula="9*d", bits_source="bit counts (docs/sources.md#bits)", domain=self.DOMAIN)
 
     def extremal_inputs(self, d):
         signs = np.where(np.arange(d) % 2 == 0, 1.0, -1.0)
@@ -255,11 +254,11 @@ class _LevelSet(Compressor):
 
 
 class UnbiasedRounding(_LevelSet):
-    r"""General unbiased rounding on a level set (spec §B.2): for :math:`a_j \le |t| \le
+    r"""General unbiased rounding on a level set (compressor definitions (docs/sources.md#definitions)): for :math:`a_j \le |t| \le
     a_{j+1}`, :math:`\mathrm{sign}(t)a_j` w.p. :math:`(a_{j+1}-|t|)/(a_{j+1}-a_j)`, else
     :math:`\mathrm{sign}(t)a_{j+1}`.
 
-    Theory (spec §B.1 C7, derived): :math:`U(\omega)` with
+    Theory (compressor table C7 (docs/sources.md#table), derived): :math:`U(\omega)` with
     :math:`\omega = \max_j (a_{j+1}-a_j)^2/(4a_ja_{j+1})`, attained at
     :math:`|t| = 2a_ja_{j+1}/(a_j+a_{j+1})` on the worst interval; B1/B2/B3 by R1/R8.
     """
@@ -290,8 +289,8 @@ class UnbiasedRounding(_LevelSet):
 
     def theory(self, d):
         omega_value, _ = self._worst()
-        omega = _c(omega_value, "§B.1 C7, §B.2 (worst |t| = 2ab/(a+b))")
-        return Theory(unbiased=True, unbiased_source="spec §B.2", omega=omega,
+        omega = _c(omega_value, "compressor table C7 (docs/sources.md#table); compressor definitions (docs/sources.md#definitions) (worst |t| = 2ab/(a+b))")
+        return Theory(unbiased=True, unbiased_source="compressor definitions (docs/sources.md#definitions)", omega=omega,
                       **from_unbiased(omega),
                       bits_formula="d*(1 + ceil(log2(m+1)))", bits_source="derived here",
                       domain=self._domain_text())
@@ -309,10 +308,10 @@ class UnbiasedRounding(_LevelSet):
 
 
 class BiasedRounding(_LevelSet):
-    r"""General biased rounding on a level set (spec §B.2): round :math:`|t|` to the nearest
+    r"""General biased rounding on a level set (compressor definitions (docs/sources.md#definitions)): round :math:`|t|` to the nearest
     level, threshold at the arithmetic midpoint :math:`(a_j+a_{j+1})/2`, ties down.
 
-    Theory (spec §B.1 C9, derived): with :math:`\gamma = \min_j 2a_j/(a_j+a_{j+1})` and
+    Theory (compressor table C9 (docs/sources.md#table), derived): with :math:`\gamma = \min_j 2a_j/(a_j+a_{j+1})` and
     :math:`\beta = \max_j 2a_{j+1}/(a_j+a_{j+1})`: :math:`B_1(\gamma^2, \beta)`,
     :math:`B_2(\gamma, \beta)`, :math:`B_3(\delta)` with
     :math:`\delta = \max_j (a_j+a_{j+1})^2/(4a_ja_{j+1})`. :math:`\beta` is approached (not
@@ -341,10 +340,10 @@ class BiasedRounding(_LevelSet):
 
     def theory(self, d):
         g, b, dl, _, _ = self._consts()
-        return Theory(unbiased=False, unbiased_source="spec §B.1 C9",
-                      b1_alpha=_c(g * g, "§B.1 C9"), b1_beta=_c(b, "§B.1 C9"),
-                      b2_gamma=_c(g, "§B.1 C9"), b2_beta=_c(b, "§B.1 C9"),
-                      delta=_c(dl, "§B.1 C9 (consistent with the group's code: 1/delta = 4b/(b+1)^2)"),
+        return Theory(unbiased=False, unbiased_source="compressor table C9 (docs/sources.md#table)",
+                      b1_alpha=_c(g * g, "compressor table C9 (docs/sources.md#table)"), b1_beta=_c(b, "compressor table C9 (docs/sources.md#table)"),
+                      b2_gamma=_c(g, "compressor table C9 (docs/sources.md#table)"), b2_beta=_c(b, "compressor table C9 (docs/sources.md#table)"),
+                      delta=_c(dl, "compressor table C9 (docs/sources.md#table) (consistent with the group's code: 1/delta = 4b/(b+1)^2)"),
                       bits_formula="d*(1 + ceil(log2(m+1)))", bits_source="derived here",
                       domain=self._domain_text())
 
@@ -371,7 +370,7 @@ class Sign(Compressor):
     r"""Plain sign: :math:`C(x)_i = \mathrm{sign}(x_i)`, with the convention
     :math:`\mathrm{sign}(0) := +1` (so one bit per coordinate suffices).
 
-    Theory (spec §B.1 C14, derived): in **none** of the classes: :math:`\|\mathrm{sign}(x)\|^2 = d`
+    Theory (compressor table C14 (docs/sources.md#table), derived): in **none** of the classes: :math:`\|\mathrm{sign}(x)\|^2 = d`
     does not scale with :math:`\|x\|`, so no :math:`\alpha, \gamma > 0` or :math:`\delta` can
     hold for all x (the contract suite exhibits violating inputs). Bits: :math:`d`.
     """
@@ -403,8 +402,8 @@ class Sign(Compressor):
         return Deterministic(self.compress(x))
 
     def theory(self, d):
-        return Theory(unbiased=False, unbiased_source="spec §B.1 C14", bits_formula="d",
-                      bits_source="spec §B.3 (packed signs)",
+        return Theory(unbiased=False, unbiased_source="compressor table C14 (docs/sources.md#table)", bits_formula="d",
+                      bits_source="bit counts (docs/sources.md#bits) (packed signs)",
                       note="in none of the classes U, B1, B2, B3 (fails scale invariance)",
                       in_no_class=True, domain="all x in R^d")
 
@@ -421,7 +420,7 @@ class ScaledSign(Compressor):
     r"""Scaled sign: :math:`C(x) = \frac{\|x\|_1}{d}\mathrm{sign}(x)`, sign(0) := +1.
 
     The norm :math:`\|x\|_1` travels at ``float_width`` bits (rounded to nearest).
-    Theory (spec §B.1 C13 with sign(0) := +1, derived): :math:`B_1(1/d, 1)`,
+    Theory (compressor table C13 (docs/sources.md#table) with sign(0) := +1, derived): :math:`B_1(1/d, 1)`,
     :math:`B_2(1/d, 1)`, :math:`B_3(d)`, attained at :math:`x = e_1`;
     :math:`\|C(x)\|^2 = \langle C(x), x\rangle = \|x\|_1^2/d` for every x. Bits: :math:`w + d`.
     """
@@ -462,12 +461,12 @@ class ScaledSign(Compressor):
         return Deterministic(self.compress(x))
 
     def theory(self, d):
-        return Theory(unbiased=False, unbiased_source="spec §B.1 C13",
-                      b1_alpha=_c(1 / d, "§B.1 C13 (sign(0) := +1)"), b1_beta=_c(1, "§B.1 C13"),
-                      b2_gamma=_c(1 / d, "§B.1 C13"), b2_beta=_c(1, "§B.1 C13"),
-                      delta=_c(d, "§B.1 C13, §B.2 (attained at e_1 with sign(0) := +1; "
+        return Theory(unbiased=False, unbiased_source="compressor table C13 (docs/sources.md#table)",
+                      b1_alpha=_c(1 / d, "compressor table C13 (docs/sources.md#table) (sign(0) := +1)"), b1_beta=_c(1, "compressor table C13 (docs/sources.md#table)"),
+                      b2_gamma=_c(1 / d, "compressor table C13 (docs/sources.md#table)"), b2_beta=_c(1, "compressor table C13 (docs/sources.md#table)"),
+                      delta=_c(d, "compressor table C13 (docs/sources.md#table); compressor definitions (docs/sources.md#definitions) (attained at e_1 with sign(0) := +1; "
                                   "proofs_check/compressor_constants.py::scaled_sign_plus_one)"),
-                      bits_formula="w + d", bits_source="spec §B.3 (32 + d)")
+                      bits_formula="w + d", bits_source="bit counts (docs/sources.md#bits) (32 + d)")
 
     def bits_budget(self, x, *, shared=False):
         return self.float_width + np.asarray(x).size
@@ -493,7 +492,7 @@ class GridRounding(Compressor):
 
     This is the unbiased, bounded-variance compression that ECD-PSGD's assumption needs
     (Tang et al. 2018, Assumption 1: :math:`\mathbb{E}C(z) = z`,
-    :math:`\mathbb{E}\|C(z)-z\|^2 \le \tilde\sigma^2`; spec decentralized_localsgd.md §1.2).
+    :math:`\mathbb{E}\|C(z)-z\|^2 \le \tilde\sigma^2`; docs/sources.md#tang).
     Theory (derived here): unbiased; :math:`\mathbb{E}\|C(x)-x\|^2 \le d\Delta^2/4`, attained at
     :math:`x = (\Delta/2)\mathbf{1}`; in no relative class (the noise does not shrink with x).
     Wire: per coordinate, the grid index :math:`m_i` zig-zag mapped and Elias-gamma coded;
@@ -545,7 +544,7 @@ class GridRounding(Compressor):
         step = self.params["step"]
         return Theory(unbiased=True, unbiased_source="derived here (E[floor(q)+xi] = q)",
                       abs_variance=_c(d * step * step / 4,
-                                      "decentralized_localsgd.md §1.2 (ECD noise model); "
+                                      "Tang et al. 2018, Assumption 1 (docs/sources.md#tang) (ECD noise model); "
                                       "per coordinate (q-f)(1-(q-f)) step^2 <= step^2/4"),
                       bits_formula="sum_i gamma_len(zigzag(m_i)+1) <= d*gamma_len(2M+1), "
                                    "M = floor(max|x|/step)+1",

@@ -7,7 +7,7 @@ from theorytools.compressors.base import Compressor, Constant, Extremal, Theory,
 from theorytools.compressors._wire import read_floats, write_floats
 from theorytools.compressors.law import Deterministic
 
-_SRC = "spec compression.md §B.1 row C0; derived here (trivial)"
+_SRC = "compressor table (docs/sources.md#table) row C0; derived here (trivial)"
 
 
 class Identity(Compressor):
@@ -15,7 +15,7 @@ class Identity(Compressor):
 
     Theory: :math:`U(0)`, :math:`B_1(1,1)`, :math:`B_2(1,1)`, :math:`B_3(1)`; bits
     :math:`w d` (:math:`w` = ``float_width``; 32d as the papers count).
-    Reference: spec compression.md §B.1 (C0), §B.3.
+    Reference: compressor table (docs/sources.md#table) (C0), bit counts (docs/sources.md#bits).
     """
 
     name = "identity"
@@ -39,7 +39,7 @@ class Identity(Compressor):
         c = lambda v: Constant(v, _SRC)  # noqa: E731
         return Theory(unbiased=True, unbiased_source=_SRC, omega=c(0.0), delta=c(1.0),
                       b1_alpha=c(1.0), b1_beta=c(1.0), b2_gamma=c(1.0), b2_beta=c(1.0),
-                      bits_formula="w*d", bits_source="spec §B.3 (identity: 32d)")
+                      bits_formula="w*d", bits_source="bit counts (docs/sources.md#bits) (identity: 32d)")
 
     def bits_budget(self, x, *, shared=False):
         return self.float_width * np.asarray(x).size

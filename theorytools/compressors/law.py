@@ -17,7 +17,7 @@ From a law we compute exactly (no sampling): :math:`\\mathbb{E}C(x)`,
 (:meth:`moments`), the almost-sure range of :math:`\\langle C(x), v\\rangle` and a.s. bound of
 :math:`\\|C(x)-r\\|^2` (for Hoeffding tolerances when the sampler is checked against the law), and,
 for small ``d``, the finite list of (probability, output) pairs (:meth:`outcomes`). This is the
-"exact-expectation engine" of spec compression.md §E.1.
+"exact-expectation engine" of checks (docs/sources.md#checks).
 """
 from __future__ import annotations
 

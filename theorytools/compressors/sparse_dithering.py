@@ -78,7 +78,7 @@ class SparseDithering(Compressor):
     :math:`C(x)_i = \|x\|_2\,\mathrm{sign}(x_i)\,l_i/s` (exactly
     :class:`~theorytools.compressors.dithering.Dithering` with that ``s`` and p = 2).
 
-    Theory (derived here; spec §B.3 note on the randomised figure): unbiased, variance
+    Theory (derived here; bit counts (docs/sources.md#bits) note on the randomised figure): unbiased, variance
     :math:`\le \min(d/(4s^2), \sqrt d/s)\|x\|^2 \le \omega\|x\|^2` (for s = 1 exactly
     :math:`\sqrt d - 1`, tight). Bits: :math:`w` (the norm) + ``base3_bits(d)`` (trits 0/+/−,
     29 per 46 bits) + :math:`\sum_{l_i>0} l_i` (unary :math:`l_i - 1`, then a stop bit), so
@@ -88,7 +88,7 @@ class SparseDithering(Compressor):
 
     References
     ----------
-    P2 arXiv 2010.03246 (name only); spec compression.md §B.3, §B.4; Alistarh et al. 2017.
+    P2 arXiv 2010.03246 (name only); bit counts (docs/sources.md#bits); P2's compressors (docs/sources.md#posters); Alistarh et al. 2017.
     """
 
     name = "sparse_dithering"
@@ -316,8 +316,8 @@ class SparseDitheringDetHuffman(Compressor):
 
     References
     ----------
-    P2 arXiv 2010.03246 (name only); spec compression.md §B.3 (reported 3.35 d at ν = 0.1,
-    UNCONFIRMED), §B.4, §C.5.1.
+    P2 arXiv 2010.03246 (name only); bit counts (docs/sources.md#bits) (reported 3.35 d at ν = 0.1,
+    UNCONFIRMED), P2's compressors (docs/sources.md#posters); P2 worst-case lower bound (docs/sources.md#lower-bounds).
     """
 
     name = "sparse_dithering_det_huffman"

@@ -5,10 +5,10 @@ Wire format of a sparse vector: the support as an enumerative (combinatorial) su
 shared randomness (Rand-k, Bernoulli) the receiver regenerates the support from the shared
 stream key and only the values are sent.
 
-Sources: spec compression.md §B.1 rows C1-C6, §B.2 (definitions), §B.3 (bits), §E.2
-(extremal inputs). Every constant is [DERIVED] in the spec and re-derived symbolically in
+Sources: compressor table (docs/sources.md#table) rows C1-C6, compressor definitions (docs/sources.md#definitions) (definitions), bit counts (docs/sources.md#bits) (bits), checks (docs/sources.md#checks)
+(extremal inputs). Every constant is [DERIVED] (docs/sources.md#table) and re-derived symbolically in
 ``proofs_check/compressor_constants.py``; the class definitions B1/B2/B3 are [UNCONFIRMED]
-readings of P1 (spec §A.2).
+readings of P1 (P1's classes B1/B2/B3 (docs/sources.md#classes)).
 """
 from __future__ import annotations
 
@@ -60,11 +60,11 @@ def _kept_values(x, idx, width):
 
 
 def _c(value, where, tight=True, status="derived"):
-    return Constant(float(value), f"spec compression.md {where}; derived here ({_PROOF})",
+    return Constant(float(value), f"{where}; derived here ({_PROOF})",
                     status, tight)
 
 
-_POSTER = "author-poster"   # the memberships on P1's poster (spec §0.3): Top-k, scaled Rand-k
+_POSTER = "author-poster"   # the memberships on P1's poster (authors' posters of P1/P2 (docs/sources.md#posters)): Top-k, scaled Rand-k
 
 
 class _Sparse(Compressor):
@@ -141,7 +141,7 @@ class TopK(_Sparse):
 
     float32 input is read as it is (no float64 copy of x; the k kept values are converted).
 
-    Theory (spec §B.1 C1, derived): biased; :math:`B_1(k/d, 1)`, :math:`B_2(k/d, 1)`,
+    Theory (compressor table C1 (docs/sources.md#table), derived): biased; :math:`B_1(k/d, 1)`, :math:`B_2(k/d, 1)`,
     :math:`B_3(d/k)`; equality of the B3 bound at :math:`x = (1,\dots,1)`.
     Bits: :math:`wk + \lceil\log_2\binom{d}{k}\rceil` (enumerative index code).
     """
@@ -173,15 +173,15 @@ class TopK(_Sparse):
     def theory(self, d):
         k = self.params["k"]
         return Theory(
-            unbiased=False, unbiased_source="spec §B.1 C1",
-            b1_alpha=_c(k / d, "§B.1 C1", status=_POSTER),
-            b1_beta=_c(1, "§B.1 C1", status=_POSTER),
-            b2_gamma=_c(k / d, "§B.1 C1", status=_POSTER),
-            b2_beta=_c(1, "§B.1 C1", status=_POSTER),
-            delta=_c(d / k, "§B.1 C1, §B.2", status=_POSTER),
+            unbiased=False, unbiased_source="compressor table C1 (docs/sources.md#table)",
+            b1_alpha=_c(k / d, "compressor table C1 (docs/sources.md#table)", status=_POSTER),
+            b1_beta=_c(1, "compressor table C1 (docs/sources.md#table)", status=_POSTER),
+            b2_gamma=_c(k / d, "compressor table C1 (docs/sources.md#table)", status=_POSTER),
+            b2_beta=_c(1, "compressor table C1 (docs/sources.md#table)", status=_POSTER),
+            delta=_c(d / k, "compressor table C1 (docs/sources.md#table); compressor definitions (docs/sources.md#definitions)", status=_POSTER),
             bits_formula="w*k + subset_code_bits(d,k) (= ceil(log2 C(d,k)) unless the blocked "
                          "code is needed)",
-            bits_source="spec §B.3 (Top-k, enumerative index code)")
+            bits_source="bit counts (docs/sources.md#bits) (Top-k, enumerative index code)")
 
     def bits_budget(self, x, *, shared=False):
         d = np.asarray(x).size
@@ -207,9 +207,9 @@ class RandK(_Sparse):
     ``S`` is uniform among the :math:`\binom{d}{k}` subsets of size ``k`` (Floyd's algorithm
     with exact rejection sampling on the stream).
 
-    Theory (spec §B.1 C2, derived): unbiased, :math:`U(d/k - 1)`; :math:`\mathbb{E}\|C(x)\|^2
+    Theory (compressor table C2 (docs/sources.md#table), derived): unbiased, :math:`U(d/k - 1)`; :math:`\mathbb{E}\|C(x)\|^2
     = \frac{d}{k}\|x\|^2` for every x, so :math:`B_1(d/k, d/k)` and :math:`B_2(1, d/k)` are
-    attained everywhere (the spec's :math:`B_1(1, d/k)` is the looser inclusion R1);
+    attained everywhere (the table's :math:`B_1(1, d/k)` is the looser inclusion R1);
     :math:`C \in B_3(k/(2k-d))` iff :math:`k > d/2`.
     Bits: :math:`wk + \lceil\log_2\binom{d}{k}\rceil`; with a shared seed :math:`wk`.
 
@@ -249,22 +249,22 @@ class RandK(_Sparse):
         k = self.params["k"]
         if not self.scaled:
             return Theory(
-                unbiased=False, unbiased_source="spec §B.1 C3",
-                b1_alpha=_c(k / d, "§B.1 C3"), b1_beta=_c(1, "§B.1 C3"),
-                b2_gamma=_c(k / d, "§B.1 C3"), b2_beta=_c(1, "§B.1 C3"),
-                delta=_c(d / k, "§B.1 C3, §B.2 identity E||C-x||^2 = (1-k/d)||x||^2"),
+                unbiased=False, unbiased_source="compressor table C3 (docs/sources.md#table)",
+                b1_alpha=_c(k / d, "compressor table C3 (docs/sources.md#table)"), b1_beta=_c(1, "compressor table C3 (docs/sources.md#table)"),
+                b2_gamma=_c(k / d, "compressor table C3 (docs/sources.md#table)"), b2_beta=_c(1, "compressor table C3 (docs/sources.md#table)"),
+                delta=_c(d / k, "compressor table C3 (docs/sources.md#table); compressor definitions (docs/sources.md#definitions) identity E||C-x||^2 = (1-k/d)||x||^2"),
                 bits_formula="w*k + ceil(log2 C(d,k)); shared seed: w*k",
-                bits_source="spec §B.3 (Rand-k)")
-        delta = _c(k / (2 * k - d), "§B.1 C2 (R8)") if 2 * k > d else None
+                bits_source="bit counts (docs/sources.md#bits) (Rand-k)")
+        delta = _c(k / (2 * k - d), "compressor table C2 (docs/sources.md#table) (R8)") if 2 * k > d else None
         return Theory(
-            unbiased=True, unbiased_source="spec §B.1 C2",
-            omega=_c(d / k - 1, "§B.1 C2, §B.2 identity E||C||^2 = (d/k)||x||^2",
+            unbiased=True, unbiased_source="compressor table C2 (docs/sources.md#table)",
+            omega=_c(d / k - 1, "compressor table C2 (docs/sources.md#table); compressor definitions (docs/sources.md#definitions) identity E||C||^2 = (d/k)||x||^2",
                      status=_POSTER),
-            b1_alpha=_c(d / k, "§B.2 identity E||C||^2 = (d/k)||x||^2 (tighter than §B.1's 1)"),
-            b1_beta=_c(d / k, "§B.1 C2"), b2_gamma=_c(1, "§B.1 C2"), b2_beta=_c(d / k, "§B.1 C2"),
+            b1_alpha=_c(d / k, "compressor definitions (docs/sources.md#definitions) identity E||C||^2 = (d/k)||x||^2 (tighter than the compressor table's 1, docs/sources.md#table)"),
+            b1_beta=_c(d / k, "compressor table C2 (docs/sources.md#table)"), b2_gamma=_c(1, "compressor table C2 (docs/sources.md#table)"), b2_beta=_c(d / k, "compressor table C2 (docs/sources.md#table)"),
             delta=delta,
             bits_formula="w*k + ceil(log2 C(d,k)); shared seed: w*k",
-            bits_source="spec §B.3 (Rand-k; shared seed: the group's code counts 32k)")
+            bits_source="bit counts (docs/sources.md#bits) (Rand-k; shared seed: the group's code counts 32k)")
 
     def bits_budget(self, x, *, shared=False):
         d, k = np.asarray(x).size, self.params["k"]
@@ -289,7 +289,7 @@ class RandK(_Sparse):
 class RandKBiased(RandK):
     r"""Rand-k, unscaled (biased random sparsification): :math:`C(x) = x_S`.
 
-    Theory (spec §B.1 C3, derived): :math:`B_1(k/d, 1)`, :math:`B_2(k/d, 1)`, :math:`B_3(d/k)`,
+    Theory (compressor table C3 (docs/sources.md#table), derived): :math:`B_1(k/d, 1)`, :math:`B_2(k/d, 1)`, :math:`B_3(d/k)`,
     each attained for every x (:math:`\mathbb{E}\|C(x)-x\|^2 = (1-k/d)\|x\|^2`).
     """
 
@@ -302,7 +302,7 @@ class Bernoulli(_Sparse):
 
     .. math:: C(x)_i = \frac{\xi_i}{p} x_i,\quad \xi_i \sim \text{Bernoulli}(p) \text{ i.i.d.}
 
-    Theory (spec §B.1 C5 with :math:`p_i = p`, derived): unbiased, :math:`U(1/p - 1)`;
+    Theory (compressor table C5 (docs/sources.md#table) with :math:`p_i = p`, derived): unbiased, :math:`U(1/p - 1)`;
     :math:`\mathbb{E}\|C\|^2 = \|x\|^2/p` for every x, so :math:`B_1(1/p, 1/p)`,
     :math:`B_2(1, 1/p)`; :math:`B_3(p/(2p-1))` iff :math:`p > 1/2`.
     Bits: the count :math:`m` in :math:`\lceil\log_2(d+1)\rceil` bits, the support's subset
@@ -360,18 +360,18 @@ class Bernoulli(_Sparse):
         bits = "ceil(log2(d+1)) + max_m [ceil(log2 C(d,m)) + w*m]; shared seed: w*m <= w*d"
         if not self.scaled:
             return Theory(
-                unbiased=False, unbiased_source="spec §B.1 C4",
-                b1_alpha=_c(p, "§B.1 C4 (q = p)"), b1_beta=_c(1, "§B.1 C4"),
-                b2_gamma=_c(p, "§B.1 C4"), b2_beta=_c(1, "§B.1 C4"),
-                delta=_c(1 / p, "§B.1 C4, §B.2"),
-                bits_formula=bits, bits_source="derived here (own accounting, spec §B.3 style)")
+                unbiased=False, unbiased_source="compressor table C4 (docs/sources.md#table)",
+                b1_alpha=_c(p, "compressor table C4 (docs/sources.md#table) (q = p)"), b1_beta=_c(1, "compressor table C4 (docs/sources.md#table)"),
+                b2_gamma=_c(p, "compressor table C4 (docs/sources.md#table)"), b2_beta=_c(1, "compressor table C4 (docs/sources.md#table)"),
+                delta=_c(1 / p, "compressor table C4 (docs/sources.md#table); compressor definitions (docs/sources.md#definitions)"),
+                bits_formula=bits, bits_source="derived here (own accounting, bit counts (docs/sources.md#bits) style)")
         return Theory(
-            unbiased=True, unbiased_source="spec §B.1 C5",
-            omega=_c(1 / p - 1, "§B.1 C5 (q = p), §B.2 E||C||^2 = sum x_i^2/p_i"),
-            b1_alpha=_c(1 / p, "§B.2 identity E||C||^2 = ||x||^2/p (tighter than §B.1's 1)"),
-            b1_beta=_c(1 / p, "§B.1 C5"), b2_gamma=_c(1, "§B.1 C5"), b2_beta=_c(1 / p, "§B.1 C5"),
-            delta=_c(p / (2 * p - 1), "§A.3 R8") if p > 0.5 else None,
-            bits_formula=bits, bits_source="derived here (own accounting, spec §B.3 style)")
+            unbiased=True, unbiased_source="compressor table C5 (docs/sources.md#table)",
+            omega=_c(1 / p - 1, "compressor table C5 (docs/sources.md#table) (q = p), compressor definitions (docs/sources.md#definitions) E||C||^2 = sum x_i^2/p_i"),
+            b1_alpha=_c(1 / p, "compressor definitions (docs/sources.md#definitions) identity E||C||^2 = ||x||^2/p (tighter than the compressor table's 1, docs/sources.md#table)"),
+            b1_beta=_c(1 / p, "compressor table C5 (docs/sources.md#table)"), b2_gamma=_c(1, "compressor table C5 (docs/sources.md#table)"), b2_beta=_c(1 / p, "compressor table C5 (docs/sources.md#table)"),
+            delta=_c(p / (2 * p - 1), "class relations R1-R8 R8 (docs/sources.md#relations)") if p > 0.5 else None,
+            bits_formula=bits, bits_source="derived here (own accounting, bit counts (docs/sources.md#bits) style)")
 
     def bits_budget(self, x, *, shared=False):
         d, w = np.asarray(x).size, self.float_width
@@ -419,7 +419,7 @@ def _max_support_bits(d, w):
 class BernoulliBiased(Bernoulli):
     r"""Bernoulli sparsification without the 1/p scale: :math:`C(x) = x_S`.
 
-    Theory (spec §B.1 C4 with :math:`q = p`, derived): :math:`B_1(p,1)`, :math:`B_2(p,1)`,
+    Theory (compressor table C4 (docs/sources.md#table) with :math:`q = p`, derived): :math:`B_1(p,1)`, :math:`B_2(p,1)`,
     :math:`B_3(1/p)`, attained for every x.
     """
 
@@ -433,7 +433,7 @@ class Adaptive(Compressor):
 
     .. math:: C(x) = x_i e_i \text{ w.p. } |x_i|/\|x\|_1 .
 
-    Theory (spec §B.1 C6, §B.2, derived): :math:`\mathbb{E}\|C(x)-x\|^2 = \|x\|^2 -
+    Theory (compressor table C6 (docs/sources.md#table); compressor definitions (docs/sources.md#definitions), derived): :math:`\mathbb{E}\|C(x)-x\|^2 = \|x\|^2 -
     \|x\|_3^3/\|x\|_1 \le (1-1/d)\|x\|^2` (Chebyshev's sum inequality), so :math:`B_3(d)`,
     :math:`B_1(1/d, 1)`, :math:`B_2(1/d, 1)`, attained at :math:`x = (1,\dots,1)`.
     Bits: :math:`w + \lceil\log_2 d\rceil`.
@@ -498,12 +498,12 @@ class Adaptive(Compressor):
 
     def theory(self, d):
         return Theory(
-            unbiased=False, unbiased_source="spec §B.1 C6",
-            b1_alpha=_c(1 / d, "§B.1 C6"), b1_beta=_c(1, "§B.1 C6"),
-            b2_gamma=_c(1 / d, "§B.1 C6"), b2_beta=_c(1, "§B.1 C6"),
-            delta=_c(d, "§B.1 C6, §B.2 (Chebyshev)"),
+            unbiased=False, unbiased_source="compressor table C6 (docs/sources.md#table)",
+            b1_alpha=_c(1 / d, "compressor table C6 (docs/sources.md#table)"), b1_beta=_c(1, "compressor table C6 (docs/sources.md#table)"),
+            b2_gamma=_c(1 / d, "compressor table C6 (docs/sources.md#table)"), b2_beta=_c(1, "compressor table C6 (docs/sources.md#table)"),
+            delta=_c(d, "compressor table C6 (docs/sources.md#table); compressor definitions (docs/sources.md#definitions) (Chebyshev)"),
             bits_formula="w + ceil(log2(d+1)) (index d marks the zero vector)",
-            bits_source="spec §B.3 (32 + ceil(log2 d)); +1 index value for x = 0, derived here")
+            bits_source="bit counts (docs/sources.md#bits) (32 + ceil(log2 d)); +1 index value for x = 0, derived here")
 
     def bits_budget(self, x, *, shared=False):
         return self.float_width + log2_ceil(np.asarray(x).size + 1)

@@ -284,7 +284,7 @@ class SphericalProjection(Compressor):
     on a direction at cosine :math:`t_j \ge \sqrt{1-\alpha}`). In expectation, by rotation
     invariance, :math:`\mathbb{E}\|C(x) - x\|^2 = \sum_j (1-q_j)(1 - m_{2,j})\|x_j\|^2` with
     :math:`m_{2,j} = \mathbb{E}[t^2 \mid \text{cap}]` (:func:`cap_moments`), equal to the
-    average-case lower bound's cell distortion :math:`D_{cap}(1/P, b_j)` (spec §C.5.2):
+    average-case lower bound's cell distortion :math:`D_{cap}(1/P, b_j)` (P2 average-case lower bound (docs/sources.md#lower-bounds)):
     :math:`B_3(\delta)`, :math:`\delta = 1/(1 - \max_j (1-q_j)(1-m_{2,j}))`, tight on x
     supported on the worst block; :math:`\mathbb{E}\|C\|^2 = \langle \mathbb{E}C, x\rangle`
     so :math:`B_1(\min_j \kappa_j, 1)`, :math:`B_2(\min_j\kappa_j, 1)`,
@@ -293,8 +293,7 @@ class SphericalProjection(Compressor):
 
     References
     ----------
-    P2 arXiv 2010.03246 (name; "achieves the average-case lower bound" [PAPER]); spec
-    compression.md §B.4 (plausible reading UNCONFIRMED), §C.5.2.
+    P2 arXiv 2010.03246 (name; "achieves the average-case lower bound" [PAPER]); P2's compressors (docs/sources.md#posters) (plausible reading UNCONFIRMED), P2 average-case lower bound (docs/sources.md#lower-bounds).
     """
 
     name = "spherical_projection"

@@ -2,8 +2,8 @@ r"""P2 = Albasyoni, Safaryan, Condat, Richtárik, *Optimal Gradient Compression 
 and Federated Learning* (arXiv 2010.03246): the bit lower bounds and the bit figures of our
 Sparse Dithering and Spherical Compression constructions, as registered theorems.
 
-P2's exact statements are unknown (spec compression.md §C.5, §F.1): the bounds below are the
-DERIVED ones of spec §C.5.1-§C.5.2 (``theorytools.bounds``); the SD/SC figures are the derived
+P2's exact statements are unknown (P2 lower bounds (docs/sources.md#lower-bounds); compression open item 1 (docs/sources.md#open-items)): the bounds below are the
+DERIVED ones of P2 worst-case lower bound (docs/sources.md#lower-bounds); P2 average-case lower bound (docs/sources.md#lower-bounds) (``theorytools.bounds``); the SD/SC figures are the derived
 claims of ``docs/optimal_compression.md`` about our constructions; P2's reported figures
 [UNCONFIRMED] are printed in the details, never asserted.
 """
@@ -17,7 +17,6 @@ from theorytools import check
 from theorytools.theory.registry import DERIVED, Theorem, register
 
 PAPER = "albasyoni2020"
-SPEC = "spec compression.md"
 
 
 def _worst_case_checks(theorem, quick, bits=None):
@@ -54,7 +53,7 @@ def _worst_case_checks(theorem, quick, bits=None):
         bits_max = max(comp.bits(x) for x in xs)
         yield f"necessary_condition[{spec},d={dd}]", check.bound(
             float(bits_max), lb(dist, dd), lower=True, rtol=0.0,
-            details=f"max bits >= b_LB(measured distortion {dist:.4g}, d) (spec §E.4)")
+            details=f"max bits >= b_LB(measured distortion {dist:.4g}, d) (checks (docs/sources.md#checks))")
 
 
 def _worst_case_bits(alpha, d):
@@ -65,7 +64,7 @@ def _worst_case_bits(alpha, d):
 register(Theorem(
     key=f"{PAPER}.worst_case_lower_bound", paper=PAPER,
     title="Worst-case bit lower bound (cap covering)",
-    source=f"P2 lower bound [P2's exact statement unknown]; {SPEC} §C.5.1, §E.7 (DERIVED)",
+    source=f"P2 lower bound [P2's exact statement unknown]; P2 worst-case lower bound (docs/sources.md#lower-bounds); checks (docs/sources.md#checks) (DERIVED)",
     status=DERIVED,
     statement="a compressor without shared randomness with E||C(x) - x||^2 <= alpha ||x||^2 "
               "for all x sends b >= b_LB = log2(1/P(alpha, d)), P = I_alpha((d-1)/2, 1/2)/2 "
@@ -98,7 +97,7 @@ def _average_case_checks(theorem, quick, distortion=None):
     err = 1.0 - np.max(np.maximum(x @ book.T, 0.0), axis=1) ** 2
     yield f"random_codebook[d={d},N={N}]", check.bound(
         None, dcap(N, d), lower=True, samples=err, value_range=1.0,
-        details=f"mean error of a random codebook (spec §C.5.2: 0.435) >= D_cap "
+        details=f"mean error of a random codebook (P2 average-case lower bound (docs/sources.md#lower-bounds): 0.435) >= D_cap "
                 f"({average_case_distortion(N, d):.4g})")
 
 
@@ -110,7 +109,7 @@ def _average_case_distortion(N, d):
 register(Theorem(
     key=f"{PAPER}.average_case_lower_bound", paper=PAPER,
     title="Average-case distortion lower bound (cap rearrangement)",
-    source=f"P2 average-case bound [P2's exact formula unknown]; {SPEC} §C.5.2, §E.7 (DERIVED)",
+    source=f"P2 average-case bound [P2's exact formula unknown]; P2 average-case lower bound (docs/sources.md#lower-bounds); checks (docs/sources.md#checks) (DERIVED)",
     status=DERIVED,
     statement="x uniform on the sphere, N directions, best nonnegative multiple: "
               "E error >= D_cap(N, d) = N (1/2)((d-1)/d) I_{alpha_N}((d+1)/2, 1/2), "

@@ -1,8 +1,8 @@
 r"""P1 = Beznosikov, Horváth, Richtárik, Safaryan, *On Biased Compression for Distributed
 Learning* (arXiv 2002.12410; JMLR 24(276), 2023): its theorems as registered objects.
 
-P1's full text was not available (spec compression.md §0): the statements below are the
-DERIVED forms of spec §C.1-§C.4, each with its proof check; whether P1 prints them in exactly
+P1's full text was not available (P1/P2 abstracts (docs/sources.md#papers)): the statements below are the
+DERIVED forms of P1 CGD rates (docs/sources.md#cgd); P1 Top-k vs Rand-k (docs/sources.md#topk-vs-randk), each with its proof check; whether P1 prints them in exactly
 this form is UNCONFIRMED and is said in each theorem's ``source``. The EF rate's exponent
 structure exp[-mu K/(delta L)] and the (C + delta D)/(K mu) neighbourhood are P1's abstract
 (v4/JMLR) [PAPER]; its constants and stepsize condition are unknown and enter as parameters.
@@ -10,11 +10,11 @@ structure exp[-mu K/(delta L)] and the (C + delta D)/(K mu) neighbourhood are P1
 Registered (keys ``beznosikov2020.<name>``):
 
 * ``cgd_b1``, ``cgd_b2``, ``cgd_b3``, ``cgd_unbiased`` -- one-step contraction of compressed
-  GD for C in B1(alpha, beta), B2(gamma, beta), B3(delta), U(omega) (spec §C.1, T-B1..T-B3),
+  GD for C in B1(alpha, beta), B2(gamma, beta), B3(delta), U(omega) (P1 CGD rates (docs/sources.md#cgd), T-B1..T-B3),
   checked EXACTLY: E[f(x+) | x] by enumerating the compressor's law on quadratics d <= 6, with
   the constants each compressor DECLARES (``compressor.theory(d)``);
-* ``dcgd_divergence`` -- the 3-node Top-1 example: x^k = (1 + 11 eta/6)^k x^0 (spec §C.2);
-* ``ef_counterexample`` -- the same instance with error feedback converges (spec §C.3, §E.6);
+* ``dcgd_divergence`` -- the 3-node Top-1 example: x^k = (1 + 11 eta/6)^k x^0 (P1 divergence example (docs/sources.md#divergence));
+* ``ef_counterexample`` -- the same instance with error feedback converges (P1 EF-SGD theorem (docs/sources.md#ef); checks (docs/sources.md#checks));
 * ``ef_linear_rate`` -- EF's linear phase: rate >= mu/(delta L) and its scaling in delta;
 * ``ef_neighbourhood`` -- EF's plateau at constant stepsize is linear in D = zeta*^2 and in
   C = sigma^2;
@@ -25,7 +25,7 @@ Registered (keys ``beznosikov2020.<name>``):
   the heterogeneity level is Theta(eta^2) (so K^-2, not K^-1) and is bounded by
   8 L (1 + kappa)^2 delta^2 eta^2 zeta_max^2 (derived here);
 * ``topk_vs_randk`` -- closed-form Top-k errors for uniform, Gaussian, Laplace entries vs
-  Monte Carlo, and the deterministic dominance over unscaled Rand-k (spec §C.4).
+  Monte Carlo, and the deterministic dominance over unscaled Rand-k (P1 Top-k vs Rand-k (docs/sources.md#topk-vs-randk)).
 
 Checks that run over iterations carry curves for the report (``Check.extra["series"]``,
 :mod:`theorytools.report`): exact curves for deterministic runs, otherwise the mean over seeds
@@ -46,7 +46,6 @@ from theorytools.theory.registry import (AUTHOR_POSTER, CONFIRMED, DERIVED, Para
                                          Theorem, register)
 
 PAPER = "beznosikov2020"
-SPEC = "spec compression.md"
 MAX_POINTS = 200  # curves handed to the report are subsampled to at most this many points
 
 
@@ -120,7 +119,7 @@ def _with_series(result, series):
     return result
 
 
-# ============================================================================ CGD (§C.1)
+# ============================================================================ CGD (P1 CGD rates (docs/sources.md#cgd))
 def rate_b1(alpha, beta, mu, L, eta):
     r"""T-B1: :math:`1 - (\alpha/\beta)\eta\mu(2 - \eta\beta L)`, :math:`0<\eta<2/(\beta L)`."""
     return 1.0 - (alpha / beta) * eta * mu * (2.0 - eta * beta * L)
@@ -216,7 +215,7 @@ def one_step_worst(theorem, cls, comp, d, instances, steps, stepsize_factors, se
     consts = _declared(comp, d, cls)
     worst = (-math.inf, 1.0, 1.0, "")
     trajectory = (np.zeros(0), 1.0)  # exact one-step factors along the worst trajectory
-    random_max = -math.inf  # the max ratio over the random quadratics alone (spec §E.5)
+    random_max = -math.inf  # the max ratio over the random quadratics alone (checks (docs/sources.md#checks))
     for inst in range(instances):
         rng = np.random.default_rng(seed0 + 7919 * inst)
         if inst == 0:
@@ -290,7 +289,7 @@ def _cgd_checks(cls):
 _CGD_PROOF = "proofs_check/cgd_contraction.py::"
 _CGD_SRC = (f"P1 CGD theorems: the iteration factors zeta, beta^2/alpha, beta/gamma, delta "
             f"(times (L/mu) log(1/eps)) are on the authors' poster of P1 [AUTHOR-POSTER]; the "
-            f"one-step bounds {SPEC} §C.1, §E.5 (DERIVED)")
+            f"one-step bounds P1 CGD rates (docs/sources.md#cgd); checks (docs/sources.md#checks) (DERIVED)")
 
 for _cls, _fn, _adm, _stmt, _assume, _proof in (
         ("b1", rate_b1, _adm_b,
@@ -319,9 +318,9 @@ for _cls, _fn, _adm, _stmt, _assume, _proof in (
         proof=_CGD_PROOF + _proof + ", " + _CGD_PROOF + "descent_lemma_quadratic"))
 
 
-# ============================================================== divergence and EF (§C.2-C.3)
+# ============================================================== divergence and EF (P1 divergence example (docs/sources.md#divergence); P1 EF-SGD theorem (docs/sources.md#ef))
 def counterexample_problem():
-    r"""Spec §C.2: three nodes, :math:`f_i(x) = \langle a_i, x\rangle^2 + \|x\|^2/4`."""
+    r"""P1 divergence example (docs/sources.md#divergence): three nodes, :math:`f_i(x) = \langle a_i, x\rangle^2 + \|x\|^2/4`."""
     from theorytools.problems.base import Noise
     from theorytools.problems.quadratic import certify_quadratic
 
@@ -371,11 +370,11 @@ register(Theorem(
     key=f"{PAPER}.dcgd_divergence", paper=PAPER,
     title="Distributed compressed GD with Top-1 and no error feedback diverges",
     source=f"P1's divergence example: the instance is P1's own (authors' poster of P1 "
-           f"[AUTHOR-POSTER]); {SPEC} §C.2, §E.6 (numbers DERIVED)",
+           f"[AUTHOR-POSTER]); P1 divergence example (docs/sources.md#divergence); checks (docs/sources.md#checks) (numbers DERIVED)",
     status=AUTHOR_POSTER,
     statement="n = 3, f_i = <a_i,x>^2 + |x|^2/4, Top-1: x^k = (1 + 11 eta/6)^k x^0 for "
               "x^0 = t(1,1,1), every eta > 0 (mu = 7/6, L = 103/6, D = 0)",
-    assumptions=("the 3-node instance of spec §C.2", "C = Top-1 at every node",
+    assumptions=("the 3-node instance of P1 divergence example (docs/sources.md#divergence)", "C = Top-1 at every node",
                  "no error feedback"),
     algorithm="theorytools.algorithms.dcgd", bound=divergence_factor,
     admissible=lambda eta, **_: [] if eta > 0 else ["eta > 0"],
@@ -411,7 +410,7 @@ def _ef_counterexample_checks(theorem, quick, compressor="top_k[k=1]", algorithm
         if vgap is not None:
             yield f"virtual_iterate[eta={eta:g}]", _with_series(check.law(
                 float(np.max(vgap)), 0.0, atol=1e-12,
-                details="x - mean(e) follows plain GD (spec §C.3 invariant)"), _series(
+                details="x - mean(e) follows plain GD (P1 EF-SGD theorem (docs/sources.md#ef) invariant)"), _series(
                 "iteration k (log-spaced records)", "||(x^k - mean e^k) - x_GD^k||", _curve(
                     tr.steps, np.where(vgap > 0, vgap, np.nan),  # exact zeros: not drawn on log y
                     label="virtual iterate vs GD (exact)",
@@ -422,12 +421,12 @@ def _ef_counterexample_checks(theorem, quick, compressor="top_k[k=1]", algorithm
 register(Theorem(
     key=f"{PAPER}.ef_counterexample", paper=PAPER,
     title="Error feedback repairs the divergence example",
-    source=f"P1 [that EF converges on this instance: PAPER qualitatively]; {SPEC} §C.2-§C.3, "
-           "§E.6 (numbers DERIVED)",
+    source=f"P1 [that EF converges on this instance: PAPER qualitatively]; P1 divergence example (docs/sources.md#divergence); P1 EF-SGD theorem (docs/sources.md#ef), "
+           "checks (docs/sources.md#checks) (numbers DERIVED)",
     status=DERIVED,
-    statement="EF-DCGD with Top-1 on the §C.2 instance: ||x^K|| <= 1e-8 at K = 2000 for "
+    statement="EF-DCGD with Top-1 on the P1 divergence example (docs/sources.md#divergence) instance: ||x^K|| <= 1e-8 at K = 2000 for "
               "eta in {0.01, 0.05, 0.1}; the virtual iterate x - mean e follows GD exactly",
-    assumptions=("the 3-node instance of spec §C.2", "C = Top-1", "error feedback"),
+    assumptions=("the 3-node instance of P1 divergence example (docs/sources.md#divergence)", "C = Top-1", "error feedback"),
     algorithm="theorytools.algorithms.ef_sgd", bound=None,
     admissible=lambda eta, **_: [] if 0 < eta <= 0.1 else ["0 < eta <= 0.1 (checked range)"],
     checks=_ef_counterexample_checks,
@@ -473,7 +472,7 @@ def ef_weighted_average(iterates, mu, eta):
 
 def ef_reference_run(problem, compressor, eta, K, *, seed=0, x0=None, theorem=None,
                      force=False):
-    r"""EF-SGD exactly as spec §C.3 (P1's form, without the poster's extra eta in the server
+    r"""EF-SGD exactly as P1 EF-SGD theorem (docs/sources.md#ef) (P1's form, without the poster's extra eta in the server
     step: see docs/theorems.md "Poster slips"), returning the server iterates
     :math:`x^0..x^K` (K+1, d), for P1's weighted average. Per node:
     :math:`v_i = C(e_i + \eta g_i)`, :math:`e_i \leftarrow e_i + \eta g_i - v_i`; server
@@ -511,7 +510,7 @@ EF_THEOREM_PARAMETERS = {
         1.0, "unconfirmed",
         "c in the decay exp(-c mu eta K/2) of f(x_bar^K) - f* with full gradients and D = 0 "
         "(the weights (1 - mu eta/2)^-(k+1) are built for that rate); P1's O-constants are "
-        "unknown (spec §0.3): confirm in P1's EF theorem"),
+        "unknown (authors' posters of P1/P2 (docs/sources.md#posters)): confirm in P1's EF theorem"),
 }
 
 
@@ -596,7 +595,7 @@ register(Theorem(
           "run = ef_sgd)"))
 
 
-# ------------------------------------------------------------------ EF rate structure (§C.3)
+# ------------------------------------------------------------------ EF rate structure (P1 EF-SGD theorem (docs/sources.md#ef))
 EF_PARAMETERS = {
     "rate_constant": Parameter(
         1.0, "unconfirmed",
@@ -691,7 +690,7 @@ register(Theorem(
     key=f"{PAPER}.ef_linear_rate", paper=PAPER,
     title="EF with C in B3(delta): linear phase exp[-mu K/(delta L)]",
     source=f"P1 abstract v4/JMLR: O(delta L exp[-mu K/(delta L)] + (C + delta D)/(K mu)) "
-           f"[PAPER]; constants and stepsize UNCONFIRMED; {SPEC} §C.3",
+           f"[PAPER]; constants and stepsize UNCONFIRMED; P1 EF-SGD theorem (docs/sources.md#ef)",
     status=CONFIRMED,
     statement="with full gradients and D = 0, f(x^K) - f* decays linearly at a per-step rate "
               ">= c mu/(delta L) (c = rate_constant) when eta = 1/(c_eta delta L); the rate "
@@ -722,7 +721,7 @@ def _ef_neighbourhood_checks(theorem, quick, exponent_d=1.0, exponent_c=1.0, alg
     run = algorithm or alg.ef_sgd
     comp = create(f"top_k[k={k}]", float_width=64)
     delta = s["d"] / k
-    levels = np.geomspace(1e-2, 10.0, 6)  # 3 decades, 6 values (decentralized §5)
+    levels = np.geomspace(1e-2, 10.0, 6)  # 3 decades, 6 values (docs/sources.md#checks)
     seeds = s["seeds"][:3] if quick else s["seeds"]
     T = 300 if quick else 800  # transient ~ exp(-2 mu t/(delta L)): < 1e-12 of f_0 by T/2
     for which, expo in (("zeta_sq", exponent_d), ("sigma_sq", exponent_c)):
@@ -758,7 +757,7 @@ register(Theorem(
     key=f"{PAPER}.ef_neighbourhood", paper=PAPER,
     title="EF neighbourhood at constant stepsize is linear in D and in C",
     source=f"P1 abstract v4/JMLR: the (C + delta D)/(K mu) term [PAPER]; the fixed-stepsize "
-           f"scaling is DERIVED here (positive homogeneity); {SPEC} §C.3",
+           f"scaling is DERIVED here (positive homogeneity); P1 EF-SGD theorem (docs/sources.md#ef)",
     status=DERIVED,
     statement="at a fixed stepsize the stationary level of f - f* of EF is proportional to "
               "D = zeta*^2 (full gradients) and to C = sigma^2 (D = 0): log-log exponent 1",
@@ -771,13 +770,13 @@ register(Theorem(
           "f - f* scales as s^2 (tests/test_theory.py)"))
 
 
-# ====================================== EF's sublinear term (C + delta D)/(K mu) (§C.3)
+# ====================================== EF's sublinear term (C + delta D)/(K mu) (P1 EF-SGD theorem (docs/sources.md#ef))
 SUBLINEAR_PARAMETERS = {
     "horizon_factor": Parameter(
         1.0, "chosen",
         "a in the constant stepsize tuned to the horizon, eta_K = a/(mu K), one run per K "
         "(the standard stand-in for a decreasing schedule eta_k ~ 1/(mu k)); P1's stepsize "
-        "and weight schedule are UNCONFIRMED (spec §C.3), and theorytools.algorithms.ef_sgd "
+        "and weight schedule are UNCONFIRMED (P1 EF-SGD theorem (docs/sources.md#ef)), and theorytools.algorithms.ef_sgd "
         "takes one constant gamma; a = 1 chosen here"),
     "sublinear_constant": Parameter(
         1.0, "unconfirmed",
@@ -1075,7 +1074,7 @@ register(Theorem(
     title="EF with C in B3(delta): the sublinear term (C + delta D)/(K mu)",
     source=f"P1 abstract v4/JMLR: O(delta L exp[-mu K/(delta L)] + (C + delta D)/(K mu)) "
            f"[PAPER]; constant, the normalisation of C and the stepsize/weight schedule "
-           f"UNCONFIRMED (parameters); {SPEC} §C.3",
+           f"UNCONFIRMED (parameters); P1 EF-SGD theorem (docs/sources.md#ef)",
     status=CONFIRMED,
     statement="from x^0 = x* (the delta L exp[-mu K/(delta L)] term vanishes) with the "
               "constant stepsize tuned to the horizon eta_K = a/(mu K) <= 1/(c_eta delta L): "
@@ -1176,7 +1175,7 @@ register(Theorem(
     key=f"{PAPER}.ef_delta_scaling", paper=PAPER,
     title="What EF's (C + delta D)/(K mu) term is made of: C without delta, D as delta^2 eta^2",
     source=f"DERIVED here (virtual iterate = SGD; induction on the error memories); P1's "
-           f"(C + delta D)/(K mu) [PAPER] is an upper bound on both; {SPEC} §C.3",
+           f"(C + delta D)/(K mu) [PAPER] is an upper bound on both; P1 EF-SGD theorem (docs/sources.md#ef)",
     status=DERIVED,
     statement="(i) the noise level of EF at a stepsize eta << 1/(delta L) does not depend on "
               "delta (log-log exponent 0); (ii) the heterogeneity level is Theta(eta^2), "
@@ -1197,7 +1196,7 @@ register(Theorem(
           "O is (iii))"))
 
 
-# =============================================================== Top-k vs Rand-k (§C.4)
+# =============================================================== Top-k vs Rand-k (P1 Top-k vs Rand-k (docs/sources.md#topk-vs-randk))
 def _threshold(law, q):
     if law == "uniform":
         return 1.0 - q
@@ -1293,7 +1292,7 @@ register(Theorem(
     key=f"{PAPER}.topk_vs_randk", paper=PAPER,
     title="Why biased compressors win: Top-k vs Rand-k errors",
     source=f"P1 §'biased vs unbiased' [PAPER qualitatively; which distributions UNCONFIRMED]; "
-           f"{SPEC} §C.4, §E.8 (closed forms DERIVED)",
+           f"P1 Top-k vs Rand-k (docs/sources.md#topk-vs-randk); checks (docs/sources.md#checks) (closed forms DERIVED)",
     status=DERIVED,
     statement="||Top_k(x) - x||^2 <= (1 - k/d)||x||^2 = E||RandK(x) - x||^2 for every x; "
               "for i.i.d. entries (d -> inf, q = k/d): uniform (1-q)^3, Gaussian "

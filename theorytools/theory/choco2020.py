@@ -1,9 +1,9 @@
 r"""CHOCO-SGD's explicit non-convex bound (Koloskova, Lin, Stich, Jaggi, ICLR 2020, Theorem 4.1),
 registered under the paper key ``tang2018``: CHOCO-SGD is the follow-up of Tang et al.'s
-DCD/ECD-PSGD (spec decentralized_localsgd.md §3.1) and gives the assertable decentralized bound
-B-3 of §5.3.
+DCD/ECD-PSGD (CHOCO-SGD, Koloskova et al. 2019/2020 (docs/sources.md#choco)) and gives the assertable decentralized bound
+B-3 of checks (docs/sources.md#checks).
 
-Statement [SECONDARY: spec §3.1, transcribed from the ICLR 2020 text; not confirmed against the
+Statement [SECONDARY: CHOCO-SGD, Koloskova et al. 2019/2020 (docs/sources.md#choco), transcribed from the ICLR 2020 text; not confirmed against the
 paper here, so the status is ``unconfirmed`` and every printed constant is a
 :class:`~theorytools.theory.registry.Parameter`]. Each :math:`f_i` L-smooth,
 :math:`\mathbb{E}\|\nabla F_i(x,\xi) - \nabla f_i(x)\|^2 \le \sigma_i^2`,
@@ -43,9 +43,9 @@ from theorytools import check
 from theorytools.theory.registry import UNCONFIRMED, Parameter, Theorem, register
 from theorytools.theory.tang2018 import _band, _cached_runs, _t_one_sided_check, _thin
 
-SOURCE = ("Koloskova, Lin, Stich, Jaggi, ICLR 2020, Theorem 4.1 [SECONDARY: spec "
-          "decentralized_localsgd.md §3.1, §5.3 B-3]")
-_NOTE = ("spec decentralized_localsgd.md §3.1 [SECONDARY]; confirm in Koloskova et al. 2020, "
+SOURCE = ("Koloskova, Lin, Stich, Jaggi, ICLR 2020, Theorem 4.1 [SECONDARY: "
+          "CHOCO-SGD, Koloskova et al. 2019/2020 (docs/sources.md#choco); checks B-3 (docs/sources.md#checks)]")
+_NOTE = ("CHOCO-SGD, Koloskova et al. 2019/2020 (docs/sources.md#choco) [SECONDARY]; confirm in Koloskova et al. 2020, "
          "Thm 4.1")
 
 
@@ -368,7 +368,7 @@ register(Theorem(
         "c_consensus": Parameter(24.0, UNCONFIRMED, f"coefficient of G^2 n L/c^2; {_NOTE}"),
         "c_div": Parameter(82.0, UNCONFIRMED, f"c = rho^2 delta / c_div; {_NOTE}"),
         "L_power": Parameter(1.0, UNCONFIRMED,
-                             "power of L in the consensus term: the spec prints L; a "
+                             "power of L in the consensus term: the restated theorem prints L; a "
                              f"descent-lemma derivation gives L^2 (L^2 <= L here); {_NOTE}"),
         "consensus_step_factor": Parameter(1.0, UNCONFIRMED,
                                            "gamma = factor x rho^2 delta/(16 rho + rho^2 + "

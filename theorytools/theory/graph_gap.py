@@ -654,8 +654,7 @@ def dcd_transfer_matrix(lam: np.ndarray, V: np.ndarray) -> np.ndarray:
 def dcd_threshold(lam: np.ndarray, V: np.ndarray) -> float:
     r"""Exact mean-square stability limit of DCD-PSGD's consensus dynamics with the scaled
     Bernoulli(p) sparsifier: the largest :math:`\alpha^2 = 1/p - 1` for which the map
-    :math:`M \mapsto P(WMW + \alpha^2\mathrm{Diag}\,\mathrm{diag}(DMD))P` (spec
-    decentralized_localsgd.md §4.3; :func:`theorytools.theory.tang2018.consensus_operator`)
+    :math:`M \mapsto P(WMW + \alpha^2\mathrm{Diag}\,\mathrm{diag}(DMD))P` (derived DCD consensus threshold (docs/sources.md#derived); :func:`theorytools.theory.tang2018.consensus_operator`)
     has spectral radius < 1, computed as :math:`1/\lambda_{\max}(H)` with ``H`` of
     :func:`dcd_transfer_matrix`.
 
@@ -929,7 +928,7 @@ register(Theorem(
     key="tang2018.gap_consensus_distance", paper="tang2018",
     title="D-PSGD at constant step: consensus distance against the spectral gap (noise and "
           "heterogeneity parts)",
-    source="spec decentralized_localsgd.md §5.4 S-4 [DERIVED]; the Lian-type mode-by-mode "
+    source="checks (docs/sources.md#checks) S-4 [DERIVED]; the Lian-type mode-by-mode "
            "bounds: derived here (theorytools/theory/graph_gap.py::dpsgd_consensus)",
     status=DERIVED,
     statement="sum_i E||x_i - x_bar||^2 = gamma^2 s sum_(i>=2) 1/(1 - (lambda_i - gamma a)^2) "
@@ -1004,7 +1003,7 @@ register(Theorem(
     key="tang2018.gap_transient", paper="tang2018",
     title="D-PSGD: transient length until the centralized sigma/sqrt(nT) regime, against "
           "1/(1 - slem)^2",
-    source="spec decentralized_localsgd.md §5.4 S-3 (transient grows with the gap); the "
+    source="checks (docs/sources.md#checks) S-3 (transient grows with the gap); the "
            "exponent: derived here from the Lian-type bias term gamma^2 zeta^2/(1 - slem)^2",
     status=DERIVED,
     statement="T* ~ n^3 zeta^4/(sigma^6 (1 - slem)^4), i.e. exponent 2 in 1/(1 - slem)^2",
@@ -1044,7 +1043,7 @@ def _checks_dcd(th, quick, **params):
     comp = [(t, b) for f, t, b in rows if f == "complete"]
     formula = params.get("complete_formula", lambda n: n / (n - 1))
     res = check.law([b for _, b in comp], [formula(t.n) for t, _ in comp], rtol=1e-10,
-                    details="complete graphs: threshold n/(n - 1) (spec §4.3)")
+                    details="complete graphs: threshold n/(n - 1) (derived DCD consensus threshold (docs/sources.md#derived))")
     res.extra["series"] = {"x": np.array([t.n for t, _ in comp], float),
                            "y": np.array([b for _, b in comp]),
                            "bound": np.array([t.n / (t.n - 1) for t, _ in comp]),
@@ -1089,8 +1088,8 @@ register(Theorem(
     key="tang2018.gap_dcd_stability", paper="tang2018",
     title="DCD-PSGD: exact mean-square stability limit per graph vs Tang's sufficient "
           "condition alpha <= (1 - slem)/(2 sqrt2 mu_W)",
-    source="Tang et al. 2018, Theorem 1 condition [UNCONFIRMED]; exact threshold: spec "
-           "decentralized_localsgd.md §4.3 [DERIVED]; transfer-matrix formula: derived here",
+    source="Tang et al. 2018, Theorem 1 condition [UNCONFIRMED]; exact threshold: "
+           "derived DCD consensus threshold (docs/sources.md#derived) [DERIVED]; transfer-matrix formula: derived here",
     status=DERIVED,
     statement="alpha^2_threshold = 1/lambda_max(H), H_kl = sum_(i,j>=2) V_ki V_kj V_li V_lj "
               "(1 - lambda_i)(1 - lambda_j)/(1 - lambda_i lambda_j); in [1, 1.4] on every graph",
@@ -1245,7 +1244,7 @@ register(Theorem(
     title="CHOCO-SGD's consensus (follow-up of Tang et al.): exact rate against the gap at the "
           "prescribed and at the best consensus step",
     source="Koloskova, Stich, Jaggi 2019 (CHOCO-Gossip) / Koloskova et al. ICLR 2020, the "
-           "consensus step and c = rho^2 delta/82 [SECONDARY: spec §3.1, as registered in "
+           "consensus step and c = rho^2 delta/82 [SECONDARY: CHOCO-SGD, Koloskova et al. 2019/2020 (docs/sources.md#choco), as registered in "
            "tang2018.choco_nonconvex_bound]; abstract: consensus in O(1/(rho^2 delta) log 1/eps) "
            "[PAPER]; exact rates: derived here",
     status=UNCONFIRMED,
@@ -1253,11 +1252,11 @@ register(Theorem(
               "(16 rho + rho^2 + 4 beta^2 + 2 rho beta^2 - 8 rho delta)",
     assumptions=("Bernoulli(p) mask Q (delta = p exactly)", "pure consensus (no gradients)"),
     algorithm="theorytools.algorithms.choco_sgd", checks=_checks_choco,
-    parameters={"c_div": Parameter(82.0, UNCONFIRMED, "c = rho^2 delta / c_div; spec §3.1 "
+    parameters={"c_div": Parameter(82.0, UNCONFIRMED, "c = rho^2 delta / c_div; CHOCO-SGD, Koloskova et al. 2019/2020 (docs/sources.md#choco) "
                                    "[SECONDARY]; confirm in Koloskova et al. 2019, Thm 2"),
                 "consensus_step_factor": Parameter(
                     1.0, UNCONFIRMED, "gamma = factor x rho^2 delta/(16 rho + rho^2 + 4 beta^2 "
-                    "+ 2 rho beta^2 - 8 rho delta); spec §3.1 [SECONDARY]; confirm in "
+                    "+ 2 rho beta^2 - 8 rho delta); CHOCO-SGD, Koloskova et al. 2019/2020 (docs/sources.md#choco) [SECONDARY]; confirm in "
                     "Koloskova et al. 2019, Thm 2")},
     proof="none (SECONDARY statement); exact rates: graph_gap.py::choco_gossip_rate, checked "
           "against the dense operator (rate_vs_operator)"))
@@ -1532,7 +1531,7 @@ def _checks_equal_bits(th, quick, **params):
                                  f"{max(r[3] for r in ecd):.3g}, not ordered by the gap. Tang's "
                                  f"Theorem 2 assumes bounded absolute compression noise; a "
                                  f"relative compressor's noise scales with ||z_t|| ~ (t/2)||x_(t+1)"
-                                 f" - x_t|| (spec §4.2), and x_(t+1) - x_t contains W e_t, so the "
+                                 f" - x_t|| (derived ECD error (docs/sources.md#derived)), and x_(t+1) - x_t contains W e_t, so the "
                                  f"estimate error feeds back and the second moment grows "
                                  f"geometrically")
     gb_, glo, ghi = ols_slope([r[1].spectral_gap for r in ecd], [r[3] for r in ecd])
@@ -1566,10 +1565,9 @@ register(Theorem(
 def ecd_second_moments(top: Topology, p: float, gamma: float, T: int, a: float = 1.0,
                        s: float = 1.0, *, laziness: float = 0.0) -> tuple:
     r"""Exact per-node consensus distance :math:`\frac1n\mathbb{E}\sum_i(x_{t,i} - \bar x_t)^2`
-    and :math:`\mathbb{E}\bar x_t^2`, t = 1..T+1, of ECD-PSGD (Tang et al. 2018, Alg. 2; spec
-    §1.3.4) with the scaled Bernoulli(p) sparsifier on :math:`f_i = \frac a2x^2` with additive
+    and :math:`\mathbb{E}\bar x_t^2`, t = 1..T+1, of ECD-PSGD (Tang et al. 2018, Algorithm 2, docs/sources.md#tang) with the scaled Bernoulli(p) sparsifier on :math:`f_i = \frac a2x^2` with additive
     gradient noise of variance s, from :math:`x_1 = \tilde y_1 = 0`. With the estimate error
-    :math:`e_t = \tilde y_t - x_t` (spec §1.3.4's identity :math:`e_{t+1} = (1 - 2/t)e_t +
+    :math:`e_t = \tilde y_t - x_t` (the identity of Tang et al. 2018, Algorithm 2 (ECD-PSGD), docs/sources.md#tang: :math:`e_{t+1} = (1 - 2/t)e_t +
     (2/t)q_t`), :math:`w = (x, e)` obeys [derived here]
 
     .. math::

@@ -5,7 +5,7 @@ compressor: its assumptions, its admissible hyper-parameters, its bound as a fun
 problem constants, its source and status, and how it is checked numerically. Register one
 with :func:`register`; ``theorytools verify`` (suite ``theorems``) runs every registered check.
 
-Status (spec compression.md §0), strongest first: ``confirmed`` = read in the paper;
+Status (P1/P2 abstracts (docs/sources.md#papers)), strongest first: ``confirmed`` = read in the paper;
 ``author-poster`` = stated on the authors' own conference poster of the paper (the authors'
 summary, not the paper: ranked below ``confirmed``; asserted only where our own derivation
 agrees, see ``docs/theorems.md``, "The theorem registry"); ``derived`` = derived here with a
@@ -82,7 +82,7 @@ class Theorem:
         ``theorem.<key>.<label>``.
     paper : a key of :data:`theorytools.verify.PAPERS`.
     title, statement : a one-line title and the bound as text/LaTeX.
-    source : the paper's theorem or equation and the spec section.
+    source : the paper's theorem or equation and the docs/sources.md topic.
     status : ``confirmed`` / ``author-poster`` / ``derived`` / ``unconfirmed`` (see module
         docstring).
     assumptions : problem constants and compressor class the claim needs.

@@ -5,7 +5,7 @@ Checks rest on EXACT expectations: on an identical strongly convex quadratic
 (:math:`\mathbb{E}\|\xi\|^2 = \sigma^2`, isotropic), local SGD's average
 :math:`\bar x_t` follows :math:`e_{t+1} = (I - \eta_t A)e_t - \eta_t\bar\xi_t`,
 :math:`\bar\xi_t \sim N(0, \frac{\sigma^2}{dK}I)` for every H (synchronisation preserves the
-mean; spec decentralized_localsgd.md §4.5 [DERIVED]), and Stich's output
+mean; derived local-SGD facts (docs/sources.md#derived) [DERIVED]), and Stich's output
 :math:`\hat x_T - x^\star = \frac{1}{S_T}\sum_t w_t e_t` is Gaussian with a mean and covariance
 propagated exactly in A's eigenbasis (:func:`exact_local_sgd`). The workers' drift
 :math:`\delta^k = x^k - \bar x` is independent of :math:`\bar x` (its noise
@@ -21,11 +21,11 @@ one), and :func:`drift_constant` derives the drift lemma's constant for a schedu
 (``stich2018.asynchronous``). The largest H that keeps the rate cannot be seen on quadratics
 (H has no effect there): ``stich2018.h_crit`` measures it on identical-data logistic
 regression (:func:`logistic_identical`) with the simulator, by Monte Carlo with common random
-numbers (spec decentralized_localsgd.md §5.4 S-2).
+numbers (checks (docs/sources.md#checks) S-2).
 
 Sources: Stich, ICLR 2019 (arXiv 1805.09767), Theorem 2.2, Corollary 2.3 and the abstract,
-through spec decentralized_localsgd.md §2 (constants SECONDARY + re-derived); the improved
-local-SGD bounds (drift linear in H) of spec §3.2 [SECONDARY/UNCONFIRMED].
+through Stich 2019 (docs/sources.md#local-sgd) (constants SECONDARY + re-derived); the improved
+local-SGD bounds (drift linear in H) of improved local SGD bounds (docs/sources.md#local-sgd) [SECONDARY/UNCONFIRMED].
 """
 from __future__ import annotations
 
@@ -38,8 +38,8 @@ from scipy import stats
 from theorytools import check
 from theorytools.theory.registry import DERIVED, UNCONFIRMED, Parameter, Theorem, register
 
-SOURCE_22 = ("Stich 2019, Theorem 2.2 [SECONDARY + DERIVED: spec decentralized_localsgd.md "
-             "§2.3, constants re-derived; proofs_check/stich_local_sgd.py]")
+SOURCE_22 = ("Stich 2019, Theorem 2.2 [SECONDARY + DERIVED: docs/sources.md#local-sgd, "
+             "constants re-derived; proofs_check/stich_local_sgd.py::theorem_2_2_terms]")
 
 
 def theorem_2_2_bound(mu, L, K, T, H, a, sigma_sq, G_sq, r0, *, init_coef=0.5, noise_coef=4.0,
@@ -237,7 +237,7 @@ register(Theorem(
 
 def _checks_h(th, quick, **params):
     """Identical quadratics + additive noise: the workers' average is mini-batch SGD pathwise
-    for every H (spec §4.5, I-6): a law on the simulator."""
+    for every H (derived local-SGD facts (docs/sources.md#derived), I-6): a law on the simulator."""
     from theorytools.algorithms import local_sgd, minibatch_sgd
     p = _problem(True)
     mb = minibatch_sgd(p, 0.05, 100, seed=5, record=np.array([0, 100]))
@@ -250,7 +250,7 @@ def _checks_h(th, quick, **params):
 register(Theorem(
     key="stich2018.h_independence_quadratic", paper="stich2018",
     title="Quadratics with additive noise: the local-SGD average does not depend on H",
-    source="spec decentralized_localsgd.md §4.5, §5.1 I-6 [DERIVED]; cf. Woodworth et al. "
+    source="derived local-SGD facts (docs/sources.md#derived); checks I-6 (docs/sources.md#checks) [DERIVED]; cf. Woodworth et al. "
            "2020 [SECONDARY]", status=DERIVED,
     statement="x_bar_t(H) = x_t(mini-batch SGD) for every H",
     algorithm="theorytools.algorithms.local_sgd", checks=_checks_h,
@@ -318,7 +318,7 @@ def exact_local_sgd_schedule(eig, x0_minus_xstar, sigma, K, T, H, a, *, asynchro
     :func:`exact_local_sgd` (tested). Under the asynchronous schedule
     :math:`\bar e_{t+1} \ne (1-\eta_t\lambda)\bar e_t - \eta_t\bar\xi_t`: a partial
     synchronisation moves the mean by :math:`-\frac1K\sum_{k\in S_t}(y^k - \bar y)`, so the
-    average is NOT mini-batch SGD (spec decentralized_localsgd.md §4.5 holds for the
+    average is NOT mini-batch SGD (derived local-SGD facts (docs/sources.md#derived) holds for the
     synchronous schedule only).
 
     Returns a dict: ``f_gap`` = :math:`\mathbb{E}f(\hat x_T) - f^\star`, ``dist_sq``,
@@ -497,8 +497,8 @@ def drift_constant(K, H, a, T, asynchronous=False, *, schedule=None, tol=1e-15):
 
 # =========================================================================== asynchronous
 ASYNC_SOURCE = ("Stich 2019, abstract: the conclusions extend to asynchronous implementations "
-                "[PAPER]; setting and constant [UNCONFIRMED] (spec decentralized_localsgd.md "
-                "§2.3, §6.10); drift lemma for staggered synchronisation [DERIVED here: "
+                "[PAPER]; setting and constant [UNCONFIRMED] (docs/sources.md#local-sgd, "
+                "decentralized open item 10, docs/sources.md#open-items); drift lemma for staggered synchronisation [DERIVED here: "
                 "stich2018.drift_constant]")
 
 
@@ -685,7 +685,7 @@ register(Theorem(
         "not the paper's]"),
                 "async_h_factor": Parameter(
         1.0, "unconfirmed",
-        "c in 'H replaced by cH' for asynchronous implementations (spec §2.3: the paper's "
+        "c in 'H replaced by cH' for asynchronous implementations (Stich 2019, Theorem 2.2 (docs/sources.md#local-sgd): the paper's "
         "constant, e.g. 2, is UNCONFIRMED). Default 1: the drift lemma holds with c* < 1 for "
         "every staggered schedule checked (drift_constant, DERIVED); the proof's other step, "
         "the virtual sequence, does not carry over (a partial synchronisation moves the mean), "
@@ -697,9 +697,9 @@ register(Theorem(
 
 # =========================================================================== largest H
 HCRIT_SOURCE = ("Stich 2019, §2 discussion: H = O(sqrt(T/(Kb))) keeps the rate sigma^2/(mu b K T) "
-                "[SECONDARY: spec decentralized_localsgd.md §2.3]; 'keeps the rate' read as "
+                "[SECONDARY: Stich 2019, Theorem 2.2 (docs/sources.md#local-sgd)]; 'keeps the rate' read as "
                 "'E f(x_hat_T) - f* within a factor of its H = 1 value' [UNCONFIRMED reading]; "
-                "spec §5.4 S-2 (fit the exponent of H_crit in T)")
+                "checks (docs/sources.md#checks) S-2 (fit the exponent of H_crit in T)")
 
 
 def logistic_identical(K, *, d=20, m=40, kappa=5.0, batch=1, seed=0, split="contiguous"):
@@ -731,7 +731,7 @@ def logistic_identical(K, *, d=20, m=40, kappa=5.0, batch=1, seed=0, split="cont
 def minibatch_reference(problem, T, a, seed):
     r"""Mini-batch SGD with batch bK and Stich's steps and weights, written from its definition
     (:math:`x_{t+1} = x_t - \eta_t\frac1K\sum_k g_k(x_t)`, the K gradients drawn as the
-    simulator draws them): local SGD with H = 1 must equal it (spec §5.1 I-5)."""
+    simulator draws them): local SGD with H = 1 must equal it (checks I-5 (docs/sources.md#checks))."""
     K, d = problem.n, problem.d
     t_idx = np.arange(T, dtype=float)
     eta = 4.0 / (problem.mu * (a + t_idx))
@@ -849,7 +849,7 @@ def _checks_hcrit(th, quick, **params):
       H_crit is censored from T = 8a on, see the last ``rate_kept`` row); the delete-a-group
       jackknife (10 groups of seeds) gives the standard error of the plug-in exponent for a
       one-sided 95% Student-t bound; the details report the exponent, its two-sided CI, and
-      whether 1/2 (Stich) and 1 (drift linear in H, spec §3.2) lie in it.
+      whether 1/2 (Stich) and 1 (drift linear in H, improved local SGD bounds (docs/sources.md#local-sgd)) lie in it.
 
     Planted faults (``params``): ``algorithm`` (a replacement for local_sgd), ``split``
     (``"sorted"``: heterogeneous data), ``stepsize`` (a constant step), ``predicted``.

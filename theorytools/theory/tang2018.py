@@ -1,13 +1,13 @@
 r"""Tang, Gan, Zhang, Zhang, Liu, "Communication Compression for Decentralized Training"
 (NeurIPS 2018): registered theorems.
 
-The paper's explicit constants are not available (spec decentralized_localsgd.md §0, §1.4:
+The paper's explicit constants are not available (provenance (docs/sources.md#papers); Tang et al. 2018, Theorems 1-2 (docs/sources.md#tang):
 Theorems 1-2 [UNCONFIRMED], only the O-form is known), so the checks rest on exact, derived
-statements: the exact moment recursion of DCD-PSGD with Bernoulli sparsification (§4.4), the
-mean-square stability threshold of DCD's consensus dynamics (§4.3) next to Tang's sufficient
+statements: the exact moment recursion of DCD-PSGD with Bernoulli sparsification (derived exact moments (docs/sources.md#derived)), the
+mean-square stability threshold of DCD's consensus dynamics (derived DCD consensus threshold (docs/sources.md#derived)) next to Tang's sufficient
 condition (a parameter, [UNCONFIRMED]), the O(sigma/sqrt(nT)) leading term with its exponents
-in n and T computed from exact moments, and ECD's estimation-error variance (§4.2); and the
-paper's motivation (§1.3.2): naive compression of the exchanged models has an error floor,
+in n and T computed from exact moments, and ECD's estimation-error variance (derived ECD error (docs/sources.md#derived)); and the
+paper's motivation (Tang et al. 2018, naive compression (docs/sources.md#tang)): naive compression of the exchanged models has an error floor,
 bounded below by a derived omega ||x*||^2/(n(1 - rho_min) - omega), checked against exact
 moments and the simulator, with DCD-PSGD and CHOCO-SGD converging where it stalls. CHOCO-SGD's
 explicit bound (the follow-up) is in :mod:`theorytools.theory.choco2020`.
@@ -69,7 +69,7 @@ def bernoulli_moments(method, W, a, centres, gamma, p, T, *, sigma=0.0, x0=None,
        P_{t+1} = BP_tB + Bm_th^\top + hm_t^\top B + hh^\top + \gamma^2 s I + \beta\,R_t,
 
     with :math:`R_t = \mathrm{Diag}\,\mathrm{diag}(NP_tN + Nm_th^\top + hm_t^\top N + hh^\top
-    + \gamma^2 sI)`, :math:`N = B - I`, for DCD (spec decentralized_localsgd.md §4.4
+    + \gamma^2 sI)`, :math:`N = B - I`, for DCD (derived exact moments (docs/sources.md#derived)
     [DERIVED]) and :math:`R_t = W\,\mathrm{Diag}(\mathrm{diag}P_t)\,W` for the naive method:
     :math:`u_{t+1} = WD_tu_t - \gamma a(u_t - c) - \gamma\xi_t = Bu_t + h - \gamma\xi_t +
     W(D_t - I)u_t` with :math:`\mathbb{E}[(D_t - I)uu^\top(D_t - I)] = \beta\,
@@ -188,7 +188,7 @@ def _checks_moments(th, quick, seed=0, **params):
     res = check.law(
         np.concatenate([rec.dist_sq, rec.consensus]),
         np.concatenate([enum.dist_sq, enum.consensus]), rtol=1e-12, atol=1e-15,
-        details="spec §4.4 recursion vs exact enumeration of the 2^(n d T) mask paths")
+        details="derived exact moments (docs/sources.md#derived) recursion vs exact enumeration of the 2^(n d T) mask paths")
     res.extra["series"] = {"x": np.arange(T + 1), "xlabel": "iteration t", "y": rec.dist_sq,
                            "bound": enum.dist_sq, "bound_label": "exact enumeration",
                            "label": "moment recursion", "ylabel": "E||x_bar_t - x*||^2"}
@@ -235,7 +235,7 @@ def _checks_moments(th, quick, seed=0, **params):
 register(Theorem(
     key="tang2018.dcd_exact_moments", paper="tang2018",
     title="DCD-PSGD with Bernoulli sparsification: exact first and second moments",
-    source="spec decentralized_localsgd.md §4.4 [DERIVED]; Tang et al. 2018, Alg. 1 "
+    source="derived exact moments (docs/sources.md#derived) [DERIVED]; Tang et al. 2018, Alg. 1 "
            "[REFERENCE-CODE]", status=DERIVED,
     statement="m_{t+1} = B m_t + h; P_{t+1} = B P B^T + ... + beta Diag diag(N P N^T + ...)",
     assumptions=("separable quadratic, shared diagonal Hessian", "Bernoulli(p) masks"),
@@ -248,7 +248,7 @@ def consensus_operator(W, beta):
     r"""The linear map :math:`M \mapsto P(WMW + \beta\,\mathrm{Diag}\,\mathrm{diag}(DMD))P`
     (:math:`D = W - I`, :math:`P = I - J`) on n x n matrices, as an n^2 x n^2 matrix: the
     second-moment dynamics of DCD's consensus error with Bernoulli(p) sparsification,
-    :math:`\beta = 1/p - 1` (spec §4.3 [DERIVED])."""
+    :math:`\beta = 1/p - 1` (derived DCD consensus threshold (docs/sources.md#derived) [DERIVED])."""
     n = W.shape[0]
     D = W - np.eye(n)
     P = np.eye(n) - np.full((n, n), 1.0 / n)
@@ -287,12 +287,12 @@ def _checks_stability(th, quick, **params):
         top = complete(n)
         yield f"complete[n={n}]_threshold", check.law(
             stability_threshold(top.W), params.get("complete_formula", n / (n - 1)),
-            rtol=1e-8, details="complete graph: the threshold is exactly n/(n-1) (spec §4.3)")
+            rtol=1e-8, details="complete graph: the threshold is exactly n/(n-1) (derived DCD consensus threshold (docs/sources.md#derived))")
     top = ring(8)
     beta = stability_threshold(top.W)
     yield "ring8_threshold", check.tight(
         beta, 1.366, (0.995, 1.005),
-        details="spec §4.3: alpha^2 ~ 1.366 for a ring of 8 (DERIVED numerically there)")
+        details="derived DCD consensus threshold (docs/sources.md#derived): alpha^2 ~ 1.366 for a ring of 8 (DERIVED numerically there)")
     alpha_max = tang_dcd_alpha_max(top) * th.parameter_values(**{
         k: v for k, v in params.items() if k == "condition_factor"})["condition_factor"]
     yield "tang_condition_is_sufficient", check.bound(
@@ -400,7 +400,7 @@ register(Theorem(
     key="tang2018.dcd_stability", paper="tang2018",
     title="DCD-PSGD: mean-square stability threshold vs Tang's sufficient condition",
     source="Tang et al. 2018, Theorem 1 condition alpha <= (1-rho)/(2 sqrt2 mu_W) "
-           "[UNCONFIRMED]; exact threshold: spec decentralized_localsgd.md §4.3 [DERIVED]",
+           "[UNCONFIRMED]; exact threshold: derived DCD consensus threshold (docs/sources.md#derived) [DERIVED]",
     status=DERIVED, statement="spectral radius of M -> P(WMW + beta Diag diag(DMD))P < 1",
     assumptions=("Bernoulli(p) sparsifier, beta = 1/p - 1", "pure consensus (gamma = 0)"),
     algorithm="theorytools.algorithms.dcd_psgd",
@@ -462,7 +462,7 @@ register(Theorem(
     key="tang2018.leading_term", paper="tang2018",
     title="D-PSGD / DCD-PSGD: the O(sigma/sqrt(nT)) leading term (linear speedup in n)",
     source="Tang et al. 2018, abstract O(1/sqrt(nT)) [PAPER]; Corollaries 1-2 [UNCONFIRMED "
-           "constants]; exponents from exact moments (spec §4.4) [DERIVED]", status=DERIVED,
+           "constants]; exponents from exact moments (derived exact moments (docs/sources.md#derived)) [DERIVED]", status=DERIVED,
     statement="(1/T) sum_t E||grad f(x_bar_t)||^2 ~ sigma/sqrt(nT) with gamma ~ sqrt(n/T)",
     assumptions=("noise-dominated regime", "zeta = 0"),
     algorithm="theorytools.algorithms.dcd_psgd", checks=_checks_rate,
@@ -473,7 +473,7 @@ register(Theorem(
 
 # --------------------------------------------------------------------------- ECD error
 def ecd_error_closed_form(t, s):
-    """E||e_{t+1}||^2 = (2s/3)(1/(t-1) + 1/t) for t >= 2 (spec §4.2 [DERIVED])."""
+    """E||e_{t+1}||^2 = (2s/3)(1/(t-1) + 1/t) for t >= 2 (derived ECD error (docs/sources.md#derived) [DERIVED])."""
     return 2.0 * s / 3.0 * (1.0 / (t - 1) + 1.0 / t)
 
 
@@ -510,7 +510,7 @@ def _checks_ecd(th, quick, **params):
 register(Theorem(
     key="tang2018.ecd_estimation_error", paper="tang2018",
     title="ECD-PSGD: estimation-error variance (2s/3)(1/(t-1) + 1/t) and its log T total",
-    source="Tang et al. 2018, Alg. 2 [REFERENCE-CODE]; spec §1.3.4, §4.2 [DERIVED]; "
+    source="Tang et al. 2018, Alg. 2 [REFERENCE-CODE]; Tang et al. 2018, Algorithm 2 (ECD-PSGD) (docs/sources.md#tang); derived ECD error (docs/sources.md#derived) [DERIVED]; "
            "proofs_check/ecd_error.py", status=DERIVED,
     statement="E||e_{t+1}||^2 = (2s/3)(1/(t-1) + 1/t)", algorithm="theorytools.algorithms.ecd_psgd",
     checks=_checks_ecd, proof="proofs_check/ecd_error.py::ecd_error_closed_form"))
@@ -534,7 +534,7 @@ def naive_floor_lower_bound(omega, n, x_star_sq, rho_min):
 
     Proof. With a common Hessian :math:`\bar g_t = A(\bar x_t - x^\star) + \bar\xi_t`, so
     :math:`e_t = \bar x_t - x^\star` obeys :math:`e_{t+1} = (I - \gamma A)e_t - \gamma\bar\xi_t
-    + \bar q_t`, :math:`\bar q_t = \frac1n\sum_i(C(x^i_t) - x^i_t)` (spec §1.3.2). The three
+    + \bar q_t`, :math:`\bar q_t = \frac1n\sum_i(C(x^i_t) - x^i_t)` (Tang et al. 2018, naive compression (docs/sources.md#tang)). The three
     terms are conditionally uncorrelated, and the nodes' compression errors are independent
     with mean 0, so
     :math:`\mathbb{E}\|e_{t+1}\|^2 \ge \rho_{\min}\mathbb{E}\|e_t\|^2 +
@@ -758,7 +758,7 @@ register(Theorem(
     key="tang2018.naive_compression_floor", paper="tang2018",
     title="Naive compressed D-PSGD: the error floor omega ||x*||^2/(n(1 - rho_min) - omega)",
     source="Tang et al. 2018, abstract [PAPER, qualitative: compressing the exchanged models "
-           "fails to converge]; mechanism spec decentralized_localsgd.md §1.3.2 [DERIVED]; the "
+           "fails to converge]; mechanism Tang et al. 2018, naive compression (docs/sources.md#tang) [DERIVED]; the "
            "lower bound and the exact moments: derived here", status=DERIVED,
     statement="liminf_t E||x_bar_t - x*||^2 >= omega ||x*||^2/(n(1 - rho_min) - omega), "
               "rho_min = min_lambda (1 - gamma lambda)^2 (diverges if omega >= n(1 - rho_min))",
