@@ -174,22 +174,16 @@ def load_entry_points() -> list:
     point's name, with the class's ``default_params(d)`` if it defines one), or a module or
     function that registers its compressors itself when loaded/called. Returns the names of
     the entry points loaded. A broken plugin raises a TheorytoolsError naming it."""
-    from importlib.metadata import entry_points
-
+    from theorytools._plugins import entry_point_objects
     from theorytools.compressors.base import Compressor
 
     loaded = []
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            obj = ep.load()
-        except Exception as exc:  # a plugin's import error, named
-            raise TheorytoolsError(f"compressor plugin {ep.name!r} ({ep.value}) failed to "
-                                   f"load: {type(exc).__name__}: {exc}") from exc
+    for name, obj in entry_point_objects(ENTRY_POINT_GROUP, "compressor"):
         if isinstance(obj, type) and issubclass(obj, Compressor):
-            register(ep.name, obj, getattr(obj, "default_params", None), replace=True)
+            register(name, obj, getattr(obj, "default_params", None), replace=True)
         elif callable(obj):
             obj()
-        loaded.append(ep.name)
+        loaded.append(name)
     return loaded
 
 

@@ -241,19 +241,14 @@ def load_entry_points() -> list:
     ``theorytools.theorems`` names a module that registers its :class:`Theorem` objects when
     imported (or a function that does so when called, or a Theorem). Returns the names loaded;
     a broken plugin raises a TheorytoolsError naming it."""
-    from importlib.metadata import entry_points
+    from theorytools._plugins import entry_point_objects
 
     loaded = []
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            obj = ep.load()
-        except Exception as exc:  # a plugin's import error, named
-            raise TheorytoolsError(f"theorem plugin {ep.name!r} ({ep.value}) failed to load: "
-                                   f"{type(exc).__name__}: {exc}") from exc
+    for name, obj in entry_point_objects(ENTRY_POINT_GROUP, "theorem"):
         if isinstance(obj, Theorem):
             if obj.key not in REGISTRY:
                 register(obj)
         elif callable(obj):
             obj()
-        loaded.append(ep.name)
+        loaded.append(name)
     return loaded
