@@ -24,6 +24,7 @@ COMMANDS = {
     "frontier": "bits-vs-distortion frontier of every compressor against the lower bounds",
     "proofs": "run the mechanical (sympy) checks of the proofs' algebra",
     "check": "black-box report on your own compressor: constants, worst input, claims, bits",
+    "experiment": "re-enact a paper's experiments: figures, data and a verdict per claim",
 }
 
 DEBUG_HELP = "show the full traceback of an error instead of the one-line message"
