@@ -184,7 +184,7 @@ def validate_mixing_matrix(W: np.ndarray, name: str = "W", *,
 
     References
     ----------
-    Tang et al. 2018, §3 (assumptions on W); docs/topology.md.
+    Tang et al. 2018, the assumptions on the mixing matrix W (symmetric, doubly stochastic, spectral gap); docs/sources.md#tang; docs/topology.md.
     """
     atol = check_real(atol, "atol", low=0.0)
     try:
@@ -842,7 +842,7 @@ def from_matrix(W: np.ndarray, graph: nx.Graph | None = None, *,
 
     References
     ----------
-    docs/topology.md (assumptions of Tang et al. 2018, §3, and Koloskova et al. 2019).
+    docs/topology.md (the mixing-matrix assumptions of Tang et al. 2018 and Koloskova et al. 2019).
     """
     W = validate_mixing_matrix(W, "W", atol=atol)
     n = W.shape[0]

@@ -5,7 +5,7 @@ Every assertion takes ANY callable ``compress(x, rng_or_seed) -> y`` (a plain fu
 ``AssertionError`` that prints the input, the estimate with its confidence interval, and the
 declared constant; on success it returns the :class:`Estimate` it rests on.
 
-Classes (``docs/compressors.md`` §1; Beznosikov et al. 2020, Definitions 1-3 for
+Classes (``docs/compressors.md`` §1; Beznosikov et al. 2020, the definitions of
 :math:`B_1, B_2, B_3`; Albasyoni et al. 2020 for :math:`U(\omega)` and the deterministic class
 :math:`C(\alpha)`):
 
