@@ -35,6 +35,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
+from theorytools import check as _check
+
 PAPERS = {
     "tang2018": "Tang et al. 2018, Communication Compression for Decentralized Training",
     "beznosikov2020": "Beznosikov, Horváth, Richtárik, Safaryan, On Biased Compression for "
@@ -44,32 +46,10 @@ PAPERS = {
     "stich2018": "Stich, Local SGD Converges Fast and Communicates Little",
 }
 
-#: a passing one-sided bound whose tightness is below this is reported as vacuous
-VACUOUS_BELOW = 1e-2
-
-
-def tightness_of(kind, empirical, theoretical, accept):
-    """``(tightness, side)`` of a check: ``side`` is ``"upper"``/``"lower"`` for a one-sided
-    ``bound`` (read off its acceptance region) and ``None`` otherwise; ``tightness`` is
-    measured/bound (upper), bound/measured (lower) or measured/theoretical (other kinds), and
-    ``None`` when it is undefined (a missing or non-finite value, a zero denominator)."""
-    def finite(v):
-        return v is not None and isinstance(v, (int, float)) and math.isfinite(v)
-
-    side = None
-    if kind == "bound" and accept is not None:
-        lo, hi = accept
-        if not math.isfinite(hi) and math.isfinite(lo):
-            side = "lower"
-        elif not math.isfinite(lo) and math.isfinite(hi):
-            side = "upper"
-    if not (finite(empirical) and finite(theoretical)):
-        return None, side
-    if side == "upper":
-        return (empirical / theoretical if theoretical > 0 else None), side
-    if side == "lower":
-        return (theoretical / empirical if empirical > 0 else None), side
-    return (empirical / theoretical if theoretical != 0 else None), side
+#: a passing one-sided bound whose tightness is below this is reported as vacuous (defined
+#: with the result type, :data:`theorytools.check.VACUOUS_BELOW`)
+VACUOUS_BELOW = _check.VACUOUS_BELOW
+tightness_of = _check.tightness_of
 
 
 @dataclass
@@ -102,8 +82,7 @@ class CheckRow:
     def __post_init__(self):
         self.tightness, self.side = tightness_of(self.kind, self.empirical, self.theoretical,
                                                  self.accept)
-        self.vacuous = bool(self.verdict == "PASS" and self.side is not None
-                            and self.tightness is not None and self.tightness < VACUOUS_BELOW)
+        self.vacuous = _check.is_vacuous(self.verdict == "PASS", self.side, self.tightness)
 
     @property
     def looseness_exponent(self) -> int | None:
@@ -432,21 +411,21 @@ def _theorem_selected(key: str, paper: str | None, check: str | None) -> bool:
 
 def takes_seed(theorem) -> bool:
     """Whether a theorem's check function takes a ``seed`` keyword (then ``verify --seed``
-    reaches its random draws; otherwise its seeds are fixed inside the check)."""
-    import inspect
-    try:
-        return "seed" in inspect.signature(theorem.checks).parameters
-    except (TypeError, ValueError):
-        return False
+    reaches its random draws; every built-in theorem's does)."""
+    from theorytools.theory.registry import takes_seed as _takes
+    return _takes(theorem.checks)
 
 
 def theorem_rows(quick: bool, paper: str | None = None, check: str | None = None,
                  seed: int = 0, progress=None, keys=None):
     """The checks of every registered theorem (``theorytools.theory``); a check that raises
     is reported as a FAIL row, not swallowed. ``paper``/``check`` skip theorems that cannot
-    yield a selected row (the rows are filtered again by the caller). ``seed`` reaches every
-    check function that takes a ``seed`` keyword (:func:`takes_seed`); the rows of the others
-    record ``seed = None`` (fixed seeds). ``keys``: only these theorems."""
+    yield a selected row (the rows are filtered again by the caller). ``seed`` is the run's
+    seed S: each theorem draws with its own offset derived from (S, its key)
+    (:func:`theorytools.theory.registry.derive_seed`); a row records S when its measurement
+    depends on the draws (``Check.seeded``) and ``seed = None`` when it is exact (no random
+    draw). The source and status of a row are its check's (by default its theorem's).
+    ``keys``: only these theorems."""
     from theorytools.theory import theorems
 
     for th in theorems():
@@ -454,23 +433,22 @@ def theorem_rows(quick: bool, paper: str | None = None, check: str | None = None
             continue
         if not _theorem_selected(th.key, paper, check):
             continue
-        seeded = takes_seed(th)
         claim, formula = th.title, th.statement
         try:
-            results = th.run_checks(quick, **({"seed": seed} if seeded else {}))
+            results = th.run_checks(quick, seed=seed)
         except Exception as exc:  # a broken check must show up in the table
             yield CheckRow(f"theorem.{th.key}", th.paper, th.source, th.status, "law",
                            None, None, None, "FAIL", f"check raised {type(exc).__name__}: {exc}",
-                           claim=claim, formula=formula, seed=seed if seeded else None)
+                           claim=claim, formula=formula, seed=seed if takes_seed(th) else None)
             if progress:
                 progress(f"theorem {th.key}")
             continue
         for label, c in results:
-            row = CheckRow(f"theorem.{th.key}.{label}", th.paper, th.source, th.status, c.kind,
+            row = CheckRow(f"theorem.{th.key}.{label}", th.paper, c.source, c.status, c.kind,
                            c.empirical, c.theoretical, c.ratio, c.verdict, c.describe(),
-                           interval=c.interval, accept=c.accept, claim=claim, formula=formula,
-                           seed=seed if seeded else None)
-            if c.extra.get("series"):   # curves for the report (theorytools.report)
+                           interval=c.interval, accept=c.accept, claim=c.claim or claim,
+                           formula=c.formula or formula, seed=seed if c.seeded else None)
+            if c.extra.get("series"):   # curves for the report (theorytools.report.Series)
                 row.series = c.extra["series"]
             yield row
         if progress:
