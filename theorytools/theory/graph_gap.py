@@ -65,6 +65,7 @@ class _one_blas_thread:
         if self._ctx is not None:
             self._ctx.restore_original_limits()
         return False
+from theorytools.report import Curve, Series
 from theorytools.theory.registry import DERIVED, UNCONFIRMED, Parameter, Theorem, register
 from theorytools.topology import Topology
 
@@ -238,8 +239,8 @@ def slope_check(x: np.ndarray, y: np.ndarray, predicted: float, *, tol: float = 
 
 
 def family_series(points: list, xlabel: str, ylabel: str, *, predicted: float | None = None,
-                  anchor: tuple | None = None, lines: tuple = ()) -> dict:
-    """``extra["series"]`` for the report: one curve per family (``points`` is a list of
+                  anchor: tuple | None = None, lines: tuple = ()) -> Series:
+    """The report's :class:`~theorytools.report.Series`: one curve per family (``points`` is a list of
     ``(family, x, y)``), sorted by x, with its marker, and the predicted power law
     ``x**predicted`` drawn through ``anchor`` (default: the geometric mean of the points);
     ``lines``: further ``(label, slope, (x0, y0))`` power laws (e.g. a theorem's bound).
@@ -259,8 +260,8 @@ def family_series(points: list, xlabel: str, ylabel: str, *, predicted: float | 
 
     Returns
     -------
-    dict
-        The ``series`` dict of :mod:`theorytools.report` (``curves``, labels, ``logx``).
+    theorytools.report.Series
+        One curve per family and line, log x-axis.
     """
     curves = []
     fams = []
@@ -271,8 +272,8 @@ def family_series(points: list, xlabel: str, ylabel: str, *, predicted: float | 
         xs = np.array([x for g, x, _ in points if g == f])
         ys = np.array([y for g, _, y in points if g == f])
         o = np.argsort(xs)
-        curves.append({"x": xs[o], "y": ys[o], "label": f, "marker": MARKERS.get(f, "o"),
-                       "ls": ":"})
+        curves.append(Curve(xs[o], ys[o], f, kind="exact", marker=MARKERS.get(f, "o"),
+                            ls=":"))
     if predicted is not None:
         X = np.array([x for _, x, _ in points])
         Y = np.array([y for _, _, y in points])
@@ -281,13 +282,13 @@ def family_series(points: list, xlabel: str, ylabel: str, *, predicted: float | 
             anchor = (float(np.exp(np.mean(np.log(X[pos])))),
                       float(np.exp(np.mean(np.log(Y[pos])))))
         xs = np.geomspace(X.min(), X.max(), 20)
-        curves.append({"x": xs, "y": anchor[1] * (xs / anchor[0]) ** predicted,
-                       "label": f"predicted slope {predicted:.3g}", "ls": "--"})
+        curves.append(Curve(xs, anchor[1] * (xs / anchor[0]) ** predicted,
+                            f"predicted slope {predicted:.3g}", kind="exact", ls="--"))
     X = np.array([x for _, x, _ in points])
     for label, slope_, (x0, y0) in lines:
         xs = np.geomspace(X.min(), X.max(), 20)
-        curves.append({"x": xs, "y": y0 * (xs / x0) ** slope_, "label": label, "ls": "-."})
-    return {"curves": curves, "xlabel": xlabel, "ylabel": ylabel, "logx": True}
+        curves.append(Curve(xs, y0 * (xs / x0) ** slope_, label, kind="exact", ls="-."))
+    return Series(curves, xlabel=xlabel, ylabel=ylabel, logx=True)
 
 
 # --------------------------------------------------------------------------- 1. consensus
@@ -844,7 +845,7 @@ def _worst_ratio_check(pairs, *, lower=False, details=""):
 CONSENSUS_GAMMA = 1e-7
 
 
-def _checks_consensus(th, quick, **params):
+def _checks_consensus(th, quick, seed=0, **params):
     lazy = params.get("laziness", 0.0)
     gamma = CONSENSUS_GAMMA
     fams = _families(256)
@@ -937,12 +938,15 @@ register(Theorem(
     assumptions=("f_i = a/2 (x - c_i)^2, common curvature a", "additive gradient noise s",
                  "D-PSGD Lian form X_t W - gamma G(X_t)", "gamma a << 1 - slem"),
     algorithm="theorytools.algorithms.dpsgd", checks=_checks_consensus,
+    hooks={"laziness": "lazy gossip W -> (1 - l) W + l I (default 0)",
+           "noise_exponent": "planted fault: a wrong exponent of the noise term in 1 - slem",
+           "het_exponent": "planted fault: a wrong exponent of the heterogeneity term"},
     proof="theorytools/theory/graph_gap.py::dpsgd_consensus (docstring); "
           "tests/test_theory_graph.py"))
 
 
 # --------------------------------------------------------------------------- 2. transient
-def _checks_transient(th, quick, **params):
+def _checks_transient(th, quick, seed=0, **params):
     from theorytools import topology as tp
 
     lazy = params.get("laziness", 0.0)
@@ -960,10 +964,9 @@ def _checks_transient(th, quick, **params):
                             details=f"{top.name}: closed form over the eigenmodes (declared W) "
                                     f"vs the mean/covariance recursion (the dynamics), gamma "
                                     f"= 0.1, T = {Ts}")
-            res.extra["series"] = {"x": np.array(Ts), "y": np.array(rec),
-                                   "bound": np.array(closed), "bound_label": "closed form",
-                                   "label": "recursion", "xlabel": "T", "logx": True,
-                                   "ylabel": "(1/T) sum_t E grad f(x_bar_t)^2"}
+            Series(Curve(np.array(Ts), np.array(rec), "recursion", kind="exact",
+                         bound=np.array(closed), bound_label="closed form"),
+                   xlabel="T", ylabel="(1/T) sum_t E grad f(x_bar_t)^2", logx=True).attach(res)
             out.append((f"closed_form_vs_recursion[{top.name}]", res))
         pts, skipped = [], []
         for f, top in _all(fams):
@@ -1010,12 +1013,14 @@ register(Theorem(
     assumptions=("f_i = a_i/2 (x - c_i)^2, a and c along the slowest mode",
                  "gamma = 0.5 sqrt(n/T)/sigma", "D-PSGD Lian form"),
     algorithm="theorytools.algorithms.dpsgd", checks=_checks_transient,
+    hooks={"laziness": "lazy gossip W -> (1 - l) W + l I (default 0)",
+           "transient_exponent": "planted fault: a wrong exponent of the transient time"},
     proof="theorytools/theory/graph_gap.py::avg_grad_sq (closed form; checked against the "
           "recursion by the check closed_form_vs_recursion)"))
 
 
 # --------------------------------------------------------------------------- 3. DCD
-def _checks_dcd(th, quick, **params):
+def _checks_dcd(th, quick, seed=0, **params):
     from theorytools import topology as tp
     from theorytools.theory.tang2018 import stability_threshold
 
@@ -1035,21 +1040,20 @@ def _checks_dcd(th, quick, **params):
                     details=f"1/lambda_max(H) from the declared spectrum vs bisection on the "
                             f"n^2 x n^2 second-moment operator of the dynamics "
                             f"(tang2018.stability_threshold) on {[t.name for t in small]}")
-    res.extra["series"] = {"x": np.array([t.n for t in small], float), "y": np.array(brute),
-                           "bound": np.array(fast), "bound_label": "transfer matrix H",
-                           "label": "n^2 x n^2 operator", "xlabel": "n", "marker": "o",
-                           "ls": "", "ylabel": "alpha^2 threshold"}
+    Series(Curve(np.array([t.n for t in small], float), np.array(brute), "n^2 x n^2 operator",
+                 kind="exact", bound=np.array(fast), bound_label="transfer matrix H",
+                 marker="o", ls=""),
+           xlabel="n", ylabel="alpha^2 threshold").attach(res)
     out.append(("spectral_vs_operator", res))
     comp = [(t, b) for f, t, b in rows if f == "complete"]
     formula = params.get("complete_formula", lambda n: n / (n - 1))
     res = check.law([b for _, b in comp], [formula(t.n) for t, _ in comp], rtol=1e-10,
                     details="complete graphs: threshold n/(n - 1) (derived DCD consensus threshold (docs/sources.md#derived))")
-    res.extra["series"] = {"x": np.array([t.n for t, _ in comp], float),
-                           "y": np.array([b for _, b in comp]),
-                           "bound": np.array([t.n / (t.n - 1) for t, _ in comp]),
-                           "bound_label": "n/(n - 1)", "label": "1/lambda_max(H)",
-                           "marker": "*", "ls": "", "xlabel": "n", "logx": True,
-                           "ylabel": "alpha^2 threshold"}
+    Series(Curve(np.array([t.n for t, _ in comp], float), np.array([b for _, b in comp]),
+                 "1/lambda_max(H)", kind="exact",
+                 bound=np.array([t.n / (t.n - 1) for t, _ in comp]), bound_label="n/(n - 1)",
+                 marker="*", ls=""),
+           xlabel="n", ylabel="alpha^2 threshold", logx=True).attach(res)
     out.append(("complete_n_over_n_minus_1", res))
     tang = [(f, t, b, (factor * tp.tang_dcd_alpha_max(t)) ** 2) for f, t, b in rows]
     res = _worst_ratio_check([(t.name, am, b) for _, t, b, am in tang],
@@ -1095,6 +1099,12 @@ register(Theorem(
               "(1 - lambda_i)(1 - lambda_j)/(1 - lambda_i lambda_j); in [1, 1.4] on every graph",
     assumptions=("Bernoulli(p) sparsifier, alpha^2 = 1/p - 1", "pure consensus (gamma = 0)"),
     algorithm="theorytools.algorithms.dcd_psgd", checks=_checks_dcd,
+    hooks={"laziness": "lazy gossip W -> (1 - l) W + l I (default 0)",
+           "complete_formula": "planted fault: a wrong closed form n -> threshold on complete "
+                               "graphs (default n/(n-1))",
+           "threshold_exponent": "planted fault: a wrong exponent of the threshold in 1 - slem",
+           "conservativeness_exponent": "planted fault: a wrong exponent of Tang's condition "
+                                        "over the exact threshold"},
     parameters={"condition_factor": Parameter(1.0, UNCONFIRMED,
                                               "scales Tang's printed condition; confirm "
                                               "Theorem 1 of the paper")},
@@ -1115,7 +1125,7 @@ def _best_step(lam, V, p):
     return math.exp(res.x), float(res.fun)
 
 
-def _checks_choco(th, quick, **params):
+def _checks_choco(th, quick, seed=0, **params):
     from theorytools import topology as tp
     from theorytools.theory.choco2020 import choco_consensus_step
 
@@ -1151,10 +1161,10 @@ def _checks_choco(th, quick, **params):
                     details=f"rate from the n x n transfer matrix (declared spectrum) vs the "
                             f"dense (2n - 1)^2 operator of the dynamics, {[t.name for t in small]}"
                             f", consensus steps 0.05 / 0.3 / 0.8, delta = p = {p:g}")
-    res.extra["series"] = {"x": np.arange(len(fast), dtype=float), "y": 1 - np.array(dense),
-                           "bound": 1 - np.array(fast), "bound_label": "transfer matrix",
-                           "label": "dense operator", "xlabel": "case", "marker": "o",
-                           "ls": "", "ylabel": "1 - rate"}
+    Series(Curve(np.arange(len(fast), dtype=float), 1 - np.array(dense), "dense operator",
+                 kind="exact", bound=1 - np.array(fast), bound_label="transfer matrix",
+                 marker="o", ls=""),
+           xlabel="case", ylabel="1 - rate").attach(res)
     out.append(("rate_vs_operator", res))
     claimed = [(t.name, 1 - r, t.spectral_gap ** 2 * p / c_div) for _, t, _, r, _, _ in rows]
     failures = [n for n, m, b in claimed if m < b]
@@ -1252,6 +1262,11 @@ register(Theorem(
               "(16 rho + rho^2 + 4 beta^2 + 2 rho beta^2 - 8 rho delta)",
     assumptions=("Bernoulli(p) mask Q (delta = p exactly)", "pure consensus (no gradients)"),
     algorithm="theorytools.algorithms.choco_sgd", checks=_checks_choco,
+    hooks={"laziness": "lazy gossip W -> (1 - l) W + l I (default 0)",
+           "prescribed_exponent": "planted fault: a wrong exponent of the rate at the "
+                                  "prescribed consensus step",
+           "best_step_bound_exponent": "planted fault: a wrong exponent of the best-step rate "
+                                       "bound"},
     parameters={"c_div": Parameter(82.0, UNCONFIRMED, "c = rho^2 delta / c_div; CHOCO-SGD, Koloskova et al. 2019/2020 (docs/sources.md#choco) "
                                    "[SECONDARY]; confirm in Koloskova et al. 2019, Thm 2"),
                 "consensus_step_factor": Parameter(
@@ -1435,7 +1450,7 @@ def equal_bits_recursion(top: Topology, method: str, p: float, gamma: float, a: 
 EQUAL_BITS_P, EQUAL_BITS_GAMMA = 0.6, 1e-3
 
 
-def _checks_equal_bits(th, quick, **params):
+def _checks_equal_bits(th, quick, seed=0, **params):
     from theorytools import topology as tp
     from theorytools.theory.choco2020 import choco_consensus_step
 
@@ -1468,10 +1483,9 @@ def _checks_equal_bits(th, quick, **params):
                             f"vs 6000 steps of the second-moment recursion (the dynamics) for "
                             f"D-PSGD / DCD / CHOCO (gamma_c = 0.5) on {[t.name for t in small]}, "
                             f"p = {p:g}, gamma = 0.05")
-    res.extra["series"] = {"x": np.arange(len(exact), dtype=float), "y": np.array(rec),
-                           "bound": np.array(exact), "bound_label": "stationary solve",
-                           "label": "recursion", "xlabel": "case", "marker": "o", "ls": "",
-                           "ylabel": "(1/n) E sum_i (x_i - x_bar)^2"}
+    Series(Curve(np.arange(len(exact), dtype=float), np.array(rec), "recursion", kind="exact",
+                 bound=np.array(exact), bound_label="stationary solve", marker="o", ls=""),
+           xlabel="case", ylabel="(1/n) E sum_i (x_i - x_bar)^2").attach(res)
     out.append(("stationary_vs_recursion", res))
     x = [t.spectral_gap for _, t, *_ in rows]
     head = (f"{len(rows)} graphs (n <= 64), equal bits: one Bernoulli(p = {p:g}) vector per node "
@@ -1558,6 +1572,10 @@ register(Theorem(
     assumptions=("f_i = a/2 x^2, additive gradient noise", "Bernoulli(p) masks, p = 0.6",
                  "constant SGD step 1e-3"),
     algorithm="theorytools.algorithms.dcd_psgd", checks=_checks_equal_bits,
+    hooks={"laziness": "lazy gossip W -> (1 - l) W + l I (default 0)",
+           "dcd_exponent": "planted fault: a wrong exponent of DCD's stationary error",
+           "choco_bound_exponent": "planted fault: a wrong exponent of CHOCO's bound",
+           "ecd_p": "planted fault: ECD's compression p differs from the others'"},
     proof="theorytools/theory/graph_gap.py::stationary_second_moment (docstring); checked "
           "against the recursion by the check stationary_vs_recursion"))
 
