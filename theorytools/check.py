@@ -40,13 +40,32 @@ KINDS = ("bound", "tight", "slope", "law", "diverges")
 VACUOUS_BELOW = 1e-2
 
 
-def tightness_of(kind, empirical, theoretical, accept):
-    """``(tightness, side)`` of a check outcome.
+def tightness_of(kind: str, empirical: float | None, theoretical: float | None,
+                 accept: tuple | None) -> tuple:
+    r"""``(tightness, side)`` of a check outcome (docs/verify.md, "Reading a verdict").
 
-    ``side`` is ``"upper"``/``"lower"`` for a one-sided ``bound`` (read off its acceptance
-    region) and ``None`` otherwise; ``tightness`` is measured/bound (upper), bound/measured
-    (lower) or measured/theoretical (other kinds), and ``None`` when it is undefined (a
-    missing or non-finite value, a zero denominator). docs/verify.md, "Reading a verdict"."""
+    .. math:: \text{tightness} = \hat e/b \;(\text{upper bound}),\quad b/\hat e
+              \;(\text{lower bound}),\quad \hat e/\text{theoretical} \;(\text{else}).
+
+    Parameters
+    ----------
+    kind : str
+        The check's kind (:data:`KINDS`); only ``bound`` has a side.
+    empirical : float or None
+        The measurement.
+    theoretical : float or None
+        The bound or theoretical value.
+    accept : tuple or None
+        The acceptance region ``(low, high)``: an infinite ``high`` makes a lower bound, an
+        infinite ``low`` an upper bound.
+
+    Returns
+    -------
+    tuple
+        ``(tightness, side)``: ``side`` is ``"upper"``/``"lower"`` for a one-sided ``bound``,
+        else None; ``tightness`` is None when undefined (a missing or non-finite value, a
+        zero denominator).
+    """
     def finite(v):
         return v is not None and isinstance(v, (int, float)) and math.isfinite(v)
 
@@ -66,8 +85,24 @@ def tightness_of(kind, empirical, theoretical, accept):
     return (empirical / theoretical if theoretical != 0 else None), side
 
 
-def is_vacuous(passed: bool, side, tightness) -> bool:
-    """A passing one-sided bound with ``tightness < VACUOUS_BELOW`` (not evidence)."""
+def is_vacuous(passed: bool, side: str | None, tightness: float | None) -> bool:
+    """Whether a check is *vacuous*: a passing one-sided bound with ``tightness <
+    VACUOUS_BELOW`` (the bound more than 100 times the measurement: not evidence).
+
+    Parameters
+    ----------
+    passed : bool
+        The verdict.
+    side : str or None
+        ``"upper"``/``"lower"`` for a one-sided bound (:func:`tightness_of`), else None.
+    tightness : float or None
+        The tightness (:func:`tightness_of`).
+
+    Returns
+    -------
+    bool
+        True for a vacuous pass.
+    """
     return bool(passed and side is not None and tightness is not None
                 and tightness < VACUOUS_BELOW)
 

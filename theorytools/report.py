@@ -36,6 +36,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+__all__ = ["FIELDS", "MAX_POINTS", "MD_COLUMNS", "SUMMARY_RANGE", "Curve", "Series",
+           "fmt_accept", "fmt_interval", "fmt_number", "group_of", "metadata_lines",
+           "row_cells", "row_record", "summary_lines", "thin", "write_report"]
+
 #: CSV/JSON columns of a row, in order
 FIELDS = ("name", "paper", "claim", "formula", "kind", "theoretical", "empirical",
           "ci_low", "ci_high", "accept_low", "accept_high", "tightness", "vacuous", "verdict",
@@ -226,6 +230,7 @@ def fmt_number(v, digits: int = 4) -> str:
 
 
 def fmt_interval(interval) -> str:
+    """A confidence interval as ``[low, high]`` (:func:`fmt_number`), ``exact`` for None."""
     if interval is None:
         return "exact"
     lo, hi = interval
@@ -258,7 +263,7 @@ def row_cells(row) -> dict:
         "tightness": fmt_number(row.tightness, 3),
         "verdict": row.assessment, "outcome": row.status_label,
         "source": row.theorem or "–", "status": row.status,
-        "seed": "fixed" if row.seed is None else str(row.seed),
+        "seed": "none (exact)" if row.seed is None else str(row.seed),
         "details": row.details,
     }
 
@@ -530,6 +535,7 @@ def summary_lines(summary) -> list:
 
 
 def metadata_lines(meta) -> list:
+    """The run metadata as ``key: value`` lines."""
     return [f"{k}: {fmt_number(v) if isinstance(v, float) else ('–' if v is None else v)}"
             for k, v in meta.items()]
 

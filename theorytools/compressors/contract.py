@@ -26,6 +26,11 @@ from theorytools.check import P_FAIL, Check, hoeffding_radius  # noqa: F401  (on
 from theorytools.compressors.law import scaled_law
 from theorytools.errors import TheorytoolsError
 
+__all__ = ["ContractResult", "Quantities", "adversarial_inputs", "bernstein_radius",
+           "check_batch_kernel", "check_codec", "check_no_class", "check_sampler",
+           "check_support", "check_theory_at", "check_tightness", "constant_check",
+           "exact_quantities", "run_contract", "tolerance"]
+
 
 class ContractResult(Check):
     """One contract row: a :class:`theorytools.check.Check` (kind ``law``: an identity or a
@@ -63,6 +68,7 @@ class ContractResult(Check):
 
 
 def tolerance(compressor) -> float:
+    """The exact checks' relative tolerance: 1e-12 for ``float_width=64``, 2^-21 for 32."""
     return 1e-12 if compressor.float_width == 64 else 2.0 ** -21
 
 

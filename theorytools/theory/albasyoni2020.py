@@ -228,6 +228,8 @@ register(Theorem(
 
 
 def SparseDitheringDet_bound(d, nu=0.1):  # noqa: N802 (named after the class it wraps)
+    """The derived worst-case bits of deterministic Sparse Dithering at (d, nu)
+    (``SparseDitheringDet.worst_case_bound``, docs/optimal_compression.md)."""
     from theorytools.compressors import create
     return create("sparse_dithering_det", nu=nu).worst_case_bound(d)
 

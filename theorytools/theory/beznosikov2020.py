@@ -47,6 +47,13 @@ from theorytools.theory.common import run_seeds, seeded
 from theorytools.theory.registry import (AUTHOR_POSTER, CONFIRMED, DERIVED, Parameter,
                                          Theorem, register)
 
+__all__ = ["CGD_COMPRESSORS", "CLOSED_FORMS", "EF_PARAMETERS", "EF_STEPSIZE_CONSTANT",
+           "EF_THEOREM_PARAMETERS", "PAPER", "SUBLINEAR_PARAMETERS", "counterexample_problem",
+           "divergence_factor", "ef_heterogeneity_bound", "ef_rate", "ef_reference_run",
+           "ef_stepsize_bound", "ef_sublinear_term", "ef_weighted_average", "ef_weights",
+           "err_rand", "err_top_gaussian", "err_top_laplace", "err_top_uniform",
+           "one_step_worst", "rate_b1", "rate_b2", "rate_b3", "rate_unbiased"]
+
 PAPER = "beznosikov2020"
 
 
