@@ -1126,6 +1126,19 @@ def _best_step(lam, V, p):
 
 
 def _checks_choco(th, quick, seed=0, **params):
+    """CHOCO's gossip rate on the graph families: one function per guarantee over the exact
+    rates of :func:`_choco_rates` (no random draw)."""
+    s = _choco_rates(th, quick, params)
+    for guarantee in CHOCO_GUARANTEES:
+        yield from guarantee(s)
+
+
+def _choco_rates(th, quick, params):
+    """The exact rates every CHOCO guarantee reads: on small graphs the transfer matrix and
+    the dense operator at three consensus steps; on every family graph (n <= 64) the rate at
+    the theorem's step and (n <= 16 quick, 32 full) at the best step."""
+    from types import SimpleNamespace
+
     from theorytools import topology as tp
     from theorytools.theory.choco2020 import choco_consensus_step
 
@@ -1135,7 +1148,6 @@ def _checks_choco(th, quick, seed=0, **params):
     p = CHOCO_DELTA
     max_n, best_n = (64, 16) if quick else (64, 32)
     fams = _families(256)
-    out = []
     with _one_blas_thread():
         small = [tp.ring(6), tp.complete(4), tp.star(5), tp.grid2d(2, 3)]
         fast, dense = [], []
@@ -1157,6 +1169,16 @@ def _checks_choco(th, quick, seed=0, **params):
             best = _memo(("choco_best", t.name, lazy, p), lambda: _best_step(lam, V, p)) \
                 if t.n <= best_n else (math.nan, math.nan)
             rows.append((f, t, g_thm, r_thm) + best)
+    x = [t.spectral_gap for _, t, _, _, _, _ in rows]
+    first = [2 * g * (1 - t.lambda2) for _, t, g, _, _, _ in rows]
+    return SimpleNamespace(rows=rows, fast=fast, dense=dense, small=small, p=p, c_div=c_div,
+                           max_n=max_n, best_n=best_n, x=x, first=first, params=params)
+
+
+def _choco_rate_vs_operator(s):
+    """The n x n transfer matrix's rate equals the dense operator's (an identity)."""
+    fast, dense, small, p = s.fast, s.dense, s.small, s.p
+    out = []
     res = check.law(fast, dense, rtol=1e-9,
                     details=f"rate from the n x n transfer matrix (declared spectrum) vs the "
                             f"dense (2n - 1)^2 operator of the dynamics, {[t.name for t in small]}"
@@ -1166,6 +1188,14 @@ def _checks_choco(th, quick, seed=0, **params):
                  marker="o", ls=""),
            xlabel="case", ylabel="1 - rate").attach(res)
     out.append(("rate_vs_operator", res))
+    return out
+
+
+def _choco_claim_refuted(s):
+    """FINDING: the transcribed rate rho^2 delta/c_div fails at the prescribed step."""
+    rows, p, c_div = s.rows, s.p, s.c_div
+    out = []
+    max_n = s.max_n
     claimed = [(t.name, 1 - r, t.spectral_gap ** 2 * p / c_div) for _, t, _, r, _, _ in rows]
     failures = [n for n, m, b in claimed if m < b]
     worst, worst_name = min((m / b, n) for n, m, b in claimed)
@@ -1190,8 +1220,14 @@ def _checks_choco(th, quick, seed=0, **params):
                                         lines=[(f"claimed rho^2 delta/{c_div:g}", 2.0,
                                                 (1.0, p / c_div))])
     out.append(("prescribed_step_claim_refuted", res))
-    x = [t.spectral_gap for _, t, _, _, _, _ in rows]
-    first = [2 * g * (1 - t.lambda2) for _, t, g, _, _, _ in rows]
+    return out
+
+
+def _choco_first_order(s):
+    """1 - rate at the theorem's step is its first-order value 2 gamma (1 - lambda_2)."""
+    rows = s.rows
+    out = []
+    first = s.first
     ratios = [(1 - r) / fo for (_, _, _, r, _, _), fo in zip(rows, first)]
     res = check.tight(max(ratios, key=lambda q: abs(q - 1)), 1.0, (0.97, 1.03),
                       details=f"1 - rate at the theorem's step against the first-order value "
@@ -1204,6 +1240,14 @@ def _checks_choco(th, quick, seed=0, **params):
                                          zip(rows, ratios)], "spectral_gap",
                                         "(1 - rate) / (2 gamma_thm (1 - lambda_2))")
     out.append(("prescribed_step_first_order", res))
+    return out
+
+
+def _choco_prescribed_exponent(s):
+    """The exponent of 1 - rate in the spectral gap at the theorem's step."""
+    rows, p, c_div = s.rows, s.p, s.c_div
+    out = []
+    x, first, params = s.x, s.first, s.params
     pred = params.get("prescribed_exponent", ols_slope(x, first)[0])
     res = slope_check(x, [1 - r for _, _, _, r, _, _ in rows], pred, tol=0.1,
                       details=f"{len(rows)} graphs: 1 - rate at the theorem's step against the "
@@ -1218,6 +1262,15 @@ def _checks_choco(th, quick, seed=0, **params):
                                         lines=[(f"claimed rho^2 delta/{c_div:g}", 2.0,
                                                 (1.0, p / c_div))])
     out.append(("prescribed_step_exponent", res))
+    return out
+
+
+def _choco_best_step(s):
+    """At the best consensus step: the exponent in the gap is at most 2, and the best step
+    is at least the theorem's."""
+    rows, p, c_div = s.rows, s.p, s.c_div
+    out = []
+    best_n, params = s.best_n, s.params
     best = [(f, t, g, gb, rb) for f, t, g, _, gb, rb in rows if np.isfinite(rb)]
     gossip = [(1 - rb) / (1 - t.slem_sq) for _, t, _, _, rb in best]
     bb, blo, bhi = ols_slope([t.spectral_gap for _, t, _, _, _ in best],
@@ -1246,7 +1299,12 @@ def _checks_choco(th, quick, seed=0, **params):
                                         "spectral_gap", "best step / theorem's step",
                                         predicted=-2.0)
     out.append(("best_over_prescribed_step", res))
-    yield from out
+    return out
+
+
+#: the CHOCO gossip-rate guarantees, one function each, in report order
+CHOCO_GUARANTEES = (_choco_rate_vs_operator, _choco_claim_refuted, _choco_first_order,
+                    _choco_prescribed_exponent, _choco_best_step)
 
 
 register(Theorem(
@@ -1451,6 +1509,18 @@ EQUAL_BITS_P, EQUAL_BITS_GAMMA = 0.6, 1e-3
 
 
 def _checks_equal_bits(th, quick, seed=0, **params):
+    """Equal bits per iteration: one function per guarantee over the exact stationary
+    consensus distances of :func:`_equal_bits_setup` (no random draw)."""
+    s = _equal_bits_setup(quick, params)
+    for guarantee in EQUAL_BITS_GUARANTEES:
+        yield from guarantee(s)
+
+
+def _equal_bits_setup(quick, params):
+    """Stationary consensus distances: the transfer-matrix solve against the recursion on
+    small graphs; D-PSGD, DCD, CHOCO (theorem's and a fixed step) on the family graphs."""
+    from types import SimpleNamespace
+
     from theorytools import topology as tp
     from theorytools.theory.choco2020 import choco_consensus_step
 
@@ -1458,7 +1528,6 @@ def _checks_equal_bits(th, quick, seed=0, **params):
     p, g = EQUAL_BITS_P, EQUAL_BITS_GAMMA
     gc_fixed = 0.5
     fams = _families(256)
-    out = []
     with _one_blas_thread():
         small = [tp.ring(6), tp.star(5), tp.grid2d(2, 3)]
         exact, rec = [], []
@@ -1478,6 +1547,18 @@ def _checks_equal_bits(th, quick, seed=0, **params):
                         equal_bits_consensus(t, "choco", p, g, consensus_step=gt) / d,
                         equal_bits_consensus(t, "choco", p, g, consensus_step=gc_fixed) / d)
             rows.append((f, t) + _memo(("equal_bits", t.name, p, g, gc_fixed), make))
+    x = [t.spectral_gap for _, t, *_ in rows]
+    head = (f"{len(rows)} graphs (n <= 64), equal bits: one Bernoulli(p = {p:g}) vector per node "
+            f"per iteration, SGD step {g:g}, noise only; stationary consensus distance over "
+            f"D-PSGD's (full precision)")
+    return SimpleNamespace(exact=exact, rec=rec, small=small, rows=rows, x=x, head=head, p=p,
+                           g=g, gc_fixed=gc_fixed, fams=fams, lazy=lazy, params=params)
+
+
+def _equal_bits_stationary(s):
+    """The transfer-matrix solve equals the second-moment recursion (an identity)."""
+    exact, rec, small, p = s.exact, s.rec, s.small, s.p
+    out = []
     res = check.law(exact, rec, rtol=1e-9,
                     details=f"stationary consensus distance (transfer-matrix solve, declared W) "
                             f"vs 6000 steps of the second-moment recursion (the dynamics) for "
@@ -1487,10 +1568,13 @@ def _checks_equal_bits(th, quick, seed=0, **params):
                  bound=np.array(exact), bound_label="stationary solve", marker="o", ls=""),
            xlabel="case", ylabel="(1/n) E sum_i (x_i - x_bar)^2").attach(res)
     out.append(("stationary_vs_recursion", res))
-    x = [t.spectral_gap for _, t, *_ in rows]
-    head = (f"{len(rows)} graphs (n <= 64), equal bits: one Bernoulli(p = {p:g}) vector per node "
-            f"per iteration, SGD step {g:g}, noise only; stationary consensus distance over "
-            f"D-PSGD's (full precision)")
+    return out
+
+
+def _equal_bits_dcd(s):
+    """DCD's inflation of the consensus distance does not grow as the gap closes."""
+    rows, x, head, p, params = s.rows, s.x, s.head, s.p, s.params
+    out = []
     dcd = [r[2] for r in rows]
     res = slope_check(x, dcd, params.get("dcd_exponent", 0.0),
                       details=f"{head}: DCD-PSGD (alpha^2 = {1 / p - 1:.3g}) inflation "
@@ -1503,6 +1587,13 @@ def _checks_equal_bits(th, quick, seed=0, **params):
                                         "spectral_gap", "DCD consensus / D-PSGD consensus",
                                         predicted=0.0)
     out.append(("dcd_inflation_exponent", res))
+    return out
+
+
+def _equal_bits_choco(s):
+    """CHOCO's inflation grows no faster than its bound's rho^-4."""
+    rows, x, head, gc_fixed, params = s.rows, s.x, s.head, s.gc_fixed, s.params
+    out = []
     ch = [r[3] for r in rows]
     chf = [r[4] for r in rows]
     b, lo, hi = ols_slope(x, chf)
@@ -1523,6 +1614,13 @@ def _checks_equal_bits(th, quick, seed=0, **params):
                                         lines=[("bound's rho^-4 (through the largest gap)", -4.0,
                                                 (max(x), ch[int(np.argmax(x))]))])
     out.append(("choco_inflation_exponent", res))
+    return out
+
+
+def _equal_bits_ecd(s):
+    """ECD-PSGD with a relative compressor diverges (exact second moments)."""
+    p, g, fams, lazy, params = s.p, s.g, s.fams, s.lazy, s.params
+    out = []
     # ECD-PSGD with the same scaled Bernoulli(p): exact second moments over t
     p_ecd = params.get("ecd_p", p)
     T_ecd = 400
@@ -1555,7 +1653,12 @@ def _checks_equal_bits(th, quick, seed=0, **params):
                                         "spectral_gap",
                                         "ECD: log-growth of E x^2 per step, t in [200, 400]")
     out.append(("ecd_diverges", res))
-    yield from out
+    return out
+
+
+#: the equal-bits guarantees, one function each, in report order
+EQUAL_BITS_GUARANTEES = (_equal_bits_stationary, _equal_bits_dcd, _equal_bits_choco,
+                         _equal_bits_ecd)
 
 
 register(Theorem(

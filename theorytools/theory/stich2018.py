@@ -539,17 +539,32 @@ def _checks_async(th, quick, seed=0, **params):
     (``(K, T, H) -> (T, K)`` booleans replacing the staggered schedule), ``drift_factor``
     (replaces c*), ``init_coef``/``noise_coef``/``drift_coef`` (Theorem 2.2's coefficients),
     ``predicted``."""
+    from types import SimpleNamespace
+
     from theorytools.algorithms import local_sgd
+
+    s = SimpleNamespace(
+        th=th, quick=quick, seed=seed, params=params,
+        c_h=th.parameter_values(**{k: params[k] for k in th.parameters if k in params})[
+            "async_h_factor"],
+        algorithm=params.get("algorithm", local_sgd),
+        schedule_of=params.get("schedule"),            # planted: (K, T, H) -> (T, K) booleans
+        drift_factor=params.get("drift_factor"),       # planted: replaces the derived c*
+        coefs={k: params[k] for k in ("init_coef", "noise_coef", "drift_coef") if k in params})
+    p = _problem(quick)
+    s.p, (s.eig, s.e0) = p, _eigen_setup(p, np.zeros(p.d))
+    s.sigma, s.r0 = math.sqrt(p.sigma_sq), float(s.e0 @ s.e0)
+    yield from _async_replay(s)
+    yield from _async_drift_and_bound(s)
+    yield from _checks_async_tight(th, quick, c_h=s.c_h, **params)
+    yield from _async_speedup(s)
+
+
+def _async_replay(s):
+    """(1) The simulator's asynchronous run is the recursion the exact propagation models."""
     from theorytools.problems import quadratic
 
-    c_h = th.parameter_values(**{k: params[k] for k in th.parameters if k in params})[
-        "async_h_factor"]
-    algorithm = params.get("algorithm", local_sgd)
-    schedule_of = params.get("schedule")            # planted: (K, T, H) -> (T, K) booleans
-    drift_factor = params.get("drift_factor")       # planted: replaces the derived c*
-    coefs = {k: params[k] for k in ("init_coef", "noise_coef", "drift_coef") if k in params}
-
-    # (1) the simulator's asynchronous run is the recursion the exact propagation models
+    algorithm, seed = s.algorithm, s.seed
     K1, T1, H1 = 4, 120, 8
     q1 = quadratic(K1, 4, 1.0, 2.0, sigma=1.0, seed=3)
     a1 = max(16 * q1.L / q1.mu, H1) + 1.0
@@ -561,10 +576,13 @@ def _checks_async(th, quick, seed=0, **params):
         details="x_hat of local_sgd(asynchronous=True) vs a numpy replay of the staggered "
                 "schedule o_k = floor(kH/K) (same stochastic gradients)"))
 
-    p = _problem(quick)
-    eig, e0 = _eigen_setup(p, np.zeros(p.d))
-    sigma = math.sqrt(p.sigma_sq)
-    r0 = float(e0 @ e0)
+
+
+def _async_drift_and_bound(s):
+    """(2) The drift lemma with the derived c*, exact, at every t; (3) Theorem 2.2 with
+    H -> c H against the exact error, at every configuration of :func:`_async_configs`."""
+    th, quick, p, eig, e0, sigma, r0 = s.th, s.quick, s.p, s.eig, s.e0, s.sigma, s.r0
+    schedule_of, drift_factor, coefs, c_h = s.schedule_of, s.drift_factor, s.coefs, s.c_h
     for K, T, H in _async_configs(quick):
         a = max(16 * p.L / p.mu, H) + 1.0
         th.require_admissible(mu=p.mu, L=p.L, H=H, a=a)
@@ -613,8 +631,13 @@ def _checks_async(th, quick, seed=0, **params):
                xlabel="iterations T", ylabel="E f(x_hat_T) - f*", logx=True).attach(res)
         yield f"bound[K={K},T={T},H={H}]", res
 
-    yield from _checks_async_tight(th, quick, c_h=c_h, **params)
 
+
+def _async_speedup(s):
+    """(4) Linear speedup in K (exponent -1 for K >= H) and the asynchronous / synchronous
+    error ratio below ``async_rate_factor`` for every K."""
+    th, quick, params, p, eig, e0, sigma = s.th, s.quick, s.params, s.p, s.eig, s.e0, s.sigma
+    schedule_of = s.schedule_of
     # (4) linear speedup in K. The staggering has min(K, H) phases; the asynchronous error
     # exceeds the synchronous one by a factor that grows with min(K, H) (the mean's jumps) and
     # is constant once K >= H: the exponent is fitted there, the factor is bounded separately.
@@ -652,6 +675,7 @@ def _checks_async(th, quick, seed=0, **params):
            xlabel="workers K", ylabel="E f(x_hat_T) - f*: asynchronous / synchronous",
            logx=True, logy=False).attach(res)
     yield "excess_over_synchronous", res
+
 
 
 def _checks_async_tight(th, quick, c_h, **params):
@@ -875,6 +899,8 @@ def _checks_hcrit(th, quick, seed=0, **params):
     Planted faults (``params``): ``algorithm`` (a replacement for local_sgd), ``split``
     (``"sorted"``: heterogeneous data), ``stepsize`` (a constant step), ``predicted``.
     """
+    from types import SimpleNamespace
+
     from theorytools.algorithms import local_sgd
 
     cfg = _hcrit_setup(quick)
@@ -886,79 +912,107 @@ def _checks_hcrit(th, quick, seed=0, **params):
     a, Ts, Hs = cfg["a"], np.array(cfg["Ts"]), np.array(cfg["Hs"])
     seeds = np.array(cfg["seeds"], dtype=np.int64) + seed
     groups = np.array_split(np.arange(seeds.size), cfg["groups"])
+    s = SimpleNamespace(th=th, params=params, cfg=cfg, c_h=c_h, rho=rho, rho_c=rho_c,
+                        algorithm=algorithm, run_kw=run_kw, a=a, Ts=Ts, Hs=Hs, seeds=seeds,
+                        groups=groups)
     for K in cfg["Ks"]:
         p = logistic_identical(K, kappa=cfg["kappa"], split=split)
-        b = p.noise.batch
         th.require_admissible(mu=p.mu, L=p.L, H=int(Hs.max()), a=a)
-        # the H = 1 anchor: mini-batch SGD with batch bK (identity, pathwise)
-        T0 = int(Ts[0])
-        sim = algorithm(p, T0, 1, a=a, seed=int(seeds[0]), record=np.array([0, T0]), **run_kw)
-        yield f"h1_is_minibatch[K={K}]", seeded(check.law(
-            sim.x_bar, minibatch_reference(p, T0, a, int(seeds[0])), rtol=1e-10, atol=1e-13,
-            details=f"x_hat of local SGD with H = 1 vs mini-batch SGD (batch bK = {b * K}, "
-                    f"Stich's steps), T = {T0}"))
-        R = seeds.size
-        t975 = float(stats.t.ppf(0.975, R - 1))
-        E = np.empty((Ts.size, Hs.size, R))
-        for i, T in enumerate(Ts):          # one T at a time: its row is reported at once
-            E[i] = h_sweep(p, [T], Hs, a, seeds, algorithm=algorithm, **run_kw)[0]
-            e1 = E[:, 0, :]
-            m = E[i].mean(axis=-1)
-            ratios = m / m[0]
-            se = np.array([np.std(E[i, j] - ratios[j] * e1[i], ddof=1) for j in range(Hs.size)]
-                          ) / (math.sqrt(R) * m[0])
-            target = c_h * math.sqrt(T / (K * b))
-            j_t = int(np.flatnonzero(Hs <= target).max())
-            diff = E[i, j_t] - rho * e1[i]
-            mean_diff, upper = check.t_one_sided(diff, 0.95, upper=True)
-            res = check.Check(
-                "bound", float(ratios[j_t]), rho, upper <= 0.0,
-                f"E f(x_hat_T) at H = {Hs[j_t]} (largest grid H <= c sqrt(T/(Kb)) = "
-                f"{target:.3g}) / at H = 1 = {ratios[j_t]:.4f}; paired differences e_H - "
-                f"{rho:g} e_1: mean {mean_diff:.3g}, one-sided 95% upper bound {upper:.3g} "
-                f"(must be <= 0); ratios at H = {Hs.tolist()}: "
-                f"{np.array2string(ratios, precision=3)}",
-                "paired Student-t over seeds (one-sided, approximate), common random numbers",
-                0.95, R, interval=(-math.inf, float(ratios[j_t] + upper / m[0] - mean_diff / m[0]
-                                                    )), accept=(-math.inf, rho), seeded=True)
-            Series(Curve(Hs, ratios, f"K={K}, T={T}, {R} seeds (checked at H = {Hs[j_t]})",
-                         kind="mean", lo=ratios - t975 * se, hi=ratios + t975 * se,
-                         band="95% t-band (paired, delta method)",
-                         bound=np.full(Hs.size, rho), bound_label=f"factor {rho:g}",
-                         bits=(T // Hs) * 32 * p.d),
-                   xlabel="local steps H", ylabel="E f(x_hat_T) - f*, relative to H = 1",
-                   logx=True, logy=False).attach(res)
-            if i + 1 < Ts.size:
-                yield f"rate_kept[K={K},T={T}]", res
-        hc, censored, theta, pseudo, pseudo_log, n_fit = _hcrit_exponent(E, Ts, Hs, rho_c,
-                                                                         groups)
-        res.details += (f"; H_crit(T) at factor {rho_c:g}: {np.array2string(hc, precision=3)} "
-                        f"at T = {Ts.tolist()} (censored at {Hs.max()}: {censored.tolist()})")
-        yield f"rate_kept[K={K},T={Ts[-1]}]", res
-        if K not in cfg["exponent_Ks"]:
-            continue
-        predicted = params.get("predicted", 0.5)
-        # jackknife standard error around the plug-in exponent (no bias correction: the
-        # interpolated crossing is not smooth enough for it)
-        pseudo = pseudo - pseudo.mean() + theta
-        _, lo, hi = check.t_interval(pseudo, 0.95)
-        res = check.slope(pseudo, predicted, alternative="at_least", details=(
-            f"H_crit(T) at factor {rho_c:g} = {np.array2string(hc, precision=3)} at T = "
-            f"{Ts.tolist()} (censored at H_max = {Hs.max()}: {censored.tolist()}); exponent "
-            f"over the first {n_fit} T {theta:.3f}, jackknife 95% CI [{lo:.3f}, {hi:.3f}]: "
-            f"1/2 (Stich) {'inside' if lo <= 0.5 <= hi else 'outside'}, 1 (drift linear in "
-            f"H) {'inside' if lo <= 1.0 <= hi else 'outside'}"
-            + ("; a censored H_crit enters as H_max: the exponent is a lower bound"
-               if censored[:n_fit].any() else "")))
-        half = float(stats.t.ppf(0.975, len(groups) - 1)) * pseudo_log.std(axis=0, ddof=1) \
-            / math.sqrt(len(groups))
-        Series(Curve(Ts, hc, f"H_crit at factor {rho_c:g}, K={K}, T = {Ts.tolist()} "
-                             f"(censored at {Hs.max()})", kind="mean",
-                     lo=hc * np.exp(-half), hi=hc * np.exp(half), band="95% jackknife band",
-                     bound=hc[0] * np.sqrt(Ts / Ts[0]),
-                     bound_label="Stich's growth T^(1/2), through the first point"),
-               xlabel="iterations T", ylabel="H_crit", logx=True).attach(res)
-        yield f"h_crit_exponent[K={K}]", seeded(res)
+        yield from _hcrit_anchor(s, K, p)
+        hc, censored, theta, pseudo, pseudo_log, n_fit = yield from _hcrit_rate_kept(s, K, p)
+        if K in cfg["exponent_Ks"]:
+            yield from _hcrit_exponent_check(s, K, hc, censored, theta, pseudo, pseudo_log,
+                                             n_fit)
+
+
+def _hcrit_anchor(s, K, p):
+    """H = 1 is mini-batch SGD with batch bK, pathwise (the anchor of the ratios)."""
+    algorithm, a, Ts, seeds, run_kw = s.algorithm, s.a, s.Ts, s.seeds, s.run_kw
+    b = p.noise.batch
+    # the H = 1 anchor: mini-batch SGD with batch bK (identity, pathwise)
+    T0 = int(Ts[0])
+    sim = algorithm(p, T0, 1, a=a, seed=int(seeds[0]), record=np.array([0, T0]), **run_kw)
+    yield f"h1_is_minibatch[K={K}]", seeded(check.law(
+        sim.x_bar, minibatch_reference(p, T0, a, int(seeds[0])), rtol=1e-10, atol=1e-13,
+        details=f"x_hat of local SGD with H = 1 vs mini-batch SGD (batch bK = {b * K}, "
+                f"Stich's steps), T = {T0}"))
+
+
+def _hcrit_rate_kept(s, K, p):
+    """At H_T = the largest grid H <= c sqrt(T/(Kb)) the error stays within ``factor`` of its
+    H = 1 value (paired one-sided Student-t); returns the H_crit fit of :func:`_hcrit_exponent`
+    for :func:`_hcrit_exponent_check`."""
+    algorithm, a, Ts, Hs, seeds, run_kw = s.algorithm, s.a, s.Ts, s.Hs, s.seeds, s.run_kw
+    c_h, rho, rho_c, groups = s.c_h, s.rho, s.rho_c, s.groups
+    b = p.noise.batch
+    R = seeds.size
+    t975 = float(stats.t.ppf(0.975, R - 1))
+    E = np.empty((Ts.size, Hs.size, R))
+    for i, T in enumerate(Ts):          # one T at a time: its row is reported at once
+        E[i] = h_sweep(p, [T], Hs, a, seeds, algorithm=algorithm, **run_kw)[0]
+        e1 = E[:, 0, :]
+        m = E[i].mean(axis=-1)
+        ratios = m / m[0]
+        se = np.array([np.std(E[i, j] - ratios[j] * e1[i], ddof=1) for j in range(Hs.size)]
+                      ) / (math.sqrt(R) * m[0])
+        target = c_h * math.sqrt(T / (K * b))
+        j_t = int(np.flatnonzero(Hs <= target).max())
+        diff = E[i, j_t] - rho * e1[i]
+        mean_diff, upper = check.t_one_sided(diff, 0.95, upper=True)
+        res = check.Check(
+            "bound", float(ratios[j_t]), rho, upper <= 0.0,
+            f"E f(x_hat_T) at H = {Hs[j_t]} (largest grid H <= c sqrt(T/(Kb)) = "
+            f"{target:.3g}) / at H = 1 = {ratios[j_t]:.4f}; paired differences e_H - "
+            f"{rho:g} e_1: mean {mean_diff:.3g}, one-sided 95% upper bound {upper:.3g} "
+            f"(must be <= 0); ratios at H = {Hs.tolist()}: "
+            f"{np.array2string(ratios, precision=3)}",
+            "paired Student-t over seeds (one-sided, approximate), common random numbers",
+            0.95, R, interval=(-math.inf, float(ratios[j_t] + upper / m[0] - mean_diff / m[0]
+                                                )), accept=(-math.inf, rho), seeded=True)
+        Series(Curve(Hs, ratios, f"K={K}, T={T}, {R} seeds (checked at H = {Hs[j_t]})",
+                     kind="mean", lo=ratios - t975 * se, hi=ratios + t975 * se,
+                     band="95% t-band (paired, delta method)",
+                     bound=np.full(Hs.size, rho), bound_label=f"factor {rho:g}",
+                     bits=(T // Hs) * 32 * p.d),
+               xlabel="local steps H", ylabel="E f(x_hat_T) - f*, relative to H = 1",
+               logx=True, logy=False).attach(res)
+        if i + 1 < Ts.size:
+            yield f"rate_kept[K={K},T={T}]", res
+    hc, censored, theta, pseudo, pseudo_log, n_fit = _hcrit_exponent(E, Ts, Hs, rho_c,
+                                                                     groups)
+    res.details += (f"; H_crit(T) at factor {rho_c:g}: {np.array2string(hc, precision=3)} "
+                    f"at T = {Ts.tolist()} (censored at {Hs.max()}: {censored.tolist()})")
+    yield f"rate_kept[K={K},T={Ts[-1]}]", res
+    return hc, censored, theta, pseudo, pseudo_log, n_fit
+
+
+def _hcrit_exponent_check(s, K, hc, censored, theta, pseudo, pseudo_log, n_fit):
+    """H_crit(T) grows at least like T^(1/2) (jackknife over groups of seeds)."""
+    params, Ts, Hs, rho_c, groups = s.params, s.Ts, s.Hs, s.rho_c, s.groups
+    predicted = params.get("predicted", 0.5)
+    # jackknife standard error around the plug-in exponent (no bias correction: the
+    # interpolated crossing is not smooth enough for it)
+    pseudo = pseudo - pseudo.mean() + theta
+    _, lo, hi = check.t_interval(pseudo, 0.95)
+    res = check.slope(pseudo, predicted, alternative="at_least", details=(
+        f"H_crit(T) at factor {rho_c:g} = {np.array2string(hc, precision=3)} at T = "
+        f"{Ts.tolist()} (censored at H_max = {Hs.max()}: {censored.tolist()}); exponent "
+        f"over the first {n_fit} T {theta:.3f}, jackknife 95% CI [{lo:.3f}, {hi:.3f}]: "
+        f"1/2 (Stich) {'inside' if lo <= 0.5 <= hi else 'outside'}, 1 (drift linear in "
+        f"H) {'inside' if lo <= 1.0 <= hi else 'outside'}"
+        + ("; a censored H_crit enters as H_max: the exponent is a lower bound"
+           if censored[:n_fit].any() else "")))
+    half = float(stats.t.ppf(0.975, len(groups) - 1)) * pseudo_log.std(axis=0, ddof=1) \
+        / math.sqrt(len(groups))
+    Series(Curve(Ts, hc, f"H_crit at factor {rho_c:g}, K={K}, T = {Ts.tolist()} "
+                         f"(censored at {Hs.max()})", kind="mean",
+                 lo=hc * np.exp(-half), hi=hc * np.exp(half), band="95% jackknife band",
+                 bound=hc[0] * np.sqrt(Ts / Ts[0]),
+                 bound_label="Stich's growth T^(1/2), through the first point"),
+           xlabel="iterations T", ylabel="H_crit", logx=True).attach(res)
+    yield f"h_crit_exponent[K={K}]", seeded(res)
+
+
 
 
 register(Theorem(
