@@ -83,7 +83,7 @@ def _array(v):
     return None if v is None else np.asarray(v)
 
 
-@dataclass
+@dataclass(eq=False)   # arrays: compare the fields yourself
 class Curve:
     """One curve of a :class:`Series`: values ``y`` at ``x``, optionally with a confidence
     band ``[lo, hi]`` (its name in ``band``), the theorem's envelope or exact value ``bound``
@@ -149,7 +149,7 @@ class Curve:
         return dataclasses.replace(self, **changes)
 
 
-@dataclass
+@dataclass(eq=False)   # arrays: compare the fields yourself
 class Series:
     """The curves behind one check, for the report (:func:`write_report` draws them against
     x and, when every curve has ``bits``, against bits sent; their numbers go to a CSV next to
