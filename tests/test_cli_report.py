@@ -181,7 +181,7 @@ def test_seed_reaches_seeded_checks_and_is_recorded(monkeypatch, capsys):
     assert offset % 2 ** 32 == 0 and offset > 0
     assert b[s]["empirical"] == np.random.default_rng(offset).random() != a[s]["empirical"]
     assert a[s]["seed"] == 0 and b[s]["seed"] == 5
-    assert a[f]["seed"] is None and a[f]["empirical"] == b[f]["empirical"]   # says "fixed"
+    assert a[f]["seed"] is None and a[f]["empirical"] == b[f]["empirical"]   # says "none"
     assert a == a2   # the same seed: the same rows
 
 

@@ -34,6 +34,10 @@ DRAW_INVARIANT = {
     # is attained at the extremal start on the kappa = 1 instance, which is not drawn
     "theorem.beznosikov2020.cgd_b2.bernoulli[p=0.5,float_width=64][d=5]":
         "worst one-step ratio attained at the deterministic extremal start",
+    # the worst exact contraction over adversarial, extremal and the runs' X - X_hat inputs
+    # is attained at a deterministic adversarial input
+    "theorem.tang2018.choco_nonconvex_bound.contraction":
+        "worst case at a deterministic adversarial input",
 }
 
 

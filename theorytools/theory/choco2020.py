@@ -215,11 +215,11 @@ def _contraction(s):
     inputs += [x for x in s.runs[s.Ts[0]][6][:8] if np.any(x)]
     quantities = [exact_quantities(s.comp, np.asarray(x, dtype=float)) for x in inputs]
     worst = max(q.error / q.norm2 for q in quantities)
-    yield "contraction", check.bound(
+    yield "contraction", seeded(check.bound(
         worst, 1.0 - s.delta, rtol=1e-12,
         details=f"{s.comp.canonical_name}: worst exact E||Q(x) - x||^2/||x||^2 over "
                 f"{len(inputs)} inputs (adversarial, extremal, the runs' X - X_hat) <= "
-                f"1 - delta, delta = {s.delta:.4g} ({s.delta_src})")
+                f"1 - delta, delta = {s.delta:.4g} ({s.delta_src})"))
 
 
 def _bound_and_rate(s):
