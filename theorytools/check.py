@@ -339,6 +339,33 @@ class Band(NamedTuple):
     geometric: bool
 
 
+def t_halfwidth(Y: np.ndarray, level: float = 0.95) -> np.ndarray:
+    r"""Column-wise half-width of the two-sided Student-t interval of the mean of the
+    replicate rows of ``Y``:
+
+    .. math:: h_j = t_{r-1,\,(1+\text{level})/2}\; s_j/\sqrt r
+
+    (infinite for r < 2). :func:`t_band` is the mean plus or minus it.
+
+    Parameters
+    ----------
+    Y : numpy.ndarray
+        Replicates x points (a 1-D array is one replicate).
+    level : float, optional
+        Two-sided confidence level (default 0.95).
+
+    Returns
+    -------
+    numpy.ndarray
+        One half-width per column.
+    """
+    Y = np.atleast_2d(np.asarray(Y, dtype=float))
+    if Y.shape[0] < 2:
+        return np.full(Y.shape[1], math.inf)
+    return (stats.t.ppf(0.5 + level / 2.0, Y.shape[0] - 1) * Y.std(axis=0, ddof=1)
+            / math.sqrt(Y.shape[0]))
+
+
 def t_band(Y: np.ndarray, level: float = 0.95, *, geometric: bool = False) -> Band:
     r"""Column-wise mean of the replicate rows of ``Y`` with its two-sided Student-t band.
 
@@ -371,8 +398,7 @@ def t_band(Y: np.ndarray, level: float = 0.95, *, geometric: bool = False) -> Ba
     if Z.shape[0] < 2:
         lo = hi = None
     else:
-        half = (stats.t.ppf(0.5 + level / 2.0, Z.shape[0] - 1) * Z.std(axis=0, ddof=1)
-                / math.sqrt(Z.shape[0]))
+        half = t_halfwidth(Z, level)
         lo, hi = m - half, m + half
     if geometric:
         m = np.exp(m)
@@ -728,5 +754,5 @@ def diverges(norms: np.ndarray, predicted_factor: float | None = None, *,
 
 __all__ = ["Band", "Check", "KINDS", "P_FAIL", "VACUOUS_BELOW", "bound", "tight", "law",
            "mean_equals", "slope", "fit_slopes", "diverges", "hoeffding_radius",
-           "empirical_bernstein_radius", "is_vacuous", "t_band", "t_interval", "t_one_sided",
-           "tightness_of"]
+           "empirical_bernstein_radius", "is_vacuous", "t_band", "t_halfwidth", "t_interval",
+           "t_one_sided", "tightness_of"]

@@ -988,7 +988,7 @@ def _hcrit_rate_kept(s, K, p):
 
 def _hcrit_exponent_check(s, K, hc, censored, theta, pseudo, pseudo_log, n_fit):
     """H_crit(T) grows at least like T^(1/2) (jackknife over groups of seeds)."""
-    params, Ts, Hs, rho_c, groups = s.params, s.Ts, s.Hs, s.rho_c, s.groups
+    params, Ts, Hs, rho_c = s.params, s.Ts, s.Hs, s.rho_c
     predicted = params.get("predicted", 0.5)
     # jackknife standard error around the plug-in exponent (no bias correction: the
     # interpolated crossing is not smooth enough for it)
@@ -1002,8 +1002,7 @@ def _hcrit_exponent_check(s, K, hc, censored, theta, pseudo, pseudo_log, n_fit):
         f"H) {'inside' if lo <= 1.0 <= hi else 'outside'}"
         + ("; a censored H_crit enters as H_max: the exponent is a lower bound"
            if censored[:n_fit].any() else "")))
-    half = float(stats.t.ppf(0.975, len(groups) - 1)) * pseudo_log.std(axis=0, ddof=1) \
-        / math.sqrt(len(groups))
+    half = check.t_halfwidth(pseudo_log, 0.95)     # one pseudo-value row per group of seeds
     Series(Curve(Ts, hc, f"H_crit at factor {rho_c:g}, K={K}, T = {Ts.tolist()} "
                          f"(censored at {Hs.max()})", kind="mean",
                  lo=hc * np.exp(-half), hi=hc * np.exp(half), band="95% jackknife band",
