@@ -17,6 +17,9 @@ import sympy as sp
 
 from proofs_check._framework import assert_equal, certify, check, main_for_module, require
 
+#: the paper whose claims this module checks (theorytools verify labels its rows with it)
+PAPER = "beznosikov2020"
+
 F, X, g, m2 = sp.symbols("F X g m2", nonnegative=True)
 ETA, L, MU = sp.symbols("eta L mu", positive=True)
 ALPHA, BETA, GAMMA, DELTA, ZETA = sp.symbols("alpha beta gamma delta zeta", positive=True)

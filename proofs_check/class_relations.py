@@ -24,6 +24,9 @@ import sympy as sp
 
 from proofs_check._framework import assert_equal, certify, check, main_for_module, require
 
+#: the paper whose claims this module checks (theorytools verify labels its rows with it)
+PAPER = "beznosikov2020"
+
 X, g, m2 = sp.symbols("X g m2", positive=True)
 ALPHA, BETA, GAMMA, DELTA, ZETA, LAM = sp.symbols("alpha beta gamma delta zeta lambda", positive=True)
 EPS = sp.Symbol("epsilon", positive=True)  # 2 - zeta (R8)

@@ -27,6 +27,9 @@ from proofs_check._framework import (
     require,
 )
 
+#: the paper whose claims this module checks (theorytools verify labels its rows with it)
+PAPER = "beznosikov2020"
+
 d, k = sp.symbols("d k", positive=True, integer=True)
 p = sp.symbols("p", positive=True)
 t, u = sp.symbols("t u", positive=True)

@@ -16,6 +16,9 @@ import sympy as sp
 
 from proofs_check._framework import assert_equal, assert_zero, check, main_for_module, require
 
+#: the paper whose claims this module checks (theorytools verify labels its rows with it)
+PAPER = "beznosikov2020"
+
 A_ROWS = [sp.Matrix([-3, 2, 2]), sp.Matrix([2, -3, 2]), sp.Matrix([2, 2, -3])]
 REG = sp.Rational(1, 4)
 t, eta = sp.symbols("t eta", positive=True)

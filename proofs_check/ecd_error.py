@@ -17,6 +17,9 @@ import sympy as sp
 
 from proofs_check._framework import assert_equal, assert_zero, check, main_for_module, require
 
+#: the paper whose claims this module checks (theorytools verify labels its rows with it)
+PAPER = "tang2018"
+
 t, T = sp.symbols("t T", positive=True, integer=True)
 s = sp.Symbol("s", positive=True)
 SRC = "Tang et al. 2018 ECD-PSGD (Alg. 2);"

@@ -14,6 +14,9 @@ import sympy as sp
 
 from proofs_check._framework import assert_equal, assert_nonnegative, assert_zero, check, main_for_module, require
 
+#: the paper whose claims this module checks (theorytools verify labels its rows with it)
+PAPER = "albasyoni2020"
+
 al = sp.Symbol("alpha", positive=True)  # 0 < alpha < 1
 d = sp.Symbol("d", positive=True, integer=True)
 aa = sp.Symbol("a", positive=True)  # a = (d - 1)/2

@@ -12,6 +12,9 @@ from itertools import combinations
 
 from proofs_check._framework import check, require
 
+#: the paper whose claims this module checks (theorytools verify labels its rows with it)
+PAPER = "beznosikov2020"
+
 SRC = "P1 poster [AUTHOR-POSTER] (slip); docs/theorems.md 'Poster slips'"
 
 

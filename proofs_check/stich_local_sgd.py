@@ -24,6 +24,9 @@ import sympy as sp
 
 from proofs_check._framework import assert_equal, assert_nonnegative, assert_zero, check, main_for_module, require
 
+#: the paper whose claims this module checks (theorytools verify labels its rows with it)
+PAPER = "stich2018"
+
 t, T = sp.symbols("t T", nonnegative=True, integer=True)
 a, MU, L, K, SIGMA2, G2, H = sp.symbols("a mu L K sigma2 G2 H", positive=True)
 A_, U_ = sp.symbols("A U", nonnegative=True)  # a = 1 + A, T = 1 + U

@@ -155,11 +155,13 @@ def test_bits_of_an_invalid_compressor_fail(monkeypatch):
 # --------------------------------------------------------------------------- seed
 def test_seed_reaches_seeded_checks_and_is_recorded(monkeypatch, capsys):
     from theorytools import check
+    from theorytools.theory.common import seeded as mark_seeded
+    from theorytools.theory.registry import derive_seed
 
-    def seeded(th, quick, seed=0):
-        yield "draw", check.bound(np.random.default_rng(seed).random(), 1.0)
+    def seeded(th, quick, seed=0):   # seed: the draw offset derived from (S, key)
+        yield "draw", mark_seeded(check.bound(np.random.default_rng(seed).random(), 1.0))
 
-    def fixed(th, quick):
+    def fixed(th, quick):            # a plugin that takes no seed: its draws stay fixed
         yield "draw", check.bound(np.random.default_rng(3).random(), 1.0)
 
     _planted_theorem(monkeypatch, "tang2018.planted_seeded", seeded)
@@ -174,10 +176,12 @@ def test_seed_reaches_seeded_checks_and_is_recorded(monkeypatch, capsys):
 
     a, b, a2 = run(0), run(5), run(0)
     s, f = "theorem.tang2018.planted_seeded.draw", "theorem.tang2018.planted_fixed.draw"
-    assert a[s]["empirical"] == np.random.default_rng(0).random()
-    assert b[s]["empirical"] == np.random.default_rng(5).random() != a[s]["empirical"]
+    assert a[s]["empirical"] == np.random.default_rng(0).random()   # S = 0: offset 0
+    offset = derive_seed(5, "tang2018.planted_seeded")
+    assert offset % 2 ** 32 == 0 and offset > 0
+    assert b[s]["empirical"] == np.random.default_rng(offset).random() != a[s]["empirical"]
     assert a[s]["seed"] == 0 and b[s]["seed"] == 5
-    assert a[f]["seed"] is None and a[f]["empirical"] == b[f]["empirical"]   # says "fixed"
+    assert a[f]["seed"] is None and a[f]["empirical"] == b[f]["empirical"]   # says "none"
     assert a == a2   # the same seed: the same rows
 
 

@@ -38,15 +38,16 @@ def _some_fail(results):
 def _assert_series(results):
     """Every check carries curves for the report, subsampled, with matching lengths."""
     for label, c in results:
+        from theorytools.report import MAX_POINTS, Series
         s = c.extra.get("series")
-        assert s and s.get("xlabel") and s.get("ylabel"), f"{label}: no series"
-        for curve in s.get("curves") or [s]:
-            n = len(curve["x"])
-            assert 0 < n == len(curve["y"]) <= p1.MAX_POINTS, label
+        assert isinstance(s, Series) and s.xlabel and s.ylabel, f"{label}: no series"
+        for curve in s.curves:
+            n = len(curve.x)
+            assert 0 < n == len(curve.y) <= MAX_POINTS, label
             for key in ("lo", "hi", "bound", "bits"):
-                if curve.get(key) is not None:
-                    assert len(curve[key]) == n, (label, key)
-            assert (curve.get("lo") is None) == (curve.get("hi") is None), label
+                if getattr(curve, key) is not None:
+                    assert len(getattr(curve, key)) == n, (label, key)
+            assert (curve.lo is None) == (curve.hi is None), label
 
 
 # ------------------------------------------------------------------------- the registry

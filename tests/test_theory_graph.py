@@ -36,9 +36,9 @@ def test_quick_checks_pass_and_carry_series(key):
     assert res and not bad, bad
     for label, c in res.items():
         s = c.extra.get("series")
-        assert s and s.get("xlabel") and s.get("ylabel"), label
-        for curve in s.get("curves") or [s]:
-            assert 0 < len(curve["x"]) == len(curve["y"]) <= 200, label
+        assert s and s.xlabel and s.ylabel, label
+        for curve in s.curves:
+            assert 0 < len(curve.x) == len(curve.y) <= 200, label
 
 
 def test_choco_prescribed_step_claim_fails_on_small_gaps():

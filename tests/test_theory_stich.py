@@ -37,14 +37,14 @@ def _assert_series(results):
         s = c.extra.get("series")
         if not label.startswith(SERIES_LABELS):
             continue
-        assert s and s.get("xlabel") and s.get("ylabel"), f"{label}: no series"
-        for curve in s.get("curves") or [s]:
-            n = len(curve["x"])
-            assert 0 < n == len(curve["y"]) <= 200, label
+        assert s and s.xlabel and s.ylabel, f"{label}: no series"
+        for curve in s.curves:
+            n = len(curve.x)
+            assert 0 < n == len(curve.y) <= 200, label
             for key in ("lo", "hi", "bound", "bits"):
-                if curve.get(key) is not None:
-                    assert len(curve[key]) == n, (label, key)
-            assert np.all(np.isfinite(curve["y"])), label
+                if getattr(curve, key) is not None:
+                    assert len(getattr(curve, key)) == n, (label, key)
+            assert np.all(np.isfinite(curve.y)), label
 
 
 @pytest.mark.parametrize("key", ["stich2018.theorem_2_2", "stich2018.linear_speedup",

@@ -24,14 +24,15 @@ def _assert_series(results, exempt=()):
     for label, c in results:
         if any(label.startswith(e) for e in exempt):
             continue
+        from theorytools.report import Series
         s = c.extra.get("series")
-        assert s, label
-        for curve in s.get("curves") or [s]:
-            x = np.asarray(curve["x"])
+        assert isinstance(s, Series), label
+        for curve in s.curves:
+            x = np.asarray(curve.x)
             assert 1 <= x.size <= 201, label
             for key in ("y", "lo", "hi", "bound", "bits"):
-                if curve.get(key) is not None:
-                    assert np.asarray(curve[key]).shape == x.shape, (label, key)
+                if getattr(curve, key) is not None:
+                    assert np.asarray(getattr(curve, key)).shape == x.shape, (label, key)
 
 
 @pytest.mark.parametrize("key", ["tang2018.dcd_exact_moments", "tang2018.dcd_stability",

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 from scipy import stats
@@ -33,15 +34,102 @@ P_FAIL = 1e-9
 KINDS = ("bound", "tight", "slope", "law", "diverges")
 
 
+#: a passing one-sided bound whose tightness is below this is *vacuous* (the bound is more
+#: than 100 times the measurement: no plausible error could make it fail; docs/verify.md,
+#: "Reading a verdict")
+VACUOUS_BELOW = 1e-2
+
+
+def tightness_of(kind: str, empirical: float | None, theoretical: float | None,
+                 accept: tuple | None) -> tuple:
+    r"""``(tightness, side)`` of a check outcome (docs/verify.md, "Reading a verdict").
+
+    .. math:: \text{tightness} = \hat e/b \;(\text{upper bound}),\quad b/\hat e
+              \;(\text{lower bound}),\quad \hat e/\text{theoretical} \;(\text{else}).
+
+    Parameters
+    ----------
+    kind : str
+        The check's kind (:data:`KINDS`); only ``bound`` has a side.
+    empirical : float or None
+        The measurement.
+    theoretical : float or None
+        The bound or theoretical value.
+    accept : tuple or None
+        The acceptance region ``(low, high)``: an infinite ``high`` makes a lower bound, an
+        infinite ``low`` an upper bound.
+
+    Returns
+    -------
+    tuple
+        ``(tightness, side)``: ``side`` is ``"upper"``/``"lower"`` for a one-sided ``bound``,
+        else None; ``tightness`` is None when undefined (a missing or non-finite value, a
+        zero denominator).
+    """
+    def finite(v):
+        return v is not None and isinstance(v, (int, float)) and math.isfinite(v)
+
+    side = None
+    if kind == "bound" and accept is not None:
+        lo, hi = accept
+        if not math.isfinite(hi) and math.isfinite(lo):
+            side = "lower"
+        elif not math.isfinite(lo) and math.isfinite(hi):
+            side = "upper"
+    if not (finite(empirical) and finite(theoretical)):
+        return None, side
+    if side == "upper":
+        return (empirical / theoretical if theoretical > 0 else None), side
+    if side == "lower":
+        return (theoretical / empirical if empirical > 0 else None), side
+    return (empirical / theoretical if theoretical != 0 else None), side
+
+
+def is_vacuous(passed: bool, side: str | None, tightness: float | None) -> bool:
+    """Whether a check is *vacuous*: a passing one-sided bound with ``tightness <
+    VACUOUS_BELOW`` (the bound more than 100 times the measurement: not evidence).
+
+    Parameters
+    ----------
+    passed : bool
+        The verdict.
+    side : str or None
+        ``"upper"``/``"lower"`` for a one-sided bound (:func:`tightness_of`), else None.
+    tightness : float or None
+        The tightness (:func:`tightness_of`).
+
+    Returns
+    -------
+    bool
+        True for a vacuous pass.
+    """
+    return bool(passed and side is not None and tightness is not None
+                and tightness < VACUOUS_BELOW)
+
+
 @dataclass
 class Check:
-    """The result of one check: ``(empirical, theoretical, verdict, details)`` and metadata.
+    """The outcome of one check -- the one result type of the toolkit: the theorem checkers
+    of this module, the compressor contract (:class:`theorytools.compressors.contract.
+    ContractResult` is a ``Check``) and, with the run's context added, the rows of
+    ``theorytools verify`` (:class:`theorytools.verify.CheckRow`).
 
-    ``interval`` is the confidence interval ``(low, high)`` of the empirical value that the
-    verdict rests on (one-sided intervals have an infinite end; ``None`` for an exact value)
-    and ``accept`` the region ``(low, high)`` in which the empirical value (or, for a
-    statistical check, the interval's relevant end) must lie to pass. The report draws both
-    (:mod:`theorytools.report`)."""
+    Core: ``(empirical, theoretical, verdict, details)`` (PEPit's shape, :meth:`as_tuple`)
+    with the ``kind``, the statistical ``method``, the confidence ``level`` (``None`` for
+    exact checks) and the number of ``replicates``. ``interval`` is the confidence interval
+    ``(low, high)`` of the empirical value that the verdict rests on (one-sided intervals have
+    an infinite end; ``None`` for an exact value) and ``accept`` the region ``(low, high)``
+    in which the empirical value (or, for a statistical check, the interval's relevant end)
+    must lie to pass. :attr:`tightness`, :attr:`vacuous` and :attr:`assessment` say whether
+    a pass is evidence (:data:`VACUOUS_BELOW`).
+
+    Description (optional; filled by whoever knows it): ``name`` of the check, ``subject``
+    (what was checked, e.g. a compressor), ``input_label`` (on which input), ``claim`` in
+    words, ``formula``, ``source`` (paper, theorem or equation) and ``status``
+    (``confirmed`` / ``author-poster`` / ``derived`` / ``unconfirmed``). ``seeded``: the
+    measurement depends on the run's random draws (``theorytools verify --seed`` changes it);
+    ``False`` for an exact value. ``extra["series"]`` may hold the curves behind the check
+    (:class:`theorytools.report.Series`)."""
 
     kind: str
     empirical: float
@@ -54,6 +142,14 @@ class Check:
     extra: dict = field(default_factory=dict)
     interval: tuple | None = None   # confidence interval of ``empirical`` (None: exact)
     accept: tuple | None = None     # the region of ``empirical`` that passes, for plots
+    name: str = ""
+    subject: str = ""
+    input_label: str = ""
+    claim: str = ""
+    formula: str = ""
+    source: str = ""
+    status: str = ""
+    seeded: bool = False
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -72,6 +168,33 @@ class Check:
         if self.theoretical == 0:
             return math.nan
         return self.empirical / self.theoretical
+
+    @property
+    def bound(self) -> float:
+        """The theorem's value (alias of ``theoretical``)."""
+        return self.theoretical
+
+    @property
+    def measured(self) -> float:
+        """The measurement (alias of ``empirical``)."""
+        return self.empirical
+
+    @property
+    def tightness(self):
+        """measured/bound (upper bound), bound/measured (lower bound), measured/theoretical
+        (other kinds); None when undefined (:func:`tightness_of`)."""
+        return tightness_of(self.kind, self.empirical, self.theoretical, self.accept)[0]
+
+    @property
+    def vacuous(self) -> bool:
+        """A pass of a one-sided bound more than 1/VACUOUS_BELOW times loose."""
+        t, side = tightness_of(self.kind, self.empirical, self.theoretical, self.accept)
+        return is_vacuous(self.passed, side, t)
+
+    @property
+    def assessment(self) -> str:
+        """``holds``, ``holds, vacuous`` or ``FAILS``."""
+        return "FAILS" if not self.passed else "holds, vacuous" if self.vacuous else "holds"
 
     def as_tuple(self):
         """PEPit's shape: (empirical, theoretical, verdict, details)."""
@@ -205,6 +328,83 @@ def t_one_sided(values: np.ndarray, level: float = 0.95, *,
         return m, (math.inf if upper else -math.inf)
     half = float(stats.t.ppf(level, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
     return m, (m + half if upper else m - half)
+
+
+class Band(NamedTuple):
+    """Column-wise mean of replicate rows and its confidence band (:func:`t_band`)."""
+
+    mean: np.ndarray
+    lo: np.ndarray | None
+    hi: np.ndarray | None
+    geometric: bool
+
+
+def t_halfwidth(Y: np.ndarray, level: float = 0.95) -> np.ndarray:
+    r"""Column-wise half-width of the two-sided Student-t interval of the mean of the
+    replicate rows of ``Y``:
+
+    .. math:: h_j = t_{r-1,\,(1+\text{level})/2}\; s_j/\sqrt r
+
+    (infinite for r < 2). :func:`t_band` is the mean plus or minus it.
+
+    Parameters
+    ----------
+    Y : numpy.ndarray
+        Replicates x points (a 1-D array is one replicate).
+    level : float, optional
+        Two-sided confidence level (default 0.95).
+
+    Returns
+    -------
+    numpy.ndarray
+        One half-width per column.
+    """
+    Y = np.atleast_2d(np.asarray(Y, dtype=float))
+    if Y.shape[0] < 2:
+        return np.full(Y.shape[1], math.inf)
+    return (stats.t.ppf(0.5 + level / 2.0, Y.shape[0] - 1) * Y.std(axis=0, ddof=1)
+            / math.sqrt(Y.shape[0]))
+
+
+def t_band(Y: np.ndarray, level: float = 0.95, *, geometric: bool = False) -> Band:
+    r"""Column-wise mean of the replicate rows of ``Y`` with its two-sided Student-t band.
+
+    .. math:: \bar y_j \pm t_{r-1,\,(1+\text{level})/2}\; s_j/\sqrt r,
+
+    :math:`s_j` the sample standard deviation of column j over the r replicate rows (the
+    curve-wise form of :func:`t_interval`: the one Student-t band of the reports).
+    ``geometric``: the same in log space (geometric mean and band), for curves drawn on log
+    scales; it falls back to the arithmetic band when a value is not positive.
+
+    Parameters
+    ----------
+    Y : numpy.ndarray
+        Replicates x points (a 1-D array is one replicate).
+    level : float, optional
+        Two-sided confidence level (default 0.95).
+    geometric : bool, optional
+        Band of the log values, mapped back with exp.
+
+    Returns
+    -------
+    Band
+        ``(mean, lo, hi, geometric)``; ``lo``/``hi`` are None for a single replicate (no
+        band: an exact curve) and ``geometric`` says whether the log-space band was used.
+    """
+    Y = np.atleast_2d(np.asarray(Y, dtype=float))
+    geometric = geometric and bool(np.all(Y > 0))
+    Z = np.log(Y) if geometric else Y
+    m = Z.mean(axis=0)
+    if Z.shape[0] < 2:
+        lo = hi = None
+    else:
+        half = t_halfwidth(Z, level)
+        lo, hi = m - half, m + half
+    if geometric:
+        m = np.exp(m)
+        lo = None if lo is None else np.exp(lo)
+        hi = None if hi is None else np.exp(hi)
+    return Band(m, lo, hi, geometric)
 
 
 # --------------------------------------------------------------------------- checkers
@@ -552,6 +752,7 @@ def diverges(norms: np.ndarray, predicted_factor: float | None = None, *,
                  accept=accept)
 
 
-__all__ = ["Check", "KINDS", "P_FAIL", "bound", "tight", "law", "mean_equals", "slope",
-           "fit_slopes", "diverges", "hoeffding_radius", "empirical_bernstein_radius",
-           "t_interval", "t_one_sided"]
+__all__ = ["Band", "Check", "KINDS", "P_FAIL", "VACUOUS_BELOW", "bound", "tight", "law",
+           "mean_equals", "slope", "fit_slopes", "diverges", "hoeffding_radius",
+           "empirical_bernstein_radius", "is_vacuous", "t_band", "t_halfwidth", "t_interval",
+           "t_one_sided", "tightness_of"]

@@ -17,6 +17,8 @@ import importlib
 import os
 import sys
 
+__all__ = ["COMMANDS", "DEBUG_HELP", "build_parser", "main"]
+
 COMMANDS = {
     "verify": "run the theorem checks and print a verdict table",
     "compressors": "list every registered compressor with declared and measured constants and bits",
@@ -54,6 +56,7 @@ def _version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``theorytools`` argument parser, one subcommand per :data:`COMMANDS` entry."""
     parser = _Parser(prog="theorytools", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=_version(),
                         help="print the toolkit's version and exit")
@@ -83,6 +86,8 @@ def _quiet_stdout():
 
 
 def main(argv=None) -> int:
+    """Run ``theorytools`` with ``argv`` (default ``sys.argv[1:]``); returns the exit status
+    (bad input: 2 with a one-line message, ``--debug`` for the traceback)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

@@ -10,6 +10,9 @@ import numbers
 
 import numpy as np
 
+__all__ = ["SEED_HIGH", "TheorytoolsError", "check_int", "check_real", "check_seed",
+           "check_vector", "raise_if_not_finite"]
+
 
 class TheorytoolsError(ValueError):
     """Bad input to a theorytools function; the message names the argument and the value."""

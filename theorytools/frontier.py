@@ -35,6 +35,9 @@ from theorytools.compressors.contract import adversarial_inputs, exact_quantitie
 from theorytools.compressors.spherical import default_block
 from theorytools.errors import TheorytoolsError, check_int
 
+__all__ = ["SHARED_MODE", "FrontierPoint", "best_rescaled_distortion", "frontier",
+           "frontier_specs", "measure_point", "necessary_condition_violations", "plot", "table"]
+
 #: Compressors measured in their shared-randomness mode (the construction needs it).
 SHARED_MODE = ("spherical", "spherical_projection")
 

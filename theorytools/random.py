@@ -25,6 +25,10 @@ from numba import njit
 
 from theorytools.errors import check_seed
 
+__all__ = ["GOLDEN_GAMMA", "KeyedGenerator", "as_generator", "draw_key", "mix64",
+           "node_step_key", "random_u64", "stream_key", "uniform", "uniforms",
+           "word_to_uniform"]
+
 GOLDEN_GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)

@@ -27,12 +27,18 @@ source and the status (:func:`row_cells`). Numbers are printed by :func:`fmt_num
 from __future__ import annotations
 
 import csv
+import dataclasses
 import html
 import io
 import math
 import os
+from dataclasses import dataclass
 
 import numpy as np
+
+__all__ = ["FIELDS", "MAX_POINTS", "MD_COLUMNS", "SUMMARY_RANGE", "Curve", "Series",
+           "fmt_accept", "fmt_interval", "fmt_number", "group_of", "metadata_lines",
+           "row_cells", "row_record", "summary_lines", "thin", "write_report"]
 
 #: CSV/JSON columns of a row, in order
 FIELDS = ("name", "paper", "claim", "formula", "kind", "theoretical", "empirical",
@@ -41,6 +47,157 @@ FIELDS = ("name", "paper", "claim", "formula", "kind", "theoretical", "empirical
 
 #: the summary plot's x range (tightness), points outside are drawn at the edge
 SUMMARY_RANGE = (1e-6, 1e2)
+
+
+# --------------------------------------------------------------------------- series
+#: curves handed to the report are thinned to at most this many points (:func:`thin`)
+MAX_POINTS = 200
+
+
+def thin(size: int, points: int = MAX_POINTS, *, log: bool = False) -> np.ndarray:
+    """At most ``points`` indices into ``range(size)``, always with the first and the last
+    (log-spaced when the curve is drawn on a log x-axis): the one thinning rule of the
+    report's curves. ``thin(T + 1)`` thins the iterations 0..T.
+
+    Parameters
+    ----------
+    size : int
+        Length of the curve.
+    points : int, optional
+        Largest number of indices kept (default :data:`MAX_POINTS`).
+    log : bool, optional
+        Log-spaced indices (``geomspace(1, size) - 1``) instead of evenly spaced ones.
+
+    Returns
+    -------
+    numpy.ndarray
+        Sorted unique int64 indices.
+    """
+    if size <= points:
+        return np.arange(size, dtype=np.int64)
+    grid = (np.geomspace(1, size, points) - 1) if log else np.linspace(0, size - 1, points)
+    return np.unique(np.concatenate([[0, size - 1], np.round(grid).astype(np.int64)]))
+
+
+def _array(v):
+    return None if v is None else np.asarray(v)
+
+
+@dataclass(eq=False)   # arrays: compare the fields yourself
+class Curve:
+    """One curve of a :class:`Series`: values ``y`` at ``x``, optionally with a confidence
+    band ``[lo, hi]`` (its name in ``band``), the theorem's envelope or exact value ``bound``
+    (its name in ``bound_label``) and the cumulative ``bits`` per node at each x (a second
+    panel against bits sent is drawn when every curve has them).
+
+    ``kind``: ``"mean"`` (a mean over seed replicates, with its band), ``"exact"`` (an exact
+    computation) or ``"measured"`` (one measured value per x); ``marker``/``ls``: matplotlib
+    marker and line style (``ls=""`` for points only)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    label: str = "empirical mean"
+    kind: str = "measured"
+    lo: np.ndarray | None = None
+    hi: np.ndarray | None = None
+    band: str | None = None
+    bound: np.ndarray | None = None
+    bound_label: str | None = None
+    bits: np.ndarray | None = None
+    marker: str | None = None
+    ls: str = "-"
+
+    KINDS = ("mean", "exact", "measured")
+
+    def __post_init__(self):
+        from theorytools.errors import TheorytoolsError
+        if self.kind not in self.KINDS:
+            raise TheorytoolsError(f"Curve kind must be one of {self.KINDS}, got {self.kind!r}")
+        self.x, self.y = np.asarray(self.x), np.asarray(self.y)
+        self.lo, self.hi = _array(self.lo), _array(self.hi)
+        self.bound, self.bits = _array(self.bound), _array(self.bits)
+
+    @classmethod
+    def of_replicates(cls, x, Y, *, label: str, bound=None, bits=None,
+                      bound_label: str | None = None, log: bool = False,
+                      geometric: bool = False, level: float = 0.95,
+                      points: int = MAX_POINTS) -> "Curve":
+        """The mean of the replicate rows ``Y`` (seeds x points) over ``x`` with its Student-t
+        band (:func:`theorytools.check.t_band`; none for one row: an exact curve), the
+        envelope ``bound`` and the ``bits``, thinned by :func:`thin` (log-spaced if ``log``).
+        ``geometric``: geometric mean and band (log space), for curves on log scales."""
+        from theorytools.check import t_band
+
+        x = np.asarray(x, dtype=float)
+        idx = thin(x.size, points, log=log)
+        b = t_band(Y, level, geometric=geometric)
+        out = cls(x[idx], b.mean[idx], label,
+                  kind="mean" if b.lo is not None else "exact")
+        if b.lo is not None:
+            out.lo, out.hi = b.lo[idx], b.hi[idx]
+            out.band = (f"{level:.0%} Student-t band{' (log scale)' if b.geometric else ''} "
+                        f"over {np.atleast_2d(Y).shape[0]} seeds")
+        if bound is not None:
+            out.bound = np.broadcast_to(np.asarray(bound, dtype=float), x.shape)[idx]
+            out.bound_label = bound_label
+        if bits is not None:
+            out.bits = np.asarray(bits, dtype=float)[idx]
+        return out
+
+    def replace(self, **changes) -> "Curve":
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(eq=False)   # arrays: compare the fields yourself
+class Series:
+    """The curves behind one check, for the report (:func:`write_report` draws them against
+    x and, when every curve has ``bits``, against bits sent; their numbers go to a CSV next to
+    the PNG).
+
+    ``xlabel``/``ylabel`` name the axes with their units (e.g. ``"iteration t"``,
+    ``"||x_bar_t - x*||^2"``); ``logx``/``logy`` the scales; ``source`` where the data come
+    from (a simulator, an exact recursion, ...; optional). A check carries it in
+    ``Check.extra["series"]`` (see :meth:`attach`)."""
+
+    curves: list
+    xlabel: str = "iteration"
+    ylabel: str = "value"
+    logx: bool = False
+    logy: bool = True
+    source: str = ""
+
+    def __post_init__(self):
+        from theorytools.errors import TheorytoolsError
+        self.curves = [self.curves] if isinstance(self.curves, Curve) else list(self.curves)
+        if not self.curves or not all(isinstance(c, Curve) for c in self.curves):
+            raise TheorytoolsError("Series.curves must be one or more Curve objects, got "
+                                   f"{self.curves!r:.80}")
+
+    def attach(self, result):
+        """Put this series on a check result (``result.extra["series"]``); returns it."""
+        result.extra["series"] = self
+        return result
+
+    def replace(self, **changes) -> "Series":
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def coerce(cls, obj) -> "Series":
+        """A :class:`Series` from a Series or from the older dict form (``{"x", "y", ...,
+        "xlabel", ...}`` or ``{"curves": [...], "xlabel": ...}``, still accepted from
+        plugins)."""
+        if isinstance(obj, Series):
+            return obj
+        if isinstance(obj, Curve):
+            return cls([obj])
+        axis = {k: obj[k] for k in ("xlabel", "ylabel", "logx", "logy", "source") if k in obj}
+        names = {f.name for f in dataclasses.fields(Curve)}
+        raw = obj.get("curves") or [obj]
+        curves = [Curve(**{k: v for k, v in c.items() if k in names and v is not None})
+                  for c in raw]
+        return cls(curves, **axis)
 
 
 # --------------------------------------------------------------------------- numbers
@@ -73,6 +230,7 @@ def fmt_number(v, digits: int = 4) -> str:
 
 
 def fmt_interval(interval) -> str:
+    """A confidence interval as ``[low, high]`` (:func:`fmt_number`), ``exact`` for None."""
     if interval is None:
         return "exact"
     lo, hi = interval
@@ -105,7 +263,7 @@ def row_cells(row) -> dict:
         "tightness": fmt_number(row.tightness, 3),
         "verdict": row.assessment, "outcome": row.status_label,
         "source": row.theorem or "–", "status": row.status,
-        "seed": "fixed" if row.seed is None else str(row.seed),
+        "seed": "none (exact)" if row.seed is None else str(row.seed),
         "details": row.details,
     }
 
@@ -289,56 +447,55 @@ def _short(name, group):
 
 def _series_csv(row, path):
     """The curves behind a series plot: one line per (curve, point)."""
-    s = row.series
-    curves = s.get("curves") or [s]
+    s = Series.coerce(row.series)
     keys = ("x", "y", "lo", "hi", "bound", "bits")
     with open(path, "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["curve"] + list(keys))
-        for c in curves:
-            n = len(np.atleast_1d(c["y"]))
-            cols = [np.broadcast_to(np.asarray(c[k], dtype=float), (n,))
-                    if c.get(k) is not None else [""] * n for k in keys]
+        for c in s.curves:
+            n = len(np.atleast_1d(c.y))
+            cols = [np.broadcast_to(np.asarray(getattr(c, k), dtype=float), (n,))
+                    if getattr(c, k) is not None else [""] * n for k in keys]
             for j in range(n):
-                w.writerow([c.get("label", "empirical mean")] + [
+                w.writerow([c.label] + [
                     ("" if isinstance(col[j], str) else repr(float(col[j]))) for col in cols])
 
 
 def _plot_series(row, path):
     plt = _plt()
-    s = row.series
-    curves = s.get("curves") or [s]
-    panels = [("x", s.get("xlabel", "iteration"))]
-    if all(c.get("bits") is not None for c in curves):
+    s = Series.coerce(row.series)
+    curves = s.curves
+    panels = [("x", s.xlabel)]
+    if all(c.bits is not None for c in curves):
         panels.append(("bits", "bits sent"))
     fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for ax, (key, label) in zip(axes[0], panels):
         for k, c in enumerate(curves):
             color = colors[k % len(colors)]
-            x = np.asarray(c[key], dtype=float)
-            y = np.asarray(c["y"], dtype=float)
-            ax.plot(x, y, color=color, label=c.get("label", "empirical mean"),
-                    marker=c.get("marker"), ls=c.get("ls", "-"))
-            if c.get("lo") is not None and c.get("hi") is not None:
-                ax.fill_between(x, c["lo"], c["hi"], color=color, alpha=0.25,
-                                label=c.get("band", "confidence band") if k == 0 else None)
-            if c.get("bound") is not None:
-                ax.plot(x, c["bound"], color=color if len(curves) > 1 else "tab:red", ls="--",
-                        label=c.get("bound_label", "theoretical bound"))
-        if s.get("logy", True):
+            x = np.asarray(getattr(c, key), dtype=float)
+            y = np.asarray(c.y, dtype=float)
+            ax.plot(x, y, color=color, label=c.label, marker=c.marker, ls=c.ls)
+            if c.lo is not None and c.hi is not None:
+                ax.fill_between(x, c.lo, c.hi, color=color, alpha=0.25,
+                                label=(c.band or "confidence band") if k == 0 else None)
+            if c.bound is not None:
+                ax.plot(x, c.bound, color=color if len(curves) > 1 else "tab:red", ls="--",
+                        label=c.bound_label or "theoretical bound")
+        if s.logy:
             ax.set_yscale("log")
             _no_minor(ax.yaxis)
-        if s.get("logx", False):
+        if s.logx:
             ax.set_xscale("log")
             _no_minor(ax.xaxis)
-            xs = np.unique(np.concatenate([np.asarray(c[key], dtype=float) for c in curves]))
+            xs = np.unique(np.concatenate([np.asarray(getattr(c, key), dtype=float)
+                                           for c in curves]))
             xs = xs[xs > 0]
             if xs.size and xs.max() < 10 * xs.min():   # less than a decade: label the data
                 ticks = xs if xs.size <= 8 else np.geomspace(xs.min(), xs.max(), 6)
                 ax.set_xticks(ticks, [f"{t:.3g}" for t in ticks])
         ax.set_xlabel(label)
-        ax.set_ylabel(s.get("ylabel", "value"))
+        ax.set_ylabel(s.ylabel)
         ax.legend(fontsize=8)
     fig.suptitle(f"{row.name}: {row.assessment}", fontsize=10)
     # fixed margins: tight_layout would lay out (and so format) every tick twice, half the
@@ -378,6 +535,7 @@ def summary_lines(summary) -> list:
 
 
 def metadata_lines(meta) -> list:
+    """The run metadata as ``key: value`` lines."""
     return [f"{k}: {fmt_number(v) if isinstance(v, float) else ('–' if v is None else v)}"
             for k, v in meta.items()]
 

@@ -35,6 +35,15 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
+from theorytools import check as _check
+
+__all__ = ["BITS_DRAWS", "CONSTANT_CLAIMS", "PAPERS", "SUITES", "SUITE_PREFIX",
+           "SUITE_SECONDS", "VACUOUS_BELOW", "BitsWorstCase", "CheckRow", "bits_worst_case",
+           "bound_rows", "check_catalogue", "compressor_dims", "compressor_paper",
+           "compressor_rows", "order_rows", "proof_rows", "resolve_check", "resolve_paper",
+           "run_checks", "run_metadata", "suite_rows", "suites_for", "summarize", "takes_seed",
+           "theorem_rows", "tightness_of"]
+
 PAPERS = {
     "tang2018": "Tang et al. 2018, Communication Compression for Decentralized Training",
     "beznosikov2020": "Beznosikov, Horváth, Richtárik, Safaryan, On Biased Compression for "
@@ -44,32 +53,10 @@ PAPERS = {
     "stich2018": "Stich, Local SGD Converges Fast and Communicates Little",
 }
 
-#: a passing one-sided bound whose tightness is below this is reported as vacuous
-VACUOUS_BELOW = 1e-2
-
-
-def tightness_of(kind, empirical, theoretical, accept):
-    """``(tightness, side)`` of a check: ``side`` is ``"upper"``/``"lower"`` for a one-sided
-    ``bound`` (read off its acceptance region) and ``None`` otherwise; ``tightness`` is
-    measured/bound (upper), bound/measured (lower) or measured/theoretical (other kinds), and
-    ``None`` when it is undefined (a missing or non-finite value, a zero denominator)."""
-    def finite(v):
-        return v is not None and isinstance(v, (int, float)) and math.isfinite(v)
-
-    side = None
-    if kind == "bound" and accept is not None:
-        lo, hi = accept
-        if not math.isfinite(hi) and math.isfinite(lo):
-            side = "lower"
-        elif not math.isfinite(lo) and math.isfinite(hi):
-            side = "upper"
-    if not (finite(empirical) and finite(theoretical)):
-        return None, side
-    if side == "upper":
-        return (empirical / theoretical if theoretical > 0 else None), side
-    if side == "lower":
-        return (theoretical / empirical if empirical > 0 else None), side
-    return (empirical / theoretical if theoretical != 0 else None), side
+#: a passing one-sided bound whose tightness is below this is reported as vacuous (defined
+#: with the result type, :data:`theorytools.check.VACUOUS_BELOW`)
+VACUOUS_BELOW = _check.VACUOUS_BELOW
+tightness_of = _check.tightness_of
 
 
 @dataclass
@@ -102,8 +89,7 @@ class CheckRow:
     def __post_init__(self):
         self.tightness, self.side = tightness_of(self.kind, self.empirical, self.theoretical,
                                                  self.accept)
-        self.vacuous = bool(self.verdict == "PASS" and self.side is not None
-                            and self.tightness is not None and self.tightness < VACUOUS_BELOW)
+        self.vacuous = _check.is_vacuous(self.verdict == "PASS", self.side, self.tightness)
 
     @property
     def looseness_exponent(self) -> int | None:
@@ -193,10 +179,13 @@ def _compressor_selected(name, cls, prefix, paper, check) -> bool:
 
 
 def compressor_dims(quick: bool) -> tuple:
+    """The dimensions d of the compressor suite (quick: 16 and 100)."""
     return (16, 100) if quick else (3, 16, 100, 1000)
 
 
 def compressor_rows(quick: bool, seed: int = 0, progress=None, paper=None, check=None):
+    """Every registered compressor's declared constants measured exactly on adversarial and
+    extremal inputs, and its whole contract, at each of :func:`compressor_dims`."""
     from theorytools.compressors import REGISTRY, default
     from theorytools.compressors.measure import LOWER_TYPE, measure
 
@@ -245,29 +234,27 @@ def compressor_rows(quick: bool, seed: int = 0, progress=None, paper=None, check
                 progress(f"compressor {name} [d={d}]")
 
 
-_PROOF_PAPER = {
-    "compressor_constants": "beznosikov2020", "class_relations": "beznosikov2020",
-    "cgd_contraction": "beznosikov2020", "divergence_example": "beznosikov2020",
-    "ecd_error": "tang2018", "stich_local_sgd": "stich2018", "lower_bounds": "albasyoni2020",
-}
-
-
 def proof_rows(quick: bool, seed: int = 0, progress=None, paper=None, check=None):
     """The sympy checks of ``proofs_check/`` (symbolic: no random draw, so every seed gives
-    the same rows; the rows record the run's seed)."""
+    the same rows, which say ``seed = None``)."""
+    import importlib
+
     import proofs_check
 
     for c in proofs_check.run_all():
         module = c.name.split("::")[0]
+        # each proof module names the paper whose claims it checks (its PAPER attribute)
+        row_paper = getattr(importlib.import_module(f"proofs_check.{module}"), "PAPER",
+                            "beznosikov2020")
         status = (c.status or "derived").split(";")[0].split()[0].lower()
         if c.finding:
             status += "+finding"
-        yield CheckRow(f"proof.{c.name}", _PROOF_PAPER.get(module, "beznosikov2020"),
+        yield CheckRow(f"proof.{c.name}", row_paper,
                        c.source, status, "law",
                        1.0 if c.passed else 0.0, 1.0, 1.0 if c.passed else 0.0, c.verdict,
                        (c.finding + " | " if c.finding else "") + c.detail, accept=(1.0, 1.0),
                        claim=f"the algebra of {c.name} holds symbolically (sympy)",
-                       formula=c.detail.split(";")[0][:200], seed=seed)
+                       formula=c.detail.split(";")[0][:200], seed=None)
     if progress:
         progress("proofs")
 
@@ -432,21 +419,21 @@ def _theorem_selected(key: str, paper: str | None, check: str | None) -> bool:
 
 def takes_seed(theorem) -> bool:
     """Whether a theorem's check function takes a ``seed`` keyword (then ``verify --seed``
-    reaches its random draws; otherwise its seeds are fixed inside the check)."""
-    import inspect
-    try:
-        return "seed" in inspect.signature(theorem.checks).parameters
-    except (TypeError, ValueError):
-        return False
+    reaches its random draws; every built-in theorem's does)."""
+    from theorytools.theory.registry import takes_seed as _takes
+    return _takes(theorem.checks)
 
 
 def theorem_rows(quick: bool, paper: str | None = None, check: str | None = None,
                  seed: int = 0, progress=None, keys=None):
     """The checks of every registered theorem (``theorytools.theory``); a check that raises
     is reported as a FAIL row, not swallowed. ``paper``/``check`` skip theorems that cannot
-    yield a selected row (the rows are filtered again by the caller). ``seed`` reaches every
-    check function that takes a ``seed`` keyword (:func:`takes_seed`); the rows of the others
-    record ``seed = None`` (fixed seeds). ``keys``: only these theorems."""
+    yield a selected row (the rows are filtered again by the caller). ``seed`` is the run's
+    seed S: each theorem draws with its own offset derived from (S, its key)
+    (:func:`theorytools.theory.registry.derive_seed`); a row records S when its measurement
+    depends on the draws (``Check.seeded``) and ``seed = None`` when it is exact (no random
+    draw). The source and status of a row are its check's (by default its theorem's).
+    ``keys``: only these theorems."""
     from theorytools.theory import theorems
 
     for th in theorems():
@@ -454,23 +441,22 @@ def theorem_rows(quick: bool, paper: str | None = None, check: str | None = None
             continue
         if not _theorem_selected(th.key, paper, check):
             continue
-        seeded = takes_seed(th)
         claim, formula = th.title, th.statement
         try:
-            results = th.run_checks(quick, **({"seed": seed} if seeded else {}))
+            results = th.run_checks(quick, seed=seed)
         except Exception as exc:  # a broken check must show up in the table
             yield CheckRow(f"theorem.{th.key}", th.paper, th.source, th.status, "law",
                            None, None, None, "FAIL", f"check raised {type(exc).__name__}: {exc}",
-                           claim=claim, formula=formula, seed=seed if seeded else None)
+                           claim=claim, formula=formula, seed=seed if takes_seed(th) else None)
             if progress:
                 progress(f"theorem {th.key}")
             continue
         for label, c in results:
-            row = CheckRow(f"theorem.{th.key}.{label}", th.paper, th.source, th.status, c.kind,
+            row = CheckRow(f"theorem.{th.key}.{label}", th.paper, c.source, c.status, c.kind,
                            c.empirical, c.theoretical, c.ratio, c.verdict, c.describe(),
-                           interval=c.interval, accept=c.accept, claim=claim, formula=formula,
-                           seed=seed if seeded else None)
-            if c.extra.get("series"):   # curves for the report (theorytools.report)
+                           interval=c.interval, accept=c.accept, claim=c.claim or claim,
+                           formula=c.formula or formula, seed=seed if c.seeded else None)
+            if c.extra.get("series"):   # curves for the report (theorytools.report.Series)
                 row.series = c.extra["series"]
             yield row
         if progress:

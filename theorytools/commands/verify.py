@@ -40,8 +40,9 @@ def configure(parser):
                           "acceptance region, source, status, details")
     parser.add_argument("--seed", type=int, default=0, metavar="S",
                         help="seed of the run's random draws, an integer in [0, 2^32) "
-                             "(default 0); recorded in every output; rows whose check keeps "
-                             "fixed seeds say 'seed fixed'")
+                             "(default 0): every check draws with its own seeds derived from S "
+                             "and its name; recorded in every output; rows without a random "
+                             "draw (exact) say 'seed none'")
     parser.add_argument("--report", metavar="DIR",
                         help="also write a report into DIR: report.html, report.md, "
                              "results.json, results.csv, PNG plots with their data as CSV")
@@ -161,8 +162,8 @@ def render_text(rows, metadata, *, wide=False, verbose=False) -> str:
             tuple(row_cells(r)[k] for _, k in cols) for r in ordered])]
     fixed = sum(r.seed is None for r in rows)
     if fixed:
-        out += ["", f"seed {m['seed']} reached {len(rows) - fixed} rows; {fixed} rows come from "
-                    "checks that keep their own fixed seeds (seed 'fixed' in --verbose)"]
+        out += ["", f"seed {m['seed']} reached the {len(rows) - fixed} rows that draw at random; "
+                    f"{fixed} rows are exact (no random draw: seed 'none' in --verbose)"]
     t = summarize(rows)["total"]
     out += ["", f"{t['passed']} passed, {t['vacuous']} vacuous, {t['failed']} failed"
             + (" (vacuous: the bound is more than 100x the measurement; see --verbose and "

@@ -22,28 +22,53 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theorytools.check import P_FAIL, hoeffding_radius  # noqa: F401  (one Hoeffding radius)
+from theorytools.check import P_FAIL, Check, hoeffding_radius  # noqa: F401  (one Hoeffding radius)
 from theorytools.compressors.law import scaled_law
 from theorytools.errors import TheorytoolsError
 
+__all__ = ["ContractResult", "Quantities", "adversarial_inputs", "bernstein_radius",
+           "check_batch_kernel", "check_codec", "check_no_class", "check_sampler",
+           "check_support", "check_theory_at", "check_tightness", "constant_check",
+           "exact_quantities", "run_contract", "tolerance"]
 
-@dataclass(frozen=True)
-class ContractResult:
-    check: str
-    compressor: str
-    input_label: str
-    empirical: float
-    theoretical: float
-    passed: bool
-    detail: str = ""
+
+class ContractResult(Check):
+    """One contract row: a :class:`theorytools.check.Check` (kind ``law``: an identity or a
+    concentration statement that can fail either way) naming the contract check, the
+    compressor (``subject``) and the input (``input_label``); the one result type of
+    :mod:`theorytools.check` with the contract's constructor
+    ``ContractResult(check, compressor, input_label, empirical, theoretical, passed, detail)``.
+    """
+
+    def __init__(self, check: str, compressor: str, input_label: str, empirical: float,
+                 theoretical: float, passed: bool, detail: str = ""):
+        super().__init__("law", empirical, theoretical, passed, detail, name=check,
+                         subject=compressor, input_label=input_label,
+                         source="docs/compressors.md §5 (the contract)", status="derived")
+
+    @property
+    def check(self) -> str:
+        """The contract check's name (``name``)."""
+        return self.name
+
+    @property
+    def compressor(self) -> str:
+        """The compressor's canonical name (``subject``)."""
+        return self.subject
+
+    @property
+    def detail(self) -> str:
+        """The details (``details``)."""
+        return self.details
 
     def __str__(self):
-        verdict = "PASS" if self.passed else "FAIL"
-        return (f"{verdict} {self.check} {self.compressor} on {self.input_label}: "
-                f"empirical={self.empirical:.6g} theoretical={self.theoretical:.6g} {self.detail}")
+        return (f"{self.verdict} {self.name} {self.subject} on {self.input_label}: "
+                f"empirical={self.empirical:.6g} theoretical={self.theoretical:.6g} "
+                f"{self.details}")
 
 
 def tolerance(compressor) -> float:
+    """The exact checks' relative tolerance: 1e-12 for ``float_width=64``, 2^-21 for 32."""
     return 1e-12 if compressor.float_width == 64 else 2.0 ** -21
 
 

@@ -14,12 +14,15 @@ import math
 import numpy as np
 
 from theorytools import check
+from theorytools.theory.common import run_seeds, seeded
 from theorytools.theory.registry import DERIVED, Theorem, register
+
+__all__ = ["PAPER", "SparseDitheringDet_bound"]
 
 PAPER = "albasyoni2020"
 
 
-def _worst_case_checks(theorem, quick, bits=None):
+def _worst_case_checks(theorem, quick, bits=None, seed=0):
     from theorytools.bounds import cap_measure
     from theorytools.compressors import create
 
@@ -33,17 +36,17 @@ def _worst_case_checks(theorem, quick, bits=None):
                                         details="P(alpha, 3) = (1 - sqrt(1 - alpha))/2")
     # the cap measure by Monte Carlo (uniform directions), two-sided Hoeffding at 1e-9
     d, alpha, n = 5, 0.5, (200_000 if quick else 1_000_000)
-    u = np.random.default_rng(5).standard_normal((n, d))
+    u = np.random.default_rng(5 + seed).standard_normal((n, d))
     inside = (u[:, 0] / np.linalg.norm(u, axis=1)) >= math.sqrt(1 - alpha)
-    yield f"cap_measure_mc[d={d},alpha={alpha:g}]", check.mean_equals(
+    yield f"cap_measure_mc[d={d},alpha={alpha:g}]", seeded(check.mean_equals(
         inside.astype(float), 2.0 ** -lb(alpha, d), value_range=1.0, method="hoeffding",
         details=f"P(alpha, d) vs the fraction of {n} uniform directions in the cap "
-                f"(bounds.cap_measure = {cap_measure(alpha, d):.6g})")
+                f"(bounds.cap_measure = {cap_measure(alpha, d):.6g})"))
     # the necessary condition: a deterministic compressor sends >= b_LB(measured distortion)
     for spec, dd in (("sparse_dithering_det[nu=0.1]", 100), ("top_k[k=8]", 16),
                      ("scaled_sign", 16)):
         comp = create(spec)
-        rng = np.random.default_rng(dd)
+        rng = np.random.default_rng(dd + seed)
         xs = [rng.standard_normal(dd) for _ in range(5)] + [np.ones(dd)]
         if hasattr(comp, "adversarial_input"):
             xs.append(comp.adversarial_input(dd))
@@ -51,9 +54,9 @@ def _worst_case_checks(theorem, quick, bits=None):
         scale = 1.0 if th.delta is not None else 1.0 / th.b2_beta.value
         dist = max(float(np.sum((scale * comp.compress(x) - x) ** 2) / (x @ x)) for x in xs)
         bits_max = max(comp.bits(x) for x in xs)
-        yield f"necessary_condition[{spec},d={dd}]", check.bound(
+        yield f"necessary_condition[{spec},d={dd}]", seeded(check.bound(
             float(bits_max), lb(dist, dd), lower=True, rtol=0.0,
-            details=f"max bits >= b_LB(measured distortion {dist:.4g}, d) (checks (docs/sources.md#checks))")
+            details=f"max bits >= b_LB(measured distortion {dist:.4g}, d) (checks (docs/sources.md#checks))"))
 
 
 def _worst_case_bits(alpha, d):
@@ -74,11 +77,12 @@ register(Theorem(
     admissible=lambda alpha, d, **_: [] if 0 < alpha < 1 and d >= 2 else
         ["0 < alpha < 1 and d >= 2"],
     checks=_worst_case_checks,
+    hooks={"bits": "planted fault: a wrong lower bound (alpha, d) -> bits"},
     proof="proofs_check/lower_bounds.py::cap_closed_form_d2, ::cap_closed_form_d3, "
           "::large_d_expansion"))
 
 
-def _average_case_checks(theorem, quick, distortion=None):
+def _average_case_checks(theorem, quick, distortion=None, seed=0):
     from theorytools.bounds import average_case_distortion
 
     dcap = distortion or theorem.bound
@@ -89,16 +93,16 @@ def _average_case_checks(theorem, quick, distortion=None):
                                             details="D_cap(4, 2) = (1 - 2/pi)/2")
     # any codebook does at least as badly: a random one, by Monte Carlo (one-sided Hoeffding)
     d, N, n = 8, 64, (20_000 if quick else 100_000)
-    rng = np.random.default_rng(8)
+    rng = np.random.default_rng(8 + seed)
     book = rng.standard_normal((N, d))
     book /= np.linalg.norm(book, axis=1, keepdims=True)
     x = rng.standard_normal((n, d))
     x /= np.linalg.norm(x, axis=1, keepdims=True)
     err = 1.0 - np.max(np.maximum(x @ book.T, 0.0), axis=1) ** 2
-    yield f"random_codebook[d={d},N={N}]", check.bound(
+    yield f"random_codebook[d={d},N={N}]", seeded(check.bound(
         None, dcap(N, d), lower=True, samples=err, value_range=1.0,
         details=f"mean error of a random codebook (P2 average-case lower bound (docs/sources.md#lower-bounds): 0.435) >= D_cap "
-                f"({average_case_distortion(N, d):.4g})")
+                f"({average_case_distortion(N, d):.4g})"))
 
 
 def _average_case_distortion(N, d):
@@ -117,10 +121,11 @@ register(Theorem(
     assumptions=("x uniform on S^{d-1}", "codebook of N directions, no shared randomness"),
     algorithm="theorytools.bounds.average_case_distortion", bound=_average_case_distortion,
     checks=_average_case_checks,
+    hooks={"distortion": "planted fault: a wrong D_cap (N, d) -> distortion"},
     proof="proofs_check/lower_bounds.py::dcap_hemisphere, ::dcap_cap_integral"))
 
 
-def _sd_checks(theorem, quick, compressor=None):
+def _sd_checks(theorem, quick, compressor=None, seed=0):
     from theorytools.compressors import create
     from theorytools.compressors.sparse_dithering import SparseDithering
 
@@ -132,18 +137,18 @@ def _sd_checks(theorem, quick, compressor=None):
             details=f"E[bits] at equal magnitudes = w + base3_bits(d) + s sqrt(d); P2 reported "
                     f"{SparseDithering.reported_bits(d, comp.params['omega']):.1f} "
                     "[UNCONFIRMED, not asserted]")
-        rng = np.random.default_rng(d)
+        rng = np.random.default_rng(d + seed)
         worst = max(comp.expected_bits(x) for x in
                     [rng.standard_normal(d), rng.standard_cauchy(d), rng.uniform(-1, 1, d)])
-        yield f"expected_bits_bound[d={d}]", check.bound(
-            worst, bound, rtol=1e-12, details="max E[bits] over Gaussian/Cauchy/uniform x")
+        yield f"expected_bits_bound[d={d}]", seeded(check.bound(
+            worst, bound, rtol=1e-12, details="max E[bits] over Gaussian/Cauchy/uniform x"))
         x = rng.standard_normal(d)
         samples = 300 if quick else 1000
-        bits = np.array([comp.bits(x, 100 + r) for r in range(samples)], dtype=float)
+        bits = np.array([comp.bits(x, 100 + seed + r) for r in range(samples)], dtype=float)
         low = comp.float_width
-        yield f"sampled_bits[d={d}]", check.mean_equals(
+        yield f"sampled_bits[d={d}]", seeded(check.mean_equals(
             bits, comp.expected_bits(x), value_range=comp.bits_budget(x) - low,
-            method="hoeffding", details="mean encoded length vs the exact E[bits]")
+            method="hoeffding", details="mean encoded length vs the exact E[bits]"))
 
 
 register(Theorem(
@@ -157,10 +162,12 @@ register(Theorem(
     assumptions=("x != 0", "float width w for the norm"),
     algorithm="theorytools.compressors.sparse_dithering.SparseDithering",
     bound=lambda d, omega=1.0, w=32: None, checks=_sd_checks,
+    hooks={"compressor": "the Sparse Dithering compressor checked (planted fault: a "
+                         "broken one)"},
     proof="tests/test_sparse_dithering.py::test_expected_bits_exact_and_bounded"))
 
 
-def _sd_det_authors_checks(theorem, quick, compressor=None, formula=None):
+def _sd_det_authors_checks(theorem, quick, compressor=None, formula=None, seed=0):
     from theorytools.bounds import worst_case_bits, worst_case_bits_log_d
     from theorytools.compressors.sparse_dithering import SparseDitheringDet
 
@@ -213,17 +220,21 @@ register(Theorem(
     assumptions=("nu = 0.1", "float32 scale (31 bits)"),
     algorithm="theorytools.compressors.sparse_dithering.SparseDitheringDet",
     bound=lambda d, nu=0.1: SparseDitheringDet_bound(d, nu), checks=_sd_det_authors_checks,
+    hooks={"compressor": "the compressor checked (planted fault: a broken one)",
+           "formula": "planted fault: a wrong general bit formula (d, nu) -> bits"},
     proof="tests/test_sparse_dithering_authors.py::test_exact_worst_case_is_attained, "
           "::test_search_never_exceeds_the_exact_worst_case, "
           "::test_poster_general_formula_is_an_upper_bound"))
 
 
 def SparseDitheringDet_bound(d, nu=0.1):  # noqa: N802 (named after the class it wraps)
+    """The derived worst-case bits of deterministic Sparse Dithering at (d, nu)
+    (``SparseDitheringDet.worst_case_bound``, docs/optimal_compression.md)."""
     from theorytools.compressors import create
     return create("sparse_dithering_det", nu=nu).worst_case_bound(d)
 
 
-def _sd_det_huffman_checks(theorem, quick, compressor=None):
+def _sd_det_huffman_checks(theorem, quick, compressor=None, seed=0):
     from theorytools.compressors import create
     from theorytools.compressors.sparse_dithering import SparseDitheringDetHuffman
 
@@ -258,6 +269,7 @@ register(Theorem(
     assumptions=("nu = 0.1", "float32 norm"),
     algorithm="theorytools.compressors.sparse_dithering.SparseDitheringDetHuffman",
     bound=lambda d, nu=0.1: _huffman_bound(d, nu), checks=_sd_det_huffman_checks,
+    hooks={"compressor": "the compressor checked (planted fault: a broken one)"},
     proof="tests/test_sparse_dithering.py::test_det_adversarial_search_stays_below_derived_bound"))
 
 
@@ -266,7 +278,8 @@ def _huffman_bound(d, nu=0.1):
     return create("sparse_dithering_det_huffman", nu=nu).worst_case_bound(d)
 
 
-def _sc_checks(theorem, quick, gap_bits=3.0, compressor_factory=None, law_p_factor=1.0):
+def _sc_checks(theorem, quick, gap_bits=3.0, compressor_factory=None, law_p_factor=1.0,
+               seed=0):
     """The authors' spherical compression: mean Rice length of T - 1 vs -log2 P + gap (exact),
     T's law (DKW at p_fail 1e-9), the sure distortion over draws."""
     from theorytools.bounds import log2_cap_measure
@@ -289,25 +302,25 @@ def _sc_checks(theorem, quick, gap_bits=3.0, compressor_factory=None, law_p_fact
     # the law of T: Geometric(P(alpha, d)), DKW (Massart) at p_fail 1e-9
     alpha, d, n = 0.5, 3, (1500 if quick else 20000)
     c = make(alpha, d)
-    x = np.random.default_rng(3).standard_normal(d)
-    T = np.array([c._sample(x, draw_key(5000 + i))[1][0] for i in range(n)])
+    x = np.random.default_rng(3 + seed).standard_normal(d)
+    T = np.array([c._sample(x, draw_key(5000 + seed + i))[1][0] for i in range(n)])
     prob = law_p_factor * 2.0 ** log2_cap_measure(alpha, d)
     t = np.arange(1, int(T.max()) + 2)
     emp = np.searchsorted(np.sort(T), t, side="right") / n
     sup = float(np.max(np.abs(emp + np.expm1(t * math.log1p(-prob)))))
     eps = math.sqrt(math.log(2 / check.P_FAIL) / (2 * n))
-    yield f"T_geometric_dkw[alpha={alpha:g},d={d}]", check.bound(
+    yield f"T_geometric_dkw[alpha={alpha:g},d={d}]", seeded(check.bound(
         sup, eps, rtol=0.0,
         details=f"sup_t |F_n(t) - (1 - (1-P)^t)| over {n} draws <= DKW radius at p_fail "
-                f"{check.P_FAIL:g}; P = P(alpha, d) = {prob:.6f}")
+                f"{check.P_FAIL:g}; P = P(alpha, d) = {prob:.6f}"))
     worst = 0.0
-    for seed in range(50 if quick else 200):
-        xs = np.random.default_rng(seed).standard_normal(d)
-        out = c.compress(xs, seed)
+    for draw in run_seeds(seed, 50 if quick else 200):
+        xs = np.random.default_rng(draw).standard_normal(d)
+        out = c.compress(xs, draw)
         worst = max(worst, float(np.sum((out - xs) ** 2) / (xs @ xs)))
-    yield f"sure_distortion[alpha={alpha:g},d={d}]", check.bound(
+    yield f"sure_distortion[alpha={alpha:g},d={d}]", seeded(check.bound(
         worst, alpha, rtol=1e-12,
-        details="max over draws of ||C(x) - x||^2/||x||^2 <= alpha (class C(alpha) per draw)")
+        details="max over draws of ||C(x) - x||^2/||x||^2 <= alpha (class C(alpha) per draw)"))
 
 
 register(Theorem(
@@ -323,11 +336,14 @@ register(Theorem(
     assumptions=("shared randomness", "norm sent separately (float)"),
     algorithm="theorytools.compressors.spherical.Spherical", bound=lambda **_: 3.0,
     checks=_sc_checks,
+    hooks={"gap_bits": "the poster's gap of the Rice length over -log2 P (default 3)",
+           "compressor_factory": "planted fault: (alpha, b) -> a broken Spherical compressor",
+           "law_p_factor": "planted fault: scales P(alpha, d) in the law of T"},
     proof="tests/test_spherical_authors.py::test_mean_rice_length_below_minus_log2_p_plus_3_"
           "everywhere, ::test_T_is_geometric_with_the_cap_measure_dkw"))
 
 
-def _sc_projection_checks(theorem, quick, gap_bits=3.0, compressor_factory=None):
+def _sc_projection_checks(theorem, quick, gap_bits=3.0, compressor_factory=None, seed=0):
     from theorytools.bounds import average_case_bits
     from theorytools.compressors.spherical import SphericalProjection
 
@@ -362,6 +378,8 @@ register(Theorem(
                  "norm excluded on both sides"),
     algorithm="theorytools.compressors.spherical.SphericalProjection", bound=lambda **_: 3.0,
     checks=_sc_projection_checks,
+    hooks={"gap_bits": "the poster's gap of the index bits (default 3)",
+           "compressor_factory": "planted fault: (alpha, b) -> a broken compressor"},
     proof="tests/test_spherical.py::test_expected_bits_exact_and_gap_to_average_case_bound"))
 
 
@@ -390,7 +408,7 @@ def _relative_error(out, x):
     return float(np.sum(((out - x) / m) ** 2) / np.sum((x / m) ** 2))
 
 
-def _p2_class_checks(theorem, quick, compressors=None, declared=None):
+def _p2_class_checks(theorem, quick, compressors=None, declared=None, seed=0):
     """Every registered compressor, at its default parameters: the P2 classes it declares
     (``Compressor.p2_classes``) hold on the contract's adversarial inputs and its extremal
     ones. B(alpha), U(omega): exact expectations from the law; C(alpha): every draw."""
@@ -419,12 +437,12 @@ def _p2_class_checks(theorem, quick, compressors=None, declared=None):
                     details=f"{comp.canonical_name}: max E||C(x)-x||^2/||x||^2 + max "
                             f"||E C(x) - x||/||x|| (unbiased: 0; measured {bias:.2g}) <= omega")
             if cls.sure_alpha is not None:
-                seeds = range(5) if comp.randomized else range(1)
+                seeds = run_seeds(seed, 5) if comp.randomized else range(1)
                 sure = max(_relative_error(comp.compress(x, s), x) for x in xs for s in seeds)
-                yield f"C(alpha)[{label},d={d}]", check.bound(
+                yield f"C(alpha)[{label},d={d}]", seeded(check.bound(
                     sure, cls.sure_alpha.value, rtol=1e-9,
                     details=f"{comp.canonical_name}: max over inputs and draws of "
-                            f"||C(x)-x||^2/||x||^2 <= alpha (no expectation)")
+                            f"||C(x)-x||^2/||x||^2 <= alpha (no expectation)"), comp.randomized)
 
 
 register(Theorem(
@@ -439,10 +457,13 @@ register(Theorem(
                  "arithmetic of the operator)"),
     algorithm="theorytools.compressors.Compressor.p2_classes", bound=None,
     checks=_p2_class_checks,
+    hooks={"compressors": "the compressors checked (names or objects; default every "
+                          "registered one)",
+           "declared": "planted fault: (compressor, d) -> the P2 classes declared"},
     proof="tests/test_p2_classes.py"))
 
 
-def _up_checks(theorem, quick, compressors=None, alpha_of=None):
+def _up_checks(theorem, quick, compressors=None, alpha_of=None, seed=0):
     """alpha 4^(b/d) >= 1 for every compressor in B(alpha) (or U(omega), at alpha =
     omega/(omega+1)), b = the max of the encoded lengths over the adversarial inputs and three
     seeds, randomness sent in the message (explicit mode: no shared seed)."""
@@ -455,14 +476,14 @@ def _up_checks(theorem, quick, compressors=None, alpha_of=None):
             alpha = (alpha_of or (lambda c, dd: c.p2_classes(dd).up_alpha))(comp, d)
             if alpha is None or not 0.0 < alpha < 1.0:
                 continue   # in no class (sign, grid), or alpha = 0 (identity: b = inf)
-            seeds = (0, 1, 2) if comp.randomized else (0,)
+            seeds = run_seeds(seed, 3) if comp.randomized else (0,)
             bits = max(comp.encode(x, s).nbits for x in _class_inputs(comp, d) for s in seeds)
             need = 0.5 * d * math.log2(1.0 / alpha)
-            yield f"{comp.name}[d={d}]", check.bound(
+            yield f"{comp.name}[d={d}]", seeded(check.bound(
                 float(bits), need, lower=True, rtol=0.0,
                 details=f"{comp.canonical_name}: max bits {bits} >= (d/2) log2(1/alpha) = "
                         f"{need:.2f} at alpha = {alpha:.4g}; alpha 4^(b/d) = "
-                        f"{alpha * 4 ** (bits / d):.4g} >= 1")
+                        f"{alpha * 4 ** (bits / d):.4g} >= 1"), comp.randomized)
 
 
 register(Theorem(
@@ -478,4 +499,7 @@ register(Theorem(
                  "b the worst case over the inputs tried"),
     algorithm="theorytools.bounds.uncertainty_principle_bits",
     bound=lambda alpha, d: 0.5 * d * math.log2(1.0 / alpha), checks=_up_checks,
+    hooks={"compressors": "the compressors checked (names or objects; default every "
+                          "registered one)",
+           "alpha_of": "planted fault: (compressor, d) -> the alpha used"},
     proof="docs/bounds.md (ball covering); tests/test_p2_classes.py"))

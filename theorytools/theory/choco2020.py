@@ -40,8 +40,12 @@ import math
 import numpy as np
 
 from theorytools import check
+from theorytools.check import t_band
+from theorytools.report import Curve, Series, thin
+from theorytools.theory.common import cached_runs, run_seeds, seeded, t_one_sided_check
 from theorytools.theory.registry import UNCONFIRMED, Parameter, Theorem, register
-from theorytools.theory.tang2018 import _band, _cached_runs, _t_one_sided_check, _thin
+
+__all__ = ["SOURCE", "TIGHT_CHOCO", "choco_admissible", "choco_bound", "choco_consensus_step"]
 
 SOURCE = ("Koloskova, Lin, Stich, Jaggi, ICLR 2020, Theorem 4.1 [SECONDARY: "
           "CHOCO-SGD, Koloskova et al. 2019/2020 (docs/sources.md#choco); checks B-3 (docs/sources.md#checks)]")
@@ -119,7 +123,7 @@ def _per_sample_sq(problem, X):
     return out
 
 
-def _runs(algorithm, comp_spec, T, seeds, gamma_c):
+def _runs(algorithm, comp_spec, T, seeds, gamma_c, seed=0):
     """Runs at horizon T (eta = sqrt(n/(T+1))), cached: per seed the left-hand side
     (1/(T+1)) sum_t ||grad f(x_bar_t)||^2, the largest ||x_t^i|| bound, the thinned curve,
     the mean cumulative bits per node, the exact E||g||^2 at the final iterates, and the
@@ -136,17 +140,17 @@ def _runs(algorithm, comp_spec, T, seeds, gamma_c):
         comp = create(comp_spec)
         eta = math.sqrt(problem.n / (T + 1))
         xs = float(np.linalg.norm(problem.x_star))
-        idx = _thin(T)
+        idx = thin(T + 1)
         lhs, radius, curves, bits, g_final, diffs = [], 0.0, [], [], 0.0, []
-        for seed in range(seeds):
+        for run_seed in run_seeds(seed, seeds):
             if algorithm == "naive":
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    tr = alg.naive_compressed(problem, top, comp, eta, T, seed=seed,
+                    tr = alg.naive_compressed(problem, top, comp, eta, T, seed=run_seed,
                                               record="every")
             else:
                 tr = alg.choco_sgd(problem, top, comp, eta, T, consensus_step=gamma_c,
-                                   seed=seed, record="every")
+                                   seed=run_seed, record="every")
             lhs.append(float(np.mean(tr.grad_norm_sq)))
             radius = max(radius, xs + float(np.max(np.sqrt(
                 problem.n * (tr.consensus + tr.dist_sq)))))
@@ -157,117 +161,136 @@ def _runs(algorithm, comp_spec, T, seeds, gamma_c):
         return (np.array(lhs), radius, np.array(curves), np.mean(bits, axis=0), idx, g_final,
                 np.array(diffs))
 
-    return _cached_runs(("choco", algorithm, comp_spec, T, seeds, gamma_c), make)
+    return cached_runs(("choco", algorithm, comp_spec, T, seeds, gamma_c, seed), make)
 
 
-def _checks(th, quick, **params):
-    from theorytools.compressors import create
+class _Logistic:
+    """What the guarantees on the logistic ring share: the problem, the compressor and its
+    delta, the theorem's steps and the runs at every T (cached), for one run of the checks."""
+
+    def __init__(self, th, quick, seed, params):
+        from theorytools.compressors import create
+        from theorytools.topology import ring
+
+        self.th, self.params = th, params
+        self.consts = th.parameter_values(**{k: v for k, v in params.items()
+                                             if k in th.parameters})
+        self.factor = self.consts.pop("consensus_step_factor")
+        self.problem = problem = _problem()
+        self.n, self.d = n, d = problem.n, problem.d
+        top = ring(n)
+        self.rho, self.beta = rho, beta = top.spectral_gap, top.beta
+        self.comp_spec = params.get("compressor", "rand_k_biased[k=5,float_width=64]")
+        self.comp = comp = create(self.comp_spec)
+        if "delta" in params:
+            self.delta = float(params["delta"])
+            self.delta_src = "given"
+        else:
+            b3 = comp.theory(d).delta
+            if b3 is None:
+                raise ValueError(f"{comp.canonical_name} declares no contraction constant; "
+                                 "pass delta=")
+            self.delta = 1.0 / b3.value          # B3(delta') of P1 <=> CHOCO delta = 1/delta'
+            self.delta_src = f"declared B3 constant {b3.value:g} -> delta = 1/{b3.value:g}"
+        self.L = float(np.max(problem.L_i))
+        self.gamma_c = choco_consensus_step(rho, beta, self.delta, self.factor)
+        self.Ts = params.get("T_list", (300, 1000, 3000) if quick else (300, 1000, 3000, 6000))
+        self.seeds = 8 if quick else 16
+        self.algorithm = params.get("algorithm", "choco")
+        for T in self.Ts:
+            th.require_admissible(T=T, n=n, L=self.L, eta=math.sqrt(n / (T + 1)),
+                                  gamma=self.gamma_c, rho=rho, beta=beta, delta=self.delta,
+                                  factor=self.factor)
+        self.runs = {T: _runs(self.algorithm, self.comp_spec, T, self.seeds, self.gamma_c,
+                              seed) for T in self.Ts}
+
+
+def _contraction(s):
+    """1. The compressor is a delta-contraction: exact E||Q(x) - x||^2/||x||^2 from its law,
+    on adversarial and extremal inputs and on the runs' last differences X - X_hat."""
     from theorytools.compressors.contract import adversarial_inputs, exact_quantities
-    from theorytools.topology import ring
 
-    consts = th.parameter_values(**{k: v for k, v in params.items() if k in th.parameters})
-    factor = consts.pop("consensus_step_factor")
-    problem = _problem()
-    n, d = problem.n, problem.d
-    top = ring(n)
-    rho, beta = top.spectral_gap, top.beta
-    comp_spec = params.get("compressor", "rand_k_biased[k=5,float_width=64]")
-    comp = create(comp_spec)
-    if "delta" in params:
-        delta = float(params["delta"])
-        delta_src = "given"
-    else:
-        b3 = comp.theory(d).delta
-        if b3 is None:
-            raise ValueError(f"{comp.canonical_name} declares no contraction constant; pass "
-                             "delta=")
-        delta = 1.0 / b3.value          # B3(delta') of P1 <=> CHOCO delta = 1/delta'
-        delta_src = f"declared B3 constant {b3.value:g} -> delta = 1/{b3.value:g}"
-    L = float(np.max(problem.L_i))
-    gamma_c = choco_consensus_step(rho, beta, delta, factor)
-    Ts = params.get("T_list", (300, 1000, 3000) if quick else (300, 1000, 3000, 6000))
-    seeds = 8 if quick else 16
-    algorithm = params.get("algorithm", "choco")
-    for T in Ts:
-        th.require_admissible(T=T, n=n, L=L, eta=math.sqrt(n / (T + 1)), gamma=gamma_c,
-                              rho=rho, beta=beta, delta=delta, factor=factor)
-    runs = {T: _runs(algorithm, comp_spec, T, seeds, gamma_c) for T in Ts}
-
-    # 1. the compressor is a delta-contraction: exact E||Q(x) - x||^2/||x||^2 from its law, on
-    #    adversarial and extremal inputs and on the runs' last differences X - X_hat
-    inputs = [x for _, x in adversarial_inputs(d) if np.any(x)]
-    inputs += [e.x for e in comp.extremal_inputs(d)]
-    inputs += [x for x in runs[Ts[0]][6][:8] if np.any(x)]
-    quantities = [exact_quantities(comp, np.asarray(x, dtype=float)) for x in inputs]
+    inputs = [x for _, x in adversarial_inputs(s.d) if np.any(x)]
+    inputs += [e.x for e in s.comp.extremal_inputs(s.d)]
+    inputs += [x for x in s.runs[s.Ts[0]][6][:8] if np.any(x)]
+    quantities = [exact_quantities(s.comp, np.asarray(x, dtype=float)) for x in inputs]
     worst = max(q.error / q.norm2 for q in quantities)
-    yield "contraction", check.bound(
-        worst, 1.0 - delta, rtol=1e-12,
-        details=f"{comp.canonical_name}: worst exact E||Q(x) - x||^2/||x||^2 over "
+    yield "contraction", seeded(check.bound(
+        worst, 1.0 - s.delta, rtol=1e-12,
+        details=f"{s.comp.canonical_name}: worst exact E||Q(x) - x||^2/||x||^2 over "
                 f"{len(inputs)} inputs (adversarial, extremal, the runs' X - X_hat) <= "
-                f"1 - delta, delta = {delta:.4g} ({delta_src})")
+                f"1 - delta, delta = {s.delta:.4g} ({s.delta_src})"))
 
-    # 2. the bound at each T, one-sided Student-t upper confidence bound over seeds
+
+def _bound_and_rate(s):
+    """2. The bound at each T (one-sided Student-t upper confidence bound over seeds); 3. the
+    rate: the left-hand side decays at least like T^(-1/2)."""
+    problem, n, d, L, rho, delta = s.problem, s.n, s.d, s.L, s.rho, s.delta
     f0_gap = float(problem.f(np.zeros(d)) - problem.f_star)
     sigma_sq = float(problem.sigma_sq_sup)
     F = problem.arrays["features"]
     lam = problem.arrays["lam"]
     norms = np.linalg.norm(F, axis=2)                       # (n, m)
-    radius = max(r[1] for r in runs.values())
+    radius = max(r[1] for r in s.runs.values())
     G_sq = float(np.max(np.mean((norms + lam * radius) ** 2, axis=1)))
-    g_final = max(r[5] for r in runs.values())
-    c = rho ** 2 * delta / consts["c_div"]
-    T_useful = consts["c_consensus"] * n * L ** consts["L_power"] / c ** 2 - 1   # third = G^2
+    g_final = max(r[5] for r in s.runs.values())
+    c = rho ** 2 * delta / s.consts["c_div"]
+    T_useful = s.consts["c_consensus"] * n * L ** s.consts["L_power"] / c ** 2 - 1
     means, firsts, bounds, bits_T = [], [], [], []
-    for T in Ts:
-        lhs, _, curves, bits, idx, _, _ = runs[T]
+    for T in s.Ts:
+        lhs, _, curves, bits, idx, _, _ = s.runs[T]
         first, third = choco_bound(f0_gap, sigma_sq, G_sq, L, n, T, rho, delta, terms=True,
-                                   **consts)
-        bound = th.bound(f0_gap=f0_gap, sigma_sq=sigma_sq, G_sq=G_sq, L=L, n=n, T=T, rho=rho,
-                         delta=delta, **consts)
-        res = _t_one_sided_check(
+                                   **s.consts)
+        bound = s.th.bound(f0_gap=f0_gap, sigma_sq=sigma_sq, G_sq=G_sq, L=L, n=n, T=T,
+                           rho=rho, delta=delta, **s.consts)
+        res = t_one_sided_check(
             lhs, bound, lower=False,
-            details=f"(1/(T+1)) sum_t ||grad f(x_bar_t)||^2 of {algorithm}, {seeds} seeds, "
-                    f"T = {T}, eta = {math.sqrt(n / (T + 1)):.4g}, gamma = {gamma_c:.4g}; "
+            details=f"(1/(T+1)) sum_t ||grad f(x_bar_t)||^2 of {s.algorithm}, {s.seeds} seeds, "
+                    f"T = {T}, eta = {math.sqrt(n / (T + 1)):.4g}, gamma = {s.gamma_c:.4g}; "
                     f"first term {first:.4g} (mean/first = {lhs.mean() / first:.3g}), "
                     f"consensus term {third:.4g}; f(x_0) - f* = {f0_gap:.4g}, sigma^2 = "
                     f"{sigma_sq:.4g} (global bound), L = max L_i = {L:.4g}, rho = {rho:.4g}, "
-                    f"beta = {beta:.4g}, delta = {delta:.4g}, G^2 = {G_sq:.4g} (sup over the "
+                    f"beta = {s.beta:.4g}, delta = {delta:.4g}, G^2 = {G_sq:.4g} (sup over the "
                     f"visited ball, R = {radius:.4g}; exact E||g||^2 at the final iterates "
                     f"{g_final:.4g}); Student-t: no a-priori range (lam x unbounded)")
-        m, lo, hi = _band(curves)
-        res.extra["series"] = {
-            "curves": [{"x": idx, "y": m, "lo": lo, "hi": hi, "bits": bits,
-                        "bound": np.full(idx.size, bound), "bound_label": "Theorem 4.1 bound",
-                        "label": f"||grad f(x_bar_t)||^2, mean of {seeds} seeds",
-                        "band": "95% t-band"},
-                       {"x": idx, "y": np.full(idx.size, first), "bits": bits,
-                        "label": "first term of the bound (without the consensus term)"}],
-            "xlabel": "iteration t", "ylabel": "||grad f(x_bar_t)||^2"}
-        yield f"bound[T={T}]", res
+        b = t_band(curves)
+        Series([Curve(idx, b.mean, f"||grad f(x_bar_t)||^2, mean of {s.seeds} seeds",
+                      kind="mean", lo=b.lo, hi=b.hi, band="95% t-band", bits=bits,
+                      bound=np.full(idx.size, bound), bound_label="Theorem 4.1 bound"),
+                Curve(idx, np.full(idx.size, first),
+                      "first term of the bound (without the consensus term)", kind="exact",
+                      bits=bits)],
+               xlabel="iteration t", ylabel="||grad f(x_bar_t)||^2").attach(res)
+        yield f"bound[T={T}]", seeded(res)
         means.append(lhs)
         firsts.append(first)
         bounds.append(bound)
         bits_T.append(bits[-1])
 
-    # 3. the rate: the left-hand side decays at least like T^(-1/2)
+    Ts = s.Ts
     Y = np.log(np.array(means).T)
     tol = 0.1
     res = check.slope(check.fit_slopes(np.log(Ts), Y), -0.5 + tol, alternative="at_most",
                       details=f"log-log exponent of (1/(T+1)) sum_t ||grad f(x_bar_t)||^2 in T "
-                              f"over T = {list(Ts)} ({seeds} seeds, eta = sqrt(n/(T+1))): the "
-                              f"bound's rate T^(-1/2), tolerance {tol:g}; the bound is "
+                              f"over T = {list(Ts)} ({s.seeds} seeds, eta = sqrt(n/(T+1))): "
+                              f"the bound's rate T^(-1/2), tolerance {tol:g}; the bound is "
                               f"vacuous (consensus term >= G^2) until T ~ {T_useful:.3g}")
-    m, lo, hi = _band(np.array(means).T)
-    res.extra["series"] = {
-        "curves": [{"x": np.array(Ts), "y": m, "lo": lo, "hi": hi, "bits": np.array(bits_T),
-                    "bound": np.array(bounds), "bound_label": "Theorem 4.1 bound",
-                    "label": "mean over seeds", "band": "95% t-band"},
-                   {"x": np.array(Ts), "y": np.array(firsts), "bits": np.array(bits_T),
-                    "label": "first term (T^(-1/2))"}],
-        "xlabel": "iterations T", "logx": True,
-        "ylabel": "(1/(T+1)) sum_t ||grad f(x_bar_t)||^2"}
-    yield "rate_in_T", res
-    yield from _checks_tight(th, quick, **params)
+    b = t_band(np.array(means).T)
+    Series([Curve(np.array(Ts), b.mean, "mean over seeds", kind="mean", lo=b.lo, hi=b.hi,
+                  band="95% t-band", bits=np.array(bits_T), bound=np.array(bounds),
+                  bound_label="Theorem 4.1 bound"),
+            Curve(np.array(Ts), np.array(firsts), "first term (T^(-1/2))", kind="exact",
+                  bits=np.array(bits_T))],
+           xlabel="iterations T", ylabel="(1/(T+1)) sum_t ||grad f(x_bar_t)||^2",
+           logx=True).attach(res)
+    yield "rate_in_T", seeded(res)
+
+
+def _checks(th, quick, seed=0, **params):
+    s = _Logistic(th, quick, seed, params)
+    yield from _contraction(s)
+    yield from _bound_and_rate(s)
+    yield from _checks_tight(th, quick, seed, **params)
 
 
 # Where the bound is within 100x (issue 11). On the logistic ring above the consensus term
@@ -285,7 +308,7 @@ def _tight_problem(T, n, d):
     return quadratic(n, d, L, L, seed=1)
 
 
-def _checks_tight(th, quick, **params):
+def _checks_tight(th, quick, seed=0, **params):
     """Theorem 4.1 where the bound is not vacuous: CHOCO-SGD, the unscaled Rand-5 of d = 10
     (delta = 1/2), complete graph of n = 4 (rho = beta = 1), exact gradients (sigma = 0),
     identical quadratics with L = 1/sqrt(nT), x0 = 0, T = 10^4, the theorem's eta and gamma
@@ -313,15 +336,16 @@ def _checks_tight(th, quick, **params):
                           delta=delta, factor=factor)
     algorithm = params.get("algorithm", "choco")
     lhs, radius, curves, bits = [], 0.0, [], []
-    idx = _thin(T)
-    for seed in range(seeds):
+    idx = thin(T + 1)
+    for run_seed in run_seeds(seed, seeds):
         if algorithm == "naive":
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                tr = alg.naive_compressed(problem, top, comp, eta, T, seed=seed, record="every")
+                tr = alg.naive_compressed(problem, top, comp, eta, T, seed=run_seed,
+                                          record="every")
         else:
-            tr = alg.choco_sgd(problem, top, comp, eta, T, consensus_step=gamma_c, seed=seed,
-                               record="every")
+            tr = alg.choco_sgd(problem, top, comp, eta, T, consensus_step=gamma_c,
+                               seed=run_seed, record="every")
         lhs.append(float(np.mean(tr.grad_norm_sq)))
         radius = max(radius, float(np.max(np.sqrt(tr.dist_sq) + np.sqrt(n * tr.consensus))))
         curves.append(np.cumsum(tr.grad_norm_sq)[idx] / (idx + 1))
@@ -332,7 +356,7 @@ def _checks_tight(th, quick, **params):
     bound = th.bound(f0_gap=f0_gap, sigma_sq=0.0, G_sq=G_sq, L=L, n=n, T=T, rho=rho,
                      delta=delta, **consts)
     lhs = np.array(lhs)
-    res = _t_one_sided_check(
+    res = t_one_sided_check(
         lhs, bound, lower=False,
         details=f"(1/(T+1)) sum_t ||grad f(x_bar_t)||^2 of {algorithm}, {seeds} seeds, "
                 f"identical quadratics L = mu = {L:.4g} = 1/sqrt(nT), sigma = 0, complete "
@@ -340,14 +364,13 @@ def _checks_tight(th, quick, **params):
                 f"{eta:.4g}, gamma = {gamma_c:.4g}; first term {first:.4g} (mean/first = "
                 f"{lhs.mean() / first:.3g}), consensus term {third:.4g}; G^2 = L^2 R^2 = "
                 f"{G_sq:.4g}, R = {radius:.4g}; Student-t over seeds")
-    m, lo, hi = _band(curves)
-    res.extra["series"] = {
-        "x": idx, "y": m, "lo": lo, "hi": hi, "bits": np.mean(bits, axis=0),
-        "bound": np.full(idx.size, bound), "bound_label": f"Theorem 4.1 bound at T = {T}",
-        "label": f"running mean (1/(t+1)) sum_s ||grad f(x_bar_s)||^2, {seeds} seeds",
-        "band": "95% t-band", "xlabel": "iteration t",
-        "ylabel": "(1/(t+1)) sum_s ||grad f(x_bar_s)||^2"}
-    yield f"bound_tight[complete,n={n},T={T}]", res
+    b = t_band(curves)
+    Series(Curve(idx, b.mean, f"running mean (1/(t+1)) sum_s ||grad f(x_bar_s)||^2, {seeds} "
+                              "seeds", kind="mean", lo=b.lo, hi=b.hi, band="95% t-band",
+                 bits=np.mean(bits, axis=0), bound=np.full(idx.size, bound),
+                 bound_label=f"Theorem 4.1 bound at T = {T}"),
+           xlabel="iteration t", ylabel="(1/(t+1)) sum_s ||grad f(x_bar_s)||^2").attach(res)
+    yield f"bound_tight[complete,n={n},T={T}]", seeded(res)
 
 
 register(Theorem(
@@ -362,6 +385,10 @@ register(Theorem(
                  "beta = ||I - W||_2", "eta = sqrt(n/(T+1)), T >= 64 n L^2, gamma = formula"),
     algorithm="theorytools.algorithms.choco_sgd", bound=choco_bound,
     admissible=choco_admissible, checks=_checks,
+    hooks={"compressor": "the compressor Q (spec string; default rand_k_biased[k=5])",
+           "delta": "planted fault: a delta other than the compressor's declared one",
+           "T_list": "the horizons T of the bound and rate checks",
+           "algorithm": "planted fault: 'naive' runs naive compressed D-PSGD instead"},
     parameters={
         "c_f": Parameter(4.0, UNCONFIRMED, f"coefficient of f(x_0) - f*; {_NOTE}"),
         "c_sigma": Parameter(4.0, UNCONFIRMED, f"coefficient of sigma^2 L; {_NOTE}"),

@@ -65,6 +65,7 @@ class _one_blas_thread:
         if self._ctx is not None:
             self._ctx.restore_original_limits()
         return False
+from theorytools.report import Curve, Series
 from theorytools.theory.registry import DERIVED, UNCONFIRMED, Parameter, Theorem, register
 from theorytools.topology import Topology
 
@@ -238,8 +239,8 @@ def slope_check(x: np.ndarray, y: np.ndarray, predicted: float, *, tol: float = 
 
 
 def family_series(points: list, xlabel: str, ylabel: str, *, predicted: float | None = None,
-                  anchor: tuple | None = None, lines: tuple = ()) -> dict:
-    """``extra["series"]`` for the report: one curve per family (``points`` is a list of
+                  anchor: tuple | None = None, lines: tuple = ()) -> Series:
+    """The report's :class:`~theorytools.report.Series`: one curve per family (``points`` is a list of
     ``(family, x, y)``), sorted by x, with its marker, and the predicted power law
     ``x**predicted`` drawn through ``anchor`` (default: the geometric mean of the points);
     ``lines``: further ``(label, slope, (x0, y0))`` power laws (e.g. a theorem's bound).
@@ -259,8 +260,8 @@ def family_series(points: list, xlabel: str, ylabel: str, *, predicted: float | 
 
     Returns
     -------
-    dict
-        The ``series`` dict of :mod:`theorytools.report` (``curves``, labels, ``logx``).
+    theorytools.report.Series
+        One curve per family and line, log x-axis.
     """
     curves = []
     fams = []
@@ -271,8 +272,8 @@ def family_series(points: list, xlabel: str, ylabel: str, *, predicted: float | 
         xs = np.array([x for g, x, _ in points if g == f])
         ys = np.array([y for g, _, y in points if g == f])
         o = np.argsort(xs)
-        curves.append({"x": xs[o], "y": ys[o], "label": f, "marker": MARKERS.get(f, "o"),
-                       "ls": ":"})
+        curves.append(Curve(xs[o], ys[o], f, kind="exact", marker=MARKERS.get(f, "o"),
+                            ls=":"))
     if predicted is not None:
         X = np.array([x for _, x, _ in points])
         Y = np.array([y for _, _, y in points])
@@ -281,13 +282,13 @@ def family_series(points: list, xlabel: str, ylabel: str, *, predicted: float | 
             anchor = (float(np.exp(np.mean(np.log(X[pos])))),
                       float(np.exp(np.mean(np.log(Y[pos])))))
         xs = np.geomspace(X.min(), X.max(), 20)
-        curves.append({"x": xs, "y": anchor[1] * (xs / anchor[0]) ** predicted,
-                       "label": f"predicted slope {predicted:.3g}", "ls": "--"})
+        curves.append(Curve(xs, anchor[1] * (xs / anchor[0]) ** predicted,
+                            f"predicted slope {predicted:.3g}", kind="exact", ls="--"))
     X = np.array([x for _, x, _ in points])
     for label, slope_, (x0, y0) in lines:
         xs = np.geomspace(X.min(), X.max(), 20)
-        curves.append({"x": xs, "y": y0 * (xs / x0) ** slope_, "label": label, "ls": "-."})
-    return {"curves": curves, "xlabel": xlabel, "ylabel": ylabel, "logx": True}
+        curves.append(Curve(xs, y0 * (xs / x0) ** slope_, label, kind="exact", ls="-."))
+    return Series(curves, xlabel=xlabel, ylabel=ylabel, logx=True)
 
 
 # --------------------------------------------------------------------------- 1. consensus
@@ -844,7 +845,7 @@ def _worst_ratio_check(pairs, *, lower=False, details=""):
 CONSENSUS_GAMMA = 1e-7
 
 
-def _checks_consensus(th, quick, **params):
+def _checks_consensus(th, quick, seed=0, **params):
     lazy = params.get("laziness", 0.0)
     gamma = CONSENSUS_GAMMA
     fams = _families(256)
@@ -937,12 +938,15 @@ register(Theorem(
     assumptions=("f_i = a/2 (x - c_i)^2, common curvature a", "additive gradient noise s",
                  "D-PSGD Lian form X_t W - gamma G(X_t)", "gamma a << 1 - slem"),
     algorithm="theorytools.algorithms.dpsgd", checks=_checks_consensus,
+    hooks={"laziness": "lazy gossip W -> (1 - l) W + l I (default 0)",
+           "noise_exponent": "planted fault: a wrong exponent of the noise term in 1 - slem",
+           "het_exponent": "planted fault: a wrong exponent of the heterogeneity term"},
     proof="theorytools/theory/graph_gap.py::dpsgd_consensus (docstring); "
           "tests/test_theory_graph.py"))
 
 
 # --------------------------------------------------------------------------- 2. transient
-def _checks_transient(th, quick, **params):
+def _checks_transient(th, quick, seed=0, **params):
     from theorytools import topology as tp
 
     lazy = params.get("laziness", 0.0)
@@ -960,10 +964,9 @@ def _checks_transient(th, quick, **params):
                             details=f"{top.name}: closed form over the eigenmodes (declared W) "
                                     f"vs the mean/covariance recursion (the dynamics), gamma "
                                     f"= 0.1, T = {Ts}")
-            res.extra["series"] = {"x": np.array(Ts), "y": np.array(rec),
-                                   "bound": np.array(closed), "bound_label": "closed form",
-                                   "label": "recursion", "xlabel": "T", "logx": True,
-                                   "ylabel": "(1/T) sum_t E grad f(x_bar_t)^2"}
+            Series(Curve(np.array(Ts), np.array(rec), "recursion", kind="exact",
+                         bound=np.array(closed), bound_label="closed form"),
+                   xlabel="T", ylabel="(1/T) sum_t E grad f(x_bar_t)^2", logx=True).attach(res)
             out.append((f"closed_form_vs_recursion[{top.name}]", res))
         pts, skipped = [], []
         for f, top in _all(fams):
@@ -1010,12 +1013,14 @@ register(Theorem(
     assumptions=("f_i = a_i/2 (x - c_i)^2, a and c along the slowest mode",
                  "gamma = 0.5 sqrt(n/T)/sigma", "D-PSGD Lian form"),
     algorithm="theorytools.algorithms.dpsgd", checks=_checks_transient,
+    hooks={"laziness": "lazy gossip W -> (1 - l) W + l I (default 0)",
+           "transient_exponent": "planted fault: a wrong exponent of the transient time"},
     proof="theorytools/theory/graph_gap.py::avg_grad_sq (closed form; checked against the "
           "recursion by the check closed_form_vs_recursion)"))
 
 
 # --------------------------------------------------------------------------- 3. DCD
-def _checks_dcd(th, quick, **params):
+def _checks_dcd(th, quick, seed=0, **params):
     from theorytools import topology as tp
     from theorytools.theory.tang2018 import stability_threshold
 
@@ -1035,21 +1040,20 @@ def _checks_dcd(th, quick, **params):
                     details=f"1/lambda_max(H) from the declared spectrum vs bisection on the "
                             f"n^2 x n^2 second-moment operator of the dynamics "
                             f"(tang2018.stability_threshold) on {[t.name for t in small]}")
-    res.extra["series"] = {"x": np.array([t.n for t in small], float), "y": np.array(brute),
-                           "bound": np.array(fast), "bound_label": "transfer matrix H",
-                           "label": "n^2 x n^2 operator", "xlabel": "n", "marker": "o",
-                           "ls": "", "ylabel": "alpha^2 threshold"}
+    Series(Curve(np.array([t.n for t in small], float), np.array(brute), "n^2 x n^2 operator",
+                 kind="exact", bound=np.array(fast), bound_label="transfer matrix H",
+                 marker="o", ls=""),
+           xlabel="n", ylabel="alpha^2 threshold").attach(res)
     out.append(("spectral_vs_operator", res))
     comp = [(t, b) for f, t, b in rows if f == "complete"]
     formula = params.get("complete_formula", lambda n: n / (n - 1))
     res = check.law([b for _, b in comp], [formula(t.n) for t, _ in comp], rtol=1e-10,
                     details="complete graphs: threshold n/(n - 1) (derived DCD consensus threshold (docs/sources.md#derived))")
-    res.extra["series"] = {"x": np.array([t.n for t, _ in comp], float),
-                           "y": np.array([b for _, b in comp]),
-                           "bound": np.array([t.n / (t.n - 1) for t, _ in comp]),
-                           "bound_label": "n/(n - 1)", "label": "1/lambda_max(H)",
-                           "marker": "*", "ls": "", "xlabel": "n", "logx": True,
-                           "ylabel": "alpha^2 threshold"}
+    Series(Curve(np.array([t.n for t, _ in comp], float), np.array([b for _, b in comp]),
+                 "1/lambda_max(H)", kind="exact",
+                 bound=np.array([t.n / (t.n - 1) for t, _ in comp]), bound_label="n/(n - 1)",
+                 marker="*", ls=""),
+           xlabel="n", ylabel="alpha^2 threshold", logx=True).attach(res)
     out.append(("complete_n_over_n_minus_1", res))
     tang = [(f, t, b, (factor * tp.tang_dcd_alpha_max(t)) ** 2) for f, t, b in rows]
     res = _worst_ratio_check([(t.name, am, b) for _, t, b, am in tang],
@@ -1095,6 +1099,12 @@ register(Theorem(
               "(1 - lambda_i)(1 - lambda_j)/(1 - lambda_i lambda_j); in [1, 1.4] on every graph",
     assumptions=("Bernoulli(p) sparsifier, alpha^2 = 1/p - 1", "pure consensus (gamma = 0)"),
     algorithm="theorytools.algorithms.dcd_psgd", checks=_checks_dcd,
+    hooks={"laziness": "lazy gossip W -> (1 - l) W + l I (default 0)",
+           "complete_formula": "planted fault: a wrong closed form n -> threshold on complete "
+                               "graphs (default n/(n-1))",
+           "threshold_exponent": "planted fault: a wrong exponent of the threshold in 1 - slem",
+           "conservativeness_exponent": "planted fault: a wrong exponent of Tang's condition "
+                                        "over the exact threshold"},
     parameters={"condition_factor": Parameter(1.0, UNCONFIRMED,
                                               "scales Tang's printed condition; confirm "
                                               "Theorem 1 of the paper")},
@@ -1115,7 +1125,20 @@ def _best_step(lam, V, p):
     return math.exp(res.x), float(res.fun)
 
 
-def _checks_choco(th, quick, **params):
+def _checks_choco(th, quick, seed=0, **params):
+    """CHOCO's gossip rate on the graph families: one function per guarantee over the exact
+    rates of :func:`_choco_rates` (no random draw)."""
+    s = _choco_rates(th, quick, params)
+    for guarantee in CHOCO_GUARANTEES:
+        yield from guarantee(s)
+
+
+def _choco_rates(th, quick, params):
+    """The exact rates every CHOCO guarantee reads: on small graphs the transfer matrix and
+    the dense operator at three consensus steps; on every family graph (n <= 64) the rate at
+    the theorem's step and (n <= 16 quick, 32 full) at the best step."""
+    from types import SimpleNamespace
+
     from theorytools import topology as tp
     from theorytools.theory.choco2020 import choco_consensus_step
 
@@ -1125,7 +1148,6 @@ def _checks_choco(th, quick, **params):
     p = CHOCO_DELTA
     max_n, best_n = (64, 16) if quick else (64, 32)
     fams = _families(256)
-    out = []
     with _one_blas_thread():
         small = [tp.ring(6), tp.complete(4), tp.star(5), tp.grid2d(2, 3)]
         fast, dense = [], []
@@ -1147,15 +1169,33 @@ def _checks_choco(th, quick, **params):
             best = _memo(("choco_best", t.name, lazy, p), lambda: _best_step(lam, V, p)) \
                 if t.n <= best_n else (math.nan, math.nan)
             rows.append((f, t, g_thm, r_thm) + best)
+    x = [t.spectral_gap for _, t, _, _, _, _ in rows]
+    first = [2 * g * (1 - t.lambda2) for _, t, g, _, _, _ in rows]
+    return SimpleNamespace(rows=rows, fast=fast, dense=dense, small=small, p=p, c_div=c_div,
+                           max_n=max_n, best_n=best_n, x=x, first=first, params=params)
+
+
+def _choco_rate_vs_operator(s):
+    """The n x n transfer matrix's rate equals the dense operator's (an identity)."""
+    fast, dense, small, p = s.fast, s.dense, s.small, s.p
+    out = []
     res = check.law(fast, dense, rtol=1e-9,
                     details=f"rate from the n x n transfer matrix (declared spectrum) vs the "
                             f"dense (2n - 1)^2 operator of the dynamics, {[t.name for t in small]}"
                             f", consensus steps 0.05 / 0.3 / 0.8, delta = p = {p:g}")
-    res.extra["series"] = {"x": np.arange(len(fast), dtype=float), "y": 1 - np.array(dense),
-                           "bound": 1 - np.array(fast), "bound_label": "transfer matrix",
-                           "label": "dense operator", "xlabel": "case", "marker": "o",
-                           "ls": "", "ylabel": "1 - rate"}
+    Series(Curve(np.arange(len(fast), dtype=float), 1 - np.array(dense), "dense operator",
+                 kind="exact", bound=1 - np.array(fast), bound_label="transfer matrix",
+                 marker="o", ls=""),
+           xlabel="case", ylabel="1 - rate").attach(res)
     out.append(("rate_vs_operator", res))
+    return out
+
+
+def _choco_claim_refuted(s):
+    """FINDING: the transcribed rate rho^2 delta/c_div fails at the prescribed step."""
+    rows, p, c_div = s.rows, s.p, s.c_div
+    out = []
+    max_n = s.max_n
     claimed = [(t.name, 1 - r, t.spectral_gap ** 2 * p / c_div) for _, t, _, r, _, _ in rows]
     failures = [n for n, m, b in claimed if m < b]
     worst, worst_name = min((m / b, n) for n, m, b in claimed)
@@ -1180,8 +1220,14 @@ def _checks_choco(th, quick, **params):
                                         lines=[(f"claimed rho^2 delta/{c_div:g}", 2.0,
                                                 (1.0, p / c_div))])
     out.append(("prescribed_step_claim_refuted", res))
-    x = [t.spectral_gap for _, t, _, _, _, _ in rows]
-    first = [2 * g * (1 - t.lambda2) for _, t, g, _, _, _ in rows]
+    return out
+
+
+def _choco_first_order(s):
+    """1 - rate at the theorem's step is its first-order value 2 gamma (1 - lambda_2)."""
+    rows = s.rows
+    out = []
+    first = s.first
     ratios = [(1 - r) / fo for (_, _, _, r, _, _), fo in zip(rows, first)]
     res = check.tight(max(ratios, key=lambda q: abs(q - 1)), 1.0, (0.97, 1.03),
                       details=f"1 - rate at the theorem's step against the first-order value "
@@ -1194,6 +1240,14 @@ def _checks_choco(th, quick, **params):
                                          zip(rows, ratios)], "spectral_gap",
                                         "(1 - rate) / (2 gamma_thm (1 - lambda_2))")
     out.append(("prescribed_step_first_order", res))
+    return out
+
+
+def _choco_prescribed_exponent(s):
+    """The exponent of 1 - rate in the spectral gap at the theorem's step."""
+    rows, p, c_div = s.rows, s.p, s.c_div
+    out = []
+    x, first, params = s.x, s.first, s.params
     pred = params.get("prescribed_exponent", ols_slope(x, first)[0])
     res = slope_check(x, [1 - r for _, _, _, r, _, _ in rows], pred, tol=0.1,
                       details=f"{len(rows)} graphs: 1 - rate at the theorem's step against the "
@@ -1208,6 +1262,15 @@ def _checks_choco(th, quick, **params):
                                         lines=[(f"claimed rho^2 delta/{c_div:g}", 2.0,
                                                 (1.0, p / c_div))])
     out.append(("prescribed_step_exponent", res))
+    return out
+
+
+def _choco_best_step(s):
+    """At the best consensus step: the exponent in the gap is at most 2, and the best step
+    is at least the theorem's."""
+    rows, p, c_div = s.rows, s.p, s.c_div
+    out = []
+    best_n, params = s.best_n, s.params
     best = [(f, t, g, gb, rb) for f, t, g, _, gb, rb in rows if np.isfinite(rb)]
     gossip = [(1 - rb) / (1 - t.slem_sq) for _, t, _, _, rb in best]
     bb, blo, bhi = ols_slope([t.spectral_gap for _, t, _, _, _ in best],
@@ -1236,7 +1299,12 @@ def _checks_choco(th, quick, **params):
                                         "spectral_gap", "best step / theorem's step",
                                         predicted=-2.0)
     out.append(("best_over_prescribed_step", res))
-    yield from out
+    return out
+
+
+#: the CHOCO gossip-rate guarantees, one function each, in report order
+CHOCO_GUARANTEES = (_choco_rate_vs_operator, _choco_claim_refuted, _choco_first_order,
+                    _choco_prescribed_exponent, _choco_best_step)
 
 
 register(Theorem(
@@ -1252,6 +1320,11 @@ register(Theorem(
               "(16 rho + rho^2 + 4 beta^2 + 2 rho beta^2 - 8 rho delta)",
     assumptions=("Bernoulli(p) mask Q (delta = p exactly)", "pure consensus (no gradients)"),
     algorithm="theorytools.algorithms.choco_sgd", checks=_checks_choco,
+    hooks={"laziness": "lazy gossip W -> (1 - l) W + l I (default 0)",
+           "prescribed_exponent": "planted fault: a wrong exponent of the rate at the "
+                                  "prescribed consensus step",
+           "best_step_bound_exponent": "planted fault: a wrong exponent of the best-step rate "
+                                       "bound"},
     parameters={"c_div": Parameter(82.0, UNCONFIRMED, "c = rho^2 delta / c_div; CHOCO-SGD, Koloskova et al. 2019/2020 (docs/sources.md#choco) "
                                    "[SECONDARY]; confirm in Koloskova et al. 2019, Thm 2"),
                 "consensus_step_factor": Parameter(
@@ -1435,7 +1508,19 @@ def equal_bits_recursion(top: Topology, method: str, p: float, gamma: float, a: 
 EQUAL_BITS_P, EQUAL_BITS_GAMMA = 0.6, 1e-3
 
 
-def _checks_equal_bits(th, quick, **params):
+def _checks_equal_bits(th, quick, seed=0, **params):
+    """Equal bits per iteration: one function per guarantee over the exact stationary
+    consensus distances of :func:`_equal_bits_setup` (no random draw)."""
+    s = _equal_bits_setup(quick, params)
+    for guarantee in EQUAL_BITS_GUARANTEES:
+        yield from guarantee(s)
+
+
+def _equal_bits_setup(quick, params):
+    """Stationary consensus distances: the transfer-matrix solve against the recursion on
+    small graphs; D-PSGD, DCD, CHOCO (theorem's and a fixed step) on the family graphs."""
+    from types import SimpleNamespace
+
     from theorytools import topology as tp
     from theorytools.theory.choco2020 import choco_consensus_step
 
@@ -1443,7 +1528,6 @@ def _checks_equal_bits(th, quick, **params):
     p, g = EQUAL_BITS_P, EQUAL_BITS_GAMMA
     gc_fixed = 0.5
     fams = _families(256)
-    out = []
     with _one_blas_thread():
         small = [tp.ring(6), tp.star(5), tp.grid2d(2, 3)]
         exact, rec = [], []
@@ -1463,20 +1547,34 @@ def _checks_equal_bits(th, quick, **params):
                         equal_bits_consensus(t, "choco", p, g, consensus_step=gt) / d,
                         equal_bits_consensus(t, "choco", p, g, consensus_step=gc_fixed) / d)
             rows.append((f, t) + _memo(("equal_bits", t.name, p, g, gc_fixed), make))
+    x = [t.spectral_gap for _, t, *_ in rows]
+    head = (f"{len(rows)} graphs (n <= 64), equal bits: one Bernoulli(p = {p:g}) vector per node "
+            f"per iteration, SGD step {g:g}, noise only; stationary consensus distance over "
+            f"D-PSGD's (full precision)")
+    return SimpleNamespace(exact=exact, rec=rec, small=small, rows=rows, x=x, head=head, p=p,
+                           g=g, gc_fixed=gc_fixed, fams=fams, lazy=lazy, params=params)
+
+
+def _equal_bits_stationary(s):
+    """The transfer-matrix solve equals the second-moment recursion (an identity)."""
+    exact, rec, small, p = s.exact, s.rec, s.small, s.p
+    out = []
     res = check.law(exact, rec, rtol=1e-9,
                     details=f"stationary consensus distance (transfer-matrix solve, declared W) "
                             f"vs 6000 steps of the second-moment recursion (the dynamics) for "
                             f"D-PSGD / DCD / CHOCO (gamma_c = 0.5) on {[t.name for t in small]}, "
                             f"p = {p:g}, gamma = 0.05")
-    res.extra["series"] = {"x": np.arange(len(exact), dtype=float), "y": np.array(rec),
-                           "bound": np.array(exact), "bound_label": "stationary solve",
-                           "label": "recursion", "xlabel": "case", "marker": "o", "ls": "",
-                           "ylabel": "(1/n) E sum_i (x_i - x_bar)^2"}
+    Series(Curve(np.arange(len(exact), dtype=float), np.array(rec), "recursion", kind="exact",
+                 bound=np.array(exact), bound_label="stationary solve", marker="o", ls=""),
+           xlabel="case", ylabel="(1/n) E sum_i (x_i - x_bar)^2").attach(res)
     out.append(("stationary_vs_recursion", res))
-    x = [t.spectral_gap for _, t, *_ in rows]
-    head = (f"{len(rows)} graphs (n <= 64), equal bits: one Bernoulli(p = {p:g}) vector per node "
-            f"per iteration, SGD step {g:g}, noise only; stationary consensus distance over "
-            f"D-PSGD's (full precision)")
+    return out
+
+
+def _equal_bits_dcd(s):
+    """DCD's inflation of the consensus distance does not grow as the gap closes."""
+    rows, x, head, p, params = s.rows, s.x, s.head, s.p, s.params
+    out = []
     dcd = [r[2] for r in rows]
     res = slope_check(x, dcd, params.get("dcd_exponent", 0.0),
                       details=f"{head}: DCD-PSGD (alpha^2 = {1 / p - 1:.3g}) inflation "
@@ -1489,6 +1587,13 @@ def _checks_equal_bits(th, quick, **params):
                                         "spectral_gap", "DCD consensus / D-PSGD consensus",
                                         predicted=0.0)
     out.append(("dcd_inflation_exponent", res))
+    return out
+
+
+def _equal_bits_choco(s):
+    """CHOCO's inflation grows no faster than its bound's rho^-4."""
+    rows, x, head, gc_fixed, params = s.rows, s.x, s.head, s.gc_fixed, s.params
+    out = []
     ch = [r[3] for r in rows]
     chf = [r[4] for r in rows]
     b, lo, hi = ols_slope(x, chf)
@@ -1509,6 +1614,13 @@ def _checks_equal_bits(th, quick, **params):
                                         lines=[("bound's rho^-4 (through the largest gap)", -4.0,
                                                 (max(x), ch[int(np.argmax(x))]))])
     out.append(("choco_inflation_exponent", res))
+    return out
+
+
+def _equal_bits_ecd(s):
+    """ECD-PSGD with a relative compressor diverges (exact second moments)."""
+    p, g, fams, lazy, params = s.p, s.g, s.fams, s.lazy, s.params
+    out = []
     # ECD-PSGD with the same scaled Bernoulli(p): exact second moments over t
     p_ecd = params.get("ecd_p", p)
     T_ecd = 400
@@ -1541,7 +1653,12 @@ def _checks_equal_bits(th, quick, **params):
                                         "spectral_gap",
                                         "ECD: log-growth of E x^2 per step, t in [200, 400]")
     out.append(("ecd_diverges", res))
-    yield from out
+    return out
+
+
+#: the equal-bits guarantees, one function each, in report order
+EQUAL_BITS_GUARANTEES = (_equal_bits_stationary, _equal_bits_dcd, _equal_bits_choco,
+                         _equal_bits_ecd)
 
 
 register(Theorem(
@@ -1558,6 +1675,10 @@ register(Theorem(
     assumptions=("f_i = a/2 x^2, additive gradient noise", "Bernoulli(p) masks, p = 0.6",
                  "constant SGD step 1e-3"),
     algorithm="theorytools.algorithms.dcd_psgd", checks=_checks_equal_bits,
+    hooks={"laziness": "lazy gossip W -> (1 - l) W + l I (default 0)",
+           "dcd_exponent": "planted fault: a wrong exponent of DCD's stationary error",
+           "choco_bound_exponent": "planted fault: a wrong exponent of CHOCO's bound",
+           "ecd_p": "planted fault: ECD's compression p differs from the others'"},
     proof="theorytools/theory/graph_gap.py::stationary_second_moment (docstring); checked "
           "against the recursion by the check stationary_vs_recursion"))
 

@@ -18,7 +18,7 @@ Minimal example (see ``docs/verify.md`` for the full template)::
     from theorytools import check
     from theorytools.theory.registry import Theorem, register
 
-    def _checks(th, quick, **params):
+    def _checks(th, quick, seed=0, **params):
         eta = 0.1
         th.require_admissible(eta=eta, L=1.0)
         yield "one_step", check.bound(0.5, th.bound(eta=eta, mu=1.0, L=1.0))
@@ -38,6 +38,10 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from theorytools.errors import TheorytoolsError
+
+__all__ = ["AUTHOR_POSTER", "CONFIRMED", "DERIVED", "ENTRY_POINT_GROUP", "REGISTRY", "SEED_UNIT",
+           "STATUSES", "STATUS_MEANINGS", "UNCONFIRMED", "Parameter", "Theorem", "derive_seed",
+           "get", "load_entry_points", "register", "takes_seed", "theorems"]
 
 CONFIRMED = "confirmed"
 AUTHOR_POSTER = "author-poster"
@@ -91,9 +95,15 @@ class Theorem:
     admissible : function of the hyper-parameters and constants returning the list of
         violated conditions (empty = admissible); :meth:`require_admissible` refuses a run
         outside them.
-    checks : ``checks(theorem, quick, **params)`` yielding ``(label, Check)`` pairs.
+    checks : ``checks(theorem, quick, *, seed=0, **params)`` yielding ``(label, Check)``
+        pairs; ``seed`` is this theorem's draw offset (:func:`derive_seed`: 0 at run seed 0),
+        added to every seed the checks draw with.
     parameters : unconfirmed constants, name -> :class:`Parameter`; a user overrides them
         through ``run_checks(**params)``.
+    hooks : the other keyword arguments the checks accept, name -> meaning: planted faults
+        (a wrong formula, a wrong constant, a broken algorithm: a test passes one and asserts
+        that a check FAILS) and configuration overrides. :meth:`run_checks` refuses any key
+        that is neither a hook nor a parameter, naming it (a typo must not be ignored).
     proof : the proof check(s) a derived theorem rests on (``proofs_check/...::...``).
     """
 
@@ -109,6 +119,7 @@ class Theorem:
     bound: Callable | None = None
     admissible: Callable | None = None
     parameters: dict = field(default_factory=dict)
+    hooks: dict = field(default_factory=dict)
     proof: str = ""
 
     def __post_init__(self):
@@ -117,6 +128,10 @@ class Theorem:
         if not self.key.startswith(self.paper + "."):
             raise ValueError(f"Theorem.key {self.key!r} must start with its paper "
                              f"{self.paper!r} and a dot")
+        clash = set(self.hooks) & set(self.parameters)
+        if clash or "seed" in self.hooks or "seed" in self.parameters:
+            raise ValueError(f"Theorem {self.key!r}: hook names {sorted(clash | {'seed'})} "
+                             "clash with a parameter or with the run's seed")
 
     def violations(self, **hyper) -> list:
         """The admissibility conditions ``hyper`` violates (empty when admissible)."""
@@ -142,14 +157,103 @@ class Theorem:
         out.update(overrides)
         return out
 
-    def run_checks(self, quick: bool = True, **params) -> list:
-        """Run the checks: a list of ``(label, Check)``; ``params`` override parameters and
-        reach the check function (e.g. a list of compressors, a planted fault)."""
-        return list(self.checks(self, quick, **params))
+    def check_params(self, params) -> None:
+        """Refuse a keyword that is neither a declared hook nor a parameter, naming it and
+        the closest declared names."""
+        known = set(self.hooks) | set(self.parameters)
+        unknown = sorted(set(params) - known)
+        if unknown:
+            import difflib
+            hints = [m for u in unknown for m in difflib.get_close_matches(u, known, 3, 0.6)]
+            raise TheorytoolsError(
+                f"{self.key}: unknown keyword argument(s) {', '.join(map(repr, unknown))}"
+                + (f"; did you mean {', '.join(map(repr, dict.fromkeys(hints)))}?" if hints
+                   else "")
+                + f"; declared hooks: {', '.join(sorted(self.hooks)) or 'none'}; parameters: "
+                + f"{', '.join(sorted(self.parameters)) or 'none'}")
+
+    def run_checks(self, quick: bool = True, *, seed: int = 0, **params) -> list:
+        """Run the checks: a list of ``(label, Check)``.
+
+        ``params`` override parameters or set declared hooks (planted faults, configuration;
+        :attr:`hooks`); any other key raises a TheorytoolsError naming it. ``seed`` is the
+        run's seed S (``theorytools verify --seed``): the checks draw with the offset
+        :func:`derive_seed` ``(S, key)`` added to each of their seeds (S = 0: the historical
+        fixed seeds). Each result records the source and status of its theorem unless the
+        check set its own, and whether it depends on the draws (``Check.seeded``)."""
+        from theorytools.errors import check_seed
+
+        self.check_params(params)
+        seed = check_seed(seed, "seed")
+        if takes_seed(self.checks):
+            params["seed"] = derive_seed(seed, self.key)
+        out = []
+        for label, c in self.checks(self, quick, **params):
+            if not c.source:
+                c.source = self.source
+            if not c.status:
+                c.status = self.status
+            if not c.name:
+                c.name = f"theorem.{self.key}.{label}"
+            out.append((label, c))
+        return out
 
     def replace(self, **changes) -> "Theorem":
         """A copy with some fields changed (e.g. a planted wrong bound in a test)."""
         return dataclasses.replace(self, **changes)
+
+
+def takes_seed(checks) -> bool:
+    """Whether a check function takes a ``seed`` keyword (every built-in one does; a
+    plugin's may not, and then its draws keep their own seeds)."""
+    import inspect
+    try:
+        sig = inspect.signature(checks)
+    except (TypeError, ValueError):
+        return False
+    return "seed" in sig.parameters
+
+
+#: offsets of the draws of a run with seed S != 0 are multiples of 2^32, so that they never
+#: meet the fixed seeds (< 2^32) the checks add them to
+SEED_UNIT = 2 ** 32
+
+
+def derive_seed(run_seed: int, name: str) -> int:
+    r"""The draw offset of the check ``name`` in a run with seed ``run_seed``.
+
+    .. math:: o(S, \text{name}) = 0 \text{ if } S = 0, \text{ else }
+              (1 + h(S, \text{name}) \bmod 2^{30})\cdot 2^{32},
+
+    with :math:`h` the first word of ``numpy.random.SeedSequence([S, crc32(name)])``. A check
+    adds it to each seed it draws with: S = 0 keeps the historical fixed seeds (the default
+    output does not move), another S gives every check its own streams, deterministic in
+    (S, name), disjoint from the fixed ones and below 2^63 (safe in an int64 kernel argument).
+
+    Parameters
+    ----------
+    run_seed : int
+        The run's seed S (``theorytools verify --seed``), in [0, 2^64).
+    name : str
+        The check's name (a theorem key).
+
+    Returns
+    -------
+    int
+        The offset.
+    """
+    import zlib
+
+    import numpy as np
+
+    from theorytools.errors import check_seed
+
+    run_seed = check_seed(run_seed, "run_seed")
+    if run_seed == 0:
+        return 0
+    word = int(np.random.SeedSequence([run_seed, zlib.crc32(name.encode())])
+               .generate_state(1, np.uint32)[0])
+    return (1 + word % 2 ** 30) * SEED_UNIT
 
 
 REGISTRY: dict = {}

@@ -36,7 +36,14 @@ from numba import njit
 from scipy import stats
 
 from theorytools import check
+from theorytools.report import Curve, Series
+from theorytools.theory.common import seeded
 from theorytools.theory.registry import DERIVED, UNCONFIRMED, Parameter, Theorem, register
+
+__all__ = ["ASYNC_SOURCE", "HCRIT_SOURCE", "SOURCE_22", "TIGHT_22", "admissible_22", "drift_constant",
+           "exact_local_sgd", "exact_local_sgd_schedule", "h_crit", "h_sweep",
+           "logistic_identical", "minibatch_reference", "replay_local_sgd", "sync_offsets",
+           "sync_schedule", "theorem_2_2_bound"]
 
 SOURCE_22 = ("Stich 2019, Theorem 2.2 [SECONDARY + DERIVED: docs/sources.md#local-sgd, "
              "constants re-derived; proofs_check/stich_local_sgd.py::theorem_2_2_terms]")
@@ -110,7 +117,8 @@ def _eigen_setup(problem, x0):
     return eig, Q.T @ (x0 - problem.x_star)
 
 
-def _checks_22(th, quick, **params):
+def _checks_22(th, quick, seed=0, **params):
+    """Theorem 2.2 against exact expectations (no random draw), then where it is tight."""
     coefs = {k: params[k] for k in ("init_coef", "noise_coef", "drift_coef") if k in params}
     p = _problem(quick)
     x0 = np.zeros(p.d)
@@ -129,13 +137,14 @@ def _checks_22(th, quick, **params):
         # the whole curve in T, for the report: exact error and bound against T and bits
         Ts = np.unique(np.geomspace(max(2, H), T, 12).astype(int))
         curve = [exact_local_sgd(eig, e0, sigma, K, int(t), H, a) for t in Ts]
-        result.extra["series"] = {
-            "x": Ts, "xlabel": "iterations T", "logx": True, "ylabel": "E f(x_hat_T) - f*",
-            "y": np.array([c[0] for c in curve]),
-            "bound": np.array([th.bound(mu=p.mu, L=p.L, K=K, T=int(t), H=H, a=a,
-                                        sigma_sq=p.sigma_sq, G_sq=c[2], r0=float(e0 @ e0),
-                                        **coefs) for t, c in zip(Ts, curve)]),
-            "bits": Ts // H * 32 * p.d * K, "label": "exact expectation (no sampling)"}
+        Series(Curve(Ts, np.array([c[0] for c in curve]), "exact expectation (no sampling)",
+                     kind="exact",
+                     bound=np.array([th.bound(mu=p.mu, L=p.L, K=K, T=int(t), H=H, a=a,
+                                              sigma_sq=p.sigma_sq, G_sq=c[2],
+                                              r0=float(e0 @ e0), **coefs)
+                                     for t, c in zip(Ts, curve)]),
+                     bits=Ts // H * 32 * p.d * K),
+               xlabel="iterations T", ylabel="E f(x_hat_T) - f*", logx=True).attach(result)
         yield f"bound[K={K},T={T},H={H}]", result
     yield from _checks_22_tight(th, quick, **params)
     # the simulator's x_hat equals the exact mean trajectory when sigma = 0 (an identity)
@@ -191,10 +200,14 @@ register(Theorem(
                  "sigma^2", "E||g||^2 <= G^2 along the iterates"),
     algorithm="theorytools.algorithms.local_sgd", bound=theorem_2_2_bound,
     admissible=admissible_22, checks=_checks_22,
+    hooks={"init_coef": "planted fault: a wrong coefficient of the initial-distance term",
+           "noise_coef": "planted fault: a wrong coefficient of the noise term",
+           "drift_coef": "planted fault: a wrong coefficient of the drift term",
+           "planted_steps": "planted fault: (T, a, mu) -> step sizes replacing Stich's"},
     proof="proofs_check/stich_local_sgd.py::theorem_2_2_terms"))
 
 
-def _checks_speedup(th, quick, **params):
+def _checks_speedup(th, quick, seed=0, **params):
     """Linear speedup: with the noise term dominant, E f(x_hat_T) - f* is proportional to
     1/K (exact values; fitted exponent in K, predicted -1)."""
     p = _problem(quick)
@@ -217,11 +230,11 @@ def _speedup_series(Ks, errs, fitted, label):
     """Report curve of a linear-speedup check: exact errors against K, with the predicted
     1/K line through the K = 1 value as the envelope (every worker sends the same T/H
     messages of 32d bits whatever K, so there is no bits axis)."""
-    return {"x": np.asarray(Ks), "xlabel": "workers K", "logx": True,
-            "y": np.asarray(errs), "ylabel": "E f(x_hat_T) - f*",
-            "bound": errs[0] * Ks[0] / np.asarray(Ks, dtype=float),
-            "bound_label": "predicted 1/K (through K = 1)",
-            "label": f"{label} (fitted exponent {fitted:.3f})"}
+    return Series(Curve(np.asarray(Ks), np.asarray(errs),
+                        f"{label} (fitted exponent {fitted:.3f})", kind="exact",
+                        bound=errs[0] * Ks[0] / np.asarray(Ks, dtype=float),
+                        bound_label="predicted 1/K (through K = 1)"),
+                  xlabel="workers K", ylabel="E f(x_hat_T) - f*", logx=True)
 
 
 register(Theorem(
@@ -231,20 +244,21 @@ register(Theorem(
     status=DERIVED, statement="E f(x_hat_T) - f* = O(sigma^2/(mu K T)) when the noise dominates",
     assumptions=("identical data", "noise-dominated regime"),
     algorithm="theorytools.algorithms.local_sgd", checks=_checks_speedup,
+    hooks={"predicted": "planted fault: a wrong exponent of K (default -1)"},
     proof="theorytools/theory/stich2018.py::exact_local_sgd, validated by "
           "tests/test_theory_stich.py::test_exact_propagation_matches_monte_carlo"))
 
 
-def _checks_h(th, quick, **params):
+def _checks_h(th, quick, seed=0, **params):
     """Identical quadratics + additive noise: the workers' average is mini-batch SGD pathwise
     for every H (derived local-SGD facts (docs/sources.md#derived), I-6): a law on the simulator."""
     from theorytools.algorithms import local_sgd, minibatch_sgd
     p = _problem(True)
-    mb = minibatch_sgd(p, 0.05, 100, seed=5, record=np.array([0, 100]))
+    mb = minibatch_sgd(p, 0.05, 100, seed=5 + seed, record=np.array([0, 100]))
     for H in (1, 4, 16):
-        loc = local_sgd(p, 100, H, stepsize=0.05, seed=5, record=np.array([0, 100]))
-        yield f"average_equals_minibatch[H={H}]", check.law(loc.X.mean(axis=0), mb.x_bar,
-                                                            rtol=1e-12, atol=1e-14)
+        loc = local_sgd(p, 100, H, stepsize=0.05, seed=5 + seed, record=np.array([0, 100]))
+        yield f"average_equals_minibatch[H={H}]", seeded(check.law(
+            loc.X.mean(axis=0), mb.x_bar, rtol=1e-12, atol=1e-14))
 
 
 register(Theorem(
@@ -511,7 +525,7 @@ def _plot_times(T):
     return np.unique(np.geomspace(1, T - 1, 40).astype(int))
 
 
-def _checks_async(th, quick, **params):
+def _checks_async(th, quick, seed=0, **params):
     """Asynchronous (staggered) local SGD, as :func:`theorytools.algorithms.local_sgd`
     implements it, against the synchronous theory: (1) the simulator does what the exact
     propagation assumes (pathwise identity with :func:`replay_local_sgd`); (2) the drift lemma
@@ -525,31 +539,50 @@ def _checks_async(th, quick, **params):
     (``(K, T, H) -> (T, K)`` booleans replacing the staggered schedule), ``drift_factor``
     (replaces c*), ``init_coef``/``noise_coef``/``drift_coef`` (Theorem 2.2's coefficients),
     ``predicted``."""
+    from types import SimpleNamespace
+
     from theorytools.algorithms import local_sgd
+
+    s = SimpleNamespace(
+        th=th, quick=quick, seed=seed, params=params,
+        c_h=th.parameter_values(**{k: params[k] for k in th.parameters if k in params})[
+            "async_h_factor"],
+        algorithm=params.get("algorithm", local_sgd),
+        schedule_of=params.get("schedule"),            # planted: (K, T, H) -> (T, K) booleans
+        drift_factor=params.get("drift_factor"),       # planted: replaces the derived c*
+        coefs={k: params[k] for k in ("init_coef", "noise_coef", "drift_coef") if k in params})
+    p = _problem(quick)
+    s.p, (s.eig, s.e0) = p, _eigen_setup(p, np.zeros(p.d))
+    s.sigma, s.r0 = math.sqrt(p.sigma_sq), float(s.e0 @ s.e0)
+    yield from _async_replay(s)
+    yield from _async_drift_and_bound(s)
+    yield from _checks_async_tight(th, quick, c_h=s.c_h, **params)
+    yield from _async_speedup(s)
+
+
+def _async_replay(s):
+    """(1) The simulator's asynchronous run is the recursion the exact propagation models."""
     from theorytools.problems import quadratic
 
-    c_h = th.parameter_values(**{k: params[k] for k in th.parameters if k in params})[
-        "async_h_factor"]
-    algorithm = params.get("algorithm", local_sgd)
-    schedule_of = params.get("schedule")            # planted: (K, T, H) -> (T, K) booleans
-    drift_factor = params.get("drift_factor")       # planted: replaces the derived c*
-    coefs = {k: params[k] for k in ("init_coef", "noise_coef", "drift_coef") if k in params}
-
-    # (1) the simulator's asynchronous run is the recursion the exact propagation models
+    algorithm, seed = s.algorithm, s.seed
     K1, T1, H1 = 4, 120, 8
     q1 = quadratic(K1, 4, 1.0, 2.0, sigma=1.0, seed=3)
     a1 = max(16 * q1.L / q1.mu, H1) + 1.0
-    sim = algorithm(q1, T1, H1, a=a1, seed=7, asynchronous=True, record=np.array([0, T1]))
-    ref = replay_local_sgd(q1, T1, H1, a1, 7, asynchronous=True)
-    yield f"simulator_replay[K={K1},H={H1}]", check.law(
+    sim = algorithm(q1, T1, H1, a=a1, seed=7 + seed, asynchronous=True,
+                    record=np.array([0, T1]))
+    ref = replay_local_sgd(q1, T1, H1, a1, 7 + seed, asynchronous=True)
+    yield f"simulator_replay[K={K1},H={H1}]", seeded(check.law(
         sim.x_bar, ref, rtol=1e-10, atol=1e-13,
         details="x_hat of local_sgd(asynchronous=True) vs a numpy replay of the staggered "
-                "schedule o_k = floor(kH/K) (same stochastic gradients)")
+                "schedule o_k = floor(kH/K) (same stochastic gradients)"))
 
-    p = _problem(quick)
-    eig, e0 = _eigen_setup(p, np.zeros(p.d))
-    sigma = math.sqrt(p.sigma_sq)
-    r0 = float(e0 @ e0)
+
+
+def _async_drift_and_bound(s):
+    """(2) The drift lemma with the derived c*, exact, at every t; (3) Theorem 2.2 with
+    H -> c H against the exact error, at every configuration of :func:`_async_configs`."""
+    th, quick, p, eig, e0, sigma, r0 = s.th, s.quick, s.p, s.eig, s.e0, s.sigma, s.r0
+    schedule_of, drift_factor, coefs, c_h = s.schedule_of, s.drift_factor, s.coefs, s.c_h
     for K, T, H in _async_configs(quick):
         a = max(16 * p.L / p.mu, H) + 1.0
         th.require_admissible(mu=p.mu, L=p.L, H=H, a=a)
@@ -573,12 +606,11 @@ def _checks_async(th, quick, **params):
         ts = _plot_times(T)
         syncs_cum = np.cumsum((sched if sched is not None else
                                sync_schedule(K, T, H, True))[:, 0])
-        res.extra["series"] = {
-            "x": ts, "xlabel": "iteration t", "logx": True, "y": ex["drift"][ts],
-            "ylabel": "E (1/K) sum_k ||x_t^k - x_bar_t||^2", "bound": env[ts],
-            "bound_label": "4 eta_t^2 G^2 (c* H)^2 (derived drift lemma)",
-            "bits": np.maximum(syncs_cum[ts - 1], 0) * 32 * p.d,
-            "label": "asynchronous, exact expectation"}
+        Series(Curve(ts, ex["drift"][ts], "asynchronous, exact expectation", kind="exact",
+                     bound=env[ts], bound_label="4 eta_t^2 G^2 (c* H)^2 (derived drift lemma)",
+                     bits=np.maximum(syncs_cum[ts - 1], 0) * 32 * p.d),
+               xlabel="iteration t", ylabel="E (1/K) sum_k ||x_t^k - x_bar_t||^2",
+               logx=True).attach(res)
         yield f"drift_lemma[K={K},T={T},H={H}]", res
         # (3) Theorem 2.2 with H -> c H, exact
         b = th.bound(mu=p.mu, L=p.L, K=K, T=T, H=c_h * H, a=a, sigma_sq=p.sigma_sq, G_sq=g_sq,
@@ -590,18 +622,22 @@ def _checks_async(th, quick, **params):
         Ts = np.unique(np.geomspace(max(2, H), T, 10).astype(int))
         curve = [exact_local_sgd_schedule(eig, e0, sigma, K, int(t), H, a, asynchronous=True)
                  for t in Ts]
-        res.extra["series"] = {
-            "x": Ts, "xlabel": "iterations T", "logx": True, "ylabel": "E f(x_hat_T) - f*",
-            "y": np.array([c["f_gap"] for c in curve]),
-            "bound": np.array([th.bound(mu=p.mu, L=p.L, K=K, T=int(t), H=c_h * H, a=a,
-                                        sigma_sq=p.sigma_sq, G_sq=c["g_sup"], r0=r0, **coefs)
-                               for t, c in zip(Ts, curve)]),
-            "bound_label": f"Theorem 2.2 with H -> {c_h:g} H",
-            "bits": Ts // H * 32 * p.d, "label": "asynchronous, exact expectation"}
+        Series(Curve(Ts, np.array([c["f_gap"] for c in curve]),
+                     "asynchronous, exact expectation", kind="exact",
+                     bound=np.array([th.bound(mu=p.mu, L=p.L, K=K, T=int(t), H=c_h * H, a=a,
+                                              sigma_sq=p.sigma_sq, G_sq=c["g_sup"], r0=r0,
+                                              **coefs) for t, c in zip(Ts, curve)]),
+                     bound_label=f"Theorem 2.2 with H -> {c_h:g} H", bits=Ts // H * 32 * p.d),
+               xlabel="iterations T", ylabel="E f(x_hat_T) - f*", logx=True).attach(res)
         yield f"bound[K={K},T={T},H={H}]", res
 
-    yield from _checks_async_tight(th, quick, c_h=c_h, **params)
 
+
+def _async_speedup(s):
+    """(4) Linear speedup in K (exponent -1 for K >= H) and the asynchronous / synchronous
+    error ratio below ``async_rate_factor`` for every K."""
+    th, quick, params, p, eig, e0, sigma = s.th, s.quick, s.params, s.p, s.eig, s.e0, s.sigma
+    schedule_of = s.schedule_of
     # (4) linear speedup in K. The staggering has min(K, H) phases; the asynchronous error
     # exceeds the synchronous one by a factor that grows with min(K, H) (the mean's jumps) and
     # is constant once K >= H: the exponent is fitted there, the factor is bounded separately.
@@ -634,12 +670,12 @@ def _checks_async(th, quick, **params):
     res = check.bound(float(ratio.max()), factor, details=(
         f"max over K = {Ks_all.tolist()} of exact E f(x_hat) - f*, asynchronous / synchronous "
         f"(T={T}, H={H}): {np.array2string(ratio, precision=4)}"))
-    res.extra["series"] = {
-        "x": Ks_all, "xlabel": "workers K", "logx": True, "logy": False, "y": ratio,
-        "ylabel": "E f(x_hat_T) - f*: asynchronous / synchronous",
-        "bound": np.full(Ks_all.size, factor), "bound_label": "async_rate_factor",
-        "label": f"exact expectations, T={T}, H={H}"}
+    Series(Curve(Ks_all, ratio, f"exact expectations, T={T}, H={H}", kind="exact",
+                 bound=np.full(Ks_all.size, factor), bound_label="async_rate_factor"),
+           xlabel="workers K", ylabel="E f(x_hat_T) - f*: asynchronous / synchronous",
+           logx=True, logy=False).attach(res)
     yield "excess_over_synchronous", res
+
 
 
 def _checks_async_tight(th, quick, c_h, **params):
@@ -678,6 +714,15 @@ register(Theorem(
                  "averaging all workers' current models"),
     algorithm="theorytools.algorithms.local_sgd(asynchronous=True)", bound=theorem_2_2_bound,
     admissible=admissible_22, checks=_checks_async,
+    hooks={"algorithm": "planted fault: a replacement for local_sgd",
+           "schedule": "planted fault: (K, T, H) -> (T, K) booleans replacing the staggered "
+                       "schedule",
+           "drift_factor": "planted fault: replaces the derived drift constant c*",
+           "init_coef": "planted fault: a wrong coefficient of the initial-distance term",
+           "noise_coef": "planted fault: a wrong coefficient of the noise term",
+           "drift_coef": "planted fault: a wrong coefficient of the drift term",
+           "planted_steps": "planted fault: (T, a, mu) -> step sizes replacing Stich's",
+           "predicted": "planted fault: a wrong exponent of K (default -1)"},
     parameters={"async_rate_factor": Parameter(
         2.0, "chosen",
         "bound on the asynchronous / synchronous error ratio: the abstract's 'same conclusions' "
@@ -827,7 +872,7 @@ def _hcrit_setup(quick):
                 seeds=tuple(range(1000, 1120)), groups=10)
 
 
-def _checks_hcrit(th, quick, **params):
+def _checks_hcrit(th, quick, seed=0, **params):
     r"""The largest H that keeps the rate, on identical-data logistic regression (on quadratics
     with additive noise H has no effect at all: ``h_independence_quadratic``).
 
@@ -854,6 +899,8 @@ def _checks_hcrit(th, quick, **params):
     Planted faults (``params``): ``algorithm`` (a replacement for local_sgd), ``split``
     (``"sorted"``: heterogeneous data), ``stepsize`` (a constant step), ``predicted``.
     """
+    from types import SimpleNamespace
+
     from theorytools.algorithms import local_sgd
 
     cfg = _hcrit_setup(quick)
@@ -863,84 +910,108 @@ def _checks_hcrit(th, quick, **params):
     split = params.get("split", "contiguous")
     run_kw = {"stepsize": params["stepsize"]} if "stepsize" in params else {}
     a, Ts, Hs = cfg["a"], np.array(cfg["Ts"]), np.array(cfg["Hs"])
-    seeds = np.array(cfg["seeds"])
+    seeds = np.array(cfg["seeds"], dtype=np.int64) + seed
     groups = np.array_split(np.arange(seeds.size), cfg["groups"])
+    s = SimpleNamespace(th=th, params=params, cfg=cfg, c_h=c_h, rho=rho, rho_c=rho_c,
+                        algorithm=algorithm, run_kw=run_kw, a=a, Ts=Ts, Hs=Hs, seeds=seeds,
+                        groups=groups)
     for K in cfg["Ks"]:
         p = logistic_identical(K, kappa=cfg["kappa"], split=split)
-        b = p.noise.batch
         th.require_admissible(mu=p.mu, L=p.L, H=int(Hs.max()), a=a)
-        # the H = 1 anchor: mini-batch SGD with batch bK (identity, pathwise)
-        T0 = int(Ts[0])
-        sim = algorithm(p, T0, 1, a=a, seed=int(seeds[0]), record=np.array([0, T0]), **run_kw)
-        yield f"h1_is_minibatch[K={K}]", check.law(
-            sim.x_bar, minibatch_reference(p, T0, a, int(seeds[0])), rtol=1e-10, atol=1e-13,
-            details=f"x_hat of local SGD with H = 1 vs mini-batch SGD (batch bK = {b * K}, "
-                    f"Stich's steps), T = {T0}")
-        R = seeds.size
-        t975 = float(stats.t.ppf(0.975, R - 1))
-        E = np.empty((Ts.size, Hs.size, R))
-        for i, T in enumerate(Ts):          # one T at a time: its row is reported at once
-            E[i] = h_sweep(p, [T], Hs, a, seeds, algorithm=algorithm, **run_kw)[0]
-            e1 = E[:, 0, :]
-            m = E[i].mean(axis=-1)
-            ratios = m / m[0]
-            se = np.array([np.std(E[i, j] - ratios[j] * e1[i], ddof=1) for j in range(Hs.size)]
-                          ) / (math.sqrt(R) * m[0])
-            target = c_h * math.sqrt(T / (K * b))
-            j_t = int(np.flatnonzero(Hs <= target).max())
-            diff = E[i, j_t] - rho * e1[i]
-            mean_diff, upper = check.t_one_sided(diff, 0.95, upper=True)
-            res = check.Check(
-                "bound", float(ratios[j_t]), rho, upper <= 0.0,
-                f"E f(x_hat_T) at H = {Hs[j_t]} (largest grid H <= c sqrt(T/(Kb)) = "
-                f"{target:.3g}) / at H = 1 = {ratios[j_t]:.4f}; paired differences e_H - "
-                f"{rho:g} e_1: mean {mean_diff:.3g}, one-sided 95% upper bound {upper:.3g} "
-                f"(must be <= 0); ratios at H = {Hs.tolist()}: "
-                f"{np.array2string(ratios, precision=3)}",
-                "paired Student-t over seeds (one-sided, approximate), common random numbers",
-                0.95, R, interval=(-math.inf, float(ratios[j_t] + upper / m[0] - mean_diff / m[0]
-                                                    )), accept=(-math.inf, rho))
-            res.extra["series"] = {
-                "x": Hs, "xlabel": "local steps H", "logx": True, "logy": False, "y": ratios,
-                "lo": ratios - t975 * se, "hi": ratios + t975 * se,
-                "ylabel": "E f(x_hat_T) - f*, relative to H = 1",
-                "bound": np.full(Hs.size, rho), "bound_label": f"factor {rho:g}",
-                "bits": (T // Hs) * 32 * p.d,
-                "label": f"K={K}, T={T}, {R} seeds (checked at H = {Hs[j_t]})",
-                "band": "95% t-band (paired, delta method)"}
-            if i + 1 < Ts.size:
-                yield f"rate_kept[K={K},T={T}]", res
-        hc, censored, theta, pseudo, pseudo_log, n_fit = _hcrit_exponent(E, Ts, Hs, rho_c,
-                                                                         groups)
-        res.details += (f"; H_crit(T) at factor {rho_c:g}: {np.array2string(hc, precision=3)} "
-                        f"at T = {Ts.tolist()} (censored at {Hs.max()}: {censored.tolist()})")
-        yield f"rate_kept[K={K},T={Ts[-1]}]", res
-        if K not in cfg["exponent_Ks"]:
-            continue
-        predicted = params.get("predicted", 0.5)
-        # jackknife standard error around the plug-in exponent (no bias correction: the
-        # interpolated crossing is not smooth enough for it)
-        pseudo = pseudo - pseudo.mean() + theta
-        _, lo, hi = check.t_interval(pseudo, 0.95)
-        res = check.slope(pseudo, predicted, alternative="at_least", details=(
-            f"H_crit(T) at factor {rho_c:g} = {np.array2string(hc, precision=3)} at T = "
-            f"{Ts.tolist()} (censored at H_max = {Hs.max()}: {censored.tolist()}); exponent "
-            f"over the first {n_fit} T {theta:.3f}, jackknife 95% CI [{lo:.3f}, {hi:.3f}]: "
-            f"1/2 (Stich) {'inside' if lo <= 0.5 <= hi else 'outside'}, 1 (drift linear in "
-            f"H) {'inside' if lo <= 1.0 <= hi else 'outside'}"
-            + ("; a censored H_crit enters as H_max: the exponent is a lower bound"
-               if censored[:n_fit].any() else "")))
-        half = float(stats.t.ppf(0.975, len(groups) - 1)) * pseudo_log.std(axis=0, ddof=1) \
-            / math.sqrt(len(groups))
-        res.extra["series"] = {
-            "x": Ts, "xlabel": "iterations T", "logx": True, "y": hc,
-            "lo": hc * np.exp(-half), "hi": hc * np.exp(half), "ylabel": "H_crit",
-            "bound": hc[0] * np.sqrt(Ts / Ts[0]),
-            "bound_label": "Stich's growth T^(1/2), through the first point",
-            "label": f"H_crit at factor {rho_c:g}, K={K}, T = {Ts.tolist()} (censored at "
-                     f"{Hs.max()})",
-            "band": "95% jackknife band"}
-        yield f"h_crit_exponent[K={K}]", res
+        yield from _hcrit_anchor(s, K, p)
+        hc, censored, theta, pseudo, pseudo_log, n_fit = yield from _hcrit_rate_kept(s, K, p)
+        if K in cfg["exponent_Ks"]:
+            yield from _hcrit_exponent_check(s, K, hc, censored, theta, pseudo, pseudo_log,
+                                             n_fit)
+
+
+def _hcrit_anchor(s, K, p):
+    """H = 1 is mini-batch SGD with batch bK, pathwise (the anchor of the ratios)."""
+    algorithm, a, Ts, seeds, run_kw = s.algorithm, s.a, s.Ts, s.seeds, s.run_kw
+    b = p.noise.batch
+    # the H = 1 anchor: mini-batch SGD with batch bK (identity, pathwise)
+    T0 = int(Ts[0])
+    sim = algorithm(p, T0, 1, a=a, seed=int(seeds[0]), record=np.array([0, T0]), **run_kw)
+    yield f"h1_is_minibatch[K={K}]", seeded(check.law(
+        sim.x_bar, minibatch_reference(p, T0, a, int(seeds[0])), rtol=1e-10, atol=1e-13,
+        details=f"x_hat of local SGD with H = 1 vs mini-batch SGD (batch bK = {b * K}, "
+                f"Stich's steps), T = {T0}"))
+
+
+def _hcrit_rate_kept(s, K, p):
+    """At H_T = the largest grid H <= c sqrt(T/(Kb)) the error stays within ``factor`` of its
+    H = 1 value (paired one-sided Student-t); returns the H_crit fit of :func:`_hcrit_exponent`
+    for :func:`_hcrit_exponent_check`."""
+    algorithm, a, Ts, Hs, seeds, run_kw = s.algorithm, s.a, s.Ts, s.Hs, s.seeds, s.run_kw
+    c_h, rho, rho_c, groups = s.c_h, s.rho, s.rho_c, s.groups
+    b = p.noise.batch
+    R = seeds.size
+    t975 = float(stats.t.ppf(0.975, R - 1))
+    E = np.empty((Ts.size, Hs.size, R))
+    for i, T in enumerate(Ts):          # one T at a time: its row is reported at once
+        E[i] = h_sweep(p, [T], Hs, a, seeds, algorithm=algorithm, **run_kw)[0]
+        e1 = E[:, 0, :]
+        m = E[i].mean(axis=-1)
+        ratios = m / m[0]
+        se = np.array([np.std(E[i, j] - ratios[j] * e1[i], ddof=1) for j in range(Hs.size)]
+                      ) / (math.sqrt(R) * m[0])
+        target = c_h * math.sqrt(T / (K * b))
+        j_t = int(np.flatnonzero(Hs <= target).max())
+        diff = E[i, j_t] - rho * e1[i]
+        mean_diff, upper = check.t_one_sided(diff, 0.95, upper=True)
+        res = check.Check(
+            "bound", float(ratios[j_t]), rho, upper <= 0.0,
+            f"E f(x_hat_T) at H = {Hs[j_t]} (largest grid H <= c sqrt(T/(Kb)) = "
+            f"{target:.3g}) / at H = 1 = {ratios[j_t]:.4f}; paired differences e_H - "
+            f"{rho:g} e_1: mean {mean_diff:.3g}, one-sided 95% upper bound {upper:.3g} "
+            f"(must be <= 0); ratios at H = {Hs.tolist()}: "
+            f"{np.array2string(ratios, precision=3)}",
+            "paired Student-t over seeds (one-sided, approximate), common random numbers",
+            0.95, R, interval=(-math.inf, float(ratios[j_t] + upper / m[0] - mean_diff / m[0]
+                                                )), accept=(-math.inf, rho), seeded=True)
+        Series(Curve(Hs, ratios, f"K={K}, T={T}, {R} seeds (checked at H = {Hs[j_t]})",
+                     kind="mean", lo=ratios - t975 * se, hi=ratios + t975 * se,
+                     band="95% t-band (paired, delta method)",
+                     bound=np.full(Hs.size, rho), bound_label=f"factor {rho:g}",
+                     bits=(T // Hs) * 32 * p.d),
+               xlabel="local steps H", ylabel="E f(x_hat_T) - f*, relative to H = 1",
+               logx=True, logy=False).attach(res)
+        if i + 1 < Ts.size:
+            yield f"rate_kept[K={K},T={T}]", res
+    hc, censored, theta, pseudo, pseudo_log, n_fit = _hcrit_exponent(E, Ts, Hs, rho_c,
+                                                                     groups)
+    res.details += (f"; H_crit(T) at factor {rho_c:g}: {np.array2string(hc, precision=3)} "
+                    f"at T = {Ts.tolist()} (censored at {Hs.max()}: {censored.tolist()})")
+    yield f"rate_kept[K={K},T={Ts[-1]}]", res
+    return hc, censored, theta, pseudo, pseudo_log, n_fit
+
+
+def _hcrit_exponent_check(s, K, hc, censored, theta, pseudo, pseudo_log, n_fit):
+    """H_crit(T) grows at least like T^(1/2) (jackknife over groups of seeds)."""
+    params, Ts, Hs, rho_c = s.params, s.Ts, s.Hs, s.rho_c
+    predicted = params.get("predicted", 0.5)
+    # jackknife standard error around the plug-in exponent (no bias correction: the
+    # interpolated crossing is not smooth enough for it)
+    pseudo = pseudo - pseudo.mean() + theta
+    _, lo, hi = check.t_interval(pseudo, 0.95)
+    res = check.slope(pseudo, predicted, alternative="at_least", details=(
+        f"H_crit(T) at factor {rho_c:g} = {np.array2string(hc, precision=3)} at T = "
+        f"{Ts.tolist()} (censored at H_max = {Hs.max()}: {censored.tolist()}); exponent "
+        f"over the first {n_fit} T {theta:.3f}, jackknife 95% CI [{lo:.3f}, {hi:.3f}]: "
+        f"1/2 (Stich) {'inside' if lo <= 0.5 <= hi else 'outside'}, 1 (drift linear in "
+        f"H) {'inside' if lo <= 1.0 <= hi else 'outside'}"
+        + ("; a censored H_crit enters as H_max: the exponent is a lower bound"
+           if censored[:n_fit].any() else "")))
+    half = check.t_halfwidth(pseudo_log, 0.95)     # one pseudo-value row per group of seeds
+    Series(Curve(Ts, hc, f"H_crit at factor {rho_c:g}, K={K}, T = {Ts.tolist()} "
+                         f"(censored at {Hs.max()})", kind="mean",
+                 lo=hc * np.exp(-half), hi=hc * np.exp(half), band="95% jackknife band",
+                 bound=hc[0] * np.sqrt(Ts / Ts[0]),
+                 bound_label="Stich's growth T^(1/2), through the first point"),
+           xlabel="iterations T", ylabel="H_crit", logx=True).attach(res)
+    yield f"h_crit_exponent[K={K}]", seeded(res)
+
+
 
 
 register(Theorem(
@@ -954,6 +1025,10 @@ register(Theorem(
                  "Stich's steps 4/(mu(a+t)) with a = max(16 kappa, H_max) + 1 fixed over H"),
     algorithm="theorytools.algorithms.local_sgd", admissible=admissible_22,
     checks=_checks_hcrit,
+    hooks={"algorithm": "planted fault: a replacement for local_sgd",
+           "split": "planted fault: 'sorted' gives heterogeneous data",
+           "stepsize": "planted fault: a constant step instead of Stich's",
+           "predicted": "planted fault: a wrong exponent of H_crit in T (default 1/2)"},
     parameters={
         "c_h": Parameter(4.0, "chosen",
                          "c in H = c sqrt(T/(Kb)): the O-constant is not given (and hides kappa "
