@@ -24,6 +24,7 @@ COMMANDS = {
     "frontier": "bits-vs-distortion frontier of every compressor against the lower bounds",
     "proofs": "run the mechanical (sympy) checks of the proofs' algebra",
     "check": "black-box report on your own compressor: constants, worst input, claims, bits",
+    "sweep": "run a grid of algorithm runs (TOML) on local processes, Dask or MPI; resumable",
 }
 
 DEBUG_HELP = "show the full traceback of an error instead of the one-line message"
