@@ -106,6 +106,13 @@ def parse_name(text: str, what: str) -> tuple:
     if not isinstance(text, str):
         raise TheorytoolsError(f"{what} must be a string such as 'name[p=v]', got "
                                f"{type(text).__name__} {text!r}")
+    depth = 0
+    for ch in text:
+        depth += (ch in "([") - (ch in ")]")
+        if depth < 0:
+            break
+    if depth != 0:
+        raise TheorytoolsError(f"{what} {text!r}: unbalanced brackets")
     m = re.fullmatch(r"\s*([A-Za-z_][A-Za-z0-9_+]*)\s*(?:\[(.*)\])?\s*", text, re.S)
     if not m:
         raise TheorytoolsError(f"{what} {text!r} is not of the form name[p=v,...]")

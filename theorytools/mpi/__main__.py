@@ -1,7 +1,8 @@
-"""``mpiexec -n N python -m theorytools.mpi RUNSPEC [--out FILE] [--iterates] [--quiet]``.
+"""``mpiexec -n N python -m theorytools.mpi RUNSPEC [RUNSPEC ...] [--out FILE] [--iterates]``.
 
-Runs the run spec (a canonical name, ``docs/scale-out.md``) with one MPI rank per node. Rank 0
-writes the result record as JSON to FILE (or stdout) and a summary line to stderr. Exit
+Runs each run spec (a canonical name, ``docs/scale-out.md``) in turn with one MPI rank per
+node (every spec must have n = N nodes). Rank 0 writes one JSON record per line to FILE (or
+stdout) and a summary line per run to stderr. Exit
 status 0 on success, 2 on bad input (one line on stderr, no traceback) or when mpi4py is not
 installed.
 """
@@ -16,10 +17,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m theorytools.mpi",
         description="run a RunSpec with one MPI process per node (under mpiexec -n N)")
-    parser.add_argument("spec", metavar="RUNSPEC",
+    parser.add_argument("specs", metavar="RUNSPEC", nargs="+",
                         help="canonical run name, e.g. 'dcd_psgd[problem=quadratic[n=4,d=8],"
                              "compressor=dithering[s=4],gamma=0.05,T=100]'")
-    parser.add_argument("--out", metavar="FILE", help="write rank 0's JSON record to FILE")
+    parser.add_argument("--out", metavar="FILE",
+                        help="write rank 0's JSON records (one per line) to FILE")
     parser.add_argument("--iterates", action="store_true",
                         help="include the final iterates X (n x d) in the record")
     parser.add_argument("--quiet", action="store_true", help="no summary line on stderr")
@@ -27,7 +29,7 @@ def main(argv=None) -> int:
     from theorytools.errors import TheorytoolsError
     try:
         from theorytools.mpi.backend import run_rank
-        rec = run_rank(args.spec, iterates=args.iterates)
+        records = [run_rank(spec, iterates=args.iterates) for spec in args.specs]
     except TheorytoolsError as exc:
         rank = 0
         try:
@@ -38,15 +40,15 @@ def main(argv=None) -> int:
         if rank == 0:
             sys.stderr.write(f"theorytools.mpi: error: {exc}\n")
         return 2
-    if rec is None:
+    if records[0] is None:
         return 0
-    text = json.dumps(rec, allow_nan=True)
+    text = "".join(json.dumps(rec, allow_nan=True) + "\n" for rec in records)
     if args.out:
         with open(args.out, "w", encoding="utf-8") as fh:
             fh.write(text)
     else:
-        sys.stdout.write(text + "\n")
-    if not args.quiet:
+        sys.stdout.write(text)
+    for rec in records if not args.quiet else ():
         m = rec["mpi"]
         sys.stderr.write(f"theorytools.mpi: {rec['name']}: {m['ranks']} ranks, f_gap "
                          f"{rec['f_gap']:.6g}, {rec['bits_total']} bits, "
