@@ -41,6 +41,7 @@ from __future__ import annotations
 import math
 import re
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -607,7 +608,9 @@ def run(spec, *, iterates: bool = False, threads=None) -> dict:
         cost model, :class:`theorytools.algorithms.NetworkModel`), ``elapsed`` (measured
         seconds; the only field that differs between two runs of one spec), and the curves
         ``steps``, ``f_gap_curve``, ``consensus_curve``, ``bits_curve``,
-        ``wall_model_curve`` (lists, one entry per recorded step).
+        ``wall_model_curve`` (lists, one entry per recorded step); ``warnings``: the
+        warnings the run raised (e.g. an ``AssumptionWarning`` for a biased compressor in
+        DCD-PSGD), also re-issued to the caller.
 
     References
     ----------
@@ -621,9 +624,14 @@ def run(spec, *, iterates: bool = False, threads=None) -> dict:
         raise TheorytoolsError(f"spec must be a RunSpec, a canonical name or a dict, got "
                                f"{type(spec).__name__}")
     t0 = time.perf_counter()
-    problem = build_problem(spec.problem)
-    trace = _call(spec, problem, threads)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        problem = build_problem(spec.problem)
+        trace = _call(spec, problem, threads)
     rec = record_of(spec, trace, time.perf_counter() - t0)
+    rec["warnings"] = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
+    for w in caught:     # still shown to the caller, as a direct call would
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if iterates:
         rec["X"] = np.asarray(trace.X).tolist()
     return rec

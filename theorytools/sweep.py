@@ -47,8 +47,8 @@ from pathlib import Path
 from theorytools.errors import TheorytoolsError
 
 __all__ = ["SweepSummary", "deterministic_part", "execute", "expand", "load_config",
-           "load_results", "open_executor", "result_path", "run_sweep", "to_csv",
-           "to_dataframe"]
+           "load_results", "open_executor", "parse_seeds", "read_result", "result_path",
+           "run_sweep", "to_csv", "to_dataframe", "write_result"]
 
 FORMAT = "theorytools-sweep-result/1"
 DASK_HINT = "pip install 'theorytools[dask]' (or: pip install 'dask[distributed]')"
@@ -193,15 +193,16 @@ def _canonical(record: dict) -> str:
 
 def write_result(out, record: dict) -> Path:
     """Write a record atomically (temporary file in the same directory, fsync,
-    :func:`os.replace`); returns its path."""
+    :func:`os.replace`); returns its path. The file has two lines: a JSON header (format,
+    name, SHA-256 of the second line's bytes) and the record's JSON text."""
     path = result_path(out, record["name"])
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = _canonical(record)
-    doc = {"format": FORMAT, "name": record["name"],
-           "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(), "record": record}
+    body = _canonical(record).encode("utf-8")
+    head = json.dumps({"format": FORMAT, "name": record["name"],
+                       "sha256": hashlib.sha256(body).hexdigest()}).encode("utf-8")
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(json.dumps(doc, allow_nan=True))
+    with open(tmp, "wb") as fh:
+        fh.write(head + b"\n" + body + b"\n")
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
@@ -209,23 +210,34 @@ def write_result(out, record: dict) -> Path:
 
 
 def read_result(path, name: str | None = None) -> dict:
-    """The record stored in ``path``, verified: it parses, has this module's format, its
-    checksum matches and (when given) its name is ``name``. Raises
-    :class:`~theorytools.errors.TheorytoolsError` saying what is wrong otherwise."""
+    """The record stored in ``path``, verified: the header parses and has this module's
+    format, the SHA-256 of the record's bytes matches (any altered byte is detected), the
+    record parses and its name is the header's (and ``name`` when given) and hashes to this
+    file's name. Raises :class:`~theorytools.errors.TheorytoolsError` saying what is wrong
+    otherwise."""
     path = Path(path)
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise TheorytoolsError(f"{path.name}: unreadable ({type(exc).__name__}: {exc})") from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT or not isinstance(
-            doc.get("record"), dict):
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise TheorytoolsError(f"{path.name}: unreadable ({exc})") from None
+    lines = raw.split(b"\n")
+    if len(lines) != 3 or lines[2] != b"":
+        raise TheorytoolsError(f"{path.name}: not a {FORMAT} file (truncated or altered)")
+    try:
+        head = json.loads(lines[0])
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise TheorytoolsError(f"{path.name}: not a {FORMAT} file (bad header)") from None
+    if not isinstance(head, dict) or head.get("format") != FORMAT:
         raise TheorytoolsError(f"{path.name}: not a {FORMAT} file")
-    rec = doc["record"]
-    digest = hashlib.sha256(_canonical(rec).encode("utf-8")).hexdigest()
-    if digest != doc.get("sha256"):
+    if hashlib.sha256(lines[1]).hexdigest() != head.get("sha256"):
         raise TheorytoolsError(f"{path.name}: checksum mismatch (the file was altered or "
                                "damaged)")
-    if rec.get("name") != doc.get("name") or (name is not None and rec.get("name") != name):
+    try:
+        rec = json.loads(lines[1])
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise TheorytoolsError(f"{path.name}: the record does not parse") from None
+    if not isinstance(rec, dict) or rec.get("name") != head.get("name") or (
+            name is not None and rec.get("name") != name):
         raise TheorytoolsError(f"{path.name}: holds {rec.get('name')!r}, not {name!r}")
     if result_path(path.parent.parent, rec["name"]).name != path.name:
         raise TheorytoolsError(f"{path.name}: its name does not hash to this file")
