@@ -298,3 +298,16 @@ def test_write_is_atomic(tmp_path, monkeypatch):
     assert not list((tmp_path / "runs").glob(".*.tmp"))
     path = write_result(tmp_path, rec)
     assert json.loads(path.read_text().splitlines()[1]) == rec
+
+
+def test_verify_on_dask_gives_the_same_rows(capsys):
+    """``theorytools verify --dask local`` runs the same checks through a Dask client's
+    executor (the path of --jobs) and prints the same rows."""
+    pytest.importorskip("distributed", reason="the dask extra is not installed "
+                        "(pip install 'theorytools[dask]')")
+    args = ["verify", "--quick", "--check", "compressor.identity", "--json", "--quiet"]
+    assert main(args) == 0
+    local = json.loads(capsys.readouterr().out)
+    assert main(args + ["--dask", "local", "--jobs", "2"]) == 0
+    dask = json.loads(capsys.readouterr().out)
+    assert local["checks"] and local["checks"] == dask["checks"]
