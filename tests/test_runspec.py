@@ -147,3 +147,17 @@ def test_synthetic_data_is_a_function_of_the_spec():
     b = build_problem("logistic[n=4,d=5,seed=1]")
     assert a is not b and a.f_star == b.f_star
     assert build_problem("logistic[n=4,d=5,seed=2]").f_star != a.f_star
+
+
+@pytest.mark.parametrize("module", ["theorytools.runspec", "theorytools.sweep",
+                                    "theorytools.mpi"])
+def test_public_names_are_documented(module):
+    """The rule of tests/test_public_api_docs.py for the scale-out modules."""
+    import importlib
+
+    from test_public_api_docs import problems_of
+    mod = importlib.import_module(module)
+    assert isinstance(mod.__all__, list)
+    missing = [p for name in mod.__all__ for p in problems_of(getattr(mod, name),
+                                                                f"{module}.{name}")]
+    assert not missing, missing

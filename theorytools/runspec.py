@@ -43,10 +43,15 @@ import re
 import time
 import warnings
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from theorytools.errors import TheorytoolsError
+
+if TYPE_CHECKING:                       # annotations only
+    from theorytools.problems import Problem
+    from theorytools.topology import Topology
 
 __all__ = ["ALGORITHMS", "RunSpec", "build_problem", "build_topology", "parse", "run",
            "RESULT_SCALARS", "RESULT_CURVES"]
@@ -264,7 +269,7 @@ def canonical_topology(text) -> str:
 _PROBLEM_CACHE: dict = {}
 
 
-def build_problem(text):
+def build_problem(text: str) -> "Problem":
     """The :class:`theorytools.problems.Problem` of a problem spec (cached per process: a
     sweep's runs share their problem, whose certification can take a second).
 
@@ -315,7 +320,7 @@ def build_problem(text):
     return prob
 
 
-def build_topology(text, n: int):
+def build_topology(text: str, n: int) -> "Topology":
     """The :class:`theorytools.topology.Topology` of a topology spec on ``n`` nodes.
 
     Parameters
@@ -585,7 +590,8 @@ def record_of(spec: RunSpec, trace, elapsed: float) -> dict:
     return rec
 
 
-def run(spec, *, iterates: bool = False, threads=None) -> dict:
+def run(spec: RunSpec | str | dict, *, iterates: bool = False,
+        threads: int | str | None = None) -> dict:
     r"""Run a spec on the simulator; its flat result record.
 
     Parameters

@@ -56,7 +56,7 @@ MPI_HINT = "pip install 'theorytools[mpi]' (or: pip install mpi4py mpich)"
 
 
 # --------------------------------------------------------------------------- configuration
-def load_config(path) -> dict:
+def load_config(path: str | os.PathLike) -> dict:
     """Read a sweep configuration (TOML; ``.yaml``/``.yml`` with PyYAML installed).
 
     Parameters
@@ -106,8 +106,19 @@ def _seeds(value, what):
     return [_coerce(v, int, what) for v in values]
 
 
-def parse_seeds(items) -> list:
-    """Seeds from the command line: integers and inclusive ranges ``a-b`` (``0-9``)."""
+def parse_seeds(items: list) -> list:
+    """Seeds from the command line: integers and inclusive ranges ``a-b`` (``0-9``).
+
+    Parameters
+    ----------
+    items : list of str
+        E.g. ``["0-3", "7", "9,10"]``.
+
+    Returns
+    -------
+    list of int
+        The seeds, in order.
+    """
     seeds = []
     for item in items:
         for part in str(item).split(","):
@@ -125,7 +136,7 @@ def parse_seeds(items) -> list:
     return seeds
 
 
-def expand(config: dict, seeds=None) -> list:
+def expand(config: dict, seeds: list | None = None) -> list:
     """The runs of a configuration, in grid order, without duplicates.
 
     Parameters
@@ -180,9 +191,22 @@ def expand(config: dict, seeds=None) -> list:
 
 
 # --------------------------------------------------------------------------- storage
-def result_path(out, name: str) -> Path:
+def result_path(out: str | os.PathLike, name: str) -> Path:
     """Where the result of the run ``name`` (a canonical name, seed included) is stored:
-    ``OUT/runs/<algorithm>-<first 20 hex digits of sha256(name)>.json``."""
+    ``OUT/runs/<algorithm>-<first 20 hex digits of sha256(name)>.json``.
+
+    Parameters
+    ----------
+    out : str or os.PathLike
+        The sweep's output directory.
+    name : str
+        The run's canonical name (:attr:`theorytools.runspec.RunSpec.name`).
+
+    Returns
+    -------
+    pathlib.Path
+        The file.
+    """
     digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:20]
     return Path(out) / "runs" / f"{name.split('[', 1)[0]}-{digest}.json"
 
@@ -191,10 +215,23 @@ def _canonical(record: dict) -> str:
     return json.dumps(record, sort_keys=True, separators=(",", ":"), allow_nan=True)
 
 
-def write_result(out, record: dict) -> Path:
+def write_result(out: str | os.PathLike, record: dict) -> Path:
     """Write a record atomically (temporary file in the same directory, fsync,
-    :func:`os.replace`); returns its path. The file has two lines: a JSON header (format,
-    name, SHA-256 of the second line's bytes) and the record's JSON text."""
+    :func:`os.replace`). The file has two lines: a JSON header (format, name, SHA-256 of the
+    second line's bytes) and the record's JSON text.
+
+    Parameters
+    ----------
+    out : str or os.PathLike
+        The sweep's output directory.
+    record : dict
+        A record of :func:`theorytools.runspec.run` (or a failed one).
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
     path = result_path(out, record["name"])
     path.parent.mkdir(parents=True, exist_ok=True)
     body = _canonical(record).encode("utf-8")
@@ -209,12 +246,29 @@ def write_result(out, record: dict) -> Path:
     return path
 
 
-def read_result(path, name: str | None = None) -> dict:
+def read_result(path: str | os.PathLike, name: str | None = None) -> dict:
     """The record stored in ``path``, verified: the header parses and has this module's
     format, the SHA-256 of the record's bytes matches (any altered byte is detected), the
     record parses and its name is the header's (and ``name`` when given) and hashes to this
-    file's name. Raises :class:`~theorytools.errors.TheorytoolsError` saying what is wrong
-    otherwise."""
+    file's name.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+    name : str or None, optional
+        The canonical name it must hold.
+
+    Returns
+    -------
+    dict
+        The record.
+
+    Raises
+    ------
+    TheorytoolsError
+        Saying what is wrong with the file.
+    """
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -244,7 +298,8 @@ def read_result(path, name: str | None = None) -> dict:
     return rec
 
 
-def load_results(out, *, specs=None, warn=sys.stderr) -> list:
+def load_results(out: str | os.PathLike, *, specs: list | None = None,
+                 warn: object = sys.stderr) -> list:
     """The verified records stored under ``out`` (all of them, or those of ``specs``).
 
     Parameters
@@ -280,7 +335,18 @@ def load_results(out, *, specs=None, warn=sys.stderr) -> list:
 
 def deterministic_part(record: dict) -> dict:
     """The record without the fields that legitimately differ between two executions of one
-    run (``elapsed``, the measured seconds): what must be bit-identical."""
+    run (``elapsed``, the measured seconds): what must be bit-identical.
+
+    Parameters
+    ----------
+    record : dict
+        A result record.
+
+    Returns
+    -------
+    dict
+        A copy without ``elapsed``.
+    """
     return {k: v for k, v in record.items() if k != "elapsed"}
 
 
@@ -300,11 +366,24 @@ def _cell(v):
     return v
 
 
-def to_csv(records, file=None, *, curves: bool = False) -> str:
+def to_csv(records: list, file: object = None, *, curves: bool = False) -> str:
     """The records as CSV: one row per run, the scalar fields (and the spec's options) as
-    columns; ``curves=True`` adds the curves as JSON lists. Floats are written exactly
-    (``repr``: ``inf``, ``nan`` included). Returns the text and writes it to ``file`` if
-    given."""
+    columns. Floats are written exactly (``repr``: ``inf``, ``nan`` included).
+
+    Parameters
+    ----------
+    records : list of dict
+        From :func:`load_results`.
+    file : file or None, optional
+        Also write the text there.
+    curves : bool, optional
+        Add the curves as JSON lists.
+
+    Returns
+    -------
+    str
+        The CSV text.
+    """
     import csv
 
     fields = [f for f in SCALAR_FIELDS if any(f in r for r in records)]
@@ -324,8 +403,21 @@ def to_csv(records, file=None, *, curves: bool = False) -> str:
     return text
 
 
-def to_dataframe(records, *, curves: bool = False):
-    """The records as a pandas DataFrame (needs pandas; without it use :func:`to_csv`)."""
+def to_dataframe(records: list, *, curves: bool = False) -> "pandas.DataFrame":  # noqa: F821
+    """The records as a pandas DataFrame (needs pandas; without it use :func:`to_csv`).
+
+    Parameters
+    ----------
+    records : list of dict
+        From :func:`load_results`.
+    curves : bool, optional
+        Add the curves (as JSON text).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per run.
+    """
     try:
         import pandas as pd
     except ImportError:
@@ -336,9 +428,20 @@ def to_dataframe(records, *, curves: bool = False):
 
 # --------------------------------------------------------------------------- executing
 def execute(name: str) -> dict:
-    """Run one spec (by canonical name) and return its record; an exception becomes a failed
-    record (``status = "failed"``, ``error`` = its type and message). Module level, so any
-    executor (processes, Dask, MPI) can run it."""
+    """Run one spec (by canonical name); an exception becomes a failed record. Module level,
+    so any executor (processes, Dask, MPI) can run it.
+
+    Parameters
+    ----------
+    name : str
+        The run's canonical name.
+
+    Returns
+    -------
+    dict
+        The record of :func:`theorytools.runspec.run`, or ``status = "failed"`` with
+        ``error`` (the exception's type and message) and the spec's fields.
+    """
     from theorytools.runspec import parse, run
     t0 = time.perf_counter()
     try:
@@ -357,7 +460,8 @@ def execute(name: str) -> dict:
 
 
 @contextlib.contextmanager
-def open_executor(*, jobs: int = 1, dask: str | None = None, mpi: bool = False):
+def open_executor(*, jobs: int = 1, dask: str | None = None,
+                  mpi: bool = False) -> "contextlib.AbstractContextManager":
     """An executor for a sweep (or ``verify``), closed on exit.
 
     Parameters
@@ -424,7 +528,8 @@ def open_executor(*, jobs: int = 1, dask: str | None = None, mpi: bool = False):
 
 class SweepSummary(dict):
     """What :func:`run_sweep` did: ``total``, ``skipped`` (already done), ``ran``, ``ok``
-    (among those run now), ``failed`` (run now or recorded before and not retried), ``lost`` (the executor lost them: nothing stored, they run next time),
+    (among those run now), ``failed`` (run now or recorded before and not retried), ``lost``
+    (the executor lost them: nothing stored, they run next time),
     ``invalid`` (result files that were invalid and run again), ``out``."""
 
     def __getattr__(self, key):
@@ -450,8 +555,9 @@ def _status(out, spec, retry_failed, warn):
     return "done"
 
 
-def run_sweep(specs, out, *, executor=None, retry_failed: bool = False, progress: bool = True,
-              stream=None, runner=execute) -> SweepSummary:
+def run_sweep(specs: list | dict | str | os.PathLike, out: str | os.PathLike, *,
+              executor: object = None, retry_failed: bool = False, progress: bool = True,
+              stream: object = None, runner: object = execute) -> SweepSummary:
     """Run every spec not yet done, storing each result as soon as it finishes.
 
     Parameters
@@ -465,7 +571,9 @@ def run_sweep(specs, out, *, executor=None, retry_failed: bool = False, progress
     retry_failed : bool, optional
         Also re-run the runs recorded as failed.
     progress : bool, optional
-        One line per finished run on ``stream`` (stderr) with counts and an ETA.
+        One line per finished run on ``stream`` with counts and an ETA.
+    stream : file or None, optional
+        Where progress and warnings go (default stderr).
     runner : callable, optional
         ``runner(name) -> record`` (default :func:`execute`), a module-level function.
 
@@ -489,7 +597,8 @@ def run_sweep(specs, out, *, executor=None, retry_failed: bool = False, progress
     states = [_status(out, s, retry_failed, stream) for s in specs]
     todo = [s for s, st in zip(specs, states) if st in ("todo", "invalid")]
     summary = SweepSummary(total=len(specs), skipped=len(specs) - len(todo), ran=0, ok=0,
-                           failed=states.count("failed"), lost=0, invalid=states.count("invalid"), out=str(out))
+                           failed=states.count("failed"), lost=0,
+                           invalid=states.count("invalid"), out=str(out))
     if progress and summary.skipped:
         stream.write(f"sweep: {summary.skipped} of {len(specs)} runs already done "
                      f"({states.count('failed')} recorded as failed), {len(todo)} to run\n")

@@ -19,7 +19,18 @@ from theorytools.mpi.backend import SUPPORTED, run_rank  # noqa: F401
 __all__ = ["SUPPORTED", "run_rank", "main"]
 
 
-def main(argv=None) -> int:
-    """``python -m theorytools.mpi RUNSPEC [--out FILE] [--iterates]`` (see ``--help``)."""
+def main(argv: list | None = None) -> int:
+    """``python -m theorytools.mpi RUNSPEC [RUNSPEC ...] [--out FILE] [--iterates]``.
+
+    Parameters
+    ----------
+    argv : list of str or None, optional
+        The arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit status (0 ok, 2 bad input).
+    """
     from theorytools.mpi.__main__ import main as _main
     return _main(argv)

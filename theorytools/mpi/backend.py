@@ -95,7 +95,8 @@ def _codec(compressor, d):
     return encode, decode
 
 
-def run_rank(spec, comm=None, *, iterates: bool = False) -> dict | None:
+def run_rank(spec: "RunSpec | str", comm: object = None, *,
+             iterates: bool = False) -> dict | None:
     r"""Run ``spec`` with this MPI rank as node ``rank`` (call on every rank of ``comm``).
 
     Decentralized algorithms (D-PSGD, naive, DCD-PSGD, ECD-PSGD, CHOCO-SGD): the graph becomes
