@@ -88,6 +88,11 @@ def test_distinct_runs_have_distinct_names():
       "compressor": "natural", "consensus_step": "big"}, "'big'"),
     ({"algorithm": "dcd_psgd", "problem": "logistic[n=4,data=iris]", "T": 5, "gamma": 0.1,
       "compressor": "natural"}, "'iris'"),
+    ({"algorithm": "dcd_psgd", "problem": "quadratic[n=8,d=3]", "T": 5, "gamma": 0.1,
+      "compressor": "natural", "topology": "torus[rows=3,cols=3]"}, "n = 8"),
+    ({"algorithm": "dpsgd", "problem": "quadratic[n=2,d=3]", "T": 5, "gamma": 0.1}, "'ring'"),
+    ({"algorithm": "dpsgd", "problem": "quadratic[n=6,d=3]", "T": 5, "gamma": 0.1,
+      "topology": "hypercube"}, "power of 2"),
 ])
 def test_bad_fields_are_named(table, field):
     with pytest.raises(TheorytoolsError) as info:

@@ -320,6 +320,21 @@ def build_problem(text: str) -> "Problem":
     return prob
 
 
+def _fits(text, n):
+    """``(kind, params)`` of a topology spec, after checking that its size fits n nodes."""
+    kind, raw = parse_name(canonical_topology(text), "topology")
+    p = {k: _coerce(v, _TOPOLOGIES[kind].get(k, (str,))[0], k) for k, v in raw.items()}
+    if kind in ("torus", "grid2d") and p["rows"] * p["cols"] != n:
+        raise TheorytoolsError(f"topology {text!r}: rows*cols = {p['rows'] * p['cols']} but "
+                               f"the problem has n = {n} nodes")
+    if kind == "hypercube" and (n < 2 or n & (n - 1)):
+        raise TheorytoolsError(f"topology 'hypercube' needs n a power of 2, got n = {n}")
+    if kind == "ring" and n < 3:
+        raise TheorytoolsError(f"topology 'ring' needs n >= 3 nodes, got n = {n} (use "
+                               "'complete' for 2)")
+    return kind, p
+
+
 def build_topology(text: str, n: int) -> "Topology":
     """The :class:`theorytools.topology.Topology` of a topology spec on ``n`` nodes.
 
@@ -337,19 +352,12 @@ def build_topology(text: str, n: int) -> "Topology":
     """
     from theorytools import topology as TP
 
-    kind, raw = parse_name(canonical_topology(text), "topology")
-    p = {k: _coerce(v, _TOPOLOGIES[kind].get(k, (str,))[0], k) for k, v in raw.items()}
+    kind, p = _fits(text, n)
     w = {"weights": p.pop("weights")} if "weights" in p else {}
     if kind in ("torus", "grid2d"):
-        if p["rows"] * p["cols"] != n:
-            raise TheorytoolsError(f"topology {text!r}: rows*cols = {p['rows'] * p['cols']} but "
-                                   f"the problem has n = {n} nodes")
         return getattr(TP, kind)(p["rows"], p["cols"], **w)
     if kind == "hypercube":
-        dim = n.bit_length() - 1
-        if n < 2 or 1 << dim != n:
-            raise TheorytoolsError(f"topology 'hypercube' needs n a power of 2, got n = {n}")
-        return TP.hypercube(dim, **w)
+        return TP.hypercube(n.bit_length() - 1, **w)
     if kind == "erdos_renyi":
         return TP.erdos_renyi(n, p["p"], p["seed"], **w)
     if kind == "random_regular":
@@ -435,8 +443,9 @@ class RunSpec:
         topology = table.get("topology")
         if alg in DECENTRALIZED:
             topology = canonical_topology("ring" if topology is None else topology)
-            if n < 2 and topology != "ring":
+            if n < 2:
                 raise TheorytoolsError(f"run spec {alg}: a graph needs n >= 2 nodes, got n = {n}")
+            _fits(topology, n)
         elif topology is not None:
             raise TheorytoolsError(f"run spec {alg}: topology {topology!r} given, but {alg} "
                                    "is not decentralized (no graph)")
