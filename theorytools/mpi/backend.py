@@ -163,8 +163,12 @@ def run_rank(spec: "RunSpec | str", comm: object = None, *,
     net = NetworkModel(**{k: opts[k] for k in ("latency", "bandwidth", "compute") if k in opts})
     compressor = None
     if spec.compressor is not None:
-        from theorytools.compressors import create
+        from theorytools.compressors import Compressor, create
         compressor = create(spec.compressor)
+        cls = type(compressor)
+        if cls._write is Compressor._write and cls.encode is Compressor.encode:
+            raise TheorytoolsError(f"{compressor.canonical_name} has no codec (encode): the MPI "
+                                   "backend sends encoded messages")
         encode, decode = _codec(compressor, d)
     alg = spec.algorithm
     if alg in DECENTRALIZED:
@@ -332,8 +336,8 @@ def run_rank(spec: "RunSpec | str", comm: object = None, *,
             my_bits += sent
             step_s[t] = time.perf_counter() - t0
             comm_s[t] = wire.comm_seconds - c0
-    except TheorytoolsError as exc:
-        failed = f"{alg}: rank {rank}: step {t}: {exc}"
+    except Exception as exc:  # noqa: BLE001 -- one line, then the whole job stops
+        failed = f"{alg}: rank {rank}: step {t}: {type(exc).__name__}: {exc}"
     if failed is not None:
         sys.stderr.write(f"theorytools.mpi: error: {failed}\n")
         sys.stderr.flush()
