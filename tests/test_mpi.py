@@ -216,3 +216,19 @@ class _OneRank:
 
     def Get_size(self):
         return self.n
+
+
+@needs_mpi
+def test_a_diverging_run_stops_every_rank_with_one_message(tmp_path):
+    """The simulator refuses this run (compression fails once the iterates leave float32's
+    range); on MPI the failing rank stops the job with a one-line error naming the step."""
+    spec = "dcd_psgd[problem=quadratic[n=4,d=3],compressor=natural,gamma=50.0,T=200]"
+    import re
+    with pytest.raises(TheorytoolsError, match="compression failed") as info:
+        run(parse(spec))
+    proc, records = mpirun(4, [spec], tmp_path, timeout=300)
+    assert proc.returncode != 0 and not records
+    line = [ln for ln in proc.stderr.splitlines() if ln.startswith("theorytools.mpi: error:")]
+    assert len(line) == 1 and "dcd_psgd: rank" in line[0]
+    step = re.search(r"step (\d+)", str(info.value)).group(1)
+    assert f"step {step}:" in line[0]            # the same step as the simulator
