@@ -51,6 +51,7 @@ SPECS = [
     f"choco_sgd[problem={P},compressor=bernoulli[p=0.5],gamma=0.1,T=12]",
     f"ef_sgd[problem={P},compressor=top_k[k=2],gamma=0.1,T=12]",
     f"dcgd[problem={P},compressor=rand_k[k=3],gamma=0.1,T=12]",
+    f"ef_sgd[problem={P},compressor=rand_k[k=2],gamma=0.1,T=12,shared=true]",
     f"minibatch_sgd[problem={P},gamma=0.1,T=12,float_bits=64]",
     f"local_sgd[problem={P},gamma=0.1,T=12,H=4,float_bits=64]",
 ]
@@ -136,10 +137,10 @@ if kind == "stream":        # a wrong compressor stream tag
 else:                       # rank 1 decodes every neighbour message one ulp off
     from mpi4py import MPI
     codec = B._codec
-    def faulty(compressor, d):
-        enc, dec = codec(compressor, d)
-        def dec1(nbits, payload):
-            y = dec(nbits, payload)
+    def faulty(*args):
+        enc, dec = codec(*args)
+        def dec1(*args):
+            y = dec(*args)
             if MPI.COMM_WORLD.Get_rank() == 1:
                 y[0] = np.nextafter(y[0], np.inf)
             return y

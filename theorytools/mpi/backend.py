@@ -81,17 +81,22 @@ class _Wire:
                 for k in range(self.sizes.size)]
 
 
-def _codec(compressor, d):
+def _codec(compressor, d, shared=False):
+    """``encode(v, key)`` and ``decode(nbits, payload, key=None)``. With shared randomness the
+    receiver regenerates the sender's random choices from the sender's stream key, which every
+    rank knows (``node_step_key(seed ^ COMPRESS_TAG, sender, t)``: agreed in advance, not
+    sent, as ``Message.shared_seed`` is not counted)."""
     from theorytools.codecs.message import Message
     from theorytools.random import KeyedGenerator
 
     name = compressor.canonical_name
 
     def encode(v, key):
-        return compressor.encode(v, KeyedGenerator(key))
+        return compressor.encode(v, KeyedGenerator(key), shared=shared)
 
-    def decode(nbits, payload):
-        return compressor.decode(Message(payload, nbits, d, name))
+    def decode(nbits, payload, key=None):
+        seed = int(key) if shared else None
+        return compressor.decode(Message(payload, nbits, d, name, seed))
     return encode, decode
 
 
@@ -169,7 +174,7 @@ def run_rank(spec: "RunSpec | str", comm: object = None, *,
         if cls._write is Compressor._write and cls.encode is Compressor.encode:
             raise TheorytoolsError(f"{compressor.canonical_name} has no codec (encode): the MPI "
                                    "backend sends encoded messages")
-        encode, decode = _codec(compressor, d)
+        encode, decode = _codec(compressor, d, bool(opts.get("shared", False)))
     alg = spec.algorithm
     if alg in DECENTRALIZED:
         top = build_topology(spec.topology, n)
@@ -205,7 +210,7 @@ def run_rank(spec: "RunSpec | str", comm: object = None, *,
     def exchange_msg(vec, t):
         msg = encode(vec, node_step_key(cseed, rank, t))
         got = wire.messages(msg)
-        return msg, decode(msg.nbits, msg.payload), got
+        return msg, decode(msg.nbits, msg.payload, msg.shared_seed), got
 
     def rows_csr(own, got_rows, R):
         """R[p] = the vector of CSR entry p (own or a neighbour's)."""
@@ -317,8 +322,8 @@ def run_rank(spec: "RunSpec | str", comm: object = None, *,
                     K.ef_post(e, v, c)
                 else:
                     msg, c, got = exchange_msg(g, t)
-                for k, q in enumerate(got):
-                    recv[k] = decode(*q)
+                for k, q in enumerate(got):       # rank k's message: its stream key
+                    recv[k] = decode(*q, node_step_key(cseed, k, t))
                 if alg == "ef_sgd":
                     K.x_minus_mean_ef(x, recv, m)
                 else:
