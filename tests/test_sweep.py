@@ -311,3 +311,29 @@ def test_verify_on_dask_gives_the_same_rows(capsys):
     assert main(args + ["--dask", "local", "--jobs", "2"]) == 0
     dask = json.loads(capsys.readouterr().out)
     assert local["checks"] and local["checks"] == dask["checks"]
+
+
+def test_dataframe_needs_pandas_and_says_so(monkeypatch):
+    from theorytools.sweep import to_dataframe
+    rec = execute("dpsgd[problem=quadratic[n=4,d=3],gamma=0.1,T=3]")
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(TheorytoolsError, match="pip install pandas"):
+        to_dataframe([rec])
+
+
+def test_dataframe_with_pandas():
+    from theorytools.sweep import to_dataframe
+    pd = pytest.importorskip("pandas")
+    rec = execute("dpsgd[problem=quadratic[n=4,d=3],gamma=0.1,T=3]")
+    frame = to_dataframe([rec, execute(rec["name"].replace("seed=0", "seed=1"))])
+    assert isinstance(frame, pd.DataFrame) and list(frame["seed"]) == [0, 1]
+    assert frame["f_gap"][0] == rec["f_gap"]                # floats written exactly
+
+
+def test_csv_writes_floats_exactly_and_curves_on_request(tmp_path, capsys):
+    import csv
+    rec = execute("dpsgd[problem=quadratic[n=4,d=3],gamma=0.1,T=3]")
+    rows = list(csv.DictReader(io.StringIO(to_csv([rec]))))
+    assert float(rows[0]["f_gap"]) == rec["f_gap"] and "f_gap_curve" not in rows[0]
+    rows = list(csv.DictReader(io.StringIO(to_csv([rec], curves=True))))
+    assert json.loads(rows[0]["f_gap_curve"]) == rec["f_gap_curve"]
