@@ -233,3 +233,14 @@ def test_a_diverging_run_stops_every_rank_with_one_message(tmp_path):
     assert len(line) == 1 and "dcd_psgd: rank" in line[0]
     step = re.search(r"step (\d+)", str(info.value)).group(1)
     assert f"step {step}:" in line[0]            # the same step as the simulator
+
+
+def test_module_without_mpi4py_exits_2_with_one_line(tmp_path):
+    code = ("import sys; sys.modules['mpi4py'] = None\n"
+            "from theorytools.mpi.__main__ import main\n"
+            f"sys.exit(main([{SPECS[3]!r}]))\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=_env(), cwd=tmp_path, timeout=300)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "pip install 'theorytools[mpi]'" in lines[0], proc.stderr

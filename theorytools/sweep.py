@@ -495,9 +495,10 @@ def open_executor(*, jobs: int = 1, dask: str | None = None,
             client = Client(cluster)
         else:
             cluster = None
+            import asyncio
             try:
                 client = Client(dask, timeout="20s")
-            except OSError as exc:
+            except (OSError, asyncio.TimeoutError, ValueError) as exc:
                 raise TheorytoolsError(f"--dask {dask}: cannot reach the scheduler ({exc})") \
                     from None
         try:
