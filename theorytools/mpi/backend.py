@@ -233,15 +233,16 @@ def run_rank(spec: "RunSpec | str", comm: object = None, *,
         from theorytools.algorithms import stich_shift
         H = opts["H"]
         a = opts.get("a", stich_shift(problem, H))
+        if spec.gamma is None and a <= stich_shift(problem, H) - 1e-12 * a:
+            raise TheorytoolsError(f"local_sgd: a = {a} violates Theorem 2.2's condition "
+                                   f"a > max(16 kappa, H) = {stich_shift(problem, H)}")
         steps = (4.0 / (problem.mu * (a + np.arange(T))) if spec.gamma is None
                  else np.full(T, spec.gamma))
-    fbits = opts.get("float_bits", 32)
     gamma = spec.gamma
     cs = opts.get("consensus_step", 1.0)
     form = opts.get("form", "lian")
 
     def record(r):
-        nonlocal failed
         if alg in CENTRALIZED:
             vals = K.trace_point_central(o, x, n, problem.x_star, problem.f_star) \
                 if rank == 0 else None
