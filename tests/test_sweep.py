@@ -187,8 +187,11 @@ def test_same_results_in_process_on_processes_and_on_dask(cfg, tmp_path):
     a, b = load_results(tmp_path / "a"), load_results(tmp_path / "b")
     assert len(a) == len(specs)
     _same(a, b)
-    # the planted fault: one result perturbed by one ulp must fail the check
-    with ProcessPoolExecutor(max_workers=2) as pool:
+    # the planted fault: one result perturbed by one ulp must fail the check (fork: the
+    # workers inherit this test module, which defines the faulty runner)
+    import multiprocessing
+    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork")) \
+            as pool:
         run_sweep(specs, tmp_path / "c", executor=pool, stream=io.StringIO(),
                   runner=perturbing_runner)
     with pytest.raises(AssertionError, match="differ"):
