@@ -345,3 +345,26 @@ def test_csv_writes_floats_exactly_and_curves_on_request(tmp_path, capsys):
     assert float(rows[0]["f_gap"]) == rec["f_gap"] and "f_gap_curve" not in rows[0]
     rows = list(csv.DictReader(io.StringIO(to_csv([rec], curves=True))))
     assert json.loads(rows[0]["f_gap_curve"]) == rec["f_gap_curve"]
+
+
+def dying_runner(name):
+    """A worker that dies (as killed by the OOM killer) on the runs with seed 1."""
+    if "seed=1]" in name:
+        os._exit(1)
+    return execute(name)
+
+
+def test_a_dead_worker_loses_its_runs_and_nothing_else(cfg, tmp_path):
+    import multiprocessing
+    specs = expand(load_config(cfg))
+    out = tmp_path / "out"
+    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork")) \
+            as pool:
+        summary = run_sweep(specs, out, executor=pool, stream=io.StringIO(),
+                            runner=dying_runner)
+    assert summary.lost >= 1 and summary.ok + summary.lost == len(specs)
+    stored = load_results(out)
+    assert len(stored) == summary.ok and all(r["status"] == "ok" for r in stored)
+    again = run_sweep(specs, out, stream=io.StringIO())
+    assert again.skipped == summary.ok and again.ran == summary.lost and again.lost == 0
+    assert len(load_results(out)) == len(specs)
