@@ -27,6 +27,7 @@ COMMANDS = {
     "proofs": "run the mechanical (sympy) checks of the proofs' algebra",
     "check": "black-box report on your own compressor: constants, worst input, claims, bits",
     "experiment": "re-enact a paper's experiments: figures, data and a verdict per claim",
+    "sweep": "run a grid of algorithm runs (TOML) on local processes, Dask or MPI; resumable",
 }
 
 DEBUG_HELP = "show the full traceback of an error instead of the one-line message"

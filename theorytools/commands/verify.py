@@ -49,6 +49,10 @@ def configure(parser):
     parser.add_argument("--jobs", type=int, default=1, metavar="N",
                         help="run the suites and theorems (and draw the report's plots) in N "
                              "parallel processes (default 1)")
+    parser.add_argument("--dask", metavar="ADDRESS|local",
+                        help="run the suites and theorems on a Dask cluster: a scheduler "
+                             "address (tcp://host:8786) or 'local' for a LocalCluster of --jobs "
+                             "workers (needs theorytools[dask]); same rows as without")
     parser.add_argument("--quiet", action="store_true",
                         help="no progress lines on stderr")
 
@@ -87,9 +91,12 @@ def _weight(task):
 
 def _run_tasks(args, tasks, progress):
     results = [None] * len(tasks)
-    if args.jobs > 1:
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+    dask = getattr(args, "dask", None)
+    if args.jobs > 1 or dask:
+        from concurrent.futures import as_completed
+
+        from theorytools.sweep import open_executor
+        with open_executor(jobs=args.jobs, dask=dask) as pool:   # processes, or Dask
             futures = {pool.submit(_task_rows, t, args.quick, args.paper, args.check,
                                    args.seed): i for i, t in enumerate(tasks)}
             for fut in as_completed(futures):
