@@ -12,10 +12,11 @@ independent re-check :func:`check_constants`.
 from theorytools.problems.base import Noise, Problem, check_constants, exact_dot  # noqa: F401
 from theorytools.problems.quadratic import quadratic, quadratic_heterogeneous, ridge  # noqa: F401
 from theorytools.problems.logistic import logistic  # noqa: F401
+from theorytools.problems.nonconvex import logistic_nonconvex  # noqa: F401
 from theorytools.problems.data import (  # noqa: F401
     breast_cancer_logistic, bundled_svmlight_path, diabetes_ridge, load_svmlight,
     svmlight_problem)
 
 __all__ = ["Noise", "Problem", "check_constants", "exact_dot", "quadratic",
-           "quadratic_heterogeneous", "ridge", "logistic", "breast_cancer_logistic",
+           "quadratic_heterogeneous", "ridge", "logistic", "logistic_nonconvex", "breast_cancer_logistic",
            "diabetes_ridge", "load_svmlight", "svmlight_problem", "bundled_svmlight_path"]
