@@ -101,7 +101,7 @@ def _run(fn, T, record):
         return out
 
 
-def decentralized(method, problem, top, compressor, T_full, *, consensus_step=1.0, seed=1,
+def decentralized(method, problem, top, compressor, T_full, *, seed, consensus_step=1.0,
                   constant=False):
     """A decentralized run with the schedule :func:`gammas` of horizon ``T_full``, as a function
     ``(T, record) -> summary`` (``T <= T_full``: the same trajectory, stopped earlier).
@@ -138,7 +138,7 @@ def decentralized(method, problem, top, compressor, T_full, *, consensus_step=1.
     return fn
 
 
-def centralized(algorithm, problem, compressor, T_full, seed=1):
+def centralized(algorithm, problem, compressor, T_full, seed):
     """A centralized run (all-reduce SGD, or dcgd with a compressor) with the schedule."""
     g = gammas(step_size(problem), T_full)
 
@@ -151,7 +151,7 @@ def centralized(algorithm, problem, compressor, T_full, seed=1):
     return fn
 
 
-def _methods(problem, top, T, bits_list=BITS,
+def _methods(problem, top, T, seed, bits_list=BITS,
              families=("allreduce", "cq", "dpsgd", "dcd", "ecd")):
     """label -> function (T, record) -> summary: the runs of (a) and (b). Add your own here."""
     from theorytools.algorithms import dcgd, minibatch_sgd
@@ -159,17 +159,17 @@ def _methods(problem, top, T, bits_list=BITS,
 
     out = {}
     if "allreduce" in families:
-        out["AllReduce-SGD 32-bit"] = centralized(minibatch_sgd, problem, None, T)
+        out["AllReduce-SGD 32-bit"] = centralized(minibatch_sgd, problem, None, T, seed)
     if "dpsgd" in families:
-        out["D-PSGD 32-bit"] = decentralized("dpsgd_lian", problem, top, None, T)
+        out["D-PSGD 32-bit"] = decentralized("dpsgd_lian", problem, top, None, T, seed=seed)
     for b in bits_list:
         q = create(f"dithering[s={levels(b)}]")
         if "cq" in families:
-            out[f"Centralized QSGD {b}-bit"] = centralized(dcgd, problem, q, T)
+            out[f"Centralized QSGD {b}-bit"] = centralized(dcgd, problem, q, T, seed)
         if "dcd" in families:
-            out[f"DCD-PSGD {b}-bit"] = decentralized("dcd_psgd", problem, top, q, T)
+            out[f"DCD-PSGD {b}-bit"] = decentralized("dcd_psgd", problem, top, q, T, seed=seed)
         if "ecd" in families:
-            out[f"ECD-PSGD {b}-bit"] = decentralized("ecd_psgd", problem, top, q, T)
+            out[f"ECD-PSGD {b}-bit"] = decentralized("ecd_psgd", problem, top, q, T, seed=seed)
     return out
 
 
@@ -301,31 +301,37 @@ def run(ctx):
     graph_problems = {g: logistic(F, y, tp.n, lam, batch=batch, split="random", seed=ctx.seed)
                       for g, tp in graphs.items()}
 
-    main = _methods(problem, top, T)
-    nonconvex = _methods(problem_nc, top, T)
-    larger = {g: _methods(graph_problems[g], tp, T, bits_list=(8, 4),
+    rs = ctx.seed + 1             # the seed of every run's gradient and compression streams
+    main = _methods(problem, top, T, rs)
+    nonconvex = _methods(problem_nc, top, T, rs)
+    larger = {g: _methods(graph_problems[g], tp, T, rs, bits_list=(8, 4),
                           families=("dpsgd", "dcd", "ecd"))
               for g, tp in graphs.items()}
     grid_methods = {}
     for step in GRID_STEPS:
         q = create(f"grid_rounding[step={step}]")
-        grid_methods[f"DCD-PSGD grid {step:g}"] = decentralized("dcd_psgd", problem, top, q, T)
-        grid_methods[f"ECD-PSGD grid {step:g}"] = decentralized("ecd_psgd", problem, top, q, T)
+        grid_methods[f"DCD-PSGD grid {step:g}"] = decentralized("dcd_psgd", problem, top, q, T,
+                                                                seed=rs)
+        grid_methods[f"ECD-PSGD grid {step:g}"] = decentralized("ecd_psgd", problem, top, q, T,
+                                                                seed=rs)
     choco = {}
     for b in BITS:
         q = create(f"scaled_qsgd[s={levels(b)}]")
         # consensus step = CHOCO's contraction parameter delta = 1/tau of the compressor
         choco[f"CHOCO-SGD {b}-bit (scaled QSGD)"] = decentralized(
-            "choco_sgd", problem, top, q, T, consensus_step=1.0 / q.tau(d))
-    const = {"D-PSGD 32-bit": decentralized("dpsgd_lian", problem, top, None, T, constant=True)}
+            "choco_sgd", problem, top, q, T, consensus_step=1.0 / q.tau(d), seed=rs)
+    const = {"D-PSGD 32-bit": decentralized("dpsgd_lian", problem, top, None, T, constant=True,
+                                            seed=rs)}
     for b in BITS:
         q = create(f"dithering[s={levels(b)}]")
         for m, name in (("dcd_psgd", "DCD-PSGD"), ("ecd_psgd", "ECD-PSGD")):
-            const[f"{name} {b}-bit"] = decentralized(m, problem, top, q, T, constant=True)
+            const[f"{name} {b}-bit"] = decentralized(m, problem, top, q, T, constant=True,
+                                                     seed=rs)
     for step in GRID_STEPS:
         q = create(f"grid_rounding[step={step}]")
         for m, name in (("dcd_psgd", "DCD-PSGD"), ("ecd_psgd", "ECD-PSGD")):
-            const[f"{name} grid {step:g}"] = decentralized(m, problem, top, q, T, constant=True)
+            const[f"{name} grid {step:g}"] = decentralized(m, problem, top, q, T,
+                                                           constant=True, seed=rs)
     total = (len(main) + len(const) + len(nonconvex) + sum(len(m) for m in larger.values())
              + len(grid_methods) + len(choco))
     progress = ctx.progress(total, "tang2018 runs")
@@ -385,7 +391,8 @@ def _part_a(ctx, plt, runs, runs_nc, runs_graphs, epoch_of, f0, ref, problem_nc)
     labels = [f"{m} {b}-bit" for b in (8, 4) for m in ("DCD-PSGD", "ECD-PSGD")]
     ratios = _tracks(runs, ref, labels)
     ar = final(runs["AllReduce-SGD 32-bit"]) / ref
-    ctx.claim("Tang et al. 2018 (abstract; experiments, figure layout unconfirmed here): "
+    ctx.claim("Tang et al. 2018 (experiments, as summarised; their figures and bit widths are "
+              "unconfirmed here): "
               "DCD-PSGD and ECD-PSGD with 8- and 4-bit quantization converge like "
               "full-precision decentralized training (loss vs epochs); logistic regression, "
               "ring of 8.",
@@ -706,7 +713,8 @@ def _part_c(ctx, plt, protocols, runs_choco, top, d):
                      f"same grids: {dcd_grid_text}")
     ctx.claim("Tang et al. 2018 (DCD-PSGD needs a compression noise below a graph-dependent "
               "level, Theorem 1; ECD-PSGD's guarantee assumes bounded absolute noise, "
-              "Theorem 2; constants unconfirmed here): DCD-PSGD diverges under aggressive "
+              "Theorem 2; readings and constants unconfirmed here; the robustness comparison "
+              "as a secondary summary states it): DCD-PSGD diverges under aggressive "
               "compression, while ECD-PSGD with an absolute-noise quantizer does not.",
               "; ".join(parts) + f". For reference: 2-bit QSGD has omega up to sqrt(d) - 1 = "
               f"{omega2:.2f}; Tang's sufficient DCD condition on this ring is alpha^2 <= "
