@@ -689,6 +689,12 @@ def _part_c(ctx, plt, protocols, runs_choco, top, d):
                     "the bits), under a constant step (the theorems' setting) and under the "
                     "step decay of (a); CHOCO-SGD on the scaled QSGD its authors used.")
 
+    ctx.note("Why the step decay hurts ECD-PSGD (and DCD-PSGD with grid rounding): with "
+             "absolute compression noise of size s per node, ECD's averaged estimation error "
+             "has E||e_t||^2 = (2s/3n)(1/(t-1) + 1/t) (derived, docs/sources.md#derived); the "
+             "descent lemma turns it into an excess of order L s ln T/(n gamma T) (an analytic "
+             "step, not checked here), inversely proportional to the step, so dividing the "
+             "step by 100 multiplies it. With QSGD, s itself grows with ||z_t|| ~ t.")
     omega2 = math.sqrt(d) - 1.0       # QSGD s = 1, exact worst case (compressor table C11)
     thr = stability_threshold(top.W)
     amax = tang_dcd_alpha_max(top)
