@@ -691,10 +691,11 @@ def _part_c(ctx, plt, protocols, runs_choco, top, d):
 
     ctx.note("Why the step decay hurts ECD-PSGD (and DCD-PSGD with grid rounding): with "
              "absolute compression noise of size s per node, ECD's averaged estimation error "
-             "has E||e_t||^2 = (2s/3n)(1/(t-1) + 1/t) (derived, docs/sources.md#derived); the "
-             "descent lemma turns it into an excess of order L s ln T/(n gamma T) (an analytic "
-             "step, not checked here), inversely proportional to the step, so dividing the "
-             "step by 100 multiplies it. With QSGD, s itself grows with ||z_t|| ~ t.")
+             "has E||mean_i e_i(t+1)||^2 = (2s/(3n))(1/(t-1) + 1/t) (derived, "
+             "docs/sources.md#derived); the descent lemma turns it into an excess of order "
+             "L s ln T/(n gamma T) (an analytic step, not checked here), inversely "
+             "proportional to the step, so dividing the step by 100 multiplies it. With QSGD, "
+             "s itself grows with ||z_t|| ~ t.")
     omega2 = math.sqrt(d) - 1.0       # QSGD s = 1, exact worst case (compressor table C11)
     thr = stability_threshold(top.W)
     amax = tang_dcd_alpha_max(top)
