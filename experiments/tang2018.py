@@ -285,6 +285,10 @@ def run(ctx):
              "levels on the fixed code (sign + level) plus a 32-bit norm per message; "
              "8 -> s = 127, 4 -> s = 7, 2 -> s = 1. Which quantizer Tang et al. used at which "
              "widths is unconfirmed here.")
+    ctx.note("No theory curve is drawn: the explicit constants of Tang et al.'s Theorems 1-2 "
+             "are not confirmed here (docs/sources.md#tang), so only their O-rates are known; "
+             "the DCD sufficient condition (unconfirmed constant) and the derived mean-square "
+             "threshold are reported as numbers in claim (c).")
     ctx.note("Centralized quantized SGD is dcgd (each node compresses its gradient, the "
              "average is applied); its time is modelled as a ring all-reduce of the quantized "
              "messages (2(n-1) latencies, 2(n-1)/n message times), which is optimistic for "
