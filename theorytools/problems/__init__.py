@@ -5,7 +5,8 @@ Every problem is a :class:`Problem` (``f = (1/n) sum_i f_i``) carrying ``L``, ``
 variance ``sigma^2``, each with its certificate in ``provenance``. See ``docs/problems.md``.
 
 Factories: :func:`quadratic` (prescribed spectrum, heterogeneity and noise),
-:func:`quadratic_heterogeneous`, :func:`ridge`, :func:`logistic`, :func:`breast_cancer_logistic`,
+:func:`quadratic_heterogeneous`, :func:`ridge`, :func:`logistic`, :func:`logistic_nonconvex`
+(non-convex), :func:`breast_cancer_logistic`,
 :func:`diabetes_ridge`, :func:`svmlight_problem`; loader :func:`load_svmlight`;
 independent re-check :func:`check_constants`.
 """
