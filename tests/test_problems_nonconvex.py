@@ -152,3 +152,30 @@ def test_planted_fault_wrong_regulariser_gradient_is_caught(monkeypatch):
 
     monkeypatch.setattr(PK, "nonconvex_reg_grads_add", wrong)
     assert _fd_gradient_error(p, x) > 1e-3
+
+
+def test_simulator_oracle_rows_equal_the_problem_bit_for_bit():
+    """The simulator's oracle (node_grads, node_grad, node_value_grad, objective,
+    full_gradient) adds the regulariser exactly as Problem does."""
+    from theorytools.algorithms import _oracle as O
+
+    for kw in ({"batch": 3}, {"sigma": 0.5, "batch": None}, {"batch": None}):
+        p = _problem(**kw)
+        o = O.oracle_of(p)
+        assert o.reg == p.arrays["reg"] and o.lam == 0.0
+        X = np.random.default_rng(9).standard_normal((p.n, p.d))
+        out = np.empty_like(X)
+        O.node_grads(o, X, np.uint64(5), np.uint64(2), out)
+        assert np.array_equal(out, p.stochastic_grads(X, 5, 2))
+        for i in range(p.n):
+            row = np.empty(p.d)
+            O.node_grad(o, i, X[i], np.uint64(5), np.uint64(2), row)
+            assert np.array_equal(row, out[i])
+        x = X[0]
+        rows, grads, g = np.empty_like(X), np.empty_like(X), np.empty(p.d)
+        O.full_gradient(o, x, rows, grads, g)
+        assert np.allclose(g, p.grad(x), rtol=1e-13, atol=1e-15)
+        assert math.isclose(O.objective(o, x), p.f(x), rel_tol=1e-13)
+        vals = [O.node_value_grad(o, i, x, rows[i]) for i in range(p.n)]
+        assert math.isclose(sum(vals) / p.n, p.f(x), rel_tol=1e-13)
+        assert np.allclose(rows.mean(axis=0), p.grad(x), rtol=1e-13, atol=1e-15)
