@@ -32,6 +32,7 @@ class Oracle(NamedTuple):
     lam: float
     sigma: float
     batch: int
+    reg: float = 0.0    # weight of the non-convex regulariser (logistic_nonconvex), else 0
 
 
 def oracle_of(problem) -> Oracle:
@@ -55,7 +56,7 @@ def oracle_of(problem) -> Oracle:
     return Oracle(LOGISTIC, noise, dummy3, np.zeros((n, d)), np.zeros(n),
                   np.ascontiguousarray(arr["features"], dtype=np.float64),
                   np.ascontiguousarray(arr["labels"], dtype=np.float64),
-                  float(arr["lam"]), sigma, batch)
+                  float(arr["lam"]), sigma, batch, float(arr.get("reg", 0.0)))
 
 
 @njit(cache=True)
@@ -75,6 +76,8 @@ def node_grads(o, X, seed, step, out):
             PK.logistic_additive_grads(o.F, o.Y, o.lam, o.sigma, X, seed, step, out)
         else:
             PK.logistic_grads(o.F, o.Y, o.lam, X, out)
+        if o.reg != 0.0:
+            PK.nonconvex_reg_grads_add(o.reg, X, out)
 
 
 @njit(cache=True)
@@ -83,6 +86,8 @@ def node_grad(o, i, x, seed, step, row):
     (the problem's one-node kernel, the one an MPI rank owning node i calls)."""
     PK.node_stoch_grad(o.kind, o.noise, o.A[i], o.b[i], o.F[i], o.Y[i], o.lam, o.sigma,
                        o.batch, x, seed, i, step, row)
+    if o.reg != 0.0:
+        PK.nonconvex_reg_grad_add(o.reg, x, row)
 
 
 @njit(cache=True)
@@ -110,6 +115,9 @@ def node_value_grad(o, i, x, row):
         loss += math.log1p(math.exp(-z)) if z > 0 else -z + math.log1p(math.exp(z))
         w = -Y[j] * PK.sigmoid(-Y[j] * t) * inv_m
         PK.axpy_into(row, o.lam, x, w, F[j], j == 0)
+    if o.reg != 0.0:
+        PK.nonconvex_reg_grad_add(o.reg, x, row)
+        return loss / m + o.reg * PK.nonconvex_reg_value(x)
     return loss / m
 
 
@@ -134,7 +142,10 @@ def objective(o, x):
                 z = o.Y[i, j] * PK.dot(o.F[i, j], x)
                 # log(1 + exp(-z)) without overflow
                 loss += math.log1p(math.exp(-z)) if z > 0 else -z + math.log1p(math.exp(z))
-            total += loss / m
+            if o.reg != 0.0:
+                total += loss / m + o.reg * PK.nonconvex_reg_value(x)
+            else:
+                total += loss / m
         total += n * 0.5 * o.lam * (x @ x)
     return total / n
 
@@ -149,6 +160,8 @@ def full_gradient(o, x, rows, grads, out):
         PK.quadratic_grads(o.A, o.b, rows, grads)
     else:
         PK.logistic_grads(o.F, o.Y, o.lam, rows, grads)
+        if o.reg != 0.0:
+            PK.nonconvex_reg_grads_add(o.reg, rows, grads)
     for j in range(x.size):
         s = 0.0
         for i in range(n):

@@ -16,6 +16,7 @@ from theorytools.compressors.dithering import Dithering, NaturalDithering
 from theorytools.compressors.elementwise import (BiasedNatural, BiasedRounding, GridRounding,
                                                  Natural, ScaledSign, Sign, UnbiasedRounding)
 from theorytools.compressors.identity import Identity
+from theorytools.compressors.scaled_qsgd import ScaledQSGD
 from theorytools.compressors.sparse_dithering import (SparseDithering, SparseDitheringDet,
                                                      SparseDitheringDetHuffman)
 from theorytools.compressors.spherical import Spherical, SphericalProjection, default_block
@@ -91,6 +92,7 @@ REGISTRY = _Registry({
     "biased_rounding": (BiasedRounding, lambda d: {}),
     "dithering": (Dithering, lambda d: {"s": max(1, int(math.isqrt(d)))}),
     "natural_dithering": (NaturalDithering, lambda d: {"s": 8}),
+    "scaled_qsgd": (ScaledQSGD, lambda d: {"s": max(1, int(math.isqrt(d)))}),
     "scaled_sign": (ScaledSign, lambda d: {}),
     "sign": (Sign, lambda d: {}),
     "grid_rounding": (GridRounding, lambda d: {"step": 1.0 / 64}),

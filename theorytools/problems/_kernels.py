@@ -248,3 +248,30 @@ def node_stoch_grad(kind, noise, A_i, b_i, F_i, Y_i, lam, sigma, batch, x, seed,
     if noise == 1 and sigma > 0.0:
         _add_noise_node(sigma / math.sqrt(x.shape[0]), key, row)
     return row
+
+
+# -------------------------------------------------------------------- non-convex regulariser
+@njit(cache=True, inline="always")
+def nonconvex_reg_value(x):
+    """sum_k x_k^2 / (1 + x_k^2) (the regulariser of ``logistic_nonconvex``, without lam)."""
+    s = 0.0
+    for k in range(x.shape[0]):
+        u = x[k] * x[k]
+        s += u / (1.0 + u)
+    return s
+
+
+@njit(cache=True, inline="always")
+def nonconvex_reg_grad_add(reg, x, row):
+    """row += reg * 2 x_k / (1 + x_k^2)^2, the gradient of reg * sum_k x_k^2/(1 + x_k^2)."""
+    for k in range(x.shape[0]):
+        q = 1.0 + x[k] * x[k]
+        row[k] += reg * (2.0 * x[k] / (q * q))
+
+
+@njit(cache=True)
+def nonconvex_reg_grads_add(reg, X, out):
+    """Every node: ``out[i] += reg * grad r(X[i])`` (:func:`nonconvex_reg_grad_add`)."""
+    for i in range(X.shape[0]):
+        nonconvex_reg_grad_add(reg, X[i], out[i])
+    return out

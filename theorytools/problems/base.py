@@ -1,9 +1,11 @@
 """The :class:`Problem` record shared by every test problem, its noise model, and its checks.
 
-A problem is ``f(x) = (1/n) sum_i f_i(x)`` split over ``n`` nodes, of one of two kinds:
+A problem is ``f(x) = (1/n) sum_i f_i(x)`` split over ``n`` nodes, of one of three kinds:
 
 * ``"quadratic"`` (also ridge regression): ``f_i(x) = 1/2 x^T A_i x - b_i^T x + c_i``;
 * ``"logistic"``: ``f_i(x) = (1/m) sum_j log(1 + exp(-y_ij <a_ij, x>)) + lam/2 ||x||^2``.
+* ``"logistic_nonconvex"``: the logistic loss plus ``reg sum_k x_k^2/(1 + x_k^2)`` (non-convex;
+  ``arrays["lam"] = 0`` and ``arrays["reg"]`` the weight; :mod:`theorytools.problems.nonconvex`).
 
 Every constant is computed once, at construction, by the factories in
 :mod:`theorytools.problems.quadratic` and :mod:`theorytools.problems.logistic`; ``provenance``
@@ -167,7 +169,9 @@ class Problem:
             A, b, c = self.arrays["A"][i], self.arrays["b"][i], self.arrays["c"][i]
             return float(0.5 * x @ A @ x - b @ x + c)
         F, Y, lam = self.arrays["features"][i], self.arrays["labels"][i], self.arrays["lam"]
-        return float(np.mean(np.logaddexp(0.0, -Y * (F @ x))) + 0.5 * lam * (x @ x))
+        reg = float(self.arrays.get("reg", 0.0))   # logistic_nonconvex: reg sum x^2/(1+x^2)
+        extra = reg * float(np.sum(x * x / (1.0 + x * x))) if reg else 0.0
+        return float(np.mean(np.logaddexp(0.0, -Y * (F @ x))) + 0.5 * lam * (x @ x) + extra)
 
     def f(self, x) -> float:
         """Global objective ``f(x) = (1/n) sum_i f_i(x)``."""
@@ -180,8 +184,13 @@ class Problem:
         out = np.empty((self.n, self.d)) if out is None else out
         if self.kind == "quadratic":
             return _kernels.quadratic_grads(self.arrays["A"], self.arrays["b"], X, out)
-        return _kernels.logistic_grads(self.arrays["features"], self.arrays["labels"],
-                                       float(self.arrays["lam"]), X, out)
+        return self._add_nonconvex(X, _kernels.logistic_grads(
+            self.arrays["features"], self.arrays["labels"], float(self.arrays["lam"]), X, out))
+
+    def _add_nonconvex(self, X, out):
+        """``logistic_nonconvex``: add the regulariser's gradient to every row (else ``out``)."""
+        reg = float(self.arrays.get("reg", 0.0))
+        return _kernels.nonconvex_reg_grads_add(reg, X, out) if reg else out
 
     def grad_i(self, i, x) -> np.ndarray:
         """``grad f_i(x)``."""
@@ -210,14 +219,14 @@ class Problem:
             if self.kind == "quadratic":
                 return _kernels.quadratic_stoch_grads(arr["A"], arr["b"], sigma, X, seed,
                                                       step, out)
-            return _kernels.logistic_additive_grads(arr["features"], arr["labels"],
-                                                    float(arr["lam"]), sigma, X, seed, step, out)
+            return self._add_nonconvex(X, _kernels.logistic_additive_grads(
+                arr["features"], arr["labels"], float(arr["lam"]), sigma, X, seed, step, out))
         batch = int(self.noise.batch)
         if self.kind == "quadratic":
             return _kernels.sampled_quadratic_grads(arr["features"], arr["targets"],
                                                     float(arr["lam"]), X, seed, step, batch, out)
-        return _kernels.logistic_stoch_grads(arr["features"], arr["labels"], float(arr["lam"]),
-                                             X, seed, step, batch, out)
+        return self._add_nonconvex(X, _kernels.logistic_stoch_grads(
+            arr["features"], arr["labels"], float(arr["lam"]), X, seed, step, batch, out))
 
     def stochastic_grad_i(self, i, x, seed, step) -> np.ndarray:
         """Node ``i``'s stochastic gradient computed alone (a process owning one node): equal,
@@ -237,9 +246,10 @@ class Problem:
         else:
             F, Y = empty2, empty2[0]
         lam = float(arr.get("lam", 0.0))
-        return _kernels.node_stoch_grad(kind, code, A, b, F, Y, lam, float(noise.sigma),
-                                        int(noise.batch), x, seed, np.uint64(i), step,
-                                        np.empty(self.d))
+        row = _kernels.node_stoch_grad(kind, code, A, b, F, Y, lam, float(noise.sigma),
+                                       int(noise.batch), x, seed, np.uint64(i), step,
+                                       np.empty(self.d))
+        return self._add_nonconvex(x[None], row[None])[0]
 
     # ------------------------------------------------------------------ per-sample structure
     def sample_grads(self, i, x) -> np.ndarray:
@@ -253,7 +263,9 @@ class Problem:
             return residual[:, None] * F + lam * x
         Y = self.arrays["labels"][i]
         weight = -Y * _sigmoid(-Y * (F @ x))
-        return weight[:, None] * F + lam * x
+        G = weight[:, None] * F + lam * x
+        reg = float(self.arrays.get("reg", 0.0))
+        return G + reg * 2.0 * x / (1.0 + x * x) ** 2 if reg else G
 
     def sampling_variance(self, x, per_node: bool = False):
         """Exact ``E||g_i(x) - grad f_i(x)||^2`` with every node at ``x``; mean over nodes
@@ -393,6 +405,9 @@ def check_constants(problem: Problem, *, rtol: float = 1e-10) -> dict:
 
     out = {}
     p, arr = problem, problem.arrays
+    if p.kind == "logistic_nonconvex":
+        from theorytools.problems.nonconvex import check_nonconvex_constants
+        return check_nonconvex_constants(p, rtol=rtol)
 
     def close(a, b, scale=0.0):
         return bool(abs(a - b) <= rtol * max(abs(a), abs(b)) + 1e-12 * scale)
