@@ -24,6 +24,10 @@ Six figures (docs/experiments.md, section beznosikov2020, shows each with what i
 6. ``topk_vs_randk`` -- Top-k vs Rand-k relative error on synthetic distributions (P1's
    "why biased compressors win") and on the gradients observed during the runs above.
 
+Where each statement comes from: docs/sources.md#posters (the authors' poster and its
+experiment), #cgd (the CGD theorems), #divergence, #ef, #topk-vs-randk; the figures are
+explained in docs/experiments.md, section beznosikov2020.
+
 Everything below uses only public names: copy the file, swap in your own compressor (any
 ``theorytools.compressors.create`` spec, or a registered user compressor), algorithm or
 theorem, and the figures and verdicts follow.
@@ -720,7 +724,7 @@ def heterogeneous(ctx, observed):
     bx.set_ylabel(f"plateau: mean f - f* over [T/2, T], T = {T}")
     bx.set_title("the neighbourhood: EF's shrinks with the step size, DCGD's does not",
                  fontsize=9)
-    bx.legend(fontsize=7, loc="center right")
+    bx.legend(fontsize=7, loc="lower right")
     bx.grid(alpha=0.3)
     for (name, start), v in lv.items():
         rows += [{"method": name, "start": start, "eta": float(e), "plateau": float(p)}
@@ -870,8 +874,11 @@ def topk_vs_randk(ctx, observed):
                   "'... and empirical distributions of communicated gradients')",
                   f"{ratios.size} observed gradients (q = 0.2): Top-k/Rand-k error ratio "
                   f"median {np.median(ratios):.3f}, range [{ratios.min():.3f}, "
-                  f"{ratios.max():.3f}] (i.i.d. Gaussian entries would give {g02:.3f}). "
-                  "Criterion: ratio < 1 for every observed gradient",
+                  f"{ratios.max():.3f}] (i.i.d. Gaussian entries would give {g02:.3f}; "
+                  "<= 1 is guaranteed by the deterministic dominance ||Top_k(x) - x||^2 <= "
+                  "(1 - k/d)||x||^2, so the content is the size of the gain, for which P1's "
+                  "own numbers are not known to us). Criterion: ratio < 1 for every observed "
+                  "gradient",
                   bool(np.all(ratios < 1.0)), figure="topk_vs_randk")
 
 
