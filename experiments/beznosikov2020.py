@@ -143,12 +143,29 @@ def _cgd_runs(ctx, key, problem, spec, eta, T, seeds, record):
     return ctx.cached(key, compute)
 
 
-def _envelope_ratio(steps, mean_gap, f0, factor):
-    """max over the recorded steps t >= 1 of (run / envelope), where the envelope is above
-    FLOOR f0 (at t = 0 both equal f0)."""
+def _envelope_ratio(steps, Y, f0, factor, alpha=1e-3):
+    """Run(s) ``Y`` (seeds x steps) against the envelope f0 factor^t at the recorded steps
+    t >= 1 where the envelope is above FLOOR f0 (at t = 0 both equal f0).
+
+    Returns (max over those steps of mean/envelope, whether the envelope is violated
+    significantly, the envelope). One run (a deterministic compressor): violated iff the
+    ratio exceeds 1. Several seeds (the theorems bound E f - f*): violated iff at some step
+    the lower one-sided Student-t bound of the mean, at level 1 - alpha/m (Bonferroni over
+    the m steps compared; the t law is an approximation for these skewed values), is above
+    the envelope -- a point estimate above 1 by sampling noise alone is not a violation."""
+    from scipy import stats
+
+    Y = np.atleast_2d(np.asarray(Y, dtype=float))
     env = f0 * factor ** steps.astype(float)
     m = (env > FLOOR * f0) & (steps > 0)
-    return float(np.max(mean_gap[m] / env[m])), env
+    mean = Y.mean(axis=0)
+    ratio = float(np.max(mean[m] / env[m]))
+    if Y.shape[0] == 1:
+        return ratio, ratio > 1.0, env
+    r = Y.shape[0]
+    half = stats.t.ppf(1.0 - alpha / max(1, int(m.sum())), r - 1) * Y.std(axis=0, ddof=1) / \
+        math.sqrt(r)
+    return ratio, bool(np.any((mean - half)[m] > env[m])), env
 
 
 def _steps_to(steps, gap, level):
@@ -226,9 +243,9 @@ def authors_figure(ctx, observed):
                             seeds, rec)
             f0 = float(run["f_gap"][0, 0])
             mean = run["f_gap"].mean(axis=0)
-            ratio, env = _envelope_ratio(run["steps"], mean, f0, factor)
+            ratio, violated, env = _envelope_ratio(run["steps"], run["f_gap"], f0, factor)
             out[name] = dict(run=run, mean=mean, env=env, ratio=ratio, eta=eta, factor=factor,
-                             f0=f0, cls=cls)
+                             f0=f0, cls=cls, violated=violated)
             prog.step(f"{label} {name}", f"max run/theory {ratio:.3g}")
             if name == "Top-5":
                 observed.setdefault("fig1", []).append((label, prob))
@@ -273,13 +290,16 @@ def authors_figure(ctx, observed):
                     "are not drawn.")
     # claims
     below = [(lab, n, o["ratio"]) for lab, out, _ in results for n, o in out.items()]
-    ok = all(r <= 1.0 for _, _, r in below)
+    ok = not any(o["violated"] for _, out, _ in results for o in out.values())
     ctx.claim("CGD with a compressor of P1's classes converges linearly at least as fast as "
               "its theorem's rate: each run lies below its theory curve (P1, CGD theorems for "
               "B3(delta) and U(zeta); the authors' CGD experiment, Top-5 / Rand-5)",
               "max over recorded steps of run/theory (where theory > 1e-10 f0; Rand-5: mean "
               f"of {R} seeds): " + "; ".join(f"{lab} {n}: {r:.3g}" for lab, n, r in below)
-              + ". Criterion: every ratio <= 1",
+              + ". Criterion: no run above its theory curve -- Top-5 (deterministic): ratio "
+              "<= 1; Rand-5 (the theorem bounds the expectation): the lower one-sided "
+              "Student-t bound of the mean, at level 1 - 1e-3/(steps compared), above the "
+              "curve at no step",
               bool(ok), figure="cgd_top5_rand5")
     faster, parts = [], []
     for lab, out, T in results:
@@ -358,9 +378,10 @@ def every_compressor(ctx):
         f0 = float(run["f_gap"][0, 0])
         mean = run["f_gap"].mean(axis=0)
         best = min(factors, key=factors.get)
-        ratio, _ = _envelope_ratio(run["steps"], mean, f0, factors[best])
-        results.append(dict(spec=spec, chosen=chosen, comp=comp, eta=eta, factors=factors, best=best, run=run,
-                            mean=mean, f0=f0, ratio=ratio, reps=run["f_gap"].shape[0]))
+        ratio, violated, _ = _envelope_ratio(run["steps"], run["f_gap"], f0, factors[best])
+        results.append(dict(spec=spec, chosen=chosen, comp=comp, eta=eta, factors=factors,
+                            best=best, run=run, mean=mean, f0=f0, ratio=ratio,
+                            violated=violated, reps=run["f_gap"].shape[0]))
         prog.step(_short(spec), f"max run/tightest envelope {ratio:.3g}")
     # figures: the same grid against iterations and against bits
     ncol = 5
@@ -426,7 +447,7 @@ def every_compressor(ctx):
                           is None else float(r["run"]["bits"].mean(axis=0)[
                               np.nonzero(r["mean"] <= 1e-6 * r["f0"])[0][0]]))}
         for r in results], "one row per compressor: step size, theorem factors, run/envelope")
-    bad = [r for r in results if r["ratio"] > 1.0]
+    bad = [r for r in results if r["violated"]]
     ctx.claim("Compressed GD with any compressor of P1's classes B1, B2, B3 (and U) converges "
               "linearly, at least at the rate of each theorem whose constants it satisfies "
               "(P1, CGD theorems for B1/B2/B3)",
@@ -434,7 +455,11 @@ def every_compressor(ctx):
               f"max over recorded steps of run / tightest envelope (where > 1e-10 f0; mean "
               f"over {R} seeds for randomised ones): "
               + ", ".join(f"{_short(r['spec'])} {r['ratio']:.2g}" for r in results)
-              + ". Criterion: every ratio <= 1",
+              + ". Criterion: no run above its tightest envelope -- deterministic compressors: "
+              "ratio <= 1; randomised ones (the theorems bound the expectation): the lower "
+              "one-sided Student-t bound of the mean, at level 1 - 1e-3/(steps compared), "
+              "above the envelope at no step"
+              + (f"; violated: {', '.join(_short(r['spec']) for r in bad)}" if bad else ""),
               "reproduced" if not bad else ("partially reproduced" if len(bad) < len(results)
                                             else "not reproduced"),
               figure="cgd_every_compressor_iterations")
@@ -750,8 +775,9 @@ def heterogeneous(ctx, observed):
               bool(shrink and slope >= 1.0), figure="ef_heterogeneous")
     ratio = float(dc0.max() / dc0.min())
     ctx.claim("Without error feedback the biased compressor leaves an error that does not "
-              "vanish as the step size goes to 0 (its fixed points solve mean_i C(grad f_i(x)) "
-              "= 0, not grad f(x) = 0): the reason P1 adds error feedback",
+              "vanish as the step size goes to 0 (derived here: its fixed points solve "
+              "mean_i C(grad f_i(x)) = 0, not grad f(x) = 0; P1 motivates error feedback by "
+              "its divergence example, and its EF theorem has no such floor)",
               f"DCGD plateau (x0 = 0): {', '.join(f'{v:.3g}' for v in dc0)} over a "
               f"{etas[0] / etas[-1]:.0f}x range of eta (max/min {ratio:.3g}); from x* : "
               f"{', '.join(f'{v:.3g}' for v in lv[('DCGD', 'x*')])}; at the smallest eta, "

@@ -85,3 +85,22 @@ def test_topk_closed_forms_catch_a_wrong_formula(exp, tmp_path, monkeypatch):
     ctx = _ctx(tmp_path, "planted")
     exp.topk_vs_randk(ctx, {})
     assert _verdicts(ctx) == ["not reproduced"]
+
+
+def test_envelope_criterion_for_randomised_runs(exp):
+    """The seeds' mean is compared with a one-sided Student-t bound: a mean clearly above the
+    envelope is a violation, sampling noise around a mean below it is not."""
+    import numpy as np
+
+    steps = np.arange(50)
+    env = 0.9 ** steps
+    rng = np.random.default_rng(0)
+    ratio, violated, _ = exp._envelope_ratio(steps, env * rng.uniform(0.5, 0.9, (16, 50)),
+                                             1.0, 0.9)
+    assert ratio < 1 and not violated
+    ratio, violated, _ = exp._envelope_ratio(steps, env * rng.uniform(1.1, 1.3, (16, 50)),
+                                             1.0, 0.9)
+    assert ratio > 1 and violated
+    one = env[None, :] * 1.001        # a deterministic run: exact comparison
+    assert exp._envelope_ratio(steps, one, 1.0, 0.9)[1]
+    assert not exp._envelope_ratio(steps, one / 1.002, 1.0, 0.9)[1]
