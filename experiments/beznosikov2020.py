@@ -201,7 +201,9 @@ def _chain(problem, comp, eta, T, pieces, seed, run):
 
 # =========================================================== 1. the authors' own figure
 def authors_figure(ctx, observed):
+    """P1's CGD experiment (Top-5 / Rand-5 beside the theory), figure cgd_top5_rand5."""
     import matplotlib.pyplot as plt
+    from theorytools.compressors import create
     from theorytools.problems import diabetes_ridge, quadratic
 
     d = 100
@@ -233,7 +235,6 @@ def authors_figure(ctx, observed):
         rec = np.union1d(_record(T, 120), np.linspace(0, T, 2001).round()).astype(np.int64)
         out = {}
         for name, spec in (("Top-5", f"top_k[k={k}]"), ("Rand-5", f"rand_k[k={k}]")):
-            from theorytools.compressors import create
             declared = _declared(create(spec), dd)
             cls = "B3" if name == "Top-5" else "U"
             theorem, consts = declared[cls]
@@ -247,8 +248,6 @@ def authors_figure(ctx, observed):
             out[name] = dict(run=run, mean=mean, env=env, ratio=ratio, eta=eta, factor=factor,
                              f0=f0, cls=cls, violated=violated)
             prog.step(f"{label} {name}", f"max run/theory {ratio:.3g}")
-            if name == "Top-5":
-                observed.setdefault("fig1", []).append((label, prob))
         colors = {"Top-5": "tab:blue", "Rand-5": "tab:orange"}
         same = math.isclose(out["Top-5"]["factor"], out["Rand-5"]["factor"], rel_tol=1e-12)
         for name, o in out.items():
@@ -328,6 +327,7 @@ def authors_figure(ctx, observed):
 
 # ================================================ 2. compressed GD with every compressor
 def every_compressor(ctx):
+    """CGD with every compressor that declares a class, with each CGD theorem's envelope."""
     import matplotlib.pyplot as plt
     from theorytools.compressors import create, default, names
     from theorytools.problems import quadratic
@@ -407,8 +407,8 @@ def every_compressor(ctx):
                                  "class": c, "t": int(ti), "bits": float(bi),
                                  "f_gap_rel": float(yi) / res["f0"], "envelope_rel": float(ei)})
             ax.set_ylim(1e-13, 3.0)
-            ax.set_title(f"{_short(res['spec'])}\neta = {res['eta'] * L:.3g}/L (step of T-{res['chosen']})",
-                         fontsize=7)
+            ax.set_title(f"{_short(res['spec'])}\neta = {res['eta'] * L:.3g}/L "
+                         f"(step of T-{res['chosen']})", fontsize=7)
             ax.tick_params(labelsize=7)
             ax.legend(fontsize=6, loc="lower left")
             ax.grid(alpha=0.3)
@@ -434,8 +434,9 @@ def every_compressor(ctx):
                         "the step size of the declared theorem with the fastest guaranteed rate "
                         "(1/L for B3, 1/(beta L) for B1/B2, 1/((omega+1)L) for U); dashed/dotted: "
                         "(factor)^t for each theorem T-B1, T-B2, T-B3, T-U whose constants the "
-                        "compressor declares and whose step-size condition holds at that step. Bits: the cumulative bits of the wire format "
-                        "(Trace.bits), randomised compressors averaged over the seeds.")
+                        "compressor declares and whose step-size condition holds at that step. "
+                        "Bits: the cumulative bits of the wire format (Trace.bits), randomised "
+                        "compressors averaged over the seeds.")
     ctx.save_table("cgd_every_compressor", [
         {"compressor": _short(r["spec"]), "step_from": r["chosen"], "eta_times_L": r["eta"] * L,
          "bits_per_iteration": float(r["run"]["bits"].mean(axis=0)[-1] / T),
@@ -497,6 +498,7 @@ def every_compressor(ctx):
 
 # =================================== 3. ||C(g) - g||^2/||g||^2 along each compressor's run
 def error_along_runs(ctx, observed):
+    """||C(g) - g||^2/||g||^2 along each compressor's own CGD run; records the gradients."""
     import matplotlib.pyplot as plt
     from theorytools.algorithms import cgd
     from theorytools.compressors import create
@@ -612,6 +614,7 @@ def error_along_runs(ctx, observed):
 
 # ==================================================== 4. P1's divergence example and EF
 def divergence(ctx):
+    """P1's 3-node divergence example without error feedback, and with it."""
     import matplotlib.pyplot as plt
     from theorytools.algorithms import dcgd, ef_sgd
     from theorytools.compressors import create
@@ -681,6 +684,7 @@ def divergence(ctx):
 
 # ====================================== 5. heterogeneous data: EF neighbourhood vs DCGD
 def heterogeneous(ctx, observed):
+    """EF vs DCGD with Top-k on heterogeneous quadratics: the plateau against the step."""
     import matplotlib.pyplot as plt
     from theorytools.algorithms import dcgd, ef_sgd
     from theorytools.compressors import create
@@ -788,6 +792,7 @@ def heterogeneous(ctx, observed):
 
 # ========================================================= 6. Top-k vs Rand-k error ratio
 def topk_vs_randk(ctx, observed):
+    """Top-k / Rand-k error on synthetic laws and on the gradients observed in the runs."""
     import matplotlib.pyplot as plt
     from theorytools.compressors import create
     from theorytools.theory.beznosikov2020 import CLOSED_FORMS, err_rand
