@@ -53,6 +53,8 @@ CGD_THEOREMS = {
     "B3": ("beznosikov2020.cgd_b3", ("delta",), lambda c, L: 1.0 / L),
     "U": ("beznosikov2020.cgd_unbiased", ("omega",), lambda c, L: 1.0 / ((c[0] + 1.0) * L)),
 }
+#: one colour per theorem in every panel
+CLASS_COLORS = {"B1": "tab:blue", "B2": "tab:orange", "B3": "tab:green", "U": "tab:red"}
 #: the registered compressors without a declared class (no theorem gives them an envelope)
 NO_CLASS = ("sign", "grid_rounding")
 #: envelopes are compared with runs only where they exceed this fraction of f(x^0) - f*
@@ -401,7 +403,8 @@ def every_compressor(ctx):
                         label="run" + (f" (mean of {res['reps']})" if res["reps"] > 1 else ""))
             for c, fct in res["factors"].items():
                 env = fct ** st
-                ax.semilogy(x, env, ls=styles[c], label=f"T-{c}: 1-{1 - fct:.1e}")
+                ax.semilogy(x, env, ls=styles[c], color=CLASS_COLORS[c],
+                            label=f"T-{c}: 1-{1 - fct:.1e}")
                 for ti, bi, ei, yi in zip(st, bits, env, mean):
                     rows.append({"compressor": _short(res["spec"]), "eta_L": res["eta"] * L,
                                  "class": c, "t": int(ti), "bits": float(bi),
