@@ -706,8 +706,9 @@ def heterogeneous(ctx, observed):
                     ).astype(np.int64)
     ctx.dataset(f"Heterogeneous quadratics: n = {n} nodes, d = {d}, common Hessian with "
                 f"spectrum in [1, {kappa:g}], local minimisers apart (zeta*^2 = D = 1: "
-                "(1/n) sum ||grad f_i(x*)||^2), full gradients (C = 0); in place of P1's "
-                "heterogeneous training data")
+                "(1/n) sum ||grad f_i(x*)||^2), full gradients (C = 0) or additive gradient "
+                "noise sigma^2 = 1 per node (C > 0); in place of P1's heterogeneous training "
+                "data")
 
     def compute():
         out = {}
@@ -719,6 +720,15 @@ def heterogeneous(ctx, observed):
                     out[(float(eta), name, start)] = (tr.steps, tr.f_gap, tr.x_bar.copy())
         return out
     res = ctx.cached(f"hetero[T={T},etas={len(etas)}]", compute)
+    # the same data with stochastic gradients: additive noise E||xi||^2 = 1 at every node
+    noisy = quadratic(n, d, 1.0, kappa, zeta_sq=1.0, sigma=1.0, seed=_seed(ctx, "hetero"))
+    noise_seed = _seed(ctx, "hetero-noise")
+
+    def compute_noisy():
+        return {(float(eta), name): run(noisy, comp, float(eta), T, x0=np.zeros(d),
+                                        seed=noise_seed, record=rec).f_gap
+                for eta in etas for name, run in (("EF", ef_sgd), ("DCGD", dcgd))}
+    res_noisy = ctx.cached(f"hetero-noisy[T={T},etas={len(etas)}]", compute_noisy)
     for eta in etas:   # the gradients each node sends at the end of the DCGD runs
         x = res[(float(eta), "DCGD", "0")][2]
         observed.setdefault("hetero", []).append(
@@ -745,18 +755,24 @@ def heterogeneous(ctx, observed):
     ax.grid(alpha=0.3)
     lv = {(name, start): np.array([level(*res[(float(e), name, start)][:2]) for e in etas])
           for name in ("EF", "DCGD") for start in ("0", "x*")}
+    steps_rec = res[(float(etas[0]), "EF", "0")][0]
+    lv.update({(name, "0, noisy"): np.array([level(steps_rec, res_noisy[(float(e), name)])
+                                             for e in etas]) for name in ("EF", "DCGD")})
     poster = ef_stepsize_bound(delta, 0.0, L)
     for (name, start), m, ls in ((("EF", "0"), "o", "-"), (("EF", "x*"), "s", ":"),
-                                 (("DCGD", "0"), "^", "--"), (("DCGD", "x*"), "v", "-.")):
-        bx.loglog(etas * L, lv[(name, start)], marker=m, ls=ls,
-                  label=f"{name}, x0 = {start}: mean f - f* over [T/2, T]")
+                                 (("DCGD", "0"), "^", "--"), (("DCGD", "x*"), "v", "-."),
+                                 (("EF", "0, noisy"), "D", "-"),
+                                 (("DCGD", "0, noisy"), "x", "--")):
+        what = (f"{name}, x0 = 0, stochastic gradients (sigma^2 = 1: C > 0)"
+                if "noisy" in start else f"{name}, x0 = {start}, full gradients")
+        bx.loglog(etas * L, lv[(name, start)], marker=m, ls=ls, label=what)
     bx.axvline(poster * L, color="gray", ls=":", lw=1,
                label="P1's step-size condition eta <= 1/(14 (2 delta + B) L), B = 0")
     bx.set_xlabel(r"step size $\eta L$")
     bx.set_ylabel(f"plateau: mean f - f* over [T/2, T], T = {T}")
     bx.set_title("the neighbourhood: EF's shrinks with the step size, DCGD's does not",
                  fontsize=9)
-    bx.legend(fontsize=7, loc="lower right")
+    bx.legend(fontsize=6.5, loc="lower right")
     bx.grid(alpha=0.3)
     for (name, start), v in lv.items():
         rows += [{"method": name, "start": start, "eta": float(e), "plateau": float(p)}
@@ -766,7 +782,8 @@ def heterogeneous(ctx, observed):
                     "Distributed compressed GD with Top-k on heterogeneous quadratics (D > 0, "
                     "C = 0), with error feedback (EF) and without (DCGD), at step sizes "
                     "eta = 4^-j/(delta L). Left: f - f* from x0 = 0. Right: the plateau (mean "
-                    "f - f* over [T/2, T]) against eta, from x0 = 0 and from x0 = x*, and P1's "
+                    "f - f* over [T/2, T]) against eta, from x0 = 0 and from x0 = x*, and with "
+                    "stochastic gradients (additive noise, sigma^2 = 1 per node), and P1's "
                     "step-size condition (its O-constants are unknown: no envelope is drawn).")
     ef0, dc0 = lv[("EF", "0")], lv[("DCGD", "0")]
     slope = float(np.polyfit(np.log(etas), np.log(ef0), 1)[0])
@@ -780,6 +797,16 @@ def heterogeneous(ctx, observed):
               f"from x0 = x*: {', '.join(f'{v:.2e}' for v in lv[('EF', 'x*')])}. "
               "Criterion: the plateau decreases strictly as eta decreases, with slope >= 1",
               bool(shrink and slope >= 1.0), figure="ef_heterogeneous")
+    efn = lv[("EF", "0, noisy")]
+    slope_n = float(np.polyfit(np.log(etas), np.log(efn), 1)[0])
+    ctx.claim("With stochastic gradients (C > 0) too, EF's neighbourhood shrinks with the step "
+              "size (P1's EF theorem: the C/(K mu) part of the term)",
+              f"EF plateau with additive noise sigma^2 = 1 per node (x0 = 0, one noise seed, "
+              f"mean over [T/2, T]) at eta L = {', '.join(f'{e * L:.3g}' for e in etas)}: "
+              f"{', '.join(f'{v:.2e}' for v in efn)}; log-log slope in eta {slope_n:.2f} "
+              "(SGD's noise level is Theta(eta sigma^2): slope 1 expected). Criterion: the "
+              "plateau decreases strictly as eta decreases",
+              bool(np.all(np.diff(efn) < 0)), figure="ef_heterogeneous")
     ratio = float(dc0.max() / dc0.min())
     ctx.claim("Without error feedback the biased compressor leaves an error that does not "
               "vanish as the step size goes to 0 (derived here: its fixed points solve "
