@@ -193,7 +193,7 @@ def run(ctx):
     ks = ctx.pick(ks_full, ks_quick, (1, 4))
     ss = ctx.pick((1, 2, 4, 6), (2, 6), (2,))
     n_seeds = ctx.pick(3, 1, 1)
-    cap = ctx.pick(400_000, 200_000, 150)
+    cap = ctx.pick(400_000, 200_000, 60)
     frontier_ds = ctx.pick((30, 100, 1000), (30, 100), (10,))
     problems = [("ridge", "ridge regression, diabetes (442 × 10)", diabetes_ridge(1)),
                 ("logistic", "logistic regression, breast cancer (569 × 30)",
@@ -650,9 +650,23 @@ def _figure_claims(ctx, rows, problems) -> None:
               ("partially reproduced" if ok else "not reproduced"), figure="bytes_saved")
 
 
+def measured_rate(run: dict):
+    r"""Least-squares slope of :math:`-\ln` (relative distance) per iteration over the recorded
+    steps between 1e-2 and the first hit of the smallest target (the linear phase), or None
+    when fewer than 3 recorded points lie there."""
+    hit = first_hit(run, min(TARGETS))[1]
+    stop = hit if hit is not None else run["steps"][-1]
+    sel = (run["rel"] <= 1e-2) & (run["rel"] > 0) & (run["steps"] <= stop)
+    if sel.sum() < 3:
+        return None
+    slope = np.polyfit(run["steps"][sel].astype(float), np.log(run["rel"][sel]), 1)[0]
+    return float(-slope)
+
+
 def _envelope_claim(ctx, problems, results) -> None:
-    """Every run below its CGD theorem's envelope at every recorded step."""
-    total, above, worst, slack = 0, [], 0.0, []
+    """Every run below its CGD theorem's envelope, and its linear rate at least the
+    theorem's."""
+    total, above, worst, slack, slow, rates = 0, [], 0.0, [], [], []
     for key, _, problem in problems:
         env0 = envelope_start(problem)
         for fam, members in results[key].items():
@@ -668,20 +682,33 @@ def _envelope_claim(ctx, problems, results) -> None:
                         slack.append(env[i] / r["rel"][i])
                     if ratio > 1.0:
                         above.append(f"{key} {spec} seed {r['seed']} (×{ratio:.3g})")
+                    rate = measured_rate(r)
+                    if rate is not None:
+                        k = rate / -math.log(r["q"])
+                        rates.append((k, f"{key} {spec}"))
+                        if k < 1.0:
+                            slow.append(f"{key} {spec} seed {r['seed']} (×{k:.3g})")
+    lo = min(rates) if rates else None
+    hi = max(rates) if rates else None
     ctx.claim("Beznosikov et al. (arXiv 2002.12410), the CGD theorems P2's comparison rests on: "
               "f(x^t) − f* ≤ q^t (f(x⁰) − f*) with q = 1 − μ/(δL) (η = 1/L, B3) or "
               "1 − μ/((1+ω)L) (η = 1/((1+ω)L), U(ω)); hence relative distance ≤ "
               "2(f(x⁰) − f*)/(μ‖x⁰ − x*‖²)·q^t",
               f"{total} runs, {len(above)} above their envelope at some recorded step"
               + (f" ({'; '.join(above[:5])})" if above else "")
-              + f"; the largest ratio run/envelope is {worst:.3g}"
+              + f" (largest ratio run/envelope {worst:.3g}); {len(rates)} runs with a fitted "
+              f"linear rate, {len(slow)} slower than −ln q"
+              + (f" ({'; '.join(slow[:5])})" if slow else "")
+              + (f"; measured rate / theorem's rate from ×{lo[0]:.2f} ({lo[1]}) to "
+                 f"×{hi[0]:.1f} ({hi[1]})" if rates else "")
               + (f"; where a run first reaches {min(TARGETS):g} the envelope is ×"
-                 f"{min(slack):.3g} to ×{max(slack):.3g} above it (a worst-case bound: loose "
-                 "on these problems)" if slack else "")
-              + ". Criterion: every run at "
-              "every recorded step below its envelope (for randomized compressors the theorem "
-              "bounds the expectation; a single run above it is reported, not excused).",
-              "reproduced" if not above else "not reproduced", figure="iterations_logistic")
+                 f"{min(slack):.3g} to ×{max(slack):.3g} above it (a worst-case bound; GD's "
+                 "distance contracts like q², hence the square-root slack)" if slack else "")
+              + ". Criterion: every run below its envelope at every recorded step, and every "
+              "fitted rate ≥ −ln q (for randomized compressors the theorem bounds the "
+              "expectation; a single run violating it is reported, not excused).",
+              "reproduced" if not above and not slow and rates else "not reproduced",
+              figure="iterations_logistic")
 
 
 def _spherical_claim(ctx, problems, results) -> None:

@@ -65,7 +65,7 @@ def test_step_size_rule(exp, ridge):
 
 
 def test_envelope_claim_fails_on_a_planted_fault(exp, ridge, tmp_path):
-    r = exp.one_run(ridge, "top_k[k=2]", 300, 0)
+    r = exp.one_run(ridge, "top_k[k=2]", 3000, 0)
     problems = [("ridge", "ridge", ridge)]
     ctx = _ctx(tmp_path)
     exp._envelope_claim(ctx, problems, {"ridge": {"Top-k": {r["spec"]: [r]}}})
@@ -114,3 +114,18 @@ def test_figure_claims_follow_the_bytes(exp, tmp_path):
     rows = exp._bytes_table(ctx, problems, {"p": _results(exp, 10)})
     exp._figure_claims(ctx, rows, problems)
     assert [c.verdict for c in ctx.claims] == ["not reproduced"] * 3
+
+
+def test_rate_check_alone_fails_on_a_planted_fault(exp, ridge, tmp_path):
+    """A theorem claiming a rate faster than the run's, whose envelope still holds (the
+    envelope's start is loose): only the fitted-rate criterion catches it."""
+    r = exp.one_run(ridge, "top_k[k=2]", 3000, 0)
+    k = exp.measured_rate(r) / -np.log(r["q"])
+    assert k > 1.5
+    planted = dict(r, q=float(np.exp(np.log(r["q"]) * 1.25 * k)))   # 25 % faster than run
+    ctx = _ctx(tmp_path)
+    exp._envelope_claim(ctx, [("ridge", "ridge", ridge)],
+                        {"ridge": {"Top-k": {r["spec"]: [planted]}}})
+    assert ctx.claims[-1].verdict == "not reproduced"
+    assert "0 above their envelope" in ctx.claims[-1].measured
+    assert "1 slower than" in ctx.claims[-1].measured
