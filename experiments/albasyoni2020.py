@@ -449,6 +449,17 @@ def _bytes_table(ctx, problems, results) -> list:
     return rows
 
 
+def _families(present) -> list:
+    """The families in ``present``: the paper's and the extra ones in their order, then any
+    added to :func:`methods` by a user."""
+    known = PAPER_FAMILIES + EXTRA_FAMILIES
+    return [f for f in known if f in present] + [f for f in present if f not in known]
+
+
+def _style(fam: str) -> tuple:
+    return _STYLE.get(fam, ("tab:gray", "-."))
+
+
 def _legend(fam: str, spec: str) -> str:
     if "best" in fam:
         return f"{fam}: {spec}"
@@ -466,10 +477,10 @@ def _bytes_figure(ctx, plt, key, label, problem, res) -> None:
     data = []
     target = min(TARGETS)
     basic_bytes = None
-    for fam in PAPER_FAMILIES + EXTRA_FAMILIES:
+    for fam in _families(res):
         spec, _ = best_member(res[fam], target)
         r = _curve_of(res[fam][spec])
-        colour, ls = _STYLE[fam]
+        colour, ls = _style(fam)
         x = r["bits"] / 8.0
         keep = r["rel"] > 0
         ax.plot(x[keep], r["rel"][keep], ls, color=colour,
@@ -507,7 +518,7 @@ def _iterations_figure(ctx, plt, key, label, problem, res) -> None:
     for fam in PAPER_FAMILIES:
         spec, _ = best_member(res[fam], min(TARGETS))
         r = _curve_of(res[fam][spec])
-        colour, _ = _STYLE[fam]
+        colour, _ = _style(fam)
         keep = r["rel"] > 0
         ax.plot(r["steps"][keep], r["rel"][keep], "-", color=colour, lw=1.6,
                 label=_legend(fam, spec))
@@ -536,7 +547,7 @@ def _iterations_figure(ctx, plt, key, label, problem, res) -> None:
 
 
 def _saved_figure(ctx, plt, rows, problems) -> None:
-    fams = PAPER_FAMILIES + EXTRA_FAMILIES
+    fams = _families({r["family"]: None for r in rows})
     fig, axes = plt.subplots(len(TARGETS), len(problems), figsize=(12, 4.2 * len(TARGETS)))
     axes = np.asarray(axes).reshape(len(TARGETS), len(problems))
     data = []
@@ -545,7 +556,7 @@ def _saved_figure(ctx, plt, rows, problems) -> None:
             ax = axes[j, col]
             got = [_row(rows, key, target, fam) for fam in fams]
             vals = [r["bytes"] if r["bytes"] is not None else 0.0 for r in got]
-            colours = [_STYLE[f][0] for f in fams]
+            colours = [_style(f)[0] for f in fams]
             ax.bar(np.arange(len(fams)), vals, 0.7, color=colours,
                    hatch=None, edgecolor="k", lw=0.5)
             top = max(vals) if any(vals) else 1.0
@@ -610,7 +621,7 @@ def _figure_claims(ctx, rows, problems) -> None:
         new = {f: _row(rows, key, t, f) for f in NEW_FAMILIES}
         bestnew = min((r for r in new.values() if r["bytes"] is not None),
                       key=lambda r: r["bytes"], default=None)
-        others = [_row(rows, key, t, f) for f in PAPER_FAMILIES + EXTRA_FAMILIES
+        others = [_row(rows, key, t, f) for f in _families({r["family"]: None for r in rows})
                   if f not in NEW_FAMILIES]
         bestother = min((r for r in others if r["bytes"] is not None),
                         key=lambda r: r["bytes"], default=None)
