@@ -588,6 +588,20 @@ def _row(rows, key, target, fam):
                 and r["family"] == fam)
 
 
+def _short(fam: str) -> str:
+    return (fam.replace("Sparse Dithering", "SD").replace("Spherical", "SC")
+            .replace(" α=", " "))
+
+
+def _rank(rows, key, target, fam):
+    """1 = fewest bytes among the families of (key, target); '–' if it never got there."""
+    mine = _row(rows, key, target, fam)["bytes"]
+    if mine is None:
+        return "–"
+    return 1 + sum(r["bytes"] is not None and r["bytes"] < mine for r in rows
+                   if r["problem"] == key and r["target"] == target)
+
+
 def _fmt(b):
     return "not reached" if b is None else f"{b:,.0f} B"
 
@@ -632,7 +646,9 @@ def _figure_claims(ctx, rows, problems) -> None:
                      f"{bestother['family'] + ' ' + bestother['best_member'] if bestother else '–'}"
                      f" {_fmt(bestother['bytes'] if bestother else None)}"
                      + (f" (×{bestother['bytes'] / bestnew['bytes']:.2f})"
-                        if bestnew and bestother else ""))
+                        if bestnew and bestother else "")
+                     + f" [rank of each new one among {len(others) + len(new)} families: "
+                     + ", ".join(f"{_short(f)} {_rank(rows, key, t, f)}" for f in new) + "]")
     ctx.claim("P2 (abstract): \"our new compression schemes significantly outperform the state "
               "of the art\" — here against QSGD (best s), natural compression and Rand-k "
               "(best k) too",
