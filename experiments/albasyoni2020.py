@@ -347,7 +347,8 @@ def _frontier_figure(ctx, plt, d, points) -> None:
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(2e-3, 1.05)
-    ax.set_ylim(0.3, 30)
+    shown = [p["bits_per_coordinate"] for p in points if 1e-3 <= p["distortion"] < 1.0]
+    ax.set_ylim(min([0.3] + [0.7 * b for b in shown]), 30)
     ax.set_xlabel(r"distortion: worst case over inputs of $E\|\lambda C(x)-x\|^2/\|x\|^2$, "
                   r"best fixed rescaling $\lambda$")
     ax.set_ylabel("bits per coordinate (max over inputs and seeds; norm included)")
