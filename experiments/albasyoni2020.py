@@ -59,14 +59,18 @@ _STYLE = {
     "Sparse Dithering unb. α=0.25": ("tab:orange", "-"), "Top-k (best k)": ("tab:blue", "-"),
     "QSGD (best s)": ("tab:purple", "--"), "Natural compression": ("tab:brown", "--"),
     "Rand-k (best k)": ("tab:cyan", "--"),
+    "Spherical α=0.2, one search": ("darkgreen", "-."),
 }
 
 
 # --------------------------------------------------------------------------- the methods
-def methods(d: int, ks, ss) -> list:
+def methods(d: int, ks, ss, one_search: bool = False) -> list:
     """(family, compressor spec) for every run at dimension d: the paper's six families and
     the three extra ones; a family with several members ("best k") is resolved by the bytes
-    each member needs (:func:`bytes_needed`)."""
+    each member needs (:func:`bytes_needed`). ``one_search``: also Spherical Compression at
+    alpha = 0.2 with ONE search over the whole vector, as the poster defines it, where that
+    costs at most 2^14 expected draws per message (d <= 10)."""
+    from theorytools.bounds import log2_cap_measure
     from theorytools.compressors.spherical import default_block
 
     out = [("Basic (32d bits)", "identity")]
@@ -75,6 +79,8 @@ def methods(d: int, ks, ss) -> list:
         # reach at d = 30 (2^43 at alpha = 0.15), so SC runs on blocks whose search needs
         # <= 2^10 expected draws (docs/optimal_compression.md §3, "Blocks").
         out.append((f"Spherical α={a:g}", f"spherical[alpha={a},block={default_block(a, d)}]"))
+    if one_search and -log2_cap_measure(0.2, d) <= 14:
+        out.append(("Spherical α=0.2, one search", f"spherical[alpha=0.2,block={d}]"))
     out.append(("Sparse Dithering det. α=0.1", "sparse_dithering_det[nu=0.1]"))
     out.append(("Sparse Dithering unb. α=0.25", "sparse_dithering[omega=0.25]"))
     out += [("Top-k (best k)", f"top_k[k={k}]") for k in ks if k < d]
@@ -241,7 +247,7 @@ def run(ctx):
     plan = []
     for key, _, problem in problems:
         env0 = envelope_start(problem)
-        for family, spec in methods(problem.d, ks, ss):
+        for family, spec in methods(problem.d, ks, ss, one_search=not ctx.quick):
             from theorytools.compressors import create
             c = create(spec)
             _, q, _ = step_and_rate(c, problem)
@@ -261,6 +267,7 @@ def run(ctx):
         _bytes_figure(ctx, plt, key, label, problem, results[key])
         _iterations_figure(ctx, plt, key, label, problem, results[key])
     _saved_figure(ctx, plt, rows, problems)
+    _blocks_figure(ctx, plt, problems, results)
     _figure_claims(ctx, rows, problems)
     _envelope_claim(ctx, problems, results)
     _spherical_claim(ctx, problems, results)
@@ -548,11 +555,11 @@ def _iterations_figure(ctx, plt, key, label, problem, res) -> None:
 
 
 def _saved_figure(ctx, plt, rows, problems) -> None:
-    fams = _families({r["family"]: None for r in rows})
     fig, axes = plt.subplots(len(TARGETS), len(problems), figsize=(12, 4.2 * len(TARGETS)))
     axes = np.asarray(axes).reshape(len(TARGETS), len(problems))
     data = []
     for col, (key, label, _) in enumerate(problems):
+        fams = _families({r["family"]: None for r in rows if r["problem"] == key})
         for j, target in enumerate(TARGETS):
             ax = axes[j, col]
             got = [_row(rows, key, target, fam) for fam in fams]
@@ -584,9 +591,103 @@ def _saved_figure(ctx, plt, rows, problems) -> None:
                     "the factor against the best other family).")
 
 
+def spherical_message_bits(alpha: float, d: int, block: int, float_width: int = 32) -> tuple:
+    r"""(expected bits, expected draws) of one Spherical Compression message of a nonzero
+    d-vector cut into blocks of at most ``block``, with an unlimited search: per block a norm
+    (``float_width`` bits) and the Rice code of :math:`T - 1`,
+    :math:`T \sim \mathrm{Geometric}(P(\alpha, b))`, at the Rice parameter minimising the exact
+    mean (docs/optimal_compression.md §3); draws :math:`\sum_j 1/P(\alpha, b_j)`."""
+    from theorytools.bounds import cap_measure
+    from theorytools.compressors.spherical import block_sizes, rice_mean_length
+
+    bits = draws = 0.0
+    for b in block_sizes(d, min(block, d)):
+        prob = cap_measure(alpha, int(b))
+        bits += float_width + min(rice_mean_length(prob, k) for k in range(64))
+        draws += 1.0 / prob
+    return bits, draws
+
+
+def _blocks_figure(ctx, plt, problems, results) -> None:
+    """What the blocks cost Spherical Compression: expected bits per message against the
+    block size, with the single-search bound and the measured bits of deterministic SD."""
+    from theorytools.bounds import log2_cap_measure
+
+    fig, axes = plt.subplots(1, len(problems), figsize=(12, 4.8))
+    data, notes = [], []
+    for ax, (key, label, problem) in zip(np.atleast_1d(axes), problems):
+        d = problem.d
+        sd_runs = [r for runs in results[key]["Sparse Dithering det. α=0.1"].values()
+                   for r in runs]
+        sd_bits = (sum(float(r["bits"][-1]) for r in sd_runs)
+                   / max(1, sum(int(r["steps"][-1]) for r in sd_runs)))
+        ax2 = ax.twinx()
+        for a, colour in ((0.15, "tab:green"), (0.2, "tab:olive")):
+            bs = np.arange(2, d + 1)
+            vals = [spherical_message_bits(a, d, int(b)) for b in bs]
+            ax.plot(bs, [v[0] for v in vals], "-o", ms=3, color=colour,
+                    label=f"SC α={a:g}: expected bits per message")
+            ax2.plot(bs, [v[1] for v in vals], ":", color=colour,
+                     label=f"SC α={a:g}: expected draws per message")
+            lb = 32 - log2_cap_measure(a, d)
+            ax.axhline(lb + 3, color=colour, lw=0.8, ls="--")
+            fam = f"Spherical α={a:g}"
+            used = [r for runs in results[key][fam].values() for r in runs]
+            spec = next(iter(results[key][fam]))
+            used_b = int(spec.split("block=")[1].split(",")[0])
+            meas = (sum(float(r["bits"][-1]) for r in used)
+                    / max(1, sum(int(r["steps"][-1]) for r in used)))
+            ax.scatter([used_b], [meas], s=90, marker="*", color=colour, zorder=4,
+                       label=f"SC α={a:g}: measured in the run (block {used_b})")
+            data += [{"problem": key, "alpha": a, "block": int(b), "bits": v[0],
+                      "draws": v[1]} for b, v in zip(bs, vals)]
+            data.append({"problem": key, "alpha": a, "block": used_b, "bits": meas,
+                         "draws": None, "series": "measured"})
+            hit = bytes_needed(used, min(TARGETS))
+            if hit["iters"] is not None:
+                one = vals[-1][0]
+                notes.append(f"{key}, α = {a:g}: one search over all {d} coordinates would "
+                             f"cost {one:.1f} expected bits per message ({vals[-1][1]:.3g} "
+                             f"draws) against {meas:.1f} measured with blocks of {used_b}; "
+                             f"at the run's {hit['iters']:.0f} iterations to "
+                             f"{min(TARGETS):g} that is ≈ {hit['iters'] * one / 8:,.0f} B "
+                             f"against deterministic SD's measured "
+                             f"{bytes_needed(sd_runs, min(TARGETS))['bytes'] or float('nan'):,.0f} B")
+        ax.axhline(sd_bits, color="tab:red", lw=1.2,
+                   label=f"SD det. α=0.1: measured {sd_bits:.0f} bits per message")
+        ax.plot([], [], "k--", lw=0.8, label=r"one search: $-\log_2 P(\alpha,d) + 3 + 32$")
+        ax.set_xlabel("Spherical Compression block size b (coordinates)")
+        ax.set_ylabel("bits per message (norms + Rice codes)")
+        ax2.set_yscale("log")
+        ax2.set_ylabel("expected draws per message (search cost)")
+        ax.set_title(f"{label}, d = {d}", fontsize=10)
+        ax.grid(True, alpha=0.3)
+        h1, l1 = ax.get_legend_handles_labels()
+        h2, l2 = ax2.get_legend_handles_labels()
+        ax.legend(h1 + h2, l1 + l2, fontsize=7, loc="upper center",
+                  bbox_to_anchor=(0.56, 1.0))
+    fig.suptitle("The price of Spherical Compression's blocks: fewer, larger blocks save the "
+                 "32-bit norms but need exponentially more draws", fontsize=11)
+    fig.tight_layout()
+    ctx.save_figure(fig, "spherical_blocks", data,
+                    "Expected bits per Spherical Compression message against the block size "
+                    "(exact, geometric law of T, unlimited search), with the draws a message "
+                    "costs, the runs' measured bits (stars) and deterministic SD's measured "
+                    "bits per message.")
+    for n in notes:
+        ctx.note("Projection, not a measurement: " + n + ".")
+
+
 def _row(rows, key, target, fam):
     return next(r for r in rows if r["problem"] == key and r["target"] == target
                 and r["family"] == fam)
+
+
+def _new(rows, key) -> list:
+    """The paper's new compressors present for problem ``key`` (Spherical, Sparse Dithering,
+    in any configuration)."""
+    return [f for f in _families({r["family"]: None for r in rows if r["problem"] == key})
+            if f.startswith(("Spherical", "Sparse Dithering"))]
 
 
 def _short(fam: str) -> str:
@@ -615,7 +716,7 @@ def _figure_claims(ctx, rows, problems) -> None:
     for key, t in cells:
         base = [_row(rows, key, t, f)["bytes"] for f in ("Top-k (best k)", "Basic (32d bits)")]
         base = min((b for b in base if b is not None), default=None)
-        new = {f: _row(rows, key, t, f)["bytes"] for f in NEW_FAMILIES}
+        new = {f: _row(rows, key, t, f)["bytes"] for f in _new(rows, key)}
         ok = all(b is not None and (base is None or b < base) for b in new.values())
         wins += ok
         parts.append(f"{key} @ {t:g}: best of Top-k/Basic {_fmt(base)}; "
@@ -633,11 +734,12 @@ def _figure_claims(ctx, rows, problems) -> None:
     # (5) ... and than the wider state of the art (QSGD, natural compression, Rand-k).
     wins, parts = 0, []
     for key, t in cells:
-        new = {f: _row(rows, key, t, f) for f in NEW_FAMILIES}
+        new = {f: _row(rows, key, t, f) for f in _new(rows, key)}
         bestnew = min((r for r in new.values() if r["bytes"] is not None),
                       key=lambda r: r["bytes"], default=None)
-        others = [_row(rows, key, t, f) for f in _families({r["family"]: None for r in rows})
-                  if f not in NEW_FAMILIES]
+        others = [_row(rows, key, t, f)
+                  for f in _families({r["family"]: None for r in rows if r["problem"] == key})
+                  if f not in new]
         bestother = min((r for r in others if r["bytes"] is not None),
                         key=lambda r: r["bytes"], default=None)
         ok = bestnew is not None and (bestother is None or bestnew["bytes"] < bestother["bytes"])
@@ -662,7 +764,7 @@ def _figure_claims(ctx, rows, problems) -> None:
     ok, parts = 0, []
     for key, t in cells:
         basic = _row(rows, key, t, "Basic (32d bits)")["bytes"]
-        new = [_row(rows, key, t, f) for f in NEW_FAMILIES]
+        new = [_row(rows, key, t, f) for f in _new(rows, key)]
         best = min((r for r in new if r["bytes"] is not None), key=lambda r: r["bytes"],
                    default=None)
         factor = basic / best["bytes"] if (best and basic) else None
@@ -746,7 +848,7 @@ def _spherical_claim(ctx, problems, results) -> None:
 
     parts, ok, n = [], 0, 0
     for key, _, problem in problems:
-        for fam in ("Spherical α=0.15", "Spherical α=0.2"):
+        for fam in [f for f in results[key] if f.startswith("Spherical")]:
             for spec, runs in results[key][fam].items():
                 c = create(spec)
                 _, sizes = c.layout(problem.d)

@@ -129,3 +129,19 @@ def test_rate_check_alone_fails_on_a_planted_fault(exp, ridge, tmp_path):
     assert ctx.claims[-1].verdict == "not reproduced"
     assert "0 above their envelope" in ctx.claims[-1].measured
     assert "1 slower than" in ctx.claims[-1].measured
+
+
+def test_spherical_message_bits_matches_the_compressor(exp):
+    """The block-size curve's exact expectation equals Spherical.expected_bits where the search
+    cap is irrelevant, and one search obeys the poster's bound -log2 P + 3 (+ the norm)."""
+    from theorytools.bounds import log2_cap_measure
+    from theorytools.compressors import create
+
+    for alpha, d, block in ((0.5, 8, 4), (0.2, 10, 7), (0.15, 30, 6)):
+        c = create(f"spherical[alpha={alpha},block={block}]")
+        bits, draws = exp.spherical_message_bits(alpha, d, block)
+        assert bits == pytest.approx(c.expected_bits(np.ones(d)), rel=1e-9)
+        assert draws > 1
+    for alpha, d in ((0.15, 30), (0.2, 10), (0.5, 100)):
+        bits, _ = exp.spherical_message_bits(alpha, d, d)
+        assert 32 - log2_cap_measure(alpha, d) <= bits < 32 - log2_cap_measure(alpha, d) + 3
