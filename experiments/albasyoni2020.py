@@ -644,6 +644,7 @@ def _blocks_figure(ctx, plt, problems, results) -> None:
             data.append({"problem": key, "alpha": a, "block": used_b, "bits": meas,
                          "draws": None, "series": "measured"})
             hit = bytes_needed(used, min(TARGETS))
+            sd_need = bytes_needed(sd_runs, min(TARGETS))["bytes"] or float("nan")
             if hit["iters"] is not None:
                 one = vals[-1][0]
                 notes.append(f"{key}, α = {a:g}: one search over all {d} coordinates would "
@@ -652,7 +653,7 @@ def _blocks_figure(ctx, plt, problems, results) -> None:
                              f"at the run's {hit['iters']:.0f} iterations to "
                              f"{min(TARGETS):g} that is ≈ {hit['iters'] * one / 8:,.0f} B "
                              f"against deterministic SD's measured "
-                             f"{bytes_needed(sd_runs, min(TARGETS))['bytes'] or float('nan'):,.0f} B")
+                             f"{sd_need:,.0f} B")
         ax.axhline(sd_bits, color="tab:red", lw=1.2,
                    label=f"SD det. α=0.1: measured {sd_bits:.0f} bits per message")
         ax.plot([], [], "k--", lw=0.8, label=r"one search: $-\log_2 P(\alpha,d) + 3 + 32$")
@@ -744,10 +745,11 @@ def _figure_claims(ctx, rows, problems) -> None:
                         key=lambda r: r["bytes"], default=None)
         ok = bestnew is not None and (bestother is None or bestnew["bytes"] < bestother["bytes"])
         wins += ok
+        other_name = (f"{bestother['family']} {bestother['best_member']}" if bestother
+                      else "–")
         parts.append(f"{key} @ {t:g}: best new {bestnew['family'] if bestnew else '–'} "
                      f"{_fmt(bestnew['bytes'] if bestnew else None)} vs best other "
-                     f"{bestother['family'] + ' ' + bestother['best_member'] if bestother else '–'}"
-                     f" {_fmt(bestother['bytes'] if bestother else None)}"
+                     f"{other_name} {_fmt(bestother['bytes'] if bestother else None)}"
                      + (f" (×{bestother['bytes'] / bestnew['bytes']:.2f})"
                         if bestnew and bestother else "")
                      + f" [rank of each new one among {len(others) + len(new)} families: "
