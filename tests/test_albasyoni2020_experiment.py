@@ -145,3 +145,16 @@ def test_spherical_message_bits_matches_the_compressor(exp):
     for alpha, d in ((0.15, 30), (0.2, 10), (0.5, 100)):
         bits, _ = exp.spherical_message_bits(alpha, d, d)
         assert 32 - log2_cap_measure(alpha, d) <= bits < 32 - log2_cap_measure(alpha, d) + 3
+
+
+def test_sd_bits_claim_fails_on_a_planted_fault(exp, ridge, tmp_path):
+    r = exp.one_run(ridge, "sparse_dithering[omega=0.25]", 60, 0)
+    problems = [("ridge", "ridge", ridge)]
+    ctx = _ctx(tmp_path)
+    exp._sd_bits_claim(ctx, problems, {"ridge": {"Sparse Dithering unb. α=0.25": {
+        r["spec"]: [r]}}})
+    assert ctx.claims[-1].verdict == "reproduced"
+    planted = dict(r, bits=r["bits"] + 8 * r["steps"])     # 8 more bits per message
+    exp._sd_bits_claim(ctx, problems, {"ridge": {"Sparse Dithering unb. α=0.25": {
+        r["spec"]: [planted]}}})
+    assert ctx.claims[-1].verdict == "not reproduced"
