@@ -270,7 +270,6 @@ def run(ctx):
     for key, _, problem in problems:
         env0 = envelope_start(problem)
         for family, spec in methods(problem.d, ks, ss, one_search=not ctx.quick):
-            from theorytools.compressors import create
             c = create(spec)
             _, q, _ = step_and_rate(c, problem)
             T = horizon(q, env0, min(TARGETS), cap)
