@@ -138,3 +138,9 @@ def test_w8a_like_problem_is_certified():
     F, y = S.w8a_like(400, seed=0)
     p = logistic(F, y, 1, 1.0 / 400, batch=1)
     assert p.provenance["x_star"][1] == "certified" and p.mu == pytest.approx(1 / 400)
+
+
+def test_plain_rows_have_python_numbers():
+    row = S._plain({"a": np.float64(0.5), "b": np.int64(3), "c": "x"})
+    assert row == {"a": 0.5, "b": 3, "c": "x"}
+    assert type(row["a"]) is float and type(row["b"]) is int
