@@ -71,8 +71,9 @@ def w8a_like(N, d=300, positive=0.03, nnz=11.6, seed=0):
     heavy (Pareto) tail scaled so that :math:`\sum_j q_j = ` ``nnz`` (a few frequent features,
     many rare ones; each :math:`q_j \le 0.6`). Labels: :math:`P(y = 1) = s(a^\top w + c)` with
     a sparse :math:`w` (30% nonzero, N(0, 4)) and the intercept c set by bisection so that the
-    mean probability is ``positive``. w8a itself: N = 49 749, d = 300, 11.65 nonzeros per
-    row, 2.97% positive (LIBSVM data page); it cannot be downloaded here.
+    mean probability is ``positive``. w8a itself: N = 49 749, d = 300, about 11.6 nonzeros
+    per row and 3% positive labels (LIBSVM data page, as recalled: not re-checked here); it
+    cannot be downloaded here.
     """
     rng = np.random.default_rng(seed)
     p = rng.pareto(1.2, d) + 1.0
