@@ -141,3 +141,11 @@ def test_script_runs_directly(exp_dir, tmp_path):
                         "--no-progress"], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert "toy: 1 claims" in r.stdout and (out / "summary.md").exists()
+
+
+def test_numpy_scalars_are_written_as_plain_numbers(tmp_path):
+    import numpy as np
+
+    ctx = Experiment("e", tmp_path, mode="tiny", progress=False)
+    ctx.save_table("t", [{"a": np.float64(0.5), "b": np.int64(3), "c": np.float32(np.nan)}])
+    assert (tmp_path / "t.csv").read_text().splitlines() == ["a,b,c", "0.5,3,"]

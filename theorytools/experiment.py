@@ -428,6 +428,10 @@ def _stem(name: str) -> str:
 
 
 def _cell(v):
+    import numpy as np
+
+    if isinstance(v, np.generic):         # numpy scalars as plain numbers, not np.float64(...)
+        v = v.item()
     if isinstance(v, float):
         return "" if math.isnan(v) else repr(v)
     return "" if v is None else v
