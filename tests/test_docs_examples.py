@@ -76,14 +76,20 @@ def in_tmp(tmp_path, monkeypatch):
     import matplotlib
 
     from theorytools.compressors import REGISTRY
+    from theorytools.theory import registry as theorem_registry
     matplotlib.use("Agg")
     monkeypatch.chdir(tmp_path)
+    # ... and from the theorem registry as it was (docs/theorems.md registers its example)
+    monkeypatch.setattr(theorem_registry, "REGISTRY", theorem_registry.REGISTRY)
+    theorems_before = dict(theorem_registry.REGISTRY)
     # a docs file may register a compressor (the template in docs/compressors.md, the worked
     # example in docs/testing.md): each file starts from the registry as it was
     before = dict(dict.items(REGISTRY))
     yield tmp_path
     dict.clear(REGISTRY)
     dict.update(REGISTRY, before)
+    theorem_registry.REGISTRY.clear()
+    theorem_registry.REGISTRY.update(theorems_before)
 
 
 @pytest.mark.parametrize("path", DOCS, ids=[str(p.relative_to(ROOT)) for p in DOCS])
