@@ -484,7 +484,7 @@ def _node_mean(X):
 
 
 @njit(cache=True, inline="always")
-def _run(method, X, aux, indptr, indices, data, gamma, consensus_step, t0, T, o, code, cparams,
+def _run(method, X, aux, indptr, indices, data, steps, consensus_step, t0, T, o, code, cparams,
          bits_table, full_bits, seed, record_at, xstar, fstar, f_gap, g_sq, dist_sq, cons, bits,
          bits_cum, step_max_bits, parallel, nthreads):
     """The body of :func:`run_decentralized` (``parallel`` False) and
@@ -518,6 +518,7 @@ def _run(method, X, aux, indptr, indices, data, gamma, consensus_step, t0, T, o,
             r += 1
         if t == t0 + T:
             break
+        gamma = steps[t - t0]
         for phase in range(2):
             if parallel:
                 _phase_parallel(phase, method, X, aux, Cm, S, GI, indptr, indices, data, gamma,
@@ -535,27 +536,28 @@ def _run(method, X, aux, indptr, indices, data, gamma, consensus_step, t0, T, o,
 
 
 @njit(cache=True)
-def run_decentralized(method, X, aux, indptr, indices, data, gamma, consensus_step, t0, T, o,
+def run_decentralized(method, X, aux, indptr, indices, data, steps, consensus_step, t0, T, o,
                       code, cparams, bits_table, full_bits, seed, record_at, xstar, fstar,
                       f_gap, g_sq, dist_sq, cons, bits, bits_cum, step_max_bits):
     """Run T iterations in place on X (n, d) and the method's auxiliary state ``aux``:
     DCD: S = W X_hat (the mixed replicas), ECD: the estimates Y_tilde, CHOCO: X_hat.
     Iterations t0 .. t0 + T - 1 are run (so a run can be continued step by step with the same
-    random streams); ``bits`` (per node, cumulative) is updated in place; ``record_at`` holds
-    absolute step counts. Returns -1, or the step at which a compression failed.
+    random streams), iteration t with the step size ``steps[t - t0]`` (``steps``: T float64);
+    ``bits`` (per node, cumulative) is updated in place; ``record_at`` holds absolute step
+    counts. Returns -1, or the step at which a compression failed.
 
     Each iteration runs node by node in two phases (:func:`_phase_block`): 0 = the gradient and
     all that reads only the previous state (DCD: z, C(z), x += C(z); CHOCO: the half step,
     C(x - xhat), xhat += C; ECD: mixing, x, C(z); D-PSGD: the new rows), 1 = what reads the
     neighbours' phase-0 output (DCD/CHOCO/naive/ATC mixing, ECD's estimates, Lian's copy back).
     One thread; :func:`run_decentralized_parallel` is the same on Numba's threads."""
-    return _run(method, X, aux, indptr, indices, data, gamma, consensus_step, t0, T, o, code,
+    return _run(method, X, aux, indptr, indices, data, steps, consensus_step, t0, T, o, code,
                 cparams, bits_table, full_bits, seed, record_at, xstar, fstar, f_gap, g_sq,
                 dist_sq, cons, bits, bits_cum, step_max_bits, False, 1)
 
 
 @njit(cache=True)
-def run_decentralized_parallel(method, X, aux, indptr, indices, data, gamma, consensus_step, t0,
+def run_decentralized_parallel(method, X, aux, indptr, indices, data, steps, consensus_step, t0,
                                T, o, code, cparams, bits_table, full_bits, seed, record_at, xstar,
                                fstar, f_gap, g_sq, dist_sq, cons, bits, bits_cum, step_max_bits,
                                nthreads):
@@ -566,12 +568,12 @@ def run_decentralized_parallel(method, X, aux, indptr, indices, data, gamma, con
     first failure, the trace sums) runs serially in node order. Call
     :func:`threading_ready` from Python first (a cached kernel that calls parallel kernels needs
     the threading layer running)."""
-    return _run(method, X, aux, indptr, indices, data, gamma, consensus_step, t0, T, o, code,
+    return _run(method, X, aux, indptr, indices, data, steps, consensus_step, t0, T, o, code,
                 cparams, bits_table, full_bits, seed, record_at, xstar, fstar, f_gap, g_sq,
                 dist_sq, cons, bits, bits_cum, step_max_bits, True, nthreads)
 
 
-def run_decentralized_per_node(method, X, aux, indptr, indices, data, gamma, consensus_step, t0,
+def run_decentralized_per_node(method, X, aux, indptr, indices, data, steps, consensus_step, t0,
                                T, o, compress_rows_py, seed, record_at, xstar, fstar, f_gap,
                                g_sq, dist_sq, cons, bits, bits_cum, step_max_bits):
     """:func:`run_decentralized` for a compressor without a batch kernel (a Python loop over
@@ -613,6 +615,7 @@ def run_decentralized_per_node(method, X, aux, indptr, indices, data, gamma, con
             r += 1
         if t == t0 + T:
             break
+        gamma = steps[t - t0]
         if acc is not None:
             saved[...] = acc
         _phase_block(0, 0, n, method, X, aux, Cm, S, gi, indptr, indices, data, gamma,

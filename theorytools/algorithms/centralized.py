@@ -9,21 +9,22 @@ distributed compressed SGD without error feedback (DCGD), and error-feedback SGD
   P1's exact form]); its virtual iterate :math:`x - \bar e` follows plain SGD exactly, which
   the trace records as ``meta["virtual_gap"]`` (an identity, ~1e-15).
 
-``gamma`` is a positive real (constant steps) or a sequence of T positive step sizes
-:math:`\gamma_0, \dots, \gamma_{T-1}` (a schedule: P1 EF-SGD theorem (docs/sources.md#ef) writes EF with :math:`\eta_k`;
+``gamma`` is a positive real (constant steps), a sequence of T positive step sizes
+:math:`\gamma_0, \dots, \gamma_{T-1}`, or a callable ``t -> gamma_t`` evaluated once for
+t = 0..T-1 (a schedule: P1 EF-SGD theorem (docs/sources.md#ef) writes EF with :math:`\eta_k`;
 P1's own schedule and weights are [UNCONFIRMED], so none is built in). A constant
 schedule gives the same bits as the scalar. ``meta["steps"]`` holds the step sizes used.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from theorytools.algorithms import _engine as E
 from theorytools.algorithms._batch import kernel_or_per_node
-from theorytools.algorithms._common import check_compressor, check_run, step_schedule
+from theorytools.algorithms._common import (StepSizes, check_compressor, check_run,
+                                             schedule_meta, step_schedule)
 from theorytools.algorithms._oracle import oracle_of
 from theorytools.algorithms.cost import NetworkModel
 from theorytools.algorithms.trace import Trace
@@ -42,7 +43,7 @@ def _run(method, name, problem, compressor, gamma, T, *, seed, x0, record, netwo
     if method != E.SGD:
         compressor = check_compressor(compressor, name)
     steps = step_schedule(gamma, T)
-    gamma = steps.copy() if isinstance(gamma, (list, tuple, np.ndarray)) else float(gamma)
+    gamma = schedule_meta(gamma, steps)
     n, d = problem.n, problem.d
     per_node = None
     if compressor is not None:
@@ -77,7 +78,7 @@ def _run(method, name, problem, compressor, gamma, T, *, seed, x0, record, netwo
                   "virtual_gap": vgap, "errors": err})
 
 
-def minibatch_sgd(problem: Problem, gamma: float | Sequence[float], T: int, *, seed: int = 0,
+def minibatch_sgd(problem: Problem, gamma: StepSizes, T: int, *, seed: int = 0,
                   x0: np.ndarray | None = None, record: str | np.ndarray = "log",
                   network: NetworkModel | None = None, float_bits: int = 32) -> Trace:
     r"""Mini-batch SGD over the problem's n workers (one stochastic gradient each, all-reduce).
@@ -88,9 +89,10 @@ def minibatch_sgd(problem: Problem, gamma: float | Sequence[float], T: int, *, s
     ----------
     problem : theorytools.problems.Problem
         The objective :math:`f = \frac1n\sum_i f_i`; its n nodes are the workers.
-    gamma : float or sequence of float
-        A positive step size, or T positive step sizes :math:`\gamma_0, \dots, \gamma_{T-1}`
-        (a schedule; ``meta["steps"]`` holds the ones used).
+    gamma : float, sequence of float or callable
+        A positive step size, T positive step sizes :math:`\gamma_0, \dots, \gamma_{T-1}`
+        (a schedule), or a callable ``t -> gamma_t`` evaluated once for t = 0..T-1;
+        ``meta["steps"]`` holds the ones used.
     T : int
         Number of iterations (>= 0).
     seed : int, optional
@@ -119,7 +121,7 @@ def minibatch_sgd(problem: Problem, gamma: float | Sequence[float], T: int, *, s
                 network=network, float_bits=float_bits, pattern="allreduce")
 
 
-def dcgd(problem: Problem, compressor: Compressor, gamma: float | Sequence[float], T: int, *,
+def dcgd(problem: Problem, compressor: Compressor, gamma: StepSizes, T: int, *,
          seed: int = 0, x0: np.ndarray | None = None, record: str | np.ndarray = "log",
          network: NetworkModel | None = None, shared: bool = False) -> Trace:
     r"""Distributed compressed SGD without error feedback (CGD when n = 1).
@@ -135,9 +137,10 @@ def dcgd(problem: Problem, compressor: Compressor, gamma: float | Sequence[float
         The objective :math:`f = \frac1n\sum_i f_i`; its n nodes are the workers.
     compressor : theorytools.compressors.base.Compressor
         The compression operator :math:`C` applied to each worker's message.
-    gamma : float or sequence of float
-        A positive step size, or T positive step sizes :math:`\gamma_0, \dots, \gamma_{T-1}`
-        (a schedule; ``meta["steps"]`` holds the ones used).
+    gamma : float, sequence of float or callable
+        A positive step size, T positive step sizes :math:`\gamma_0, \dots, \gamma_{T-1}`
+        (a schedule), or a callable ``t -> gamma_t`` evaluated once for t = 0..T-1;
+        ``meta["steps"]`` holds the ones used.
     T : int
         Number of iterations (>= 0).
     seed : int, optional
@@ -167,7 +170,7 @@ def dcgd(problem: Problem, compressor: Compressor, gamma: float | Sequence[float
                 network=network, shared=shared)
 
 
-def cgd(problem: Problem, compressor: Compressor, gamma: float | Sequence[float], T: int,
+def cgd(problem: Problem, compressor: Compressor, gamma: StepSizes, T: int,
         **kwargs) -> Trace:
     r"""Single-node compressed gradient descent.
 
@@ -179,9 +182,10 @@ def cgd(problem: Problem, compressor: Compressor, gamma: float | Sequence[float]
         A single-node problem (``n == 1``; else use :func:`dcgd`).
     compressor : theorytools.compressors.base.Compressor
         The compression operator :math:`C` applied to each worker's message.
-    gamma : float or sequence of float
-        A positive step size, or T positive step sizes :math:`\gamma_0, \dots, \gamma_{T-1}`
-        (a schedule; ``meta["steps"]`` holds the ones used).
+    gamma : float, sequence of float or callable
+        A positive step size, T positive step sizes :math:`\gamma_0, \dots, \gamma_{T-1}`
+        (a schedule), or a callable ``t -> gamma_t`` evaluated once for t = 0..T-1;
+        ``meta["steps"]`` holds the ones used.
     T : int
         Number of iterations (>= 0).
     **kwargs
@@ -204,7 +208,7 @@ def cgd(problem: Problem, compressor: Compressor, gamma: float | Sequence[float]
     return dcgd(problem, compressor, gamma, T, **kwargs)
 
 
-def ef_sgd(problem: Problem, compressor: Compressor, gamma: float | Sequence[float], T: int, *,
+def ef_sgd(problem: Problem, compressor: Compressor, gamma: StepSizes, T: int, *,
            seed: int = 0, x0: np.ndarray | None = None, record: str | np.ndarray = "log",
            network: NetworkModel | None = None, shared: bool = False) -> Trace:
     r"""Error-feedback SGD (distributed, one error memory per worker).
@@ -222,9 +226,10 @@ def ef_sgd(problem: Problem, compressor: Compressor, gamma: float | Sequence[flo
         The objective :math:`f = \frac1n\sum_i f_i`; its n nodes are the workers.
     compressor : theorytools.compressors.base.Compressor
         The compression operator :math:`C` applied to each worker's message.
-    gamma : float or sequence of float
-        A positive step size, or T positive step sizes :math:`\gamma_0, \dots, \gamma_{T-1}`
-        (a schedule; ``meta["steps"]`` holds the ones used).
+    gamma : float, sequence of float or callable
+        A positive step size, T positive step sizes :math:`\gamma_0, \dots, \gamma_{T-1}`
+        (a schedule), or a callable ``t -> gamma_t`` evaluated once for t = 0..T-1;
+        ``meta["steps"]`` holds the ones used.
     T : int
         Number of iterations (>= 0).
     seed : int, optional

@@ -22,6 +22,14 @@ Bits: compressed methods count each node's real message length (codec bit counts
 :mod:`theorytools.algorithms._batch`); uncompressed ones ``float_bits * d`` per node (32 bits
 per coordinate by default, as the papers count).
 
+Step sizes: ``gamma`` is a positive real (constant), a sequence of T positive reals
+:math:`\gamma_0, \dots, \gamma_{T-1}`, or a callable ``t -> gamma_t`` evaluated once per step
+before the run (all validated: finite and > 0), so that the papers' decaying schedules run as
+written, e.g. CHOCO-SGD's :math:`\gamma_t = a/(t + b)` (Koloskova et al. 2019, Section 5);
+in the update equations above :math:`\gamma` is then :math:`\gamma_t` of iteration t
+(0-based). ``meta["steps"]`` holds the steps used; a constant gives the same bits as before
+schedules existed.
+
 Threads: every function takes ``threads`` (an int >= 1, ``"all"``, or None = the environment
 variable ``THEORYTOOLS_THREADS``, default 1). With more than one thread the node loops of each
 iteration run in parallel on Numba's threads; the results are bit-identical to one thread
@@ -39,12 +47,12 @@ import numpy as np
 
 from theorytools.algorithms import _engine as E
 from theorytools.algorithms._batch import kernel_or_per_node
-from theorytools.algorithms._common import (check_compressor, check_run, check_seed,
-                                             warn_unless_unbiased)
+from theorytools.algorithms._common import (StepSizes, check_compressor, check_run, check_seed,
+                                             schedule_meta, step_schedule, warn_unless_unbiased)
 from theorytools.algorithms._oracle import oracle_of
 from theorytools.algorithms.cost import NetworkModel
 from theorytools.algorithms.trace import Trace
-from theorytools.errors import TheorytoolsError, check_real
+from theorytools.errors import TheorytoolsError, check_int, check_real
 
 __all__ = ["DecentralizedState", "advance", "choco_sgd", "dcd_psgd", "dpsgd", "ecd_psgd",
            "init_state", "naive_compressed", "resolve_threads"]
@@ -191,7 +199,7 @@ def init_state(method: str, problem: Problem, topology: Topology,
 
 
 def advance(state: DecentralizedState, problem: Problem, topology: Topology,
-            compressor: Compressor | None, gamma: float, steps: int, *, seed: int = 0,
+            compressor: Compressor | None, gamma: StepSizes, steps: int, *, seed: int = 0,
             consensus_step: float = 1.0, float_bits: int = 32, shared: bool = False,
             record_at: np.ndarray | None = None, network: NetworkModel | None = None,
             threads: int | str | None = None) -> tuple:
@@ -211,8 +219,11 @@ def advance(state: DecentralizedState, problem: Problem, topology: Topology,
         The graph and mixing matrix.
     compressor : theorytools.compressors.base.Compressor or None
         :math:`C` (None for the uncompressed methods).
-    gamma : float
-        Step size.
+    gamma : float, sequence of float or callable
+        Step sizes of this call's iterations: a positive real, ``steps`` positive reals
+        (iteration t uses ``gamma[t - state.t]``), or a callable of the ABSOLUTE iteration
+        index t (``state.t <= t < state.t + steps``), so that advancing in pieces with one
+        callable equals one run.
     steps : int
         Number of iterations to run.
     seed : int, optional
@@ -240,7 +251,8 @@ def advance(state: DecentralizedState, problem: Problem, topology: Topology,
     ----------
     docs/algorithms.md, "State objects: init_state / advance".
     """
-    gamma = check_real(gamma, "gamma", low=0.0, low_open=True)
+    steps = check_int(steps, "steps", low=0)
+    step_sizes = step_schedule(gamma, steps, "gamma", t0=state.t)
     seed = check_seed(seed)
     if compressor is not None or not state.method.startswith("dpsgd"):
         compressor = check_compressor(compressor, state.method)
@@ -257,7 +269,7 @@ def advance(state: DecentralizedState, problem: Problem, topology: Topology,
     bits_cum = np.zeros((r, n), np.int64)
     step_max = np.zeros(steps, np.int64)
     args = (_METHODS[state.method], state.X, state.aux, topology.indptr, topology.indices,
-            topology.data, gamma, consensus_step, state.t, steps, oracle_of(problem), code,
+            topology.data, step_sizes, consensus_step, state.t, steps, oracle_of(problem), code,
             cparams, table, float_bits * d, np.uint64(seed), record_at, problem.x_star,
             problem.f_star, f_gap, g_sq, dist_sq, cons, state.bits, bits_cum, step_max)
     if per_node is not None:   # no batch kernel: compress per node (one thread)
@@ -279,8 +291,9 @@ def advance(state: DecentralizedState, problem: Problem, topology: Topology,
 
 def _run(name, problem, topology, compressor, gamma, T, *, seed, x0, record, network,
          consensus_step=1.0, float_bits=32, shared=False, threads=None):
-    gamma, T, x0, record_at = check_run(problem, gamma, T, record, topology=topology, x0=x0,
-                                        seed=seed)
+    _, T, x0, record_at = check_run(problem, 1.0, T, record, topology=topology, x0=x0,
+                                    seed=seed)
+    steps = step_schedule(gamma, T)
     if not name.startswith("dpsgd"):
         compressor = check_compressor(compressor, name)
     threads = resolve_threads(threads)
@@ -288,20 +301,21 @@ def _run(name, problem, topology, compressor, gamma, T, *, seed, x0, record, net
     exact = True if compressor is None else kernel_or_per_node(compressor, problem.d,
                                                                 shared)[4]
     step_max, (f_gap, g_sq, dist_sq, cons, bits_cum) = advance(
-        state, problem, topology, compressor, gamma, T, seed=seed,
+        state, problem, topology, compressor, steps, T, seed=seed,
         consensus_step=consensus_step, float_bits=float_bits, shared=shared,
         record_at=record_at, threads=threads)
     network = network or NetworkModel()
     wall = network.wall_times(step_max, record_at, "neighbors", problem.n, topology.max_degree)
     X = state.X
     return Trace(name, record_at, f_gap, g_sq, dist_sq, cons, bits_cum, wall, X.mean(axis=0), X,
-                 exact, {"gamma": gamma, "T": T, "seed": seed, "topology": topology.name,
+                 exact, {"gamma": schedule_meta(gamma, steps), "steps": steps, "T": T,
+                         "seed": seed, "topology": topology.name,
                          "compressor": None if compressor is None else compressor.canonical_name,
                          "problem": problem.name, "aux": state.aux, "state": state,
                          "threads": threads})
 
 
-def dpsgd(problem: Problem, topology: Topology, gamma: float, T: int, *, form: str = "lian",
+def dpsgd(problem: Problem, topology: Topology, gamma: StepSizes, T: int, *, form: str = "lian",
           seed: int = 0, x0: np.ndarray | None = None, record: str | np.ndarray = "log",
           network: NetworkModel | None = None, float_bits: int = 32,
           threads: int | str | None = None) -> Trace:
@@ -319,8 +333,12 @@ def dpsgd(problem: Problem, topology: Topology, gamma: float, T: int, *, form: s
         The n local objectives :math:`f_i` and their gradient noise (``problem.noise``).
     topology : theorytools.topology.Topology
         The graph and its mixing matrix :math:`W` (``topology.n == problem.n``).
-    gamma : float
-        Step size :math:`\gamma > 0`.
+    gamma : float, sequence of float or callable
+        Step size :math:`\gamma_t > 0` of iteration :math:`t = 0, \dots, T-1`: a positive
+        real (constant), T positive reals (a schedule), or a callable ``t -> gamma_t``
+        evaluated once per step before the run (e.g. CHOCO-SGD's
+        :math:`\gamma_t = a/(t + b)`, Koloskova et al. 2019, Section 5);
+        ``meta["steps"]`` holds the steps used.
     T : int
         Number of iterations (>= 0).
     form : {"lian", "atc"}, optional
@@ -362,9 +380,9 @@ def dpsgd(problem: Problem, topology: Topology, gamma: float, T: int, *, form: s
                 record=record, network=network, float_bits=float_bits, threads=threads)
 
 
-def naive_compressed(problem: Problem, topology: Topology, compressor: Compressor, gamma: float,
-                     T: int, *, seed: int = 0, x0: np.ndarray | None = None, record: str | np.ndarray = "log",
-        network: NetworkModel | None = None,
+def naive_compressed(problem: Problem, topology: Topology, compressor: Compressor,
+                     gamma: StepSizes, T: int, *, seed: int = 0, x0: np.ndarray | None = None,
+                     record: str | np.ndarray = "log", network: NetworkModel | None = None,
                      threads: int | str | None = None) -> Trace:
     r"""D-PSGD exchanging compressed models (no difference compression).
 
@@ -383,8 +401,12 @@ def naive_compressed(problem: Problem, topology: Topology, compressor: Compresso
     compressor : theorytools.compressors.base.Compressor
         The compression operator :math:`C`, applied row-wise with the node's own key;
         every message is counted at its real encoded length.
-    gamma : float
-        Step size :math:`\gamma > 0`.
+    gamma : float, sequence of float or callable
+        Step size :math:`\gamma_t > 0` of iteration :math:`t = 0, \dots, T-1`: a positive
+        real (constant), T positive reals (a schedule), or a callable ``t -> gamma_t``
+        evaluated once per step before the run (e.g. CHOCO-SGD's
+        :math:`\gamma_t = a/(t + b)`, Koloskova et al. 2019, Section 5);
+        ``meta["steps"]`` holds the steps used.
     T : int
         Number of iterations (>= 0).
     seed : int, optional
@@ -419,9 +441,9 @@ def naive_compressed(problem: Problem, topology: Topology, compressor: Compresso
                 record=record, network=network, threads=threads)
 
 
-def dcd_psgd(problem: Problem, topology: Topology, compressor: Compressor, gamma: float, T: int,
-             *, seed: int = 0, x0: np.ndarray | None = None, record: str | np.ndarray = "log",
-        network: NetworkModel | None = None,
+def dcd_psgd(problem: Problem, topology: Topology, compressor: Compressor,
+             gamma: StepSizes, T: int, *, seed: int = 0, x0: np.ndarray | None = None,
+             record: str | np.ndarray = "log", network: NetworkModel | None = None,
              threads: int | str | None = None) -> Trace:
     r"""DCD-PSGD: difference-compressed decentralized SGD.
 
@@ -440,8 +462,12 @@ def dcd_psgd(problem: Problem, topology: Topology, compressor: Compressor, gamma
     compressor : theorytools.compressors.base.Compressor
         The compression operator :math:`C`, applied row-wise with the node's own key;
         every message is counted at its real encoded length.
-    gamma : float
-        Step size :math:`\gamma > 0`.
+    gamma : float, sequence of float or callable
+        Step size :math:`\gamma_t > 0` of iteration :math:`t = 0, \dots, T-1`: a positive
+        real (constant), T positive reals (a schedule), or a callable ``t -> gamma_t``
+        evaluated once per step before the run (e.g. CHOCO-SGD's
+        :math:`\gamma_t = a/(t + b)`, Koloskova et al. 2019, Section 5);
+        ``meta["steps"]`` holds the steps used.
     T : int
         Number of iterations (>= 0).
     seed : int, optional
@@ -478,9 +504,9 @@ def dcd_psgd(problem: Problem, topology: Topology, compressor: Compressor, gamma
                 record=record, network=network, threads=threads)
 
 
-def ecd_psgd(problem: Problem, topology: Topology, compressor: Compressor, gamma: float, T: int,
-             *, seed: int = 0, x0: np.ndarray | None = None, record: str | np.ndarray = "log",
-        network: NetworkModel | None = None,
+def ecd_psgd(problem: Problem, topology: Topology, compressor: Compressor,
+             gamma: StepSizes, T: int, *, seed: int = 0, x0: np.ndarray | None = None,
+             record: str | np.ndarray = "log", network: NetworkModel | None = None,
              threads: int | str | None = None) -> Trace:
     r"""ECD-PSGD: extrapolation-compressed decentralized SGD (Tang's t counts from 1).
 
@@ -500,8 +526,12 @@ def ecd_psgd(problem: Problem, topology: Topology, compressor: Compressor, gamma
     compressor : theorytools.compressors.base.Compressor
         The compression operator :math:`C`, applied row-wise with the node's own key;
         every message is counted at its real encoded length.
-    gamma : float
-        Step size :math:`\gamma > 0`.
+    gamma : float, sequence of float or callable
+        Step size :math:`\gamma_t > 0` of iteration :math:`t = 0, \dots, T-1`: a positive
+        real (constant), T positive reals (a schedule), or a callable ``t -> gamma_t``
+        evaluated once per step before the run (e.g. CHOCO-SGD's
+        :math:`\gamma_t = a/(t + b)`, Koloskova et al. 2019, Section 5);
+        ``meta["steps"]`` holds the steps used.
     T : int
         Number of iterations (>= 0).
     seed : int, optional
@@ -538,9 +568,10 @@ def ecd_psgd(problem: Problem, topology: Topology, compressor: Compressor, gamma
                 record=record, network=network, threads=threads)
 
 
-def choco_sgd(problem: Problem, topology: Topology, compressor: Compressor, gamma: float, T: int,
-              *, consensus_step: float = 1.0, seed: int = 0, x0: np.ndarray | None = None,
-              record: str | np.ndarray = "log", network: NetworkModel | None = None,
+def choco_sgd(problem: Problem, topology: Topology, compressor: Compressor,
+              gamma: StepSizes, T: int, *, consensus_step: float = 1.0, seed: int = 0,
+              x0: np.ndarray | None = None, record: str | np.ndarray = "log",
+              network: NetworkModel | None = None,
               threads: int | str | None = None) -> Trace:
     r"""CHOCO-SGD: decentralized SGD with compressed gossip on public copies.
 
@@ -560,8 +591,12 @@ def choco_sgd(problem: Problem, topology: Topology, compressor: Compressor, gamm
     compressor : theorytools.compressors.base.Compressor
         The compression operator :math:`C`, applied row-wise with the node's own key;
         every message is counted at its real encoded length.
-    gamma : float
-        Step size :math:`\gamma > 0`.
+    gamma : float, sequence of float or callable
+        Step size :math:`\gamma_t > 0` of iteration :math:`t = 0, \dots, T-1`: a positive
+        real (constant), T positive reals (a schedule), or a callable ``t -> gamma_t``
+        evaluated once per step before the run (e.g. CHOCO-SGD's
+        :math:`\gamma_t = a/(t + b)`, Koloskova et al. 2019, Section 5);
+        ``meta["steps"]`` holds the steps used.
     T : int
         Number of iterations (>= 0).
     consensus_step : float, optional

@@ -19,13 +19,12 @@ problem's n nodes, which must share the same data for Stich's setting (heterogen
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from theorytools.algorithms import _engine as E
-from theorytools.algorithms._common import check_run, step_schedule
+from theorytools.algorithms._common import StepSizes, check_run, step_schedule
 from theorytools.algorithms._oracle import oracle_of
 from theorytools.algorithms.cost import NetworkModel
 from theorytools.algorithms.trace import Trace
@@ -63,7 +62,7 @@ def stich_shift(problem: Problem, H: int) -> float:
     return max(16.0 * problem.L / problem.mu, float(H))
 
 
-def local_sgd(problem: Problem, T: int, H: int, *, stepsize: str | float | Sequence[float] = "stich",
+def local_sgd(problem: Problem, T: int, H: int, *, stepsize: str | StepSizes = "stich",
               a: float | None = None, seed: int = 0, x0: np.ndarray | None = None,
               record: str | np.ndarray = "log", asynchronous: bool = False,
               network: NetworkModel | None = None, float_bits: int = 32) -> Trace:
@@ -86,9 +85,9 @@ def local_sgd(problem: Problem, T: int, H: int, *, stepsize: str | float | Seque
         Number of iterations.
     H : int
         Local steps between averagings (>= 1).
-    stepsize : "stich", float or sequence of float, optional
+    stepsize : "stich", float, sequence of float or callable, optional
         ``"stich"``: :math:`4/(\mu(a+t))` (refuses :math:`a \le \max\{16\kappa, H\}`); else a
-        constant or T step sizes.
+        constant, T step sizes, or a callable ``t -> eta_t`` evaluated once for t = 0..T-1.
     a : float or None, optional
         Shift of the steps and weights (default :func:`stich_shift`).
     seed : int, optional
