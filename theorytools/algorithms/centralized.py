@@ -52,18 +52,16 @@ def _run(method, name, problem, compressor, gamma, T, *, seed, x0, record, netwo
         code, cparams, table, exact = 0, np.array([64.0]), np.zeros(1, np.int64), True
     x = x0.copy()
     err = np.zeros((n, d))
-    r = record_at.size
-    f_gap, g_sq, dist_sq, vgap = (np.empty(r) for _ in range(4))
-    bits_cum = np.zeros((r, n), np.int64)
+    rec = E.new_record(record_at, problem, n)
     step_max = np.zeros(T, np.int64)
-    tail = (float_bits * d, np.uint64(seed), record_at, problem.x_star, problem.f_star, f_gap,
-            g_sq, dist_sq, vgap, bits_cum, step_max)
     if per_node is None:
-        failed = E.run_centralized(method, x, err, steps, T, oracle_of(problem), n, code,
-                                   cparams, table, *tail)
+        cc = E.CompressorCode(code, cparams, table, float_bits * d)
+        failed = E.run_centralized(method, x, err, steps, T, oracle_of(problem), n, cc,
+                                   np.uint64(seed), rec, step_max)
     else:   # no batch kernel: compress per node
         failed = E.run_centralized_per_node(method, x, err, steps, T, oracle_of(problem), n,
-                                            per_node, *tail)
+                                            per_node, float_bits * d, np.uint64(seed), rec,
+                                            step_max)
     if failed >= 0:
         why = f" {per_node.error}" if per_node is not None and per_node.error else ""
         raise TheorytoolsError(f"{name}: compression failed at step {failed} (values outside "
@@ -71,11 +69,12 @@ def _run(method, name, problem, compressor, gamma, T, *, seed, x0, record, netwo
                                f"diverging?{why})")
     network = network or NetworkModel()
     wall = network.wall_times(step_max, record_at, pattern, n)
-    return Trace(name, record_at, f_gap, g_sq, dist_sq, np.zeros(r), bits_cum, wall, x.copy(),
+    return Trace(name, record_at, rec.f_gap, rec.g_sq, rec.dist_sq, np.zeros(record_at.size),
+                 rec.bits_cum, wall, x.copy(),
                  np.tile(x, (n, 1)), exact,
                  {"gamma": gamma, "steps": steps, "T": T, "seed": seed, "problem": problem.name,
                   "compressor": None if compressor is None else compressor.canonical_name,
-                  "virtual_gap": vgap, "errors": err})
+                  "virtual_gap": rec.cons, "errors": err})
 
 
 def minibatch_sgd(problem: Problem, gamma: StepSizes, T: int, *, seed: int = 0,

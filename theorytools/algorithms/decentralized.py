@@ -264,29 +264,29 @@ def advance(state: DecentralizedState, problem: Problem, topology: Topology,
     else:
         code, cparams, table = 0, np.array([64.0]), np.zeros(1, np.int64)
     record_at = np.zeros(0, np.int64) if record_at is None else record_at
-    r = record_at.size
-    f_gap, g_sq, dist_sq, cons = (np.empty(r) for _ in range(4))
-    bits_cum = np.zeros((r, n), np.int64)
+    rec = E.new_record(record_at, problem, n)
     step_max = np.zeros(steps, np.int64)
-    args = (_METHODS[state.method], state.X, state.aux, topology.indptr, topology.indices,
-            topology.data, step_sizes, consensus_step, state.t, steps, oracle_of(problem), code,
-            cparams, table, float_bits * d, np.uint64(seed), record_at, problem.x_star,
-            problem.f_star, f_gap, g_sq, dist_sq, cons, state.bits, bits_cum, step_max)
+    graph = E.Graph(topology.indptr, topology.indices, topology.data)
+    head = (_METHODS[state.method], state.X, state.aux, graph, step_sizes, consensus_step,
+            state.t, steps, oracle_of(problem))
+    tail = (np.uint64(seed), rec, state.bits, step_max)
     if per_node is not None:   # no batch kernel: compress per node (one thread)
-        failed = E.run_decentralized_per_node(*args[:11], per_node, *args[15:])
-    elif k == 1:
-        failed = E.run_decentralized(*args)
+        failed = E.run_decentralized_per_node(*head, per_node, *tail)
     else:
-        _start_threads()
-        with _numba_threads(k):
-            failed = E.run_decentralized_parallel(*args, k)
+        cc = E.CompressorCode(code, cparams, table, float_bits * d)
+        if k == 1:
+            failed = E.run_decentralized(*head, cc, *tail)
+        else:
+            _start_threads()
+            with _numba_threads(k):
+                failed = E.run_decentralized_parallel(*head, cc, *tail, k)
     if failed >= 0:
         why = per_node.error if per_node is not None and per_node.error else None
         raise TheorytoolsError(f"{state.method}: compression failed at step {failed} (values "
                                f"outside the wire format of {compressor.canonical_name}; "
                                f"diverging?{f' {why}' if why else ''})")
     state.t += steps
-    return step_max, (f_gap, g_sq, dist_sq, cons, bits_cum)
+    return step_max, (rec.f_gap, rec.g_sq, rec.dist_sq, rec.cons, rec.bits_cum)
 
 
 def _run(name, problem, topology, compressor, gamma, T, *, seed, x0, record, network,

@@ -130,20 +130,18 @@ def local_sgd(problem: Problem, T: int, H: int, *, stepsize: str | StepSizes = "
     weights = (a + np.arange(T, dtype=np.float64)) ** 2
     offsets = (np.arange(n) * H // n if asynchronous else np.zeros(n)).astype(np.int64)
     X = np.tile(x0, (n, 1))
-    r = record_at.size
-    f_gap, g_sq, dist_sq, cons = (np.empty(r) for _ in range(4))
-    bits_cum = np.zeros((r, n), np.int64)
+    rec = E.new_record(record_at, problem, n)
     xhat = np.zeros(d)
     E.run_local_sgd(X, T, H, offsets, steps, weights, oracle_of(problem), np.uint64(seed),
-                    float_bits * d, record_at, problem.x_star, problem.f_star, f_gap, g_sq,
-                    dist_sq, cons, bits_cum, xhat)
+                    float_bits * d, rec, xhat)
     s_t = float(weights.sum()) if T else 1.0
     x_hat = xhat / s_t if T else x0.copy()
     synced = ((np.arange(T)[:, None] + 1 + offsets[None, :]) % H == 0).any(axis=1)
     rounds = np.where(synced, float_bits * d, 0).astype(np.int64)
     network = network or NetworkModel()
     wall = network.wall_times(rounds, record_at, "allreduce", n)
-    return Trace("local_sgd", record_at, f_gap, g_sq, dist_sq, cons, bits_cum, wall, x_hat, X,
+    return Trace("local_sgd", record_at, rec.f_gap, rec.g_sq, rec.dist_sq, rec.cons,
+                 rec.bits_cum, wall, x_hat, X,
                  True, {"H": H, "a": a, "T": T, "seed": seed, "asynchronous": asynchronous,
                         "offsets": offsets, "steps": steps, "S_T": s_t, "problem": problem.name,
                         "f_gap_x_hat": problem.f(x_hat) - problem.f_star})
