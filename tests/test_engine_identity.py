@@ -121,6 +121,21 @@ def test_every_golden_run_is_reproduced_bit_for_bit(golden, now):
     assert not diff, f"{len(diff)} arrays differ from main 93097d4, e.g. {diff[:5]}"
 
 
+@pytest.mark.parametrize("threshold, block_bytes", [(0, 1), (0, 2 * 24 * 9), (float("inf"), 1)],
+                         ids=["interleaved-block1", "interleaved-block2", "two-pass"])
+def test_both_serial_schedules_are_bit_identical(golden, threshold, block_bytes, monkeypatch):
+    """The serial kernel runs phase 1 of each node right behind phase 0 (large problems) or
+    as a second whole pass (small ones, as here by default): both give main's bits."""
+    from theorytools.algorithms import decentralized
+    monkeypatch.setattr(decentralized, "INTERLEAVE_BYTES", threshold)
+    monkeypatch.setattr(decentralized, "INTERLEAVE_BLOCK_BYTES", block_bytes)
+    now1 = traces(threads_list=(1,))
+    serial = [k for k in now1 if k.count("|") == 5 and k.split("|")[4] == "1"]
+    assert len(serial) > 500
+    diff = [k for k in now1 if golden[k] != now1[k]]
+    assert not diff, f"{len(diff)} arrays differ from main 93097d4, e.g. {diff[:5]}"
+
+
 def test_the_golden_file_covers_every_method_and_path(golden):
     runs = {k.rsplit("|", 1)[0] for k in golden}
     for m in ("dpsgd_lian", "dpsgd_atc", "naive_compressed", "dcd_psgd", "ecd_psgd",

@@ -95,9 +95,15 @@ def problem():
     return quadratic_problem(N, D, sigma=0.3, common_hessian=False)
 
 
+@pytest.mark.parametrize("threshold, block_bytes", [(0, 1), (0, 2 * 24 * 9), (float("inf"), 1)],
+                         ids=["interleaved-block1", "interleaved-block2", "two-pass"])
 @pytest.mark.parametrize("topo", [ring(N), complete(N)], ids=["ring", "complete"])
 @pytest.mark.parametrize("method", METHODS)
-def test_a_decaying_schedule_matches_the_numpy_reference_exactly(problem, method, topo):
+def test_a_decaying_schedule_matches_the_numpy_reference_exactly(problem, method, topo,
+                                                                 threshold, block_bytes,
+                                                                 monkeypatch):
+    monkeypatch.setattr(decentralized, "INTERLEAVE_BYTES", threshold)
+    monkeypatch.setattr(decentralized, "INTERLEAVE_BLOCK_BYTES", block_bytes)
     steps = np.array([choco_schedule(t) for t in range(T)])
     tr = _run(method, problem, topo, choco_schedule, T)
     X, aux = reference(method, problem, topo, steps, np.zeros(D), SEED, cs=0.6)

@@ -37,11 +37,14 @@ def check_run(problem, gamma, T, record, *, topology=None, x0=None, seed=0):
     if x0.shape != (problem.d,) or not np.all(np.isfinite(x0)):
         raise TheorytoolsError(f"x0 must be a finite vector of dimension d={problem.d}, "
                                f"got shape {x0.shape}")
+    if record is None:                  # no trace point: no loss evaluation at all
+        return gamma, T, x0, np.zeros(0, np.int64)
     record_at = record if isinstance(record, np.ndarray) else schedule(T, record)
     record_at = np.asarray(record_at, dtype=np.int64)
-    if record_at.size == 0 or np.any(np.diff(record_at) <= 0) or record_at[0] < 0 or \
-            record_at[-1] > T:
-        raise TheorytoolsError("record must be increasing steps within [0, T]")
+    if record_at.ndim != 1 or record_at.size == 0 or np.any(np.diff(record_at) <= 0) or \
+            record_at[0] < 0 or record_at[-1] > T:
+        raise TheorytoolsError("record must be 'log', 'every', 'final', None or increasing "
+                               f"steps within [0, T = {T}], got {record!r}")
     return gamma, T, x0, record_at
 
 

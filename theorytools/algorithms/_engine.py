@@ -27,10 +27,37 @@ COMPRESS_TAG = np.uint64(0x5EED_C0DE_0000_0001)
 
 class Graph(NamedTuple):
     """The mixing matrix W in CSR form (``Topology.indptr/indices/data``): row i is
-    ``sum_p data[p] X[indices[p]]`` for p in ``indptr[i]:indptr[i + 1]``."""
+    ``sum_p data[p] X[indices[p]]`` for p in ``indptr[i]:indptr[i + 1]``; and the serial
+    kernels' schedule of phase 1 (see :func:`graph_of`): node j's phase 1 may run as soon as
+    the phase 0 of node ``ready[j]`` is done; ``order`` lists the nodes by ``ready``; phase 0
+    runs in blocks of ``block`` nodes."""
     indptr: np.ndarray
     indices: np.ndarray
     data: np.ndarray
+    ready: np.ndarray
+    order: np.ndarray
+    block: int
+
+
+def graph_of(topology, interleave=True, block=1):
+    """The :class:`Graph` of a topology. ``ready[j]`` = the largest index among j, the nodes j
+    reads (row j of W) and the nodes that read j (column j): once phase 0 has run for nodes
+    0..ready[j], every value node j's phase 1 reads is final and nothing that phase 0 still
+    has to read is overwritten by it. For a ring, ready[j] = j + 1 (except nodes 0 and n - 1):
+    phase 1 follows phase 0 one block behind, while the rows are still in cache. Phase 0 runs
+    in blocks of ``block`` nodes. With ``interleave`` False, ``order`` is empty: the serial
+    kernel runs two whole passes."""
+    indptr = np.ascontiguousarray(topology.indptr, dtype=np.int64)
+    indices = np.ascontiguousarray(topology.indices, dtype=np.int64)
+    n = indptr.size - 1
+    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
+    ready = np.arange(n, dtype=np.int64)
+    np.maximum.at(ready, rows, indices)
+    np.maximum.at(ready, indices, rows)
+    order = np.argsort(ready, kind="stable").astype(np.int64) if interleave else \
+        np.zeros(0, np.int64)
+    return Graph(indptr, indices, np.ascontiguousarray(topology.data, dtype=np.float64), ready,
+                 order, max(1, int(block)))
 
 
 class CompressorCode(NamedTuple):
@@ -543,16 +570,43 @@ def _run(method, X, aux, gr, steps, consensus_step, t0, T, o, cc, seed, rec, bit
         if t == t0 + T:
             break
         gamma = steps[t - t0]
-        for phase in range(2):
-            if parallel:
+        if parallel:
+            for phase in range(2):
                 _phase_parallel(phase, method, X, aux, Cm, S, GI, gr, gamma, consensus_step, t,
                                 o, cc, useed, cseed, step_bits, fail)
-            else:
+                for i in range(n):
+                    if fail[i]:
+                        return t
+        elif gr.order.size == 0:
+            for phase in range(2):
                 _phase_block(phase, 0, n, method, X, aux, Cm, S[0], GI[0], gr, gamma,
                              consensus_step, t, o, cc, useed, cseed, step_bits, fail)
-            for i in range(n):
-                if fail[i]:
-                    return t
+                for i in range(n):
+                    if fail[i]:
+                        return t
+        else:
+            # phase 1 of node j right after phase 0 of node ready[j] (while the rows it reads
+            # are in cache), in the order gr.order; the same arithmetic per node as two whole
+            # passes (see graph_of), so the same bits.
+            # Blocks of gr.block nodes amortise the calls; runs of consecutive ready nodes
+            # share one phase-1 call.
+            q = 0
+            for lo in range(0, n, gr.block):
+                hi = min(lo + gr.block, n)
+                _phase_block(0, lo, hi, method, X, aux, Cm, S[0], GI[0], gr, gamma,
+                             consensus_step, t, o, cc, useed, cseed, step_bits, fail)
+                for i in range(lo, hi):
+                    if fail[i]:
+                        return t
+                while q < n and gr.ready[gr.order[q]] < hi:
+                    j0 = gr.order[q]
+                    j1 = j0 + 1
+                    q += 1
+                    while q < n and gr.order[q] == j1 and gr.ready[j1] < hi:
+                        j1 += 1
+                        q += 1
+                    _phase_block(1, j0, j1, method, X, aux, Cm, S[0], GI[0], gr, gamma,
+                                 consensus_step, t, o, cc, useed, cseed, step_bits, fail)
         step_max_bits[t - t0] = _add_bits(step_bits, bits)
     return -1
 
@@ -665,6 +719,61 @@ def run_decentralized_per_node(method, X, aux, gr, steps, consensus_step, t0, T,
 @njit(cache=True)
 def _trace_point_serial(o, X, rec, r):
     _trace_point_at(o, X, rec, r, False)
+
+
+# ---------------------------------------------------------------- registered methods
+class Buffers(NamedTuple):
+    """What a registered method's node kernels read and write (see :func:`run_registered`):
+    ``X`` (n, d) the models, ``aux`` (n, d) the method's second state, ``Cm`` (n, d) the rows
+    the neighbours read in phase 1 (messages), ``S`` (3, d) scratch rows, ``gi`` int64 scratch
+    for grid rounding's indices, ``step_bits`` (n,) the bits each node sends this step,
+    ``fail`` (n,) int8: set to 1 when node i's compression failed."""
+    X: np.ndarray
+    aux: np.ndarray
+    Cm: np.ndarray
+    S: np.ndarray
+    gi: np.ndarray
+    step_bits: np.ndarray
+    fail: np.ndarray
+
+
+@njit(cache=True)
+def mix_row(gr, src, i, out):
+    """out = sum_p W_ip src[j_p] (row i of W src, CSR order, accumulated from 0.0)."""
+    _mix_row(gr.indptr, gr.indices, gr.data, src, i, out)
+
+
+def run_registered(phase0, phase1, X, aux, gr, steps, consensus_step, t0, T, o, cc, seed, rec,
+                   bits, step_max_bits):
+    """:func:`run_decentralized` for a method registered with its own node kernels
+    (``theorytools.algorithms.decentralized.register_method``): a Python loop over steps that
+    calls ``phase0(0, n, st, gr, o, cc, gamma, cs, t, seed, cseed)`` then ``phase1(...)`` with
+    the :class:`Buffers` ``st`` (one thread; Numba-compiled node loops). Returns -1 or the
+    step at which a compression failed."""
+    n, d = X.shape
+    st = Buffers(X, aux, np.empty((n, d)), np.empty((3, d)),
+                 np.empty(d if cc.code == GRID else 0, np.int64), np.zeros(n, np.int64),
+                 np.zeros(n, np.int8))
+    useed = np.uint64(seed)
+    cseed = useed ^ COMPRESS_TAG
+    record_at = rec.record_at
+    r = 0
+    while r < record_at.size and record_at[r] < t0:
+        r += 1
+    for t in range(t0, t0 + T + 1):
+        if r < record_at.size and record_at[r] == t:
+            _trace_point_serial(o, X, rec, r)
+            rec.bits_cum[r] = bits
+            r += 1
+        if t == t0 + T:
+            break
+        gamma = steps[t - t0]
+        phase0(0, n, st, gr, o, cc, gamma, consensus_step, t, useed, cseed)
+        if st.fail.any():
+            return t
+        phase1(0, n, st, gr, o, cc, gamma, consensus_step, t, useed, cseed)
+        step_max_bits[t - t0] = _add_bits(st.step_bits, bits)
+    return -1
 
 
 @njit(cache=True)
@@ -821,7 +930,7 @@ def run_local_sgd(X, T, H, offsets, steps, weights, o, seed, full_bits, rec, xha
     avg = np.empty(d)
     bits = np.zeros(n, np.int64)
     r = 0
-    if rec.record_at[0] == 0:
+    if rec.record_at.size and rec.record_at[0] == 0:
         _record(o, X, rec.xstar, rec.fstar, rows, grads, gbar, 0, rec.f_gap, rec.g_sq,
                 rec.dist_sq, rec.cons)
         rec.bits_cum[0] = bits

@@ -78,7 +78,7 @@ def _run(method, name, problem, compressor, gamma, T, *, seed, x0, record, netwo
 
 
 def minibatch_sgd(problem: Problem, gamma: StepSizes, T: int, *, seed: int = 0,
-                  x0: np.ndarray | None = None, record: str | np.ndarray = "log",
+                  x0: np.ndarray | None = None, record: str | np.ndarray | None = "log",
                   network: NetworkModel | None = None, float_bits: int = 32) -> Trace:
     r"""Mini-batch SGD over the problem's n workers (one stochastic gradient each, all-reduce).
 
@@ -98,8 +98,8 @@ def minibatch_sgd(problem: Problem, gamma: StepSizes, T: int, *, seed: int = 0,
         Seed of the random streams (node i at step t: ``node_step_key(seed, i, t)``).
     x0 : numpy.ndarray or None, optional
         Initial model, shape ``(d,)`` (default 0).
-    record : {"log", "every"} or numpy.ndarray, optional
-        Steps at which the trace records.
+    record : {"log", "every", "final"}, numpy.ndarray or None, optional
+        Steps at which the trace records (None: nothing, no loss evaluation).
     network : theorytools.algorithms.NetworkModel or None, optional
         Cost model of the modelled wall time (default ``NetworkModel()``).
     float_bits : int, optional
@@ -121,7 +121,7 @@ def minibatch_sgd(problem: Problem, gamma: StepSizes, T: int, *, seed: int = 0,
 
 
 def dcgd(problem: Problem, compressor: Compressor, gamma: StepSizes, T: int, *,
-         seed: int = 0, x0: np.ndarray | None = None, record: str | np.ndarray = "log",
+         seed: int = 0, x0: np.ndarray | None = None, record: str | np.ndarray | None = "log",
          network: NetworkModel | None = None, shared: bool = False) -> Trace:
     r"""Distributed compressed SGD without error feedback (CGD when n = 1).
 
@@ -146,8 +146,8 @@ def dcgd(problem: Problem, compressor: Compressor, gamma: StepSizes, T: int, *,
         Seed of the random streams (node i at step t: ``node_step_key(seed, i, t)``).
     x0 : numpy.ndarray or None, optional
         Initial model, shape ``(d,)`` (default 0).
-    record : {"log", "every"} or numpy.ndarray, optional
-        Steps at which the trace records.
+    record : {"log", "every", "final"}, numpy.ndarray or None, optional
+        Steps at which the trace records (None: nothing, no loss evaluation).
     network : theorytools.algorithms.NetworkModel or None, optional
         Cost model of the modelled wall time (default ``NetworkModel()``).
     shared : bool, optional
@@ -208,7 +208,7 @@ def cgd(problem: Problem, compressor: Compressor, gamma: StepSizes, T: int,
 
 
 def ef_sgd(problem: Problem, compressor: Compressor, gamma: StepSizes, T: int, *,
-           seed: int = 0, x0: np.ndarray | None = None, record: str | np.ndarray = "log",
+           seed: int = 0, x0: np.ndarray | None = None, record: str | np.ndarray | None = "log",
            network: NetworkModel | None = None, shared: bool = False) -> Trace:
     r"""Error-feedback SGD (distributed, one error memory per worker).
 
@@ -235,8 +235,8 @@ def ef_sgd(problem: Problem, compressor: Compressor, gamma: StepSizes, T: int, *
         Seed of the random streams (node i at step t: ``node_step_key(seed, i, t)``).
     x0 : numpy.ndarray or None, optional
         Initial model, shape ``(d,)`` (default 0).
-    record : {"log", "every"} or numpy.ndarray, optional
-        Steps at which the trace records.
+    record : {"log", "every", "final"}, numpy.ndarray or None, optional
+        Steps at which the trace records (None: nothing, no loss evaluation).
     network : theorytools.algorithms.NetworkModel or None, optional
         Cost model of the modelled wall time (default ``NetworkModel()``).
     shared : bool, optional

@@ -64,7 +64,7 @@ def stich_shift(problem: Problem, H: int) -> float:
 
 def local_sgd(problem: Problem, T: int, H: int, *, stepsize: str | StepSizes = "stich",
               a: float | None = None, seed: int = 0, x0: np.ndarray | None = None,
-              record: str | np.ndarray = "log", asynchronous: bool = False,
+              record: str | np.ndarray | None = "log", asynchronous: bool = False,
               network: NetworkModel | None = None, float_bits: int = 32) -> Trace:
     r"""Local SGD: K = n workers, H local steps between averagings.
 
@@ -94,8 +94,8 @@ def local_sgd(problem: Problem, T: int, H: int, *, stepsize: str | StepSizes = "
         Seed of the random streams.
     x0 : numpy.ndarray or None, optional
         Initial model (default 0).
-    record : {"log", "every"} or numpy.ndarray, optional
-        Steps at which the trace records.
+    record : {"log", "every", "final"}, numpy.ndarray or None, optional
+        Steps at which the trace records (None: nothing, no loss evaluation).
     asynchronous : bool, optional
         Worker k synchronises when :math:`t + 1 + o_k \equiv 0 \pmod H`,
         :math:`o_k = \lfloor kH/K\rfloor` (our documented variant, UNCONFIRMED as the paper's).
