@@ -4,6 +4,7 @@ Usage::
 
     python bench/simulator.py            # the issue's setting, ~2-4 minutes on one core
     python bench/simulator.py --quick    # smaller scaling sweeps (smoke run)
+    python bench/simulator.py --nc       # only the per node-coordinate table (issue 15), ~2 min
 
 Setting (from the issue): n = 64 nodes on a ring (W_ii = W_{i,i+-1} = 1/3), d = 1000,
 l2-regularised logistic regression with 100 samples per node (Gaussian features N(0, I/d),
@@ -483,6 +484,16 @@ def node_coordinate(args, c):
     finally:
         if switch:
             dec.INTERLEAVE_BYTES = default_switch
+    # the memory floor: one core's streaming bandwidth, measured here with numpy
+    big = 2 ** 25                                   # 3 x 256 MB: far beyond the caches
+    a_, b_, c_ = np.ones(big), np.ones(big), np.empty(big)
+    t_tri, _ = cpu_best(lambda: np.add(a_, b_, out=c_), args.repeats)
+    bw = 3 * 8 * big / t_tri                        # read a, b, write c (bytes/s)
+    del a_, b_, c_
+    print(f"memory floor: numpy c = a + b over 3 x 256 MB streams {bw / 1e9:.1f} GB/s on one "
+          f"core; a step past the caches moves >= 48 bytes per node-coordinate (read and write "
+          f"x and aux, write the message, read the sampled feature row) -> "
+          f">= {48 / bw * 1e9:.2f} ns/nc")
     print(f"rise n = {ns[0]} -> {ns[-1]} of ours' ns/nc: DCD {last[2] / first[2]:.2f}x, CHOCO "
           f"{last[3] / first[3]:.2f}x; relative to the reference in the same cells: DCD "
           f"{last[0] / first[0]:.2f}x, CHOCO {last[1] / first[1]:.2f}x (1.00 = no rise)")
