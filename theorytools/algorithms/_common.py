@@ -9,7 +9,7 @@ from typing import Union
 import numpy as np
 
 from theorytools.algorithms.trace import schedule
-from theorytools.errors import TheorytoolsError, check_int, check_real, check_seed
+from theorytools.errors import TheorytoolsError, _short, check_int, check_real, check_seed
 
 
 #: What a step-size argument accepts: a positive real, a sequence of T positive reals, or a
@@ -44,7 +44,7 @@ def check_run(problem, gamma, T, record, *, topology=None, x0=None, seed=0):
     if record_at.ndim != 1 or record_at.size == 0 or np.any(np.diff(record_at) <= 0) or \
             record_at[0] < 0 or record_at[-1] > T:
         raise TheorytoolsError("record must be 'log', 'every', 'final', None or increasing "
-                               f"steps within [0, T = {T}], got {record!r}")
+                               f"steps within [0, T = {T}], got {_short(record)}")
     return gamma, T, x0, record_at
 
 
@@ -70,14 +70,14 @@ def step_schedule(stepsize, T, name="gamma", t0=0):
                                        f"got {type(exc).__name__}: {exc}") from exc
             if not (math.isfinite(steps[k]) and steps[k] > 0):
                 raise TheorytoolsError(f"{name}[{t}] = {name}({t}) must be finite and > 0, got "
-                                       f"{v!r}")
+                                       f"{_short(v)}")
         return steps
     if isinstance(stepsize, (list, tuple, np.ndarray)):
         try:
             steps = np.array(stepsize, dtype=np.float64).ravel()
         except (TypeError, ValueError) as exc:
             raise TheorytoolsError(f"{name}: a schedule must hold real numbers, got "
-                                   f"{stepsize!r}") from exc
+                                   f"{_short(stepsize)}") from exc
         if steps.size != T:
             raise TheorytoolsError(f"{name}: a schedule needs T = {T} step sizes, got "
                                    f"{steps.size}")
