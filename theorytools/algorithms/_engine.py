@@ -45,8 +45,8 @@ def graph_of(topology, interleave=True, block=1):
     0..ready[j], every value node j's phase 1 reads is final and nothing that phase 0 still
     has to read is overwritten by it. For a ring, ready[j] = j + 1 (except nodes 0 and n - 1):
     phase 1 follows phase 0 one block behind, while the rows are still in cache. Phase 0 runs
-    in blocks of ``block`` nodes. With ``interleave`` False, ``order`` is empty: the serial
-    kernel runs two whole passes."""
+    in blocks of ``block`` nodes. With ``interleave`` False the schedule is two whole passes:
+    one block of n nodes, then phase 1 of nodes 0..n-1."""
     indptr = np.ascontiguousarray(topology.indptr, dtype=np.int64)
     indices = np.ascontiguousarray(topology.indices, dtype=np.int64)
     n = indptr.size - 1
@@ -54,8 +54,10 @@ def graph_of(topology, interleave=True, block=1):
     ready = np.arange(n, dtype=np.int64)
     np.maximum.at(ready, rows, indices)
     np.maximum.at(ready, indices, rows)
-    order = np.argsort(ready, kind="stable").astype(np.int64) if interleave else \
-        np.zeros(0, np.int64)
+    if not interleave:
+        ready = np.full(n, n - 1, np.int64)
+        block = n
+    order = np.argsort(ready, kind="stable").astype(np.int64)
     return Graph(indptr, indices, np.ascontiguousarray(topology.data, dtype=np.float64), ready,
                  order, max(1, int(block)))
 
@@ -577,19 +579,12 @@ def _run(method, X, aux, gr, steps, consensus_step, t0, T, o, cc, seed, rec, bit
                 for i in range(n):
                     if fail[i]:
                         return t
-        elif gr.order.size == 0:
-            for phase in range(2):
-                _phase_block(phase, 0, n, method, X, aux, Cm, S[0], GI[0], gr, gamma,
-                             consensus_step, t, o, cc, useed, cseed, step_bits, fail)
-                for i in range(n):
-                    if fail[i]:
-                        return t
         else:
             # phase 1 of node j right after phase 0 of node ready[j] (while the rows it reads
             # are in cache), in the order gr.order; the same arithmetic per node as two whole
-            # passes (see graph_of), so the same bits.
-            # Blocks of gr.block nodes amortise the calls; runs of consecutive ready nodes
-            # share one phase-1 call.
+            # passes (see graph_of), so the same bits. Blocks of gr.block nodes amortise the
+            # calls; runs of consecutive ready nodes share one phase-1 call. (Two whole passes
+            # are the case block = n: one phase-0 call, then one phase-1 call for 0..n-1.)
             q = 0
             for lo in range(0, n, gr.block):
                 hi = min(lo + gr.block, n)
