@@ -6,6 +6,11 @@ models; mixing uses W in CSR form (row i: sum_j W_ij X[j]); gradients come from
 ``seed ^ COMPRESS_TAG`` (common random numbers: every algorithm run with one seed sees the
 same gradient noise and the same compressor draws at each (node, step)).
 Iteration t (0-based in the loop) is Tang's t + 1.
+
+Arguments are bundled (issue 19): :class:`Graph` (W in CSR and the serial phase schedule),
+:class:`CompressorCode` (the batch kernel's code, parameters, bit table, uncompressed bits),
+:class:`Record` (the steps to record and the trace arrays), the problem's ``Oracle``, and
+``steps`` (the step size of each iteration); registered methods get :class:`Buffers`.
 """
 from __future__ import annotations
 
