@@ -1,8 +1,8 @@
 """Bit-identity of every algorithm with the engine of main at 93097d4 (before the step-size
 schedules, the engine's named-tuple arguments and the simulator speed work of issues 14/15/19).
 
-``tests/data/engine_traces_93097d4.json`` holds the SHA-256 of every array of the traces that commit produced for every method
-(the six decentralized ones, the four centralized ones, local SGD), serial and on 2 threads,
+``tests/data/engine_traces_93097d4.json`` holds the SHA-256 (first 96 bits) of every array of
+the traces that commit produced for every method (the six decentralized ones, the four centralized ones, local SGD), serial and on 2 threads,
 through the batch kernels and the per-node (Python compression) path, on a quadratic with
 additive noise (the node-gradient path) and a logistic problem with batch-1 sampling (DCD's and
 CHOCO's fused gradient path), on a ring (degree 3: the one-pass mixing) and the complete graph
