@@ -2,12 +2,15 @@
 schedules, the engine's named-tuple arguments and the simulator speed work of issues 14/15/19).
 
 ``tests/data/engine_traces_93097d4.json`` holds the SHA-256 (first 96 bits) of every array of
-the traces that commit produced for every method (the six decentralized ones, the four centralized ones, local SGD), serial and on 2 threads,
-through the batch kernels and the per-node (Python compression) path, on a quadratic with
+the traces that commit produced for every method (the six decentralized ones, the four
+centralized ones, local SGD), serial and on 2 threads, through the batch kernels and the
+per-node (Python compression) path, on a quadratic with
 additive noise (the node-gradient path) and a logistic problem with batch-1 sampling (DCD's and
 CHOCO's fused gradient path), on a ring (degree 3: the one-pass mixing) and the complete graph
 (degree 6: the scratch-row mixing). Every array is compared byte for byte (its dtype, shape
-and bytes hashed).
+and bytes hashed). "Byte for byte" is on this machine type: a CPU whose floating point or
+libm differs (exp/log1p in the logistic loss) may differ in the last bit; then regenerate on
+main's commit there first.
 
 Regenerate (only on purpose, e.g. after an intended change of the arithmetic, and say so in
 the commit): ``PYTHONPATH=$PWD python tests/test_engine_identity.py --save``.
