@@ -486,8 +486,8 @@ def node_coordinate(args, c):
             dec.INTERLEAVE_BYTES = default_switch
     # the memory floor: one core's streaming bandwidth, measured here with numpy
     big = 2 ** 25                                   # 3 x 256 MB: far beyond the caches
-    a_, b_, c_ = np.ones(big), np.ones(big), np.empty(big)
-    t_tri, _ = cpu_best(lambda: np.add(a_, b_, out=c_), args.repeats)
+    a_, b_, c_ = np.ones(big), np.ones(big), np.ones(big)      # pages touched before timing
+    t_tri, _ = cpu_best(lambda: np.add(a_, b_, out=c_), max(2, args.repeats))
     bw = 3 * 8 * big / t_tri                        # read a, b, write c (bytes/s)
     del a_, b_, c_
     print(f"memory floor: numpy c = a + b over 3 x 256 MB streams {bw / 1e9:.1f} GB/s on one "
