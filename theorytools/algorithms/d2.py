@@ -21,9 +21,9 @@ import warnings
 import numpy as np
 from numba import njit
 
-from theorytools.algorithms._common import AssumptionWarning, StepSizes
-from theorytools.algorithms.cost import NetworkModel
-from theorytools.algorithms.decentralized import Method, register_method, simulate
+from theorytools.algorithms import (AssumptionWarning, Method, NetworkModel, register_method,
+                                    simulate)
+from theorytools.algorithms.decentralized import StepSizes
 from theorytools.algorithms.kernels import mix_row, node_grad
 from theorytools.algorithms.trace import Trace
 
