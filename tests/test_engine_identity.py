@@ -171,3 +171,83 @@ if __name__ == "__main__":
         with open(GOLDEN, "w") as fh:
             json.dump(out, fh, indent=0, sort_keys=True)
         print(f"saved {len(out)} arrays to {GOLDEN}")
+
+
+def _scale_run(method, topo, monkeypatch_graph=None):
+    from theorytools.problems import Noise, Problem
+
+    n, d, m = topo.n, 1000, 2
+    rng = np.random.default_rng(5)
+    F = rng.standard_normal((n, m, d)) / np.sqrt(d)
+    Y = np.where(rng.random((n, m)) < 0.5, 1.0, -1.0)
+    nan = float("nan")
+    p = Problem("scale", n, d, "logistic", {"features": F, "labels": Y, "lam": 1e-3}, nan, 1e-3,
+                np.full(n, nan), np.zeros(d), 0.0, nan, nan, Noise("sampling", batch=1), nan,
+                {"all": ("timing only", "placeholder")})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", alg.AssumptionWarning)
+        f = {"dcd_psgd": alg.dcd_psgd, "ecd_psgd": alg.ecd_psgd}[method]
+        return f(p, topo, create("dithering[s=4]"), 0.5, 3, seed=2, record=None)
+
+
+@pytest.mark.parametrize("method", ["dcd_psgd", "ecd_psgd"])
+def test_planted_fault_phase1_before_the_neighbours_phase0_is_detected(method, monkeypatch):
+    """The at-scale comparison can fail: a schedule that runs node j's phase 1 right after its
+    OWN phase 0 (ignoring its neighbours, ready[j] = j) gives other bits than two passes."""
+    from theorytools.algorithms import _engine as E
+    from theorytools.algorithms import decentralized
+
+    topo = ring(360)
+    good = _scale_run(method, topo)
+    original = E.graph_of
+
+    def too_early(topology, interleave=True, block=1):
+        g = original(topology, interleave, block)
+        early = np.arange(topology.n, dtype=np.int64)
+        return g._replace(ready=early, order=early)
+
+    monkeypatch.setattr(E, "graph_of", too_early)
+    bad = _scale_run(method, topo)
+    assert digest(bad.X) != digest(good.X)
+    monkeypatch.setattr(decentralized, "INTERLEAVE_BYTES", float("inf"))
+    assert digest(_scale_run(method, topo).X) == digest(good.X)   # two passes ignore ready
+
+
+@pytest.mark.parametrize("name", ["ring", "torus", "star", "erdos_renyi"])
+@pytest.mark.parametrize("method", ["dcd_psgd", "choco_sgd", "ecd_psgd", "dpsgd_lian",
+                                    "dpsgd_atc", "naive"])
+def test_the_default_interleaved_schedule_at_scale_equals_two_passes(name, method, monkeypatch):
+    """A problem past the 8 MB threshold (n d = 3.6e5: the simulator interleaves, blocks of 10
+    nodes at d = 1000) on graphs whose phase-1 order is not the node order (the ring's and the
+    torus's wrap-around, the star's hub, a random graph) gives the bits of two whole passes."""
+    from theorytools.algorithms import decentralized
+    from theorytools.problems import Noise, Problem
+    from theorytools.topology import erdos_renyi, star, torus
+
+    n, d, m = 360, 1000, 2
+    assert 3 * 8 * n * d >= decentralized.INTERLEAVE_BYTES
+    rng = np.random.default_rng(5)
+    F = rng.standard_normal((n, m, d)) / np.sqrt(d)
+    Y = np.where(rng.random((n, m)) < 0.5, 1.0, -1.0)
+    nan = float("nan")
+    p = Problem("scale", n, d, "logistic", {"features": F, "labels": Y, "lam": 1e-3}, nan, 1e-3,
+                np.full(n, nan), np.zeros(d), 0.0, nan, nan, Noise("sampling", batch=1), nan,
+                {"all": ("timing only", "placeholder")})
+    topo = {"ring": lambda: ring(n), "torus": lambda: torus(18, 20), "star": lambda: star(n),
+            "erdos_renyi": lambda: erdos_renyi(n, 0.02, 3)}[name]()
+    c = create("dithering[s=4]")
+
+    def run():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", alg.AssumptionWarning)
+            if method.startswith("dpsgd"):
+                return alg.dpsgd(p, topo, 0.5, 3, form=method[6:], seed=2, record=None)
+            f = {"naive": alg.naive_compressed, "dcd_psgd": alg.dcd_psgd,
+                 "ecd_psgd": alg.ecd_psgd, "choco_sgd": alg.choco_sgd}[method]
+            return f(p, topo, c, 0.5, 3, seed=2, record=None)
+
+    interleaved = run()
+    monkeypatch.setattr(decentralized, "INTERLEAVE_BYTES", float("inf"))
+    two_pass = run()
+    assert digest(interleaved.X) == digest(two_pass.X)
+    assert digest(interleaved.meta["aux"]) == digest(two_pass.meta["aux"])
