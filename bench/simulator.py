@@ -4,6 +4,7 @@ Usage::
 
     python bench/simulator.py            # the issue's setting, ~2-4 minutes on one core
     python bench/simulator.py --quick    # smaller scaling sweeps (smoke run)
+    python bench/simulator.py --nc       # only the per node-coordinate table (issue 15), ~2 min
 
 Setting (from the issue): n = 64 nodes on a ring (W_ii = W_{i,i+-1} = 1/3), d = 1000,
 l2-regularised logistic regression with 100 samples per node (Gaussian features N(0, I/d),
@@ -246,21 +247,28 @@ def ours(method, problem, top, c, T, threads=1):
                          threads=threads)
 
 
-def time_best(fn, repeats):
+def time_best(fn, repeats, clock=time.perf_counter):
     best, out = math.inf, None
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = clock()
         out = fn()
-        best = min(best, time.perf_counter() - t0)
+        best = min(best, clock() - t0)
     return best, out
 
 
-def warm_up(c):
+def cpu_best(fn, repeats):
+    """Best CPU time of this process (``time.process_time``) over ``repeats`` calls: for
+    single-threaded code on a shared, overloaded machine it does not count the time other
+    jobs held the core (wall time swung 3x between identical cells at load 10 on 2 cores)."""
+    return time_best(fn, repeats, time.process_time)
+
+
+def warm_up(c, threads_list=(1, "all")):
     small = timing_problem(8, 20, 5)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for method in ("dcd_psgd", "choco_sgd"):
-            for threads in (1, "all"):
+            for threads in threads_list:
                 ours(method, small, ring(8), c, 3, threads)
 
 
@@ -403,6 +411,117 @@ def scaling(args, c):
             print(line)
 
 
+def _ours_nc(method, p, top, c, T, record):
+    """ours with the given record schedule (``None``: nothing recorded, if supported)."""
+    if method == "dcd_psgd":
+        return alg.dcd_psgd(p, top, c, GAMMA, T, record=record)
+    return alg.choco_sgd(p, top, c, GAMMA, T, consensus_step=CONSENSUS, record=record)
+
+
+def node_coordinate(args, c):
+    """Issue 15, "the simulator on one core": the steady cost per node-coordinate (ns per node
+    per coordinate per iteration) of DCD and CHOCO from n = 16 to n = 4096 at d = 1000, each
+    next to the vectorised numpy reference (b) measured in the same cell (one sampled gradient
+    per node, dithering of all rows, W @ X with scipy.sparse), and the fixed cost of a run.
+    Steady = (t(T) - t(1)) / (T - 1) with no trace point inside (record at the two ends);
+    fixed = t(1) - steady = setup plus the trace points' loss evaluations over all n m
+    samples, as a fraction of a 1000-iteration run. Where the simulator has the switch
+    (``decentralized.INTERLEAVE_BYTES``), each cell times both serial schedules, two whole
+    passes ("2p") and phase 1 interleaved behind phase 0 ("il"), back to back; "ours" is the
+    one the simulator picks."""
+    from theorytools.algorithms import decentralized as dec
+
+    ns = [16, 256, 4096] if args.quick else [16, 64, 256, 1024, 4096]
+    d, m = 1000, 4
+    budget = 4e6 if args.quick else 2e7
+    switch = hasattr(dec, "INTERLEAVE_BYTES")
+    default_switch = getattr(dec, "INTERLEAVE_BYTES", None)
+    modes = (("2p", math.inf), ("il", 0)) if switch else (("ours", None),)
+    print(f"\nPer node-coordinate, one thread: d = {d}, m = {m} samples/node, ring, "
+          f"dithering[s={S_LEVELS}]; T = max(20, {budget:.0e} / (n d)); ns/nc = steady "
+          f"CPU nanoseconds per node-coordinate per iteration (best of {args.repeats}, process CPU "
+          f"time); ref = "
+          f"numpy (b), same cell; interleave threshold {default_switch} bytes -- {load()}")
+    cols = [f"{meth} {mode}" for meth in ("DCD", "CHOCO") for mode, _ in modes]
+    head = (f"{'n':>5} {'T':>5} | " + " ".join(f"{c_:>9}" for c_ in cols) +
+            f" {'ref DCD':>8} {'ref CHOCO':>9} | {'DCD/CHOCO':>9} {'DCD/ref':>7} "
+            f"{'CHOCO/ref':>9}")
+    print(head)
+    print("-" * len(head))
+    first = None
+    try:
+        for n in ns:
+            T = int(max(20, budget / (n * d)))
+            p = timing_problem(n, d, m)
+            top = ring(n)
+            X0 = np.zeros((n, d))
+            cell = {}
+            for method in ("dcd_psgd", "choco_sgd"):
+                rec_T, rec_1 = np.array([0, T]), np.array([0, 1])
+                for mode, threshold in modes:
+                    if switch:
+                        dec.INTERLEAVE_BYTES = threshold
+                    t_T, _ = cpu_best(lambda: _ours_nc(method, p, top, c, T, rec_T),
+                                       args.repeats)
+                    t_1, _ = cpu_best(lambda: _ours_nc(method, p, top, c, 1, rec_1),
+                                       args.repeats)
+                    cell[(method, mode)] = 1e9 * max(t_T - t_1, 1e-12) / ((T - 1) * n * d)
+                t_b, _ = cpu_best(lambda: run_ref(VecRef(p, top), method, X0, T),
+                                   args.repeats)
+                cell[("ref", method)] = 1e9 * t_b / (T * n * d)
+            picked = ("il" if 3 * 8 * n * d >= default_switch else "2p") if switch else "ours"
+            # (the "il" cells use the simulator's block size, INTERLEAVE_BLOCK_BYTES)
+            dcd, cho = cell[("dcd_psgd", picked)], cell[("choco_sgd", picked)]
+            rd, rc = cell[("ref", "dcd_psgd")], cell[("ref", "choco_sgd")]
+            print(f"{n:>5} {T:>5} | " + " ".join(
+                f"{cell[(meth, mode)]:>9.2f}" for meth in ("dcd_psgd", "choco_sgd")
+                for mode, _ in modes) + f" {rd:>8.2f} {rc:>9.2f} | {dcd / cho:>9.2f} "
+                f"{dcd / rd:>7.3f} {cho / rc:>9.3f}" + (f"  (ours = {picked})" if switch
+                                                         else ""))
+            if first is None:
+                first = (dcd / rd, cho / rc, dcd, cho)
+            last = (dcd / rd, cho / rc, dcd, cho)
+    finally:
+        if switch:
+            dec.INTERLEAVE_BYTES = default_switch
+    # the memory floor: one core's streaming bandwidth, measured here with numpy
+    big = 2 ** 25                                   # 3 x 256 MB: far beyond the caches
+    a_, b_, c_ = np.ones(big), np.ones(big), np.ones(big)      # pages touched before timing
+    t_tri, _ = cpu_best(lambda: np.add(a_, b_, out=c_), max(2, args.repeats))
+    bw = 3 * 8 * big / t_tri                        # read a, b, write c (bytes/s)
+    del a_, b_, c_
+    print(f"memory floor: numpy c = a + b over 3 x 256 MB streams {bw / 1e9:.1f} GB/s on one "
+          f"core; a step past the caches moves >= 48 bytes per node-coordinate (read and write "
+          f"x and aux, write the message, read the sampled feature row) -> "
+          f">= {48 / bw * 1e9:.2f} ns/nc")
+    print(f"rise n = {ns[0]} -> {ns[-1]} of ours' ns/nc: DCD {last[2] / first[2]:.2f}x, CHOCO "
+          f"{last[3] / first[3]:.2f}x; relative to the reference in the same cells: DCD "
+          f"{last[0] / first[0]:.2f}x, CHOCO {last[1] / first[1]:.2f}x (1.00 = no rise)")
+    # fixed cost of a run
+    for n, m_fix in ((64, 100), (256, 100)):
+        p = timing_problem(n, d, m_fix)
+        top = ring(n)
+        T = args.T
+        for method in ("dcd_psgd", "choco_sgd"):
+            t_T, _ = cpu_best(lambda: _ours_nc(method, p, top, c, T, np.array([0, T])),
+                               args.repeats)
+            t_1, _ = cpu_best(lambda: _ours_nc(method, p, top, c, 1, np.array([0, 1])),
+                               args.repeats)
+            steady = (t_T - t_1) / (T - 1)
+            line = (f"fixed cost n = {n}, d = {d}, m = {m_fix}, {method}: record=[0, T] "
+                    f"{1e3 * (t_1 - steady):.1f} ms = {100 * (t_1 - steady) / t_T:.1f} % of a "
+                    f"T = {T} run ({1e3 * t_T:.0f} ms)")
+            try:
+                t_0n, _ = cpu_best(lambda: _ours_nc(method, p, top, c, 1, None), args.repeats)
+                t_Tn, _ = cpu_best(lambda: _ours_nc(method, p, top, c, T, None), args.repeats)
+                fixed_n = t_0n - (t_Tn - t_0n) / (T - 1)
+                line += (f"; record=None {1e3 * fixed_n:.2f} ms = "
+                         f"{100 * fixed_n / t_Tn:.2f} % of a T = {T} run ({1e3 * t_Tn:.0f} ms)")
+            except Exception as exc:      # an engine without record=None
+                line += f"; record=None not supported ({type(exc).__name__})"
+            print(line)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--T", type=int, default=1000)
@@ -413,6 +532,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=5,
                     help="interleaved rounds of the main table (medians are reported)")
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--nc", action="store_true",
+                    help="only the per node-coordinate table and the fixed cost (issue 15)")
     args = ap.parse_args()
     if args.quick:
         args.T, args.loop_T, args.repeats = min(args.T, 200), min(args.loop_T, 100), 1
@@ -423,11 +544,15 @@ def main():
           f"{os.environ.get('OMP_WAIT_POLICY', 'unset (the simulator sets PASSIVE)')}; {load()}")
     c = create(f"dithering[s={S_LEVELS}]")
     t0 = time.perf_counter()
-    warm_up(c)
+    warm_up(c, (1,) if args.nc else (1, "all"))
     print(f"JIT warm-up {time.perf_counter() - t0:.1f} s; bits per message (d = 1000): "
           f"{c.bits_budget(np.zeros(1000))}")
-    main_table(args, c)
-    scaling(args, c)
+    if args.nc:
+        node_coordinate(args, c)
+    else:
+        main_table(args, c)
+        scaling(args, c)
+        node_coordinate(args, c)
     print(f"\ntotal {time.perf_counter() - t_start:.0f} s")
 
 

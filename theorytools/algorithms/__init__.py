@@ -5,11 +5,12 @@ See ``docs/algorithms.md``. Every run returns a :class:`~theorytools.algorithms.
 from theorytools.algorithms._common import AssumptionWarning  # noqa: F401
 from theorytools.algorithms.centralized import cgd, dcgd, ef_sgd, minibatch_sgd  # noqa: F401
 from theorytools.algorithms.cost import NetworkModel  # noqa: F401
-from theorytools.algorithms.decentralized import (choco_sgd, dcd_psgd, dpsgd,  # noqa: F401
-                                                  ecd_psgd, naive_compressed)
+from theorytools.algorithms.decentralized import (Method, choco_sgd, dcd_psgd,  # noqa: F401
+                                                  dpsgd, ecd_psgd, naive_compressed,
+                                                  register_method, simulate)
 from theorytools.algorithms.local import local_sgd, stich_shift  # noqa: F401
 from theorytools.algorithms.trace import Trace, schedule  # noqa: F401
 
-__all__ = ["AssumptionWarning", "NetworkModel", "Trace", "cgd", "choco_sgd", "dcd_psgd", "dcgd",
-           "dpsgd", "ecd_psgd", "ef_sgd", "local_sgd", "minibatch_sgd", "naive_compressed",
-           "schedule", "stich_shift"]
+__all__ = ["AssumptionWarning", "Method", "NetworkModel", "Trace", "cgd", "choco_sgd", "dcd_psgd",
+           "dcgd", "dpsgd", "ecd_psgd", "ef_sgd", "local_sgd", "minibatch_sgd", "naive_compressed",
+           "register_method", "schedule", "simulate", "stich_shift"]

@@ -9,21 +9,22 @@ distributed compressed SGD without error feedback (DCGD), and error-feedback SGD
   P1's exact form]); its virtual iterate :math:`x - \bar e` follows plain SGD exactly, which
   the trace records as ``meta["virtual_gap"]`` (an identity, ~1e-15).
 
-``gamma`` is a positive real (constant steps) or a sequence of T positive step sizes
-:math:`\gamma_0, \dots, \gamma_{T-1}` (a schedule: P1 EF-SGD theorem (docs/sources.md#ef) writes EF with :math:`\eta_k`;
+``gamma`` is a positive real (constant steps), a sequence of T positive step sizes
+:math:`\gamma_0, \dots, \gamma_{T-1}`, or a callable ``t -> gamma_t`` evaluated once for
+t = 0..T-1 (a schedule: P1 EF-SGD theorem (docs/sources.md#ef) writes EF with :math:`\eta_k`;
 P1's own schedule and weights are [UNCONFIRMED], so none is built in). A constant
 schedule gives the same bits as the scalar. ``meta["steps"]`` holds the step sizes used.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from theorytools.algorithms import _engine as E
 from theorytools.algorithms._batch import kernel_or_per_node
-from theorytools.algorithms._common import check_compressor, check_run, step_schedule
+from theorytools.algorithms._common import (StepSizes, check_compressor, check_run,
+                                             schedule_meta, step_schedule)
 from theorytools.algorithms._oracle import oracle_of
 from theorytools.algorithms.cost import NetworkModel
 from theorytools.algorithms.trace import Trace
@@ -42,7 +43,7 @@ def _run(method, name, problem, compressor, gamma, T, *, seed, x0, record, netwo
     if method != E.SGD:
         compressor = check_compressor(compressor, name)
     steps = step_schedule(gamma, T)
-    gamma = steps.copy() if isinstance(gamma, (list, tuple, np.ndarray)) else float(gamma)
+    gamma = schedule_meta(gamma, steps)
     n, d = problem.n, problem.d
     per_node = None
     if compressor is not None:
@@ -51,18 +52,16 @@ def _run(method, name, problem, compressor, gamma, T, *, seed, x0, record, netwo
         code, cparams, table, exact = 0, np.array([64.0]), np.zeros(1, np.int64), True
     x = x0.copy()
     err = np.zeros((n, d))
-    r = record_at.size
-    f_gap, g_sq, dist_sq, vgap = (np.empty(r) for _ in range(4))
-    bits_cum = np.zeros((r, n), np.int64)
+    rec = E.new_record(record_at, problem, n)
     step_max = np.zeros(T, np.int64)
-    tail = (float_bits * d, np.uint64(seed), record_at, problem.x_star, problem.f_star, f_gap,
-            g_sq, dist_sq, vgap, bits_cum, step_max)
     if per_node is None:
-        failed = E.run_centralized(method, x, err, steps, T, oracle_of(problem), n, code,
-                                   cparams, table, *tail)
+        cc = E.CompressorCode(code, cparams, table, float_bits * d)
+        failed = E.run_centralized(method, x, err, steps, T, oracle_of(problem), n, cc,
+                                   np.uint64(seed), rec, step_max)
     else:   # no batch kernel: compress per node
         failed = E.run_centralized_per_node(method, x, err, steps, T, oracle_of(problem), n,
-                                            per_node, *tail)
+                                            per_node, float_bits * d, np.uint64(seed), rec,
+                                            step_max)
     if failed >= 0:
         why = f" {per_node.error}" if per_node is not None and per_node.error else ""
         raise TheorytoolsError(f"{name}: compression failed at step {failed} (values outside "
@@ -70,15 +69,16 @@ def _run(method, name, problem, compressor, gamma, T, *, seed, x0, record, netwo
                                f"diverging?{why})")
     network = network or NetworkModel()
     wall = network.wall_times(step_max, record_at, pattern, n)
-    return Trace(name, record_at, f_gap, g_sq, dist_sq, np.zeros(r), bits_cum, wall, x.copy(),
+    return Trace(name, record_at, rec.f_gap, rec.g_sq, rec.dist_sq, np.zeros(record_at.size),
+                 rec.bits_cum, wall, x.copy(),
                  np.tile(x, (n, 1)), exact,
                  {"gamma": gamma, "steps": steps, "T": T, "seed": seed, "problem": problem.name,
                   "compressor": None if compressor is None else compressor.canonical_name,
-                  "virtual_gap": vgap, "errors": err})
+                  "virtual_gap": rec.cons, "errors": err})
 
 
-def minibatch_sgd(problem: Problem, gamma: float | Sequence[float], T: int, *, seed: int = 0,
-                  x0: np.ndarray | None = None, record: str | np.ndarray = "log",
+def minibatch_sgd(problem: Problem, gamma: StepSizes, T: int, *, seed: int = 0,
+                  x0: np.ndarray | None = None, record: str | np.ndarray | None = "log",
                   network: NetworkModel | None = None, float_bits: int = 32) -> Trace:
     r"""Mini-batch SGD over the problem's n workers (one stochastic gradient each, all-reduce).
 
@@ -88,17 +88,18 @@ def minibatch_sgd(problem: Problem, gamma: float | Sequence[float], T: int, *, s
     ----------
     problem : theorytools.problems.Problem
         The objective :math:`f = \frac1n\sum_i f_i`; its n nodes are the workers.
-    gamma : float or sequence of float
-        A positive step size, or T positive step sizes :math:`\gamma_0, \dots, \gamma_{T-1}`
-        (a schedule; ``meta["steps"]`` holds the ones used).
+    gamma : float, sequence of float or callable
+        A positive step size, T positive step sizes :math:`\gamma_0, \dots, \gamma_{T-1}`
+        (a schedule), or a callable ``t -> gamma_t`` evaluated once for t = 0..T-1;
+        ``meta["steps"]`` holds the ones used.
     T : int
         Number of iterations (>= 0).
     seed : int, optional
         Seed of the random streams (node i at step t: ``node_step_key(seed, i, t)``).
     x0 : numpy.ndarray or None, optional
         Initial model, shape ``(d,)`` (default 0).
-    record : {"log", "every"} or numpy.ndarray, optional
-        Steps at which the trace records.
+    record : {"log", "every", "final"}, numpy.ndarray or None, optional
+        Steps at which the trace records (None: nothing, no loss evaluation).
     network : theorytools.algorithms.NetworkModel or None, optional
         Cost model of the modelled wall time (default ``NetworkModel()``).
     float_bits : int, optional
@@ -119,8 +120,8 @@ def minibatch_sgd(problem: Problem, gamma: float | Sequence[float], T: int, *, s
                 network=network, float_bits=float_bits, pattern="allreduce")
 
 
-def dcgd(problem: Problem, compressor: Compressor, gamma: float | Sequence[float], T: int, *,
-         seed: int = 0, x0: np.ndarray | None = None, record: str | np.ndarray = "log",
+def dcgd(problem: Problem, compressor: Compressor, gamma: StepSizes, T: int, *,
+         seed: int = 0, x0: np.ndarray | None = None, record: str | np.ndarray | None = "log",
          network: NetworkModel | None = None, shared: bool = False) -> Trace:
     r"""Distributed compressed SGD without error feedback (CGD when n = 1).
 
@@ -135,17 +136,18 @@ def dcgd(problem: Problem, compressor: Compressor, gamma: float | Sequence[float
         The objective :math:`f = \frac1n\sum_i f_i`; its n nodes are the workers.
     compressor : theorytools.compressors.base.Compressor
         The compression operator :math:`C` applied to each worker's message.
-    gamma : float or sequence of float
-        A positive step size, or T positive step sizes :math:`\gamma_0, \dots, \gamma_{T-1}`
-        (a schedule; ``meta["steps"]`` holds the ones used).
+    gamma : float, sequence of float or callable
+        A positive step size, T positive step sizes :math:`\gamma_0, \dots, \gamma_{T-1}`
+        (a schedule), or a callable ``t -> gamma_t`` evaluated once for t = 0..T-1;
+        ``meta["steps"]`` holds the ones used.
     T : int
         Number of iterations (>= 0).
     seed : int, optional
         Seed of the random streams (node i at step t: ``node_step_key(seed, i, t)``).
     x0 : numpy.ndarray or None, optional
         Initial model, shape ``(d,)`` (default 0).
-    record : {"log", "every"} or numpy.ndarray, optional
-        Steps at which the trace records.
+    record : {"log", "every", "final"}, numpy.ndarray or None, optional
+        Steps at which the trace records (None: nothing, no loss evaluation).
     network : theorytools.algorithms.NetworkModel or None, optional
         Cost model of the modelled wall time (default ``NetworkModel()``).
     shared : bool, optional
@@ -167,7 +169,7 @@ def dcgd(problem: Problem, compressor: Compressor, gamma: float | Sequence[float
                 network=network, shared=shared)
 
 
-def cgd(problem: Problem, compressor: Compressor, gamma: float | Sequence[float], T: int,
+def cgd(problem: Problem, compressor: Compressor, gamma: StepSizes, T: int,
         **kwargs) -> Trace:
     r"""Single-node compressed gradient descent.
 
@@ -179,9 +181,10 @@ def cgd(problem: Problem, compressor: Compressor, gamma: float | Sequence[float]
         A single-node problem (``n == 1``; else use :func:`dcgd`).
     compressor : theorytools.compressors.base.Compressor
         The compression operator :math:`C` applied to each worker's message.
-    gamma : float or sequence of float
-        A positive step size, or T positive step sizes :math:`\gamma_0, \dots, \gamma_{T-1}`
-        (a schedule; ``meta["steps"]`` holds the ones used).
+    gamma : float, sequence of float or callable
+        A positive step size, T positive step sizes :math:`\gamma_0, \dots, \gamma_{T-1}`
+        (a schedule), or a callable ``t -> gamma_t`` evaluated once for t = 0..T-1;
+        ``meta["steps"]`` holds the ones used.
     T : int
         Number of iterations (>= 0).
     **kwargs
@@ -204,8 +207,8 @@ def cgd(problem: Problem, compressor: Compressor, gamma: float | Sequence[float]
     return dcgd(problem, compressor, gamma, T, **kwargs)
 
 
-def ef_sgd(problem: Problem, compressor: Compressor, gamma: float | Sequence[float], T: int, *,
-           seed: int = 0, x0: np.ndarray | None = None, record: str | np.ndarray = "log",
+def ef_sgd(problem: Problem, compressor: Compressor, gamma: StepSizes, T: int, *,
+           seed: int = 0, x0: np.ndarray | None = None, record: str | np.ndarray | None = "log",
            network: NetworkModel | None = None, shared: bool = False) -> Trace:
     r"""Error-feedback SGD (distributed, one error memory per worker).
 
@@ -222,17 +225,18 @@ def ef_sgd(problem: Problem, compressor: Compressor, gamma: float | Sequence[flo
         The objective :math:`f = \frac1n\sum_i f_i`; its n nodes are the workers.
     compressor : theorytools.compressors.base.Compressor
         The compression operator :math:`C` applied to each worker's message.
-    gamma : float or sequence of float
-        A positive step size, or T positive step sizes :math:`\gamma_0, \dots, \gamma_{T-1}`
-        (a schedule; ``meta["steps"]`` holds the ones used).
+    gamma : float, sequence of float or callable
+        A positive step size, T positive step sizes :math:`\gamma_0, \dots, \gamma_{T-1}`
+        (a schedule), or a callable ``t -> gamma_t`` evaluated once for t = 0..T-1;
+        ``meta["steps"]`` holds the ones used.
     T : int
         Number of iterations (>= 0).
     seed : int, optional
         Seed of the random streams (node i at step t: ``node_step_key(seed, i, t)``).
     x0 : numpy.ndarray or None, optional
         Initial model, shape ``(d,)`` (default 0).
-    record : {"log", "every"} or numpy.ndarray, optional
-        Steps at which the trace records.
+    record : {"log", "every", "final"}, numpy.ndarray or None, optional
+        Steps at which the trace records (None: nothing, no loss evaluation).
     network : theorytools.algorithms.NetworkModel or None, optional
         Cost model of the modelled wall time (default ``NetworkModel()``).
     shared : bool, optional

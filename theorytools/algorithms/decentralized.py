@@ -22,6 +22,14 @@ Bits: compressed methods count each node's real message length (codec bit counts
 :mod:`theorytools.algorithms._batch`); uncompressed ones ``float_bits * d`` per node (32 bits
 per coordinate by default, as the papers count).
 
+Step sizes: ``gamma`` is a positive real (constant), a sequence of T positive reals
+:math:`\gamma_0, \dots, \gamma_{T-1}`, or a callable ``t -> gamma_t`` evaluated once per step
+before the run (all validated: finite and > 0), so that the papers' decaying schedules run as
+written, e.g. CHOCO-SGD's :math:`\gamma_t = a/(t + b)` (Koloskova et al. 2019, Section 5);
+in the update equations above :math:`\gamma` is then :math:`\gamma_t` of iteration t
+(0-based). ``meta["steps"]`` holds the steps used; a constant gives the same bits as before
+schedules existed.
+
 Threads: every function takes ``threads`` (an int >= 1, ``"all"``, or None = the environment
 variable ``THEORYTOOLS_THREADS``, default 1). With more than one thread the node loops of each
 iteration run in parallel on Numba's threads; the results are bit-identical to one thread
@@ -31,6 +39,7 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -39,15 +48,16 @@ import numpy as np
 
 from theorytools.algorithms import _engine as E
 from theorytools.algorithms._batch import kernel_or_per_node
-from theorytools.algorithms._common import (check_compressor, check_run, check_seed,
-                                             warn_unless_unbiased)
+from theorytools.algorithms._common import (StepSizes, check_compressor, check_run, check_seed,
+                                             schedule_meta, step_schedule, warn_unless_unbiased)
 from theorytools.algorithms._oracle import oracle_of
 from theorytools.algorithms.cost import NetworkModel
 from theorytools.algorithms.trace import Trace
-from theorytools.errors import TheorytoolsError, check_real
+from theorytools.errors import TheorytoolsError, check_int, check_real
 
-__all__ = ["DecentralizedState", "advance", "choco_sgd", "dcd_psgd", "dpsgd", "ecd_psgd",
-           "init_state", "naive_compressed", "resolve_threads"]
+__all__ = ["METHODS", "DecentralizedState", "Method", "advance", "choco_sgd", "dcd_psgd", "dpsgd",
+           "ecd_psgd", "init_state", "naive_compressed", "register_method", "resolve_threads",
+           "simulate"]
 
 if TYPE_CHECKING:                       # annotations only (no import cycle at run time)
     from theorytools.compressors.base import Compressor
@@ -55,6 +65,14 @@ if TYPE_CHECKING:                       # annotations only (no import cycle at r
     from theorytools.topology import Topology
 
 THREADS_ENV = "THEORYTOOLS_THREADS"
+
+#: The serial kernel runs phase 1 of each node right after the phase 0 of its last neighbour
+#: (:func:`theorytools.algorithms._engine.graph_of`) when the three (n, d) arrays a step sweeps
+#: (X, aux, messages) hold at least this many bytes, else two whole passes over the nodes
+#: (the same bits either way; an execution setting measured by bench/simulator.py --nc).
+INTERLEAVE_BYTES = 8 * 2 ** 20
+#: ... in blocks of nodes whose three rows hold about this many bytes (L2-resident).
+INTERLEAVE_BLOCK_BYTES = 256 * 2 ** 10
 
 
 def resolve_threads(threads: int | str | None = None) -> int:
@@ -129,8 +147,107 @@ def _numba_threads(k):
         numba.set_num_threads(old)
 
 
-_METHODS = {"dpsgd_lian": E.DPSGD_LIAN, "dpsgd_atc": E.DPSGD_ATC, "naive": E.NAIVE,
-            "dcd_psgd": E.DCD, "ecd_psgd": E.ECD, "choco_sgd": E.CHOCO}
+def _copy_of_models(X, topology):
+    """aux_1 = X_1 (ECD's estimates, CHOCO's public copies, a copy for the others)."""
+    return X.copy()
+
+
+def _mixed_models(X, topology):
+    """aux_1 = W X_1 (DCD's mixed replicas S = W X_hat)."""
+    aux = np.empty_like(X)
+    E.mix(topology.indptr, topology.indices, topology.data, X, aux)
+    return aux
+
+
+@dataclass(frozen=True)
+class Method:
+    r"""One decentralized method the simulator runs: an entry of :data:`METHODS`.
+
+    A built-in names its branch of the fused engine kernels (``engine``); a method added with
+    :func:`register_method` brings its own two Numba node kernels ``phase0`` and ``phase1``,
+    each ``(lo, hi, st, gr, o, cc, gamma, cs, t, seed, cseed) -> None`` looping over the nodes
+    ``lo..hi-1`` (see docs/algorithms.md, "How to add an algorithm", and
+    :mod:`theorytools.algorithms.kernels`).
+
+    Parameters
+    ----------
+    name : str
+        The method's name (``init_state(name, ...)``, ``simulate(name, ...)``, traces).
+    compressed : bool
+        Whether it takes a compressor (else it sends ``float_bits * d`` bits per node, which
+        its kernels write into ``st.step_bits``).
+    init_aux : callable, optional
+        ``(X, topology) -> aux``: the second state array from the initial models ``X`` (n, d)
+        (default: a copy of X).
+    engine : int or None, optional
+        A built-in's branch of the engine kernels (None for a registered method).
+    phase0, phase1 : callable or None, optional
+        A registered method's node kernels (Numba functions).
+    """
+
+    name: str
+    compressed: bool
+    init_aux: Callable = _copy_of_models
+    engine: int | None = None
+    phase0: Callable | None = None
+    phase1: Callable | None = None
+
+
+#: Every method the simulator runs, by name: the six built-ins, then registered ones.
+METHODS: dict = {}
+
+
+def register_method(method: Method) -> Method:
+    r"""Add a decentralized method to :data:`METHODS` (docs/algorithms.md, "How to add an
+    algorithm").
+
+    After registration ``init_state``, ``advance`` and ``simulate`` run it by name (one
+    thread; compressors with a batch kernel). No update equation: a registry.
+
+    Parameters
+    ----------
+    method : Method
+        The method, with its ``phase0`` and ``phase1`` node kernels.
+
+    Returns
+    -------
+    Method
+        The method (so a module can write ``D2 = register_method(Method(...))``).
+
+    References
+    ----------
+    docs/algorithms.md, "How to add an algorithm".
+    """
+    if not isinstance(method, Method):
+        raise TheorytoolsError(f"register_method needs a Method, got {type(method).__name__}")
+    if not isinstance(method.name, str) or not method.name.isidentifier():
+        raise TheorytoolsError(f"method name must be an identifier, got {method.name!r}")
+    known = METHODS.get(method.name)
+    if known is not None and known != method:
+        raise TheorytoolsError(f"a method named {method.name!r} is already registered")
+    if method.engine is None and not (callable(method.phase0) and callable(method.phase1)):
+        raise TheorytoolsError(f"method {method.name!r} needs its node kernels phase0 and "
+                               "phase1 (Numba functions)")
+    if not callable(method.init_aux):
+        raise TheorytoolsError(f"method {method.name!r}: init_aux must be callable")
+    METHODS[method.name] = method
+    return method
+
+
+for _m in (Method("dpsgd_lian", False, engine=E.DPSGD_LIAN),
+           Method("dpsgd_atc", False, engine=E.DPSGD_ATC),
+           Method("naive", True, engine=E.NAIVE),
+           Method("dcd_psgd", True, _mixed_models, engine=E.DCD),
+           Method("ecd_psgd", True, engine=E.ECD),
+           Method("choco_sgd", True, engine=E.CHOCO)):
+    register_method(_m)
+_METHODS = {name: m.engine for name, m in METHODS.items()}     # the built-ins' engine codes
+
+
+def _method(name):
+    if name not in METHODS:
+        raise TheorytoolsError(f"method must be one of {sorted(METHODS)}, got {name!r}")
+    return METHODS[name]
 
 
 @dataclass
@@ -160,7 +277,7 @@ def init_state(method: str, problem: Problem, topology: Topology,
     ----------
     method : str
         One of ``"dpsgd_lian"``, ``"dpsgd_atc"``, ``"naive"``, ``"dcd_psgd"``, ``"ecd_psgd"``,
-        ``"choco_sgd"``.
+        ``"choco_sgd"``, or a method added with :func:`register_method` (:data:`METHODS`).
     problem : theorytools.problems.Problem
         The problem (gives n and d).
     topology : theorytools.topology.Topology
@@ -178,20 +295,18 @@ def init_state(method: str, problem: Problem, topology: Topology,
     Tang et al. 2018, Algorithms 1-2 (initialisation); Koloskova et al. 2019, Algorithm 2;
     docs/algorithms.md, "State objects".
     """
-    if method not in _METHODS:
-        raise TheorytoolsError(f"method must be one of {sorted(_METHODS)}, got {method!r}")
+    m = _method(method)
     _, _, x0, _ = check_run(problem, 1.0, 0, "every", topology=topology, x0=x0)
     X = np.tile(x0, (problem.n, 1))
-    if method == "dcd_psgd":
-        aux = np.empty_like(X)
-        E.mix(topology.indptr, topology.indices, topology.data, X, aux)   # S = W X_hat_1
-    else:
-        aux = X.copy()
+    aux = np.ascontiguousarray(m.init_aux(X, topology), dtype=np.float64)
+    if aux.shape != X.shape:
+        raise TheorytoolsError(f"{method}: init_aux returned shape {aux.shape}, expected "
+                               f"{X.shape}")
     return DecentralizedState(method, X, aux, 0, np.zeros(problem.n, np.int64))
 
 
 def advance(state: DecentralizedState, problem: Problem, topology: Topology,
-            compressor: Compressor | None, gamma: float, steps: int, *, seed: int = 0,
+            compressor: Compressor | None, gamma: StepSizes, steps: int, *, seed: int = 0,
             consensus_step: float = 1.0, float_bits: int = 32, shared: bool = False,
             record_at: np.ndarray | None = None, network: NetworkModel | None = None,
             threads: int | str | None = None) -> tuple:
@@ -211,8 +326,11 @@ def advance(state: DecentralizedState, problem: Problem, topology: Topology,
         The graph and mixing matrix.
     compressor : theorytools.compressors.base.Compressor or None
         :math:`C` (None for the uncompressed methods).
-    gamma : float
-        Step size.
+    gamma : float, sequence of float or callable
+        Step sizes of this call's iterations: a positive real, ``steps`` positive reals
+        (iteration t uses ``gamma[t - state.t]``), or a callable of the ABSOLUTE iteration
+        index t (``state.t <= t < state.t + steps``), so that advancing in pieces with one
+        callable equals one run.
     steps : int
         Number of iterations to run.
     seed : int, optional
@@ -240,9 +358,11 @@ def advance(state: DecentralizedState, problem: Problem, topology: Topology,
     ----------
     docs/algorithms.md, "State objects: init_state / advance".
     """
-    gamma = check_real(gamma, "gamma", low=0.0, low_open=True)
+    steps = check_int(steps, "steps", low=0)
+    step_sizes = step_schedule(gamma, steps, "gamma", t0=state.t)
     seed = check_seed(seed)
-    if compressor is not None or not state.method.startswith("dpsgd"):
+    m = _method(state.method)
+    if compressor is not None or m.compressed:
         compressor = check_compressor(compressor, state.method)
     k = resolve_threads(threads)
     n, d = problem.n, problem.d
@@ -252,57 +372,123 @@ def advance(state: DecentralizedState, problem: Problem, topology: Topology,
     else:
         code, cparams, table = 0, np.array([64.0]), np.zeros(1, np.int64)
     record_at = np.zeros(0, np.int64) if record_at is None else record_at
-    r = record_at.size
-    f_gap, g_sq, dist_sq, cons = (np.empty(r) for _ in range(4))
-    bits_cum = np.zeros((r, n), np.int64)
+    rec = E.new_record(record_at, problem, n)
     step_max = np.zeros(steps, np.int64)
-    args = (_METHODS[state.method], state.X, state.aux, topology.indptr, topology.indices,
-            topology.data, gamma, consensus_step, state.t, steps, oracle_of(problem), code,
-            cparams, table, float_bits * d, np.uint64(seed), record_at, problem.x_star,
-            problem.f_star, f_gap, g_sq, dist_sq, cons, state.bits, bits_cum, step_max)
-    if per_node is not None:   # no batch kernel: compress per node (one thread)
-        failed = E.run_decentralized_per_node(*args[:11], per_node, *args[15:])
-    elif k == 1:
-        failed = E.run_decentralized(*args)
+    graph = E.graph_of(topology, interleave=3 * 8 * n * d >= INTERLEAVE_BYTES,
+                       block=INTERLEAVE_BLOCK_BYTES // (3 * 8 * d))
+    head = (m.engine, state.X, state.aux, graph, step_sizes, consensus_step, state.t, steps,
+            oracle_of(problem))
+    tail = (np.uint64(seed), rec, state.bits, step_max)
+    if m.engine is None:       # a registered method: its own node kernels, one thread
+        if per_node is not None:
+            raise TheorytoolsError(f"{state.method}: a registered method needs a compressor "
+                                   f"with a batch kernel; {compressor.canonical_name} has none")
+        failed = E.run_registered(m.phase0, m.phase1, *head[1:],
+                                  E.CompressorCode(code, cparams, table, float_bits * d), *tail)
+    elif per_node is not None:   # no batch kernel: compress per node (one thread)
+        failed = E.run_decentralized_per_node(*head, per_node, *tail)
     else:
-        _start_threads()
-        with _numba_threads(k):
-            failed = E.run_decentralized_parallel(*args, k)
+        cc = E.CompressorCode(code, cparams, table, float_bits * d)
+        if k == 1:
+            failed = E.run_decentralized(*head, cc, *tail)
+        else:
+            _start_threads()
+            with _numba_threads(k):
+                failed = E.run_decentralized_parallel(*head, cc, *tail, k)
     if failed >= 0:
         why = per_node.error if per_node is not None and per_node.error else None
         raise TheorytoolsError(f"{state.method}: compression failed at step {failed} (values "
                                f"outside the wire format of {compressor.canonical_name}; "
                                f"diverging?{f' {why}' if why else ''})")
     state.t += steps
-    return step_max, (f_gap, g_sq, dist_sq, cons, bits_cum)
+    return step_max, (rec.f_gap, rec.g_sq, rec.dist_sq, rec.cons, rec.bits_cum)
 
 
 def _run(name, problem, topology, compressor, gamma, T, *, seed, x0, record, network,
          consensus_step=1.0, float_bits=32, shared=False, threads=None):
-    gamma, T, x0, record_at = check_run(problem, gamma, T, record, topology=topology, x0=x0,
-                                        seed=seed)
-    if not name.startswith("dpsgd"):
+    _, T, x0, record_at = check_run(problem, 1.0, T, record, topology=topology, x0=x0,
+                                    seed=seed)
+    steps = step_schedule(gamma, T)
+    if _method(name).compressed:
         compressor = check_compressor(compressor, name)
-    threads = resolve_threads(threads)
+    threads = resolve_threads(threads) if _method(name).engine is not None else 1
     state = init_state(name, problem, topology, x0)
     exact = True if compressor is None else kernel_or_per_node(compressor, problem.d,
                                                                 shared)[4]
     step_max, (f_gap, g_sq, dist_sq, cons, bits_cum) = advance(
-        state, problem, topology, compressor, gamma, T, seed=seed,
+        state, problem, topology, compressor, steps, T, seed=seed,
         consensus_step=consensus_step, float_bits=float_bits, shared=shared,
         record_at=record_at, threads=threads)
     network = network or NetworkModel()
     wall = network.wall_times(step_max, record_at, "neighbors", problem.n, topology.max_degree)
     X = state.X
     return Trace(name, record_at, f_gap, g_sq, dist_sq, cons, bits_cum, wall, X.mean(axis=0), X,
-                 exact, {"gamma": gamma, "T": T, "seed": seed, "topology": topology.name,
+                 exact, {"gamma": schedule_meta(gamma, steps), "steps": steps, "T": T,
+                         "seed": seed, "topology": topology.name,
                          "compressor": None if compressor is None else compressor.canonical_name,
                          "problem": problem.name, "aux": state.aux, "state": state,
                          "threads": threads})
 
 
-def dpsgd(problem: Problem, topology: Topology, gamma: float, T: int, *, form: str = "lian",
-          seed: int = 0, x0: np.ndarray | None = None, record: str | np.ndarray = "log",
+def simulate(method: str, problem: Problem, topology: Topology, compressor: Compressor | None,
+             gamma: StepSizes, T: int, *, seed: int = 0, x0: np.ndarray | None = None,
+             record: str | np.ndarray | None = "log", network: NetworkModel | None = None,
+             consensus_step: float = 1.0, float_bits: int = 32, shared: bool = False,
+             threads: int | str | None = None) -> Trace:
+    r"""Run any method of :data:`METHODS` by name (a built-in or a registered one) for T
+    iterations from :math:`x^{(i)}_1 = x_0` and return its trace.
+
+    The update equations are the method's (:func:`dcd_psgd` etc. for the built-ins; a
+    registered method's own, see docs/algorithms.md, "How to add an algorithm"); the named
+    functions (``dcd_psgd(...)``) are this call plus their checks and warnings.
+
+    Parameters
+    ----------
+    method : str
+        A name in :data:`METHODS`.
+    problem : theorytools.problems.Problem
+        The n local objectives and their gradient noise.
+    topology : theorytools.topology.Topology
+        The graph and its mixing matrix :math:`W`.
+    compressor : theorytools.compressors.base.Compressor, str or None
+        :math:`C` for a compressed method (None for an uncompressed one).
+    gamma : float, sequence of float or callable
+        Step sizes :math:`\gamma_t` (see :func:`dcd_psgd`).
+    T : int
+        Number of iterations (>= 0).
+    seed : int, optional
+        Seed of the random streams (node i at step t: ``node_step_key(seed, i, t)``).
+    x0 : numpy.ndarray or None, optional
+        Initial model of every node (default 0).
+    record : {"log", "every", "final"}, numpy.ndarray or None, optional
+        Steps at which the trace records (None: nothing).
+    network : NetworkModel or None, optional
+        Cost model of the modelled wall time.
+    consensus_step : float, optional
+        CHOCO's :math:`\gamma_c` (passed to every method's kernels as ``cs``).
+    float_bits : int, optional
+        Bits per coordinate of uncompressed messages.
+    shared : bool, optional
+        Count bits in the compressor's shared-randomness mode.
+    threads : int, "all" or None, optional
+        Threads of the built-ins' node loops (registered methods run on one thread).
+
+    Returns
+    -------
+    theorytools.algorithms.Trace
+        The run's trace; the final state in ``meta["state"]``.
+
+    References
+    ----------
+    docs/algorithms.md, "How to add an algorithm".
+    """
+    return _run(method, problem, topology, compressor, gamma, T, seed=seed, x0=x0,
+                record=record, network=network, consensus_step=consensus_step,
+                float_bits=float_bits, shared=shared, threads=threads)
+
+
+def dpsgd(problem: Problem, topology: Topology, gamma: StepSizes, T: int, *, form: str = "lian",
+          seed: int = 0, x0: np.ndarray | None = None, record: str | np.ndarray | None = "log",
           network: NetworkModel | None = None, float_bits: int = 32,
           threads: int | str | None = None) -> Trace:
     r"""D-PSGD, uncompressed decentralized SGD, in one of two forms.
@@ -319,8 +505,12 @@ def dpsgd(problem: Problem, topology: Topology, gamma: float, T: int, *, form: s
         The n local objectives :math:`f_i` and their gradient noise (``problem.noise``).
     topology : theorytools.topology.Topology
         The graph and its mixing matrix :math:`W` (``topology.n == problem.n``).
-    gamma : float
-        Step size :math:`\gamma > 0`.
+    gamma : float, sequence of float or callable
+        Step size :math:`\gamma_t > 0` of iteration :math:`t = 0, \dots, T-1`: a positive
+        real (constant), T positive reals (a schedule), or a callable ``t -> gamma_t``
+        evaluated once per step before the run (e.g. CHOCO-SGD's
+        :math:`\gamma_t = a/(t + b)`, Koloskova et al. 2019, Section 5);
+        ``meta["steps"]`` holds the steps used.
     T : int
         Number of iterations (>= 0).
     form : {"lian", "atc"}, optional
@@ -332,9 +522,10 @@ def dpsgd(problem: Problem, topology: Topology, gamma: float, T: int, *, form: s
         same bits.
     x0 : numpy.ndarray or None, optional
         Initial model of every node, shape ``(d,)`` (default 0).
-    record : {"log", "every"} or numpy.ndarray, optional
+    record : {"log", "every", "final"}, numpy.ndarray or None, optional
         Steps at which the trace records (``schedule(T, record)`` or increasing steps in
-        ``[0, T]``).
+        ``[0, T]``); None records nothing (no loss evaluation over the samples: the fastest
+        run when only the final state is needed, ``Trace.X``).
     network : theorytools.algorithms.NetworkModel or None, optional
         Cost model of the modelled wall time (default ``NetworkModel()``).
     float_bits : int, optional
@@ -362,9 +553,9 @@ def dpsgd(problem: Problem, topology: Topology, gamma: float, T: int, *, form: s
                 record=record, network=network, float_bits=float_bits, threads=threads)
 
 
-def naive_compressed(problem: Problem, topology: Topology, compressor: Compressor, gamma: float,
-                     T: int, *, seed: int = 0, x0: np.ndarray | None = None, record: str | np.ndarray = "log",
-        network: NetworkModel | None = None,
+def naive_compressed(problem: Problem, topology: Topology, compressor: Compressor,
+                     gamma: StepSizes, T: int, *, seed: int = 0, x0: np.ndarray | None = None,
+                     record: str | np.ndarray | None = "log", network: NetworkModel | None = None,
                      threads: int | str | None = None) -> Trace:
     r"""D-PSGD exchanging compressed models (no difference compression).
 
@@ -383,8 +574,12 @@ def naive_compressed(problem: Problem, topology: Topology, compressor: Compresso
     compressor : theorytools.compressors.base.Compressor
         The compression operator :math:`C`, applied row-wise with the node's own key;
         every message is counted at its real encoded length.
-    gamma : float
-        Step size :math:`\gamma > 0`.
+    gamma : float, sequence of float or callable
+        Step size :math:`\gamma_t > 0` of iteration :math:`t = 0, \dots, T-1`: a positive
+        real (constant), T positive reals (a schedule), or a callable ``t -> gamma_t``
+        evaluated once per step before the run (e.g. CHOCO-SGD's
+        :math:`\gamma_t = a/(t + b)`, Koloskova et al. 2019, Section 5);
+        ``meta["steps"]`` holds the steps used.
     T : int
         Number of iterations (>= 0).
     seed : int, optional
@@ -393,9 +588,10 @@ def naive_compressed(problem: Problem, topology: Topology, compressor: Compresso
         same bits.
     x0 : numpy.ndarray or None, optional
         Initial model of every node, shape ``(d,)`` (default 0).
-    record : {"log", "every"} or numpy.ndarray, optional
+    record : {"log", "every", "final"}, numpy.ndarray or None, optional
         Steps at which the trace records (``schedule(T, record)`` or increasing steps in
-        ``[0, T]``).
+        ``[0, T]``); None records nothing (no loss evaluation over the samples: the fastest
+        run when only the final state is needed, ``Trace.X``).
     network : theorytools.algorithms.NetworkModel or None, optional
         Cost model of the modelled wall time (default ``NetworkModel()``).
     threads : int, "all" or None, optional
@@ -419,9 +615,9 @@ def naive_compressed(problem: Problem, topology: Topology, compressor: Compresso
                 record=record, network=network, threads=threads)
 
 
-def dcd_psgd(problem: Problem, topology: Topology, compressor: Compressor, gamma: float, T: int,
-             *, seed: int = 0, x0: np.ndarray | None = None, record: str | np.ndarray = "log",
-        network: NetworkModel | None = None,
+def dcd_psgd(problem: Problem, topology: Topology, compressor: Compressor,
+             gamma: StepSizes, T: int, *, seed: int = 0, x0: np.ndarray | None = None,
+             record: str | np.ndarray | None = "log", network: NetworkModel | None = None,
              threads: int | str | None = None) -> Trace:
     r"""DCD-PSGD: difference-compressed decentralized SGD.
 
@@ -440,8 +636,12 @@ def dcd_psgd(problem: Problem, topology: Topology, compressor: Compressor, gamma
     compressor : theorytools.compressors.base.Compressor
         The compression operator :math:`C`, applied row-wise with the node's own key;
         every message is counted at its real encoded length.
-    gamma : float
-        Step size :math:`\gamma > 0`.
+    gamma : float, sequence of float or callable
+        Step size :math:`\gamma_t > 0` of iteration :math:`t = 0, \dots, T-1`: a positive
+        real (constant), T positive reals (a schedule), or a callable ``t -> gamma_t``
+        evaluated once per step before the run (e.g. CHOCO-SGD's
+        :math:`\gamma_t = a/(t + b)`, Koloskova et al. 2019, Section 5);
+        ``meta["steps"]`` holds the steps used.
     T : int
         Number of iterations (>= 0).
     seed : int, optional
@@ -450,9 +650,10 @@ def dcd_psgd(problem: Problem, topology: Topology, compressor: Compressor, gamma
         same bits.
     x0 : numpy.ndarray or None, optional
         Initial model of every node, shape ``(d,)`` (default 0).
-    record : {"log", "every"} or numpy.ndarray, optional
+    record : {"log", "every", "final"}, numpy.ndarray or None, optional
         Steps at which the trace records (``schedule(T, record)`` or increasing steps in
-        ``[0, T]``).
+        ``[0, T]``); None records nothing (no loss evaluation over the samples: the fastest
+        run when only the final state is needed, ``Trace.X``).
     network : theorytools.algorithms.NetworkModel or None, optional
         Cost model of the modelled wall time (default ``NetworkModel()``).
     threads : int, "all" or None, optional
@@ -478,9 +679,9 @@ def dcd_psgd(problem: Problem, topology: Topology, compressor: Compressor, gamma
                 record=record, network=network, threads=threads)
 
 
-def ecd_psgd(problem: Problem, topology: Topology, compressor: Compressor, gamma: float, T: int,
-             *, seed: int = 0, x0: np.ndarray | None = None, record: str | np.ndarray = "log",
-        network: NetworkModel | None = None,
+def ecd_psgd(problem: Problem, topology: Topology, compressor: Compressor,
+             gamma: StepSizes, T: int, *, seed: int = 0, x0: np.ndarray | None = None,
+             record: str | np.ndarray | None = "log", network: NetworkModel | None = None,
              threads: int | str | None = None) -> Trace:
     r"""ECD-PSGD: extrapolation-compressed decentralized SGD (Tang's t counts from 1).
 
@@ -500,8 +701,12 @@ def ecd_psgd(problem: Problem, topology: Topology, compressor: Compressor, gamma
     compressor : theorytools.compressors.base.Compressor
         The compression operator :math:`C`, applied row-wise with the node's own key;
         every message is counted at its real encoded length.
-    gamma : float
-        Step size :math:`\gamma > 0`.
+    gamma : float, sequence of float or callable
+        Step size :math:`\gamma_t > 0` of iteration :math:`t = 0, \dots, T-1`: a positive
+        real (constant), T positive reals (a schedule), or a callable ``t -> gamma_t``
+        evaluated once per step before the run (e.g. CHOCO-SGD's
+        :math:`\gamma_t = a/(t + b)`, Koloskova et al. 2019, Section 5);
+        ``meta["steps"]`` holds the steps used.
     T : int
         Number of iterations (>= 0).
     seed : int, optional
@@ -510,9 +715,10 @@ def ecd_psgd(problem: Problem, topology: Topology, compressor: Compressor, gamma
         same bits.
     x0 : numpy.ndarray or None, optional
         Initial model of every node, shape ``(d,)`` (default 0).
-    record : {"log", "every"} or numpy.ndarray, optional
+    record : {"log", "every", "final"}, numpy.ndarray or None, optional
         Steps at which the trace records (``schedule(T, record)`` or increasing steps in
-        ``[0, T]``).
+        ``[0, T]``); None records nothing (no loss evaluation over the samples: the fastest
+        run when only the final state is needed, ``Trace.X``).
     network : theorytools.algorithms.NetworkModel or None, optional
         Cost model of the modelled wall time (default ``NetworkModel()``).
     threads : int, "all" or None, optional
@@ -538,9 +744,10 @@ def ecd_psgd(problem: Problem, topology: Topology, compressor: Compressor, gamma
                 record=record, network=network, threads=threads)
 
 
-def choco_sgd(problem: Problem, topology: Topology, compressor: Compressor, gamma: float, T: int,
-              *, consensus_step: float = 1.0, seed: int = 0, x0: np.ndarray | None = None,
-              record: str | np.ndarray = "log", network: NetworkModel | None = None,
+def choco_sgd(problem: Problem, topology: Topology, compressor: Compressor,
+              gamma: StepSizes, T: int, *, consensus_step: float = 1.0, seed: int = 0,
+              x0: np.ndarray | None = None, record: str | np.ndarray | None = "log",
+              network: NetworkModel | None = None,
               threads: int | str | None = None) -> Trace:
     r"""CHOCO-SGD: decentralized SGD with compressed gossip on public copies.
 
@@ -560,8 +767,12 @@ def choco_sgd(problem: Problem, topology: Topology, compressor: Compressor, gamm
     compressor : theorytools.compressors.base.Compressor
         The compression operator :math:`C`, applied row-wise with the node's own key;
         every message is counted at its real encoded length.
-    gamma : float
-        Step size :math:`\gamma > 0`.
+    gamma : float, sequence of float or callable
+        Step size :math:`\gamma_t > 0` of iteration :math:`t = 0, \dots, T-1`: a positive
+        real (constant), T positive reals (a schedule), or a callable ``t -> gamma_t``
+        evaluated once per step before the run (e.g. CHOCO-SGD's
+        :math:`\gamma_t = a/(t + b)`, Koloskova et al. 2019, Section 5);
+        ``meta["steps"]`` holds the steps used.
     T : int
         Number of iterations (>= 0).
     consensus_step : float, optional
@@ -572,9 +783,10 @@ def choco_sgd(problem: Problem, topology: Topology, compressor: Compressor, gamm
         same bits.
     x0 : numpy.ndarray or None, optional
         Initial model of every node, shape ``(d,)`` (default 0).
-    record : {"log", "every"} or numpy.ndarray, optional
+    record : {"log", "every", "final"}, numpy.ndarray or None, optional
         Steps at which the trace records (``schedule(T, record)`` or increasing steps in
-        ``[0, T]``).
+        ``[0, T]``); None records nothing (no loss evaluation over the samples: the fastest
+        run when only the final state is needed, ``Trace.X``).
     network : theorytools.algorithms.NetworkModel or None, optional
         Cost model of the modelled wall time (default ``NetworkModel()``).
     threads : int, "all" or None, optional

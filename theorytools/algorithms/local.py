@@ -19,13 +19,12 @@ problem's n nodes, which must share the same data for Stich's setting (heterogen
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from theorytools.algorithms import _engine as E
-from theorytools.algorithms._common import check_run, step_schedule
+from theorytools.algorithms._common import StepSizes, check_run, step_schedule
 from theorytools.algorithms._oracle import oracle_of
 from theorytools.algorithms.cost import NetworkModel
 from theorytools.algorithms.trace import Trace
@@ -63,9 +62,9 @@ def stich_shift(problem: Problem, H: int) -> float:
     return max(16.0 * problem.L / problem.mu, float(H))
 
 
-def local_sgd(problem: Problem, T: int, H: int, *, stepsize: str | float | Sequence[float] = "stich",
+def local_sgd(problem: Problem, T: int, H: int, *, stepsize: str | StepSizes = "stich",
               a: float | None = None, seed: int = 0, x0: np.ndarray | None = None,
-              record: str | np.ndarray = "log", asynchronous: bool = False,
+              record: str | np.ndarray | None = "log", asynchronous: bool = False,
               network: NetworkModel | None = None, float_bits: int = 32) -> Trace:
     r"""Local SGD: K = n workers, H local steps between averagings.
 
@@ -86,17 +85,17 @@ def local_sgd(problem: Problem, T: int, H: int, *, stepsize: str | float | Seque
         Number of iterations.
     H : int
         Local steps between averagings (>= 1).
-    stepsize : "stich", float or sequence of float, optional
+    stepsize : "stich", float, sequence of float or callable, optional
         ``"stich"``: :math:`4/(\mu(a+t))` (refuses :math:`a \le \max\{16\kappa, H\}`); else a
-        constant or T step sizes.
+        constant, T step sizes, or a callable ``t -> eta_t`` evaluated once for t = 0..T-1.
     a : float or None, optional
         Shift of the steps and weights (default :func:`stich_shift`).
     seed : int, optional
         Seed of the random streams.
     x0 : numpy.ndarray or None, optional
         Initial model (default 0).
-    record : {"log", "every"} or numpy.ndarray, optional
-        Steps at which the trace records.
+    record : {"log", "every", "final"}, numpy.ndarray or None, optional
+        Steps at which the trace records (None: nothing, no loss evaluation).
     asynchronous : bool, optional
         Worker k synchronises when :math:`t + 1 + o_k \equiv 0 \pmod H`,
         :math:`o_k = \lfloor kH/K\rfloor` (our documented variant, UNCONFIRMED as the paper's).
@@ -131,20 +130,18 @@ def local_sgd(problem: Problem, T: int, H: int, *, stepsize: str | float | Seque
     weights = (a + np.arange(T, dtype=np.float64)) ** 2
     offsets = (np.arange(n) * H // n if asynchronous else np.zeros(n)).astype(np.int64)
     X = np.tile(x0, (n, 1))
-    r = record_at.size
-    f_gap, g_sq, dist_sq, cons = (np.empty(r) for _ in range(4))
-    bits_cum = np.zeros((r, n), np.int64)
+    rec = E.new_record(record_at, problem, n)
     xhat = np.zeros(d)
     E.run_local_sgd(X, T, H, offsets, steps, weights, oracle_of(problem), np.uint64(seed),
-                    float_bits * d, record_at, problem.x_star, problem.f_star, f_gap, g_sq,
-                    dist_sq, cons, bits_cum, xhat)
+                    float_bits * d, rec, xhat)
     s_t = float(weights.sum()) if T else 1.0
     x_hat = xhat / s_t if T else x0.copy()
     synced = ((np.arange(T)[:, None] + 1 + offsets[None, :]) % H == 0).any(axis=1)
     rounds = np.where(synced, float_bits * d, 0).astype(np.int64)
     network = network or NetworkModel()
     wall = network.wall_times(rounds, record_at, "allreduce", n)
-    return Trace("local_sgd", record_at, f_gap, g_sq, dist_sq, cons, bits_cum, wall, x_hat, X,
+    return Trace("local_sgd", record_at, rec.f_gap, rec.g_sq, rec.dist_sq, rec.cons,
+                 rec.bits_cum, wall, x_hat, X,
                  True, {"H": H, "a": a, "T": T, "seed": seed, "asynchronous": asynchronous,
                         "offsets": offsets, "steps": steps, "S_T": s_t, "problem": problem.name,
                         "f_gap_x_hat": problem.f(x_hat) - problem.f_star})

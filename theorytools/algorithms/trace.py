@@ -14,14 +14,15 @@ def schedule(T: int, kind: str = "log", points: int = 50) -> np.ndarray:
     r"""Steps at which a run records its metrics.
 
     ``"every"``: :math:`\{0, 1, \dots, T\}`; ``"log"``: the rounded
-    :math:`\mathrm{geomspace}(1, T, \text{points})` together with 0 and T (no update
-    equation: a recording schedule).
+    :math:`\mathrm{geomspace}(1, T, \text{points})` together with 0 and T; ``"final"``:
+    :math:`\{T\}` alone (one evaluation of the loss over all samples; no update equation: a
+    recording schedule). The run functions also take ``record=None``: no trace point at all.
 
     Parameters
     ----------
     T : int
         Horizon (>= 0).
-    kind : {"log", "every"}, optional
+    kind : {"log", "every", "final"}, optional
         The schedule.
     points : int, optional
         About how many log-spaced steps.
@@ -29,7 +30,7 @@ def schedule(T: int, kind: str = "log", points: int = 50) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        Increasing int64 steps in ``[0, T]``, always including 0 and T.
+        Increasing int64 steps in ``[0, T]``, always including T (and 0 unless "final").
 
     References
     ----------
@@ -38,8 +39,10 @@ def schedule(T: int, kind: str = "log", points: int = 50) -> np.ndarray:
     T = check_int(T, "T", low=0)
     if kind == "every":
         return np.arange(T + 1, dtype=np.int64)
+    if kind == "final":
+        return np.array([T], dtype=np.int64)
     if kind != "log":
-        raise TheorytoolsError(f"schedule kind must be 'every' or 'log', got {kind!r}")
+        raise TheorytoolsError(f"schedule kind must be 'every', 'log' or 'final', got {kind!r}")
     steps = np.unique(np.concatenate([[0, T], np.round(np.geomspace(1, max(T, 1), points))]))
     return steps[(steps >= 0) & (steps <= T)].astype(np.int64)
 
