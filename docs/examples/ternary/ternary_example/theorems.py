@@ -79,4 +79,6 @@ register(Theorem(
     algorithm="theorytools.algorithms.cgd",
     bound=lambda mu, L, omega: 1.0 - mu / (L * (1.0 + omega)),
     admissible=lambda **kw: [],
+    hooks={"step_factor": "planted fault: the step gamma times this factor (> 1 breaks the "
+                          "theorem's step-size condition)"},
     checks=_checks))
