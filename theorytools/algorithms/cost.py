@@ -12,7 +12,7 @@ compute time (s):
 
 Status: a standard latency-bandwidth (alpha-beta) model, derived here; it is what makes
 "decentralized + compressed wins when the network has both high latency and low bandwidth"
-(Tang et al. 2018, §5 [PAPER, qualitative]) reproducible.
+(Tang et al. 2018, abstract and experiments [PAPER, qualitative]; docs/sources.md#tang) reproducible.
 """
 from __future__ import annotations
 

@@ -609,7 +609,7 @@ def naive_compressed(problem: Problem, topology: Topology, compressor: Compresso
     References
     ----------
     Tang, Gan, Zhang, Zhang, Liu, "Communication Compression for Decentralized Training",
-    NeurIPS 2018, §1 (the naive approach and its error floor); docs/algorithms.md.
+    NeurIPS 2018, introduction (the naive approach fails to converge) [PAPER]; its error floor: docs/sources.md#tang [DERIVED]; docs/algorithms.md.
     """
     return _run("naive", problem, topology, compressor, gamma, T, seed=seed, x0=x0,
                 record=record, network=network, threads=threads)

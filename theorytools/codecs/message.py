@@ -4,6 +4,8 @@ from __future__ import annotations
 import numbers
 from dataclasses import dataclass
 
+__all__ = ["Message"]
+
 
 @dataclass(frozen=True)
 class Message:

@@ -17,6 +17,8 @@ import sys
 
 from theorytools.errors import TheorytoolsError, check_int, check_real
 
+__all__ = ["MODELS", "configure", "run"]
+
 MODELS = {
     "worst_case_bits": "cap covering: N = 2^b fixed directions, fixed-length code, no shared "
                        "randomness, norm not counted, every x (spec C.5.1, derived)",

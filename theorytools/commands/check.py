@@ -49,6 +49,9 @@ import numpy as np
 
 from theorytools.errors import TheorytoolsError
 
+__all__ = ["CLAIM_NAMES", "QUANTITY", "QUANTITY_SIGN", "check_compressor", "configure",
+           "implied_constants", "load_object", "parse_claims", "run", "worst_inputs"]
+
 CLAIM_NAMES = ("unbiased", "omega", "delta", "b1_alpha", "b1_beta", "b2_gamma", "b2_beta",
                "alpha")
 # claim -> (quantity searched, direction: +1 maximise / -1 minimise)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sys
 
+__all__ = ["configure", "run"]
+
 
 def configure(parser) -> None:
     out = parser.add_mutually_exclusive_group()

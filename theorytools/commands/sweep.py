@@ -13,6 +13,8 @@ from pathlib import Path
 
 from theorytools.errors import TheorytoolsError
 
+__all__ = ["configure", "default_out", "run"]
+
 
 def configure(parser):
     parser.add_argument("config", metavar="CONFIG",

@@ -13,6 +13,8 @@ import time
 
 from theorytools.errors import TheorytoolsError
 
+__all__ = ["NARROW", "WIDE", "configure", "render_text", "run"]
+
 
 def configure(parser):
     parser.add_argument("--quick", action="store_true",

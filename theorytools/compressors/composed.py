@@ -18,6 +18,8 @@ from theorytools.compressors.elementwise import Natural
 from theorytools.compressors.law import ProductTwoPoint
 from theorytools.errors import TheorytoolsError, check_int
 
+__all__ = ["Induced", "TopKNatural", "TopKNaturalDithering"]
+
 _PROOF = "proofs_check/compressor_constants.py"
 
 

@@ -18,6 +18,9 @@ from theorytools.compressors.base import (Compressor, Constant, Extremal, Theory
 from theorytools.compressors.law import ProductTwoPoint
 from theorytools.errors import TheorytoolsError, check_int, check_real, raise_if_not_finite
 
+__all__ = ["Dithering", "FLOAT32_TINY", "NaturalDithering", "natural_dithering_omega",
+           "norm_ratio_bound", "p_norm"]
+
 _PROOF = "proofs_check/compressor_constants.py"
 FLOAT32_TINY = float(np.finfo(np.float32).tiny)
 

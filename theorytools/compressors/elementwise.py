@@ -20,6 +20,9 @@ from theorytools.compressors.base import (FLOAT32_TINY, Compressor, Constant, Ex
 from theorytools.compressors.law import Deterministic, ProductTwoPoint
 from theorytools.errors import TheorytoolsError, check_real, check_vector, raise_if_not_finite
 
+__all__ = ["BiasedNatural", "BiasedRounding", "GridRounding", "NAT_RANGE", "NAT_TINY", "Natural",
+           "ScaledSign", "Sign", "UnbiasedRounding"]
+
 _PROOF = "proofs_check/compressor_constants.py"
 NAT_RANGE = math.ldexp(1.0, K.NAT_MAX_EXP)
 NAT_TINY = math.ldexp(1.0, K.NAT_MIN_EXP)

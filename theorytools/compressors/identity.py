@@ -7,6 +7,8 @@ from theorytools.compressors.base import Compressor, Constant, Extremal, Theory,
 from theorytools.compressors._wire import read_floats, write_floats
 from theorytools.compressors.law import Deterministic
 
+__all__ = ["Identity"]
+
 _SRC = "compressor table (docs/sources.md#table) row C0; derived here (trivial)"
 
 

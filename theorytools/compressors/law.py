@@ -29,6 +29,9 @@ import numpy as np
 
 from theorytools.errors import TheorytoolsError
 
+__all__ = ["Deterministic", "Law", "Mixture", "Moments", "ProductTwoPoint", "Shifted",
+           "SubsetLaw", "scaled_law"]
+
 
 @dataclass(frozen=True)
 class Moments:

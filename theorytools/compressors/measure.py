@@ -26,6 +26,9 @@ from theorytools.compressors.contract import (adversarial_inputs, exact_quantiti
                                               tolerance)
 from theorytools.errors import TheorytoolsError
 
+__all__ = ["ConstantMeasurement", "LOWER_TYPE", "Measurement", "SAMPLER_SAMPLES",
+           "constant_value", "measure"]
+
 LOWER_TYPE = ("b1_alpha", "b2_gamma")
 
 

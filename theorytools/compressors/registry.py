@@ -24,6 +24,9 @@ from theorytools.compressors.sparsify import (Adaptive, Bernoulli, BernoulliBias
                                               RandKBiased, TopK)
 from theorytools.errors import TheorytoolsError, check_int
 
+__all__ = ["ENTRY_POINT_GROUP", "REGISTRY", "create", "default", "load_entry_points", "names",
+           "parse_spec", "register"]
+
 
 def _k_default(d):
     return max(1, d // 100)

@@ -38,6 +38,9 @@ from theorytools.compressors.dithering import Dithering, p_norm
 from theorytools.compressors.law import Deterministic
 from theorytools.errors import TheorytoolsError, check_real
 
+__all__ = ["FLOAT32_TINY", "SparseDithering", "SparseDitheringDet", "SparseDitheringDetHuffman",
+           "max_level_total", "pair_code", "sparse_dithering_levels", "unary_worst_total"]
+
 FLOAT32_TINY = float(np.finfo(np.float32).tiny)
 _DOC = "docs/optimal_compression.md"
 

@@ -24,6 +24,8 @@ from theorytools.compressors.base import (Compressor, Constant, Extremal, Theory
 from theorytools.compressors.law import Deterministic, Mixture, SubsetLaw
 from theorytools.errors import TheorytoolsError, check_int, check_real, raise_if_not_finite
 
+__all__ = ["Adaptive", "Bernoulli", "BernoulliBiased", "RandK", "RandKBiased", "TopK"]
+
 _PROOF = "proofs_check/compressor_constants.py"
 
 

@@ -35,6 +35,11 @@ from theorytools.compressors.law import Law, Moments
 from theorytools.errors import TheorytoolsError, check_int, check_real
 from theorytools.random import GOLDEN_GAMMA, mix64, uniform
 
+__all__ = ["DEFAULT_MAX_INDEX", "FLOAT32_TINY", "Spherical", "SphericalAuthorsLaw",
+           "SphericalLaw", "SphericalProjection", "block_sizes", "cap_first_moment",
+           "cap_moments", "default_block", "rice_mean_length", "rice_parameter",
+           "rice_parameter_from_p"]
+
 _DOC = "docs/optimal_compression.md"
 FLOAT32_TINY = float(np.finfo(np.float32).tiny)
 DEFAULT_MAX_INDEX = 1 << 20

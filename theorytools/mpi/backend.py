@@ -12,6 +12,8 @@ import numpy as np
 from theorytools.errors import TheorytoolsError
 from theorytools.mpi import _node as K
 
+__all__ = ["CENTRALIZED", "COMPRESS_TAG", "DECENTRALIZED", "HEADER_BYTES", "SUPPORTED", "run_rank"]
+
 COMPRESS_TAG = np.uint64(0x5EED_C0DE_0000_0001)   # the simulator's compressor stream tag
 HEADER_BYTES = 8        # the int64 bit count each message is preceded by
 DECENTRALIZED = ("dpsgd", "naive_compressed", "dcd_psgd", "ecd_psgd", "choco_sgd")

@@ -27,6 +27,9 @@ import numpy as np
 from theorytools.errors import TheorytoolsError, check_int, check_seed, check_vector
 from theorytools.problems import _kernels
 
+__all__ = ["NOISE_KINDS", "Noise", "Problem", "check_constants", "exact_dot", "exact_matvec",
+           "exact_mean"]
+
 NOISE_KINDS = ("none", "additive", "sampling")
 _SPLITTER = 134217729.0  # 2^27 + 1, Veltkamp splitting of a double
 

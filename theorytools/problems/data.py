@@ -20,6 +20,9 @@ from theorytools.problems.base import Problem
 from theorytools.problems.logistic import logistic
 from theorytools.problems.quadratic import ridge
 
+__all__ = ["breast_cancer_logistic", "bundled_svmlight_path", "diabetes_ridge", "load_svmlight",
+           "standardise", "svmlight_problem"]
+
 
 def standardise(X: np.ndarray) -> np.ndarray:
     """Columns to mean 0 and standard deviation 1 (constant columns to 0)."""

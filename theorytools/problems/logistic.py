@@ -37,6 +37,8 @@ from theorytools.errors import TheorytoolsError, check_real
 from theorytools.problems.base import Noise, Problem, exact_dot
 from theorytools.problems._validate import check_array, check_noise, split_rows
 
+__all__ = ["CERTIFICATE", "certify_logistic", "logistic"]
+
 CERTIFICATE = 1e-14
 
 

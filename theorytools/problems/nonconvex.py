@@ -44,6 +44,8 @@ from theorytools.problems._validate import check_array, check_noise, split_rows
 from theorytools.problems.base import Problem
 from theorytools.problems.logistic import _gram_lambda_max
 
+__all__ = ["KIND", "check_nonconvex_constants", "logistic_nonconvex", "regulariser"]
+
 KIND = "logistic_nonconvex"
 
 

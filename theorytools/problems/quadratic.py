@@ -37,6 +37,9 @@ from theorytools.errors import TheorytoolsError, check_int, check_real, check_se
 from theorytools.problems.base import Noise, Problem, exact_dot, exact_matvec, exact_mean
 from theorytools.problems._validate import check_array, check_noise, split_rows
 
+__all__ = ["CERTIFICATE", "SPECTRA", "certify_quadratic", "quadratic", "quadratic_heterogeneous",
+           "ridge"]
+
 SPECTRA = ("loguniform", "linspace")
 CERTIFICATE = 1e-14
 

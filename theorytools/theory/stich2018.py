@@ -741,7 +741,8 @@ register(Theorem(
 
 
 # =========================================================================== largest H
-HCRIT_SOURCE = ("Stich 2019, §2 discussion: H = O(sqrt(T/(Kb))) keeps the rate sigma^2/(mu b K T) "
+HCRIT_SOURCE = ("Stich 2019 (as restated by a published summary; the section is not "
+                "confirmed): H = O(sqrt(T/(Kb))) keeps the rate sigma^2/(mu b K T) "
                 "[SECONDARY: Stich 2019, Theorem 2.2 (docs/sources.md#local-sgd)]; 'keeps the rate' read as "
                 "'E f(x_hat_T) - f* within a factor of its H = 1 value' [UNCONFIRMED reading]; "
                 "checks (docs/sources.md#checks) S-2 (fit the exponent of H_crit in T)")
