@@ -104,37 +104,19 @@ def _run(fn, T, record):
 def decentralized(method, problem, top, compressor, T_full, *, seed, consensus_step=1.0,
                   constant=False):
     """A decentralized run with the schedule :func:`gammas` of horizon ``T_full``, as a function
-    ``(T, record) -> summary`` (``T <= T_full``: the same trajectory, stopped earlier).
-
-    The decentralized algorithms take a constant step today, so the piecewise-constant
-    schedule is run exactly by advancing the state piece by piece (advancing in pieces is bit
-    for bit one run). Once they accept ``gamma`` as a sequence or a callable, this function is
-    one line: ``dcd_psgd(problem, top, compressor, gammas(g0, T_full)[:T], T, seed=seed,
-    record=record)`` (and likewise for the others)."""
-    from theorytools.algorithms.decentralized import advance, init_state
+    ``(T, record) -> summary`` (``T <= T_full``: the same trajectory, stopped earlier): the
+    schedule goes to the algorithm as ``gamma`` (a sequence of T step sizes)."""
+    from theorytools.algorithms import simulate
 
     g = gammas(step_size(problem), T_full)
     if constant:                 # protocol "constant step": gamma_0 throughout
         g = np.full(T_full, step_size(problem))
-    breaks = [0, T_full // 2, 3 * T_full // 4, T_full]
 
     def fn(T, record):
-        state = init_state(method, problem, top)
-        parts = []
-        for a, b in zip(breaks[:-1], breaks[1:]):
-            b = min(b, T)
-            if b <= a:
-                continue
-            rec = record[(record > a) & (record <= b)] if a > 0 else record[record <= b]
-            _, (f, gsq, _, cons, bits) = advance(state, problem, top, compressor, float(g[a]),
-                                                 b - a, seed=seed, consensus_step=consensus_step,
-                                                 record_at=rec)
-            parts.append((rec, f, gsq, cons, bits))
-        return {"steps": np.concatenate([p[0] for p in parts]),
-                "f_gap": np.concatenate([p[1] for p in parts]),
-                "g_sq": np.concatenate([p[2] for p in parts]),
-                "consensus": np.concatenate([p[3] for p in parts]),
-                "bits": np.concatenate([p[4] for p in parts]), "failed_at": None, "T": T}
+        tr = simulate(method, problem, top, compressor, g[:T], T, seed=seed,
+                      consensus_step=consensus_step, record=record)
+        return {"steps": tr.steps, "f_gap": tr.f_gap, "g_sq": tr.grad_norm_sq,
+                "consensus": tr.consensus, "bits": tr.bits, "failed_at": None, "T": T}
     return fn
 
 
@@ -279,8 +261,8 @@ def run(ctx):
                 "model, in place of ResNet-20.")
     ctx.note("Step sizes: gamma_0 = 1/(2L) with the problem's certified L for every method "
              "and bit width (no per-method tuning), divided by 10 at T/2 and again at 3T/4 (the "
-             "usual ResNet-20 schedule; the paper's exact schedule is not known here). The "
-             "decentralized runs apply it by advancing their state piece by piece.")
+             "usual ResNet-20 schedule; the paper's exact schedule is not known here), passed to "
+             "every algorithm as its gamma sequence.")
     ctx.note("Bits: b bits per coordinate = QSGD (dithering, l2 norm) with s = 2^(b-1) - 1 "
              "levels on the fixed code (sign + level) plus a 32-bit norm per message; "
              "8 -> s = 127, 4 -> s = 7, 2 -> s = 1. Which quantizer Tang et al. used at which "
