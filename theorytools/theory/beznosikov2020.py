@@ -931,6 +931,33 @@ def _exponent_note(x, Y, what):
     return f"measured exponent in {what} {m:.3g} (95% t-interval [{lo:.3g}, {hi:.3g}])"
 
 
+def _outside_p1(s, delta, Ks):
+    """The runs of K in ``Ks`` at delta whose stepsize eta_K = a/(mu K) exceeds P1's own
+    condition eta <= 1/(14 (2 delta + B) L) (authors' poster, :func:`ef_stepsize_bound`;
+    B = 0: additive noise or full gradients), as a sentence for a row's details ('' if none)."""
+    cap = ef_stepsize_bound(delta, 0.0, s["L"])
+    out = [int(K) for K in np.atleast_1d(Ks) if s["a"] / (s["mu"] * K) > cap]
+    if not out:
+        return ""
+    return (f"; OUTSIDE P1's step-size condition eta <= 1/(14 (2 delta + B) L) = {cap:.3g} "
+            f"(B = 0; authors' poster, see ef_theorem) at K in {out} (inside only for K >= "
+            f"{int(math.ceil(s['a'] / (s['mu'] * cap)))}): these runs test the term's form at "
+            f"eta_K <= 1/(c_eta delta L), not P1's theorem as stated")
+
+
+
+def _outside_p1_deltas(s, deltas, K):
+    """As :func:`_outside_p1`, for the runs at one K and several delta."""
+    out = [float(dl) for dl in deltas
+           if s["a"] / (s["mu"] * K) > ef_stepsize_bound(dl, 0.0, s["L"])]
+    if not out:
+        return ""
+    return (f"; OUTSIDE P1's step-size condition eta <= 1/(14 (2 delta + B) L) (B = 0; "
+            f"authors' poster, see ef_theorem) at delta in {out} (eta = "
+            f"{s['a'] / (s['mu'] * K):.3g}): these runs test the term's form at "
+            f"eta_K <= 1/(c_eta delta L), not P1's theorem as stated")
+
+
 def _ef_sublinear_checks(theorem, quick, horizon_factor=None, stepsize_factor=None,
                          sublinear_constant=None, algorithm=None, noise_exponent=-1.0,
                          parts=("C", "D"), seed=0):
@@ -951,7 +978,8 @@ def _ef_sublinear_checks(theorem, quick, horizon_factor=None, stepsize_factor=No
             details=f"log-log slope of mean(f - f*) over [K/2, K] vs K in {_ints(Ks)}, noise "
                     f"only (sigma^2 = {s['sigma_sq']:g}, n = {s['n_c']}, D = 0), delta = "
                     f"{delta:g}, {setting}; K mu error/C at the largest K: "
-                    f"{Y[:, -1].mean() * Ks[-1] * mu / C:.3g} (predicted <= c = {c:g})")
+                    f"{Y[:, -1].mean() * Ks[-1] * mu / C:.3g} (predicted <= c = {c:g})"
+                    + _outside_p1(s, delta, Ks))
         result.extra["series"] = _series(
             "iterations K (horizon; eta = a/(mu K))", "mean f - f* over [K/2, K]", _curve(
                 Ks, Y, label=f"EF, noise only, delta = {delta:g} (geometric mean)",
@@ -972,7 +1000,8 @@ def _ef_sublinear_checks(theorem, quick, horizon_factor=None, stepsize_factor=No
             details=f"heterogeneity only (zeta*^2 = {D:g}, n = {s['n_d']}, full gradients: "
                     f"exact, deterministic), delta = {delta:g}, K in {_ints(Ks)}, {setting}; "
                     f"worst seed {seeds[i]} at K = {Ks[j]}; "
-                    + _exponent_note(Ks, Y, "K") + " (the bound's is -1)")
+                    + _exponent_note(Ks, Y, "K") + " (the bound's is -1)"
+                    + _outside_p1(s, delta, Ks))
         result.extra["series"] = _series(
             "iterations K (horizon; eta = a/(mu K))", "mean f - f* over [K/2, K]", _curve(
                 Ks, Y, label=f"EF, heterogeneity only, delta = {delta:g}", geometric=True,
@@ -988,7 +1017,8 @@ def _ef_sublinear_checks(theorem, quick, horizon_factor=None, stepsize_factor=No
             details=f"heterogeneity only, K = {Kd} (eta = {s['a'] / (mu * Kd):.3g}, the same "
                     f"for every delta), delta in {_floats(deltas)}, {setting}; worst: seed "
                     f"{seeds[i]}, delta = {deltas[j]:g}; "
-                    + _exponent_note(deltas, Z, "delta") + " (the bound's is 1)")
+                    + _exponent_note(deltas, Z, "delta") + " (the bound's is 1)"
+                    + _outside_p1_deltas(s, deltas, Kd))
         result.extra["series"] = _series(
             "delta = d/k", f"mean f - f* over [K/2, K], K = {Kd}", _curve(
                 deltas, Z, label="EF, heterogeneity only", geometric=True, bound=env,
@@ -1033,7 +1063,8 @@ def _ef_noise_term_bound(theorem, quick, par, s, algorithm, seed=0):
                              f"delta = {delta:g}, mean f - f* over [K/2, K] vs {c:g} C/(K mu), "
                              f"C = sigma^2/n, at K in {_ints(Ks)}, {len(seeds)} seeds, "
                              f"worst K = {int(Ks[j])}; K mu error/C = "
-                             f"{np.array2string(Y.mean(axis=0) * Ks * mu / C, precision=3)}"))
+                             f"{np.array2string(Y.mean(axis=0) * Ks * mu / C, precision=3)}"
+                             + _outside_p1(s, delta, Ks)))
     result.extra["series"] = _series(
         "iterations K (horizon; eta = a/(mu K))", "mean f - f* over [K/2, K]", _curve(
             Ks, Y, label=f"EF, noise only, delta = {delta:g}, {len(seeds)} seeds",
@@ -1051,7 +1082,11 @@ register(Theorem(
     statement="from x^0 = x* (the delta L exp[-mu K/(delta L)] term vanishes) with the "
               "constant stepsize tuned to the horizon eta_K = a/(mu K) <= 1/(c_eta delta L): "
               "the error after K steps, mean f - f* over [K/2, K], decays as K^-1 when C > 0 "
-              "(D = 0), and is <= c delta D/(K mu) when C = 0 (c = sublinear_constant)",
+              "(D = 0), and is <= c delta D/(K mu) when C = 0 (c = sublinear_constant). "
+              "The runs use eta_K <= 1/(c_eta delta L), larger than P1's own condition "
+              "eta <= 1/(14 (2 delta + B) L) (authors' poster, ef_theorem) at the smaller K: "
+              "each row names its K outside that condition, where the term's form, not P1's "
+              "theorem as stated, is tested",
     assumptions=("f_i L-smooth, f mu-strongly convex (quadratics, common Hessian)",
                  "C in B3(delta) (Top-k, delta = d/k)",
                  "E||xi||^2 = sigma^2 per node (additive), C = sigma^2/n; D = zeta*^2",
