@@ -47,9 +47,10 @@ from theorytools.theory.common import run_seeds, seeded
 from theorytools.theory.registry import (AUTHOR_POSTER, CONFIRMED, DERIVED, Parameter,
                                          Theorem, register)
 
-__all__ = ["CGD_COMPRESSORS", "CLOSED_FORMS", "EF_PARAMETERS", "EF_STEPSIZE_CONSTANT",
+__all__ = ["CGD_COMPRESSORS", "CLOSED_FORMS", "EF_ADVERSARIAL_ETA_FACTOR",
+           "EF_ADVERSARIAL_INSTANCES", "EF_PARAMETERS", "EF_STEPSIZE_CONSTANT",
            "EF_THEOREM_PARAMETERS", "PAPER", "SUBLINEAR_PARAMETERS", "counterexample_problem",
-           "divergence_factor", "ef_heterogeneity_bound", "ef_rate", "ef_reference_run",
+           "divergence_factor", "ef_adversarial_problem", "ef_heterogeneity_bound", "ef_rate", "ef_reference_run",
            "ef_stepsize_bound", "ef_sublinear_term", "ef_weighted_average", "ef_weights",
            "err_rand", "err_top_gaussian", "err_top_laplace", "err_top_uniform",
            "one_step_worst", "rate_b1", "rate_b2", "rate_b3", "rate_unbiased"]
@@ -1100,12 +1101,83 @@ register(Theorem(
     proof="the exponent -1 is P1's [PAPER]; the runs and planted faults: tests/test_theory.py"))
 
 
+#: Instances of (iii) of ``ef_delta_scaling`` found by an adversarial search (evolution
+#: strategy over the grad f_i(x*), d = delta, Top-1, A = L I; docs/theorems.md, "Vacuous
+#: bound checks"): delta -> grad f_i(x*) in units of 1e-4 (rows sum to 0 exactly). Run at
+#: eta = EF_ADVERSARIAL_ETA_FACTOR/(4 delta L (1 + kappa)) for 240 delta steps. The best ratio
+#: found is ~2e-3 for every delta: (iii) stays ~450x above the worst instance we know.
+EF_ADVERSARIAL_INSTANCES = {
+    2: ((9947, 995), (-1643, -9812), (1207, 9927), (-9511, -1110)),
+    4: ((-3759, -5062, -3108, -7112), (6968, 3252, -5108, 3844), (-3209, 1810, 8216, 3268)),
+    8: ((-1154, 1311, 1641, -1307, 921, 1416, 8643, 3868),
+        (-1562, -5674, -1818, -1668, -4826, -3214, -3474, -3453),
+        (-2953, 1039, 2342, 6798, 1761, 5502, -1395, 1782),
+        (5669, 3324, -2165, -3823, 2144, -3704, -3774, -2197)),
+}
+EF_ADVERSARIAL_ETA_FACTOR = 0.25
+
+
+def ef_adversarial_problem(delta, L=1.0):
+    r"""The quadratic of :data:`EF_ADVERSARIAL_INSTANCES` at ``delta``:
+    :math:`f_i(x) = \tfrac L2\|x\|^2 - b_i^\top x` (common Hessian :math:`LI`, so
+    :math:`\kappa = 1`, :math:`x^\star = 0`), :math:`\nabla f_i(x^\star) = -b_i` = the stored
+    rows times 1e-4; d = delta, to be run with Top-1 (:math:`\delta = d/k`)."""
+    from theorytools.problems.base import Noise
+    from theorytools.problems.quadratic import certify_quadratic
+
+    if delta not in EF_ADVERSARIAL_INSTANCES:
+        raise TheorytoolsError(f"delta must be one of {sorted(EF_ADVERSARIAL_INSTANCES)}, "
+                               f"got {delta!r}")
+    G = np.array(EF_ADVERSARIAL_INSTANCES[delta], dtype=float) * 1e-4
+    n, d = G.shape
+    A = np.ascontiguousarray(np.broadcast_to(L * np.eye(d), (n, d, d)))
+    return certify_quadratic(f"ef_adversarial[delta={delta:g}]", A, -G, np.zeros(n),
+                             Noise(), info={"source": "EF_ADVERSARIAL_INSTANCES"})
+
+
+def _ef_adversarial_rows(theorem, algorithm=None):
+    """(iii) on the searched instances: max over every step of f - f* (exact, deterministic,
+    seed-free) against the bound at eta = EF_ADVERSARIAL_ETA_FACTOR x its largest value."""
+    from theorytools import algorithms as alg
+    from theorytools.compressors import create
+
+    run = algorithm or alg.ef_sgd
+    top1 = create("top_k[k=1]", float_width=64)
+    for dl in sorted(EF_ADVERSARIAL_INSTANCES):
+        prob = ef_adversarial_problem(dl)
+        kappa = prob.L / prob.mu
+        eta = EF_ADVERSARIAL_ETA_FACTOR / (4.0 * dl * prob.L * (1.0 + kappa))
+        errs = theorem.violations(delta=float(dl), L=prob.L, mu=prob.mu, eta=eta)
+        if errs:
+            raise TheorytoolsError(f"{theorem.key}: adversarial instance delta={dl} outside "
+                                   f"(iii)'s condition: {'; '.join(errs)}")
+        K = 240 * dl
+        tr = run(prob, top1, eta, K, x0=prob.x_star.copy(), record="every")
+        zmax = _zeta_max_sq(prob)
+        b = float(theorem.bound(delta=float(dl), eta=eta, L=prob.L, mu=prob.mu,
+                                zeta_max_sq=zmax))
+        k_at = int(tr.steps[int(np.argmax(tr.f_gap))])
+        result = check.bound(
+            float(tr.f_gap.max()), b, rtol=1e-12,
+            details=f"max over k <= {K} of f(x^k) - f* (exact, deterministic, no seed) vs "
+                    f"8L(1+kappa)^2 delta^2 eta^2 zeta_max^2 on the instance found by an "
+                    f"adversarial search (EF_ADVERSARIAL_INSTANCES; n = {prob.n}, d = {prob.d}, "
+                    f"Top-1, A = L I, kappa = 1, x0 = x*, eta = {EF_ADVERSARIAL_ETA_FACTOR:g}/"
+                    f"(4 delta L (1 + kappa)) = {eta:.4g}); maximum at k = {k_at}. The best "
+                    f"ratio the search found is ~2e-3 at every delta; no instance within 100x "
+                    f"is known (docs/theorems.md, 'Vacuous bound checks')")
+        result.extra["series"] = _series("iteration k", "f(x^k) - f*", _curve(
+            tr.steps, tr.f_gap, label=f"EF, adversarial instance, delta = {dl:g} (exact)",
+            bound=b, bound_label="worst-case bound (iii)", bits=tr.bits.mean(axis=1)))
+        yield f"heterogeneity_worst_case_bound_adversarial[delta={dl:g}]", seeded(result)
+
+
 def _ef_delta_scaling_checks(theorem, quick, horizon_factor=None, stepsize_factor=None,
                              algorithm=None, noise_delta_exponent=0.0,
-                             heterogeneity_K_exponent=-2.0, parts=("C", "D"), seed=0):
+                             heterogeneity_K_exponent=-2.0, parts=("C", "D", "W"), seed=0):
     par, s, runs = _sublinear_data(
         theorem, quick, {"horizon_factor": horizon_factor, "stepsize_factor": stepsize_factor},
-        algorithm, parts, seed)
+        algorithm, tuple(q for q in parts if q != "W"), seed)
     mu, L, seeds = s["mu"], s["L"], s["seeds"]
     deltas = np.array([s["d"] / k for k in s["ks"]])
     setting = (f"Top-k, d={s['d']}, kappa={s['kappa']:g}, x0 = x*, eta_K = "
@@ -1179,6 +1251,8 @@ def _ef_delta_scaling_checks(theorem, quick, horizon_factor=None, stepsize_facto
                                           f"{seeds[i]}, K = {K} (exact)",
                 bound=b, bound_label="worst-case bound", bits=tr.bits.mean(axis=1)))
             yield f"heterogeneity_worst_case_bound[delta={dl:g}]", seeded(result)
+    if "W" in parts:
+        yield from _ef_adversarial_rows(theorem, algorithm)
 
 
 register(Theorem(
@@ -1204,7 +1278,8 @@ register(Theorem(
                                    "delta (0)",
            "heterogeneity_K_exponent": "planted fault: a wrong exponent of the heterogeneity "
                                        "level in K (-2)",
-           "parts": "which runs: 'C' (noise only) and/or 'D' (heterogeneity only)"},
+           "parts": "which runs: 'C' (noise only), 'D' (heterogeneity only) and/or 'W' "
+                    "((iii) on the adversarially searched instances)"},
     proof="(iii): proof in the docstring of ef_heterogeneity_bound, its two inequalities "
           "checked in tests/test_theory.py::test_ef_heterogeneity_bound_induction; (i), (ii): "
           "the virtual iterate is SGD driven at x = x_tilde + mean(e), mean(e) = "
