@@ -1121,7 +1121,25 @@ def ef_adversarial_problem(delta, L=1.0):
     r"""The quadratic of :data:`EF_ADVERSARIAL_INSTANCES` at ``delta``:
     :math:`f_i(x) = \tfrac L2\|x\|^2 - b_i^\top x` (common Hessian :math:`LI`, so
     :math:`\kappa = 1`, :math:`x^\star = 0`), :math:`\nabla f_i(x^\star) = -b_i` = the stored
-    rows times 1e-4; d = delta, to be run with Top-1 (:math:`\delta = d/k`)."""
+    rows times 1e-4; d = delta, to be run with Top-1 (:math:`\delta = d/k`).
+
+    Parameters
+    ----------
+    delta : int
+        2, 4 or 8 (the keys of :data:`EF_ADVERSARIAL_INSTANCES`).
+    L : float, optional
+        The common curvature (default 1).
+
+    Returns
+    -------
+    theorytools.problems.Problem
+        The certified quadratic (``mu = L``, ``x_star`` = 0 up to rounding).
+
+    References
+    ----------
+    The instance of (iii) of ``beznosikov2020.ef_delta_scaling`` (derived here) found by the
+    adversarial search described in docs/theorems.md, "Vacuous bound checks".
+    """
     from theorytools.problems.base import Noise
     from theorytools.problems.quadratic import certify_quadratic
 
