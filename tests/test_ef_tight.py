@@ -47,6 +47,7 @@ def test_adversarial_rows_hold_exactly_and_are_labelled_vacuous():
 def test_adversarial_rows_are_deterministic_and_seed_free():
     a, b = _adversarial(), _adversarial(seed=12345)
     for label in ROWS:
+        assert not a[label].seeded          # verify records no seed: exact, draw-invariant
         assert a[label].empirical == b[label].empirical
         assert a[label].theoretical == b[label].theoretical
 
