@@ -270,7 +270,10 @@ def test_ef_delta_scaling_and_its_planted_faults():
     assert [label for label, _ in results] == [
         "noise_level_exponent_in_delta", "heterogeneity_level_exponent_in_K",
         "heterogeneity_worst_case_bound[delta=2]", "heterogeneity_worst_case_bound[delta=4]",
-        "heterogeneity_worst_case_bound[delta=8]"]
+        "heterogeneity_worst_case_bound[delta=8]",
+        "heterogeneity_worst_case_bound_adversarial[delta=2]",
+        "heterogeneity_worst_case_bound_adversarial[delta=4]",
+        "heterogeneity_worst_case_bound_adversarial[delta=8]"]
     # planted: "the noise term grows like delta" (P1's delta multiplies D only)
     v = _verdicts(th.run_checks(quick=True, noise_delta_exponent=1.0))
     assert not v["noise_level_exponent_in_delta"]
@@ -281,7 +284,7 @@ def test_ef_delta_scaling_and_its_planted_faults():
     small = th.replace(bound=lambda **kw: 1e-5 * p1.ef_heterogeneity_bound(**kw))
     v = _verdicts(small.run_checks(quick=True))
     bounds = [label for label in v if label.startswith("heterogeneity_worst_case_bound")]
-    assert len(bounds) == 3 and not any(v[label] for label in bounds)
+    assert len(bounds) == 6 and not any(v[label] for label in bounds)
     assert v["noise_level_exponent_in_delta"] and v["heterogeneity_level_exponent_in_K"]
 
 
@@ -327,7 +330,7 @@ def test_ef_sublinear_rows_in_verify_and_the_report(tmp_path):
     finally:
         REGISTRY.clear()
         REGISTRY.update(saved)
-    assert len(rows) == 9 and all(r.verdict == "PASS" and r.series for r in rows)
+    assert len(rows) == 12 and all(r.verdict == "PASS" and r.series for r in rows)
     assert {r.status for r in rows} == {"confirmed", "derived"}
     # a curve with bits and a curve whose envelope is undefined (NaN) on part of the axis
     paths = write_report([rows[0], rows[4]], str(tmp_path))

@@ -47,9 +47,10 @@ from theorytools.theory.common import run_seeds, seeded
 from theorytools.theory.registry import (AUTHOR_POSTER, CONFIRMED, DERIVED, Parameter,
                                          Theorem, register)
 
-__all__ = ["CGD_COMPRESSORS", "CLOSED_FORMS", "EF_PARAMETERS", "EF_STEPSIZE_CONSTANT",
+__all__ = ["CGD_COMPRESSORS", "CLOSED_FORMS", "EF_ADVERSARIAL_ETA_FACTOR",
+           "EF_ADVERSARIAL_INSTANCES", "EF_PARAMETERS", "EF_STEPSIZE_CONSTANT",
            "EF_THEOREM_PARAMETERS", "PAPER", "SUBLINEAR_PARAMETERS", "counterexample_problem",
-           "divergence_factor", "ef_heterogeneity_bound", "ef_rate", "ef_reference_run",
+           "divergence_factor", "ef_adversarial_problem", "ef_heterogeneity_bound", "ef_rate", "ef_reference_run",
            "ef_stepsize_bound", "ef_sublinear_term", "ef_weighted_average", "ef_weights",
            "err_rand", "err_top_gaussian", "err_top_laplace", "err_top_uniform",
            "one_step_worst", "rate_b1", "rate_b2", "rate_b3", "rate_unbiased"]
@@ -931,6 +932,33 @@ def _exponent_note(x, Y, what):
     return f"measured exponent in {what} {m:.3g} (95% t-interval [{lo:.3g}, {hi:.3g}])"
 
 
+def _outside_p1(s, delta, Ks):
+    """The runs of K in ``Ks`` at delta whose stepsize eta_K = a/(mu K) exceeds P1's own
+    condition eta <= 1/(14 (2 delta + B) L) (authors' poster, :func:`ef_stepsize_bound`;
+    B = 0: additive noise or full gradients), as a sentence for a row's details ('' if none)."""
+    cap = ef_stepsize_bound(delta, 0.0, s["L"])
+    out = [int(K) for K in np.atleast_1d(Ks) if s["a"] / (s["mu"] * K) > cap]
+    if not out:
+        return ""
+    return (f"; OUTSIDE P1's step-size condition eta <= 1/(14 (2 delta + B) L) = {cap:.3g} "
+            f"(B = 0; authors' poster, see ef_theorem) at K in {out} (inside only for K >= "
+            f"{int(math.ceil(s['a'] / (s['mu'] * cap)))}): these runs test the term's form at "
+            f"eta_K <= 1/(c_eta delta L), not P1's theorem as stated")
+
+
+
+def _outside_p1_deltas(s, deltas, K):
+    """As :func:`_outside_p1`, for the runs at one K and several delta."""
+    out = [float(dl) for dl in deltas
+           if s["a"] / (s["mu"] * K) > ef_stepsize_bound(dl, 0.0, s["L"])]
+    if not out:
+        return ""
+    return (f"; OUTSIDE P1's step-size condition eta <= 1/(14 (2 delta + B) L) (B = 0; "
+            f"authors' poster, see ef_theorem) at delta in {out} (eta = "
+            f"{s['a'] / (s['mu'] * K):.3g}): these runs test the term's form at "
+            f"eta_K <= 1/(c_eta delta L), not P1's theorem as stated")
+
+
 def _ef_sublinear_checks(theorem, quick, horizon_factor=None, stepsize_factor=None,
                          sublinear_constant=None, algorithm=None, noise_exponent=-1.0,
                          parts=("C", "D"), seed=0):
@@ -951,7 +979,8 @@ def _ef_sublinear_checks(theorem, quick, horizon_factor=None, stepsize_factor=No
             details=f"log-log slope of mean(f - f*) over [K/2, K] vs K in {_ints(Ks)}, noise "
                     f"only (sigma^2 = {s['sigma_sq']:g}, n = {s['n_c']}, D = 0), delta = "
                     f"{delta:g}, {setting}; K mu error/C at the largest K: "
-                    f"{Y[:, -1].mean() * Ks[-1] * mu / C:.3g} (predicted <= c = {c:g})")
+                    f"{Y[:, -1].mean() * Ks[-1] * mu / C:.3g} (predicted <= c = {c:g})"
+                    + _outside_p1(s, delta, Ks))
         result.extra["series"] = _series(
             "iterations K (horizon; eta = a/(mu K))", "mean f - f* over [K/2, K]", _curve(
                 Ks, Y, label=f"EF, noise only, delta = {delta:g} (geometric mean)",
@@ -972,7 +1001,8 @@ def _ef_sublinear_checks(theorem, quick, horizon_factor=None, stepsize_factor=No
             details=f"heterogeneity only (zeta*^2 = {D:g}, n = {s['n_d']}, full gradients: "
                     f"exact, deterministic), delta = {delta:g}, K in {_ints(Ks)}, {setting}; "
                     f"worst seed {seeds[i]} at K = {Ks[j]}; "
-                    + _exponent_note(Ks, Y, "K") + " (the bound's is -1)")
+                    + _exponent_note(Ks, Y, "K") + " (the bound's is -1)"
+                    + _outside_p1(s, delta, Ks))
         result.extra["series"] = _series(
             "iterations K (horizon; eta = a/(mu K))", "mean f - f* over [K/2, K]", _curve(
                 Ks, Y, label=f"EF, heterogeneity only, delta = {delta:g}", geometric=True,
@@ -988,7 +1018,8 @@ def _ef_sublinear_checks(theorem, quick, horizon_factor=None, stepsize_factor=No
             details=f"heterogeneity only, K = {Kd} (eta = {s['a'] / (mu * Kd):.3g}, the same "
                     f"for every delta), delta in {_floats(deltas)}, {setting}; worst: seed "
                     f"{seeds[i]}, delta = {deltas[j]:g}; "
-                    + _exponent_note(deltas, Z, "delta") + " (the bound's is 1)")
+                    + _exponent_note(deltas, Z, "delta") + " (the bound's is 1)"
+                    + _outside_p1_deltas(s, deltas, Kd))
         result.extra["series"] = _series(
             "delta = d/k", f"mean f - f* over [K/2, K], K = {Kd}", _curve(
                 deltas, Z, label="EF, heterogeneity only", geometric=True, bound=env,
@@ -1033,7 +1064,8 @@ def _ef_noise_term_bound(theorem, quick, par, s, algorithm, seed=0):
                              f"delta = {delta:g}, mean f - f* over [K/2, K] vs {c:g} C/(K mu), "
                              f"C = sigma^2/n, at K in {_ints(Ks)}, {len(seeds)} seeds, "
                              f"worst K = {int(Ks[j])}; K mu error/C = "
-                             f"{np.array2string(Y.mean(axis=0) * Ks * mu / C, precision=3)}"))
+                             f"{np.array2string(Y.mean(axis=0) * Ks * mu / C, precision=3)}"
+                             + _outside_p1(s, delta, Ks)))
     result.extra["series"] = _series(
         "iterations K (horizon; eta = a/(mu K))", "mean f - f* over [K/2, K]", _curve(
             Ks, Y, label=f"EF, noise only, delta = {delta:g}, {len(seeds)} seeds",
@@ -1051,7 +1083,11 @@ register(Theorem(
     statement="from x^0 = x* (the delta L exp[-mu K/(delta L)] term vanishes) with the "
               "constant stepsize tuned to the horizon eta_K = a/(mu K) <= 1/(c_eta delta L): "
               "the error after K steps, mean f - f* over [K/2, K], decays as K^-1 when C > 0 "
-              "(D = 0), and is <= c delta D/(K mu) when C = 0 (c = sublinear_constant)",
+              "(D = 0), and is <= c delta D/(K mu) when C = 0 (c = sublinear_constant). "
+              "The runs use eta_K <= 1/(c_eta delta L), larger than P1's own condition "
+              "eta <= 1/(14 (2 delta + B) L) (authors' poster, ef_theorem) at the smaller K: "
+              "each row names its K outside that condition, where the term's form, not P1's "
+              "theorem as stated, is tested",
     assumptions=("f_i L-smooth, f mu-strongly convex (quadratics, common Hessian)",
                  "C in B3(delta) (Top-k, delta = d/k)",
                  "E||xi||^2 = sigma^2 per node (additive), C = sigma^2/n; D = zeta*^2",
@@ -1065,12 +1101,102 @@ register(Theorem(
     proof="the exponent -1 is P1's [PAPER]; the runs and planted faults: tests/test_theory.py"))
 
 
+#: Instances of (iii) of ``ef_delta_scaling`` found by an adversarial search (evolution
+#: strategy over the grad f_i(x*), d = delta, Top-1, A = L I; docs/theorems.md, "Vacuous
+#: bound checks"): delta -> grad f_i(x*) in units of 1e-4 (rows sum to 0 exactly). Run at
+#: eta = EF_ADVERSARIAL_ETA_FACTOR/(4 delta L (1 + kappa)) for 240 delta steps. The best ratio
+#: found is ~2e-3 for every delta: (iii) stays ~450x above the worst instance we know.
+EF_ADVERSARIAL_INSTANCES = {
+    2: ((9947, 995), (-1643, -9812), (1207, 9927), (-9511, -1110)),
+    4: ((-3759, -5062, -3108, -7112), (6968, 3252, -5108, 3844), (-3209, 1810, 8216, 3268)),
+    8: ((-1154, 1311, 1641, -1307, 921, 1416, 8643, 3868),
+        (-1562, -5674, -1818, -1668, -4826, -3214, -3474, -3453),
+        (-2953, 1039, 2342, 6798, 1761, 5502, -1395, 1782),
+        (5669, 3324, -2165, -3823, 2144, -3704, -3774, -2197)),
+}
+EF_ADVERSARIAL_ETA_FACTOR = 0.25
+
+
+def ef_adversarial_problem(delta, L=1.0):
+    r"""The quadratic of :data:`EF_ADVERSARIAL_INSTANCES` at ``delta``:
+    :math:`f_i(x) = \tfrac L2\|x\|^2 - b_i^\top x` (common Hessian :math:`LI`, so
+    :math:`\kappa = 1`, :math:`x^\star = 0`), :math:`\nabla f_i(x^\star) = -b_i` = the stored
+    rows times 1e-4; d = delta, to be run with Top-1 (:math:`\delta = d/k`).
+
+    Parameters
+    ----------
+    delta : int
+        2, 4 or 8 (the keys of :data:`EF_ADVERSARIAL_INSTANCES`).
+    L : float, optional
+        The common curvature (default 1).
+
+    Returns
+    -------
+    theorytools.problems.Problem
+        The certified quadratic (``mu = L``, ``x_star`` = 0 up to rounding).
+
+    References
+    ----------
+    The instance of (iii) of ``beznosikov2020.ef_delta_scaling`` (derived here) found by the
+    adversarial search described in docs/theorems.md, "Vacuous bound checks".
+    """
+    from theorytools.problems.base import Noise
+    from theorytools.problems.quadratic import certify_quadratic
+
+    if delta not in EF_ADVERSARIAL_INSTANCES:
+        raise TheorytoolsError(f"delta must be one of {sorted(EF_ADVERSARIAL_INSTANCES)}, "
+                               f"got {delta!r}")
+    G = np.array(EF_ADVERSARIAL_INSTANCES[delta], dtype=float) * 1e-4
+    n, d = G.shape
+    A = np.ascontiguousarray(np.broadcast_to(L * np.eye(d), (n, d, d)))
+    return certify_quadratic(f"ef_adversarial[delta={delta:g}]", A, -G, np.zeros(n),
+                             Noise(), info={"source": "EF_ADVERSARIAL_INSTANCES"})
+
+
+def _ef_adversarial_rows(theorem, algorithm=None):
+    """(iii) on the searched instances: max over every step of f - f* (exact, deterministic,
+    seed-free) against the bound at eta = EF_ADVERSARIAL_ETA_FACTOR x its largest value."""
+    from theorytools import algorithms as alg
+    from theorytools.compressors import create
+
+    run = algorithm or alg.ef_sgd
+    top1 = create("top_k[k=1]", float_width=64)
+    for dl in sorted(EF_ADVERSARIAL_INSTANCES):
+        prob = ef_adversarial_problem(dl)
+        kappa = prob.L / prob.mu
+        eta = EF_ADVERSARIAL_ETA_FACTOR / (4.0 * dl * prob.L * (1.0 + kappa))
+        errs = theorem.violations(delta=float(dl), L=prob.L, mu=prob.mu, eta=eta)
+        if errs:
+            raise TheorytoolsError(f"{theorem.key}: adversarial instance delta={dl} outside "
+                                   f"(iii)'s condition: {'; '.join(errs)}")
+        K = 240 * dl
+        tr = run(prob, top1, eta, K, x0=prob.x_star.copy(), record="every")
+        zmax = _zeta_max_sq(prob)
+        b = float(theorem.bound(delta=float(dl), eta=eta, L=prob.L, mu=prob.mu,
+                                zeta_max_sq=zmax))
+        k_at = int(tr.steps[int(np.argmax(tr.f_gap))])
+        result = check.bound(
+            float(tr.f_gap.max()), b, rtol=1e-12,
+            details=f"max over k <= {K} of f(x^k) - f* (exact, deterministic, no seed) vs "
+                    f"8L(1+kappa)^2 delta^2 eta^2 zeta_max^2 on the instance found by an "
+                    f"adversarial search (EF_ADVERSARIAL_INSTANCES; n = {prob.n}, d = {prob.d}, "
+                    f"Top-1, A = L I, kappa = 1, x0 = x*, eta = {EF_ADVERSARIAL_ETA_FACTOR:g}/"
+                    f"(4 delta L (1 + kappa)) = {eta:.4g}); maximum at k = {k_at}. The best "
+                    f"ratio the search found is ~2e-3 at every delta; no instance within 100x "
+                    f"is known (docs/theorems.md, 'Vacuous bound checks')")
+        result.extra["series"] = _series("iteration k", "f(x^k) - f*", _curve(
+            tr.steps, tr.f_gap, label=f"EF, adversarial instance, delta = {dl:g} (exact)",
+            bound=b, bound_label="worst-case bound (iii)", bits=tr.bits.mean(axis=1)))
+        # no random draw (fixed instance, full gradients): exact, the same at every --seed
+        yield f"heterogeneity_worst_case_bound_adversarial[delta={dl:g}]", seeded(result, False)
+
+
 def _ef_delta_scaling_checks(theorem, quick, horizon_factor=None, stepsize_factor=None,
                              algorithm=None, noise_delta_exponent=0.0,
-                             heterogeneity_K_exponent=-2.0, parts=("C", "D"), seed=0):
+                             heterogeneity_K_exponent=-2.0, parts=("C", "D", "W"), seed=0):
     par, s, runs = _sublinear_data(
         theorem, quick, {"horizon_factor": horizon_factor, "stepsize_factor": stepsize_factor},
-        algorithm, parts, seed)
+        algorithm, tuple(q for q in parts if q != "W"), seed)
     mu, L, seeds = s["mu"], s["L"], s["seeds"]
     deltas = np.array([s["d"] / k for k in s["ks"]])
     setting = (f"Top-k, d={s['d']}, kappa={s['kappa']:g}, x0 = x*, eta_K = "
@@ -1144,6 +1270,8 @@ def _ef_delta_scaling_checks(theorem, quick, horizon_factor=None, stepsize_facto
                                           f"{seeds[i]}, K = {K} (exact)",
                 bound=b, bound_label="worst-case bound", bits=tr.bits.mean(axis=1)))
             yield f"heterogeneity_worst_case_bound[delta={dl:g}]", seeded(result)
+    if "W" in parts:
+        yield from _ef_adversarial_rows(theorem, algorithm)
 
 
 register(Theorem(
@@ -1169,7 +1297,8 @@ register(Theorem(
                                    "delta (0)",
            "heterogeneity_K_exponent": "planted fault: a wrong exponent of the heterogeneity "
                                        "level in K (-2)",
-           "parts": "which runs: 'C' (noise only) and/or 'D' (heterogeneity only)"},
+           "parts": "which runs: 'C' (noise only), 'D' (heterogeneity only) and/or 'W' "
+                    "((iii) on the adversarially searched instances)"},
     proof="(iii): proof in the docstring of ef_heterogeneity_bound, its two inequalities "
           "checked in tests/test_theory.py::test_ef_heterogeneity_bound_induction; (i), (ii): "
           "the virtual iterate is SGD driven at x = x_tilde + mean(e), mean(e) = "
