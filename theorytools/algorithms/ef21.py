@@ -10,9 +10,10 @@ from :math:`g_i^{-1} = 0`), so step t computes the gradients at :math:`x^t`, upd
 linearly on strongly convex problems without gradient noise, where compressed gradient
 descent without feedback (DCGD) with Top-k stops at a biased point.
 Source: Richtárik, Sokolov, Fatkhullin, "EF21: A New, Simpler, Theoretically Better, and
-Practically Faster Error Feedback", NeurIPS 2021, Algorithm 1 [UNCONFIRMED: written from the
-published abstract/algorithm box as recalled, not checked against the paper here; the
-initialisation :math:`g_i^0 = C(\nabla f_i(x^0))` and the theorems' step sizes likewise].
+Practically Faster Error Feedback", NeurIPS 2021, arXiv 2106.05203, Algorithm 1
+[UNCONFIRMED: written from the published abstract/algorithm box as recalled, not checked
+against the paper here; the initialisation :math:`g_i^0 = C(\nabla f_i(x^0))` and the
+theorems' step sizes likewise] (docs/sources.md, "Papers").
 
 This module is the worked example of docs/algorithms.md, "How to add an algorithm", for a
 centralized method: two Numba kernels, one registration, one public function
