@@ -21,6 +21,7 @@ from numba import njit
 
 from test_algorithms import quadratic_problem
 from theorytools import algorithms as alg
+from theorytools.algorithms._batch import without_batch_kernel
 from theorytools.algorithms.centralized import (CENTRAL_METHODS, CentralMethod,
                                                 register_central_method, simulate_central)
 from theorytools.algorithms.ef21 import ef21, ef21_post
@@ -279,5 +280,19 @@ def test_the_registry_refuses_bad_entries(problem):
         simulate_central("minibatch_sgd", problem, "top_k[k=1]", 0.1, 2)
     with pytest.raises(TheorytoolsError, match="compressor"):
         ef21(problem, None, 0.1, 2)
-    with pytest.raises(TheorytoolsError, match="batch kernel"):
-        ef21(problem, create("natural_dithering[s=4]"), 0.1, 2)
+
+
+@pytest.mark.parametrize("spec", ["natural_dithering[s=4]", "dithering[s=4] per node"])
+def test_compressors_without_a_batch_kernel_run_per_worker(problem, spec):
+    """A compressor without a batch kernel compresses per worker in Python with the same keys:
+    EF21 still equals the numpy recursion, and dithering through its per-node path equals its
+    batch kernel bit for bit."""
+    c = create(spec.split()[0])
+    if spec.endswith("per node"):
+        batch = ef21(problem, c, schedule, T, seed=4, record="every", x0=X0)
+        c = without_batch_kernel(c)
+    tr = ef21(problem, c, schedule, T, seed=4, record="every", x0=X0)
+    x, g, bits = reference(problem, c, [schedule(t) for t in range(T)], 4)
+    assert _same(tr.x_bar, x) and _same(tr.meta["aux"], g) and np.array_equal(tr.bits[-1], bits)
+    if spec.endswith("per node"):
+        assert all(_same(getattr(tr, f), getattr(batch, f)) for f in FIELDS)

@@ -996,14 +996,16 @@ def _central_point(o, x, rec, r, rows, grads, gbar):
 
 
 def run_central_registered(pre, post, compressed, x, aux, steps, T, o, cc, seed, rec,
-                           step_max_bits):
+                           step_max_bits, compress_rows_py=None):
     """:func:`run_centralized` for a method registered with its own kernels
     (``theorytools.algorithms.centralized.register_central_method``): a Python loop over steps
     that calls ``pre(st, o, cc, gamma, t, seed)``, compresses the rows ``st.Z`` into ``st.Cm``
     with the batch kernel (worker i: stream ``node_step_key(seed ^ COMPRESS_TAG, i, t)``, as
     :func:`run_centralized`) when ``compressed``, then ``post(...)``, with the
     :class:`CentralBuffers` ``st``. Records at step t + 1 after step t, as the built-ins.
-    Returns -1 or the step at which a compression failed."""
+    For a compressor without a batch kernel ``compress_rows_py(Z, cseed, t, Cm, step_bits)``
+    compresses instead (``_batch.PerNode``: the same keys). Returns -1 or the step at which a
+    compression failed."""
     n, d = aux.shape
     st = CentralBuffers(x, aux, np.empty((n, d)), np.empty((n, d)), np.empty((n, d)),
                         np.empty((3, d)), np.zeros(n, np.int64))
@@ -1016,9 +1018,14 @@ def run_central_registered(pre, post, compressed, x, aux, steps, T, o, cc, seed,
         if t >= 0:
             gamma = steps[t]
             pre(st, o, cc, gamma, t, useed)
-            if compressed and compress_rows(cc.code, cc.cparams, cc.table, st.Z, cseed, t, st.Cm,
-                                            st.step_bits) >= 0:
-                return t
+            if compressed:
+                if compress_rows_py is not None:
+                    failed = compress_rows_py(st.Z, cseed, t, st.Cm, st.step_bits)
+                else:
+                    failed = compress_rows(cc.code, cc.cparams, cc.table, st.Z, cseed, t, st.Cm,
+                                           st.step_bits)
+                if failed >= 0:
+                    return t
             post(st, o, cc, gamma, t, useed)
             step_max_bits[t] = _add_bits(st.step_bits, bits)
         if r < rec.record_at.size and rec.record_at[r] == t + 1:

@@ -309,8 +309,8 @@ def register_central_method(method: CentralMethod) -> CentralMethod:
     algorithm").
 
     After registration :func:`simulate_central` runs it by name (a Python loop over steps
-    calling its two Numba kernels; compressors with a batch kernel). No update equation: a
-    registry.
+    calling its two Numba kernels; any compressor: one without a batch kernel compresses per
+    worker in Python with the same keys). No update equation: a registry.
 
     Parameters
     ----------
@@ -362,11 +362,9 @@ def _run_registered(m, problem, compressor, gamma, T, *, seed, x0, record, netwo
     n, d = problem.n, problem.d
     if compressor is not None:
         code, cparams, table, per_node, exact = kernel_or_per_node(compressor, d, shared)
-        if per_node is not None:
-            raise TheorytoolsError(f"{m.name}: a registered method needs a compressor with a "
-                                   f"batch kernel; {compressor.canonical_name} has none")
     else:
         code, cparams, table, exact = 0, np.array([64.0]), np.zeros(1, np.int64), True
+        per_node = None
     x = x0.copy()
     aux = np.zeros((n, d))
     rec = E.new_record(record_at, problem, n)
@@ -374,10 +372,12 @@ def _run_registered(m, problem, compressor, gamma, T, *, seed, x0, record, netwo
     failed = E.run_central_registered(m.pre, m.post, m.compressed, x, aux, steps, T,
                                       oracle_of(problem),
                                       E.CompressorCode(code, cparams, table, float_bits * d),
-                                      seed, rec, step_max)
+                                      seed, rec, step_max, per_node)
     if failed >= 0:
+        why = f" {per_node.error}" if per_node is not None and per_node.error else ""
         raise TheorytoolsError(f"{m.name}: compression failed at step {failed} (values outside "
-                               f"the wire format of {compressor.canonical_name}; diverging?)")
+                               f"the wire format of {compressor.canonical_name}; "
+                               f"diverging?{why})")
     wall = (network or NetworkModel()).wall_times(step_max, record_at, m.pattern, n)
     return Trace(m.name, record_at, rec.f_gap, rec.g_sq, rec.dist_sq, np.zeros(record_at.size),
                  rec.bits_cum, wall, x.copy(), np.tile(x, (n, 1)), exact,
