@@ -958,3 +958,78 @@ def run_local_sgd(X, T, H, offsets, steps, weights, o, seed, full_bits, rec, xha
                     rec.dist_sq, rec.cons)
             rec.bits_cum[r] = bits
             r += 1
+
+
+# ---------------------------------------------------------------- registered centralized methods
+class CentralBuffers(NamedTuple):
+    """What a registered centralized method's kernels read and write (see
+    :func:`run_central_registered`): ``x`` (d,) the model, ``aux`` (n, d) the workers' state
+    (EF's errors, EF21's gradient estimates), ``G`` (n, d) scratch rows (the gradients),
+    ``Z`` (n, d) the rows ``pre`` asks to compress (row i with worker i's stream), ``Cm`` (n, d)
+    their compressions, ``S`` (3, d) scratch rows, ``step_bits`` (n,) the bits each worker
+    sends this step (the runner writes them for a compressed method)."""
+    x: np.ndarray
+    aux: np.ndarray
+    G: np.ndarray
+    Z: np.ndarray
+    Cm: np.ndarray
+    S: np.ndarray
+    step_bits: np.ndarray
+
+
+@njit(cache=True)
+def mean_rows(X, out):
+    """out = (1/n) sum_i X[i]: column sums in row order from 0.0, then / n (the built-ins'
+    mean of the workers' messages, bit for bit)."""
+    _mean_rows(X, out)
+
+
+@njit(cache=True)
+def _central_point(o, x, rec, r, rows, grads, gbar):
+    """Trace row r at the model x: the first four entries of :func:`_central_record`, with the
+    same operations (so a registered re-expression of a built-in records the same bits)."""
+    rec.f_gap[r] = objective(o, x) - rec.fstar
+    full_gradient(o, x, rows, grads, gbar)
+    rec.g_sq[r] = gbar @ gbar
+    diff = x - rec.xstar
+    rec.dist_sq[r] = diff @ diff
+
+
+def run_central_registered(pre, post, compressed, x, aux, steps, T, o, cc, seed, rec,
+                           step_max_bits, compress_rows_py=None):
+    """:func:`run_centralized` for a method registered with its own kernels
+    (``theorytools.algorithms.centralized.register_central_method``): a Python loop over steps
+    that calls ``pre(st, o, cc, gamma, t, seed)``, compresses the rows ``st.Z`` into ``st.Cm``
+    with the batch kernel (worker i: stream ``node_step_key(seed ^ COMPRESS_TAG, i, t)``, as
+    :func:`run_centralized`) when ``compressed``, then ``post(...)``, with the
+    :class:`CentralBuffers` ``st``. Records at step t + 1 after step t, as the built-ins.
+    For a compressor without a batch kernel ``compress_rows_py(Z, cseed, t, Cm, step_bits)``
+    compresses instead (``_batch.PerNode``: the same keys). Returns -1 or the step at which a
+    compression failed."""
+    n, d = aux.shape
+    st = CentralBuffers(x, aux, np.empty((n, d)), np.empty((n, d)), np.empty((n, d)),
+                        np.empty((3, d)), np.zeros(n, np.int64))
+    rows, grads, gbar = np.empty((n, d)), np.empty((n, d)), np.empty(d)
+    bits = np.zeros(n, np.int64)
+    useed = np.uint64(seed)
+    cseed = useed ^ COMPRESS_TAG
+    r = 0
+    for t in range(-1, T):
+        if t >= 0:
+            gamma = steps[t]
+            pre(st, o, cc, gamma, t, useed)
+            if compressed:
+                if compress_rows_py is not None:
+                    failed = compress_rows_py(st.Z, cseed, t, st.Cm, st.step_bits)
+                else:
+                    failed = compress_rows(cc.code, cc.cparams, cc.table, st.Z, cseed, t, st.Cm,
+                                           st.step_bits)
+                if failed >= 0:
+                    return t
+            post(st, o, cc, gamma, t, useed)
+            step_max_bits[t] = _add_bits(st.step_bits, bits)
+        if r < rec.record_at.size and rec.record_at[r] == t + 1:
+            _central_point(o, x, rec, r, rows, grads, gbar)
+            rec.bits_cum[r] = bits
+            r += 1
+    return -1

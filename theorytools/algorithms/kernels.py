@@ -14,11 +14,19 @@ No update equation here: building blocks.
   the message's bits (< 0: failure); ``compress_row_add(..., acc)`` also does ``acc += C(z)``;
 * ``node_step_key(cseed, i, t)``: node i's compressor key at step t;
 * ``Buffers``: the arrays ``st`` holds (X, aux, Cm, S, gi, step_bits, fail).
+
+A centralized method added with
+:func:`theorytools.algorithms.centralized.register_central_method` brings two kernels
+``pre(st, o, cc, gamma, t, seed)`` and ``post(...)``; ``st`` is a ``CentralBuffers`` (x, aux,
+G, Z, Cm, S, step_bits), the gradients come from ``node_grad`` and
+
+* ``mean_rows(X, out)``: ``out = (1/n) sum_i X[i]`` (row order from 0.0, then / n: the
+  built-ins' mean of the workers' messages, bit for bit).
 """
 from theorytools.algorithms._batch import compress_row, compress_row_add
-from theorytools.algorithms._engine import Buffers, mix_row
+from theorytools.algorithms._engine import Buffers, CentralBuffers, mean_rows, mix_row
 from theorytools.algorithms._oracle import node_grad
 from theorytools.random import node_step_key
 
-__all__ = ["Buffers", "compress_row", "compress_row_add", "mix_row", "node_grad",
-           "node_step_key"]
+__all__ = ["Buffers", "CentralBuffers", "compress_row", "compress_row_add", "mean_rows",
+           "mix_row", "node_grad", "node_step_key"]
