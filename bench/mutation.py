@@ -331,7 +331,8 @@ MUTANTS = [
       'return 2.2 * math.sqrt(self.params["nu"] / d)',
       ["tests/test_sparse_dithering_authors.py", f"{TK2} -k det_sparse"],
       ["--check theorem.albasyoni2020.sparse_dithering_det_bits"],
-      "deterministic Sparse Dithering's grid 10 % too coarse (distortion above nu)"),
+      "deterministic Sparse Dithering (Huffman coding)'s grid 10 % too coarse (distortion "
+      "above nu)"),
     M("spherical-rice-mean-length", "compressors", "theorytools/compressors/spherical.py",
       "return k + 1 + r / (1.0 - r)", "return k + r / (1.0 - r)",
       ["tests/test_spherical_authors.py -k rice"],

@@ -7,20 +7,21 @@ import math
 import numpy as np
 import pytest
 
-from theorytools.compressors.sparse_dithering import SparseDitheringDet
+from theorytools.compressors.sparse_dithering import SparseDitheringDet, SparseDitheringDetHuffman
 from theorytools.compressors.spherical import rice_mean_length, rice_parameter_from_p
 
 
+@pytest.mark.parametrize("cls", [SparseDitheringDet, SparseDitheringDetHuffman])
 @pytest.mark.parametrize("d", [10, 100, 1000])
 @pytest.mark.parametrize("nu", [0.1, 0.3])
-def test_det_sparse_dithering_sure_distortion_at_the_half_step_input(d, nu):
-    r"""Deterministic Sparse Dithering rounds v_i = |x_i|/(||x|| Delta) to the nearest
+def test_det_sparse_dithering_sure_distortion_at_the_half_step_input(cls, d, nu):
+    r"""Deterministic Sparse Dithering (both codings) rounds v_i = |x_i|/(||x|| Delta) to the nearest
     integer, so ||C(x) - x||^2 <= d Delta^2/4 ||x||^2, and its class C(nu) needs
     d Delta^2/4 <= nu. The worst input puts d - 1 coordinates just below half a step (they
     round to 0, error (Delta/2)^2 each) and the rest of the norm on one coordinate: the
     distortion is then nu (d - 1)/d up to 1e-5 and must stay <= nu. A grid 10 % too coarse
     (mutant sd-det-step-wide) gives 1.21 nu (d - 1)/d > nu."""
-    comp = SparseDitheringDet(nu, float_width=64)
+    comp = cls(nu, float_width=64)
     step = comp.step(d)
     small = (0.5 - 1e-7) * step
     x = np.full(d, small)
