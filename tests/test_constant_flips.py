@@ -32,11 +32,12 @@ FLIPS = {
     "albasyoni2020.spherical_bits": (0.5, "mean_rice_length[alpha=0.25,b=8]", 0.879),
     "albasyoni2020.spherical_projection_bits": (0.5, "index_bits_gap[alpha=0.5,b=10]", 0.519),
     "tang2018.naive_compression_floor": (2.0, "floor_positive[omega=0.1]", 0.433),
+    "albasyoni2020.uncertainty_principle": (
+        2.0, "near_tight[sparse_dithering_det_huffman[nu=0.001],d=16]", 0.586),
 }
 
 #: key -> (planted 2x scale, tightest row, its tightness, a scale past that ratio that flips)
 NO_FLIP = {
-    "albasyoni2020.uncertainty_principle": (2.0, "biased_rounding[d=16]", 0.396, 2.7),
     "tang2018.choco_nonconvex_bound": (0.5, "bound_tight[complete,n=4,T=10000]", 0.131, 0.1),
     "stich2018.theorem_2_2": (0.5, "bound_tight[K=2,T=20000,H=2]", 0.0431, 0.03),
     "stich2018.asynchronous": (0.5, "bound_tight[K=2,T=20000,H=2]", 0.0479, 0.035),
