@@ -42,7 +42,8 @@ import numpy as np
 from theorytools import check
 from theorytools.check import t_band
 from theorytools.report import Curve, Series, thin
-from theorytools.theory.common import cached_runs, run_seeds, seeded, t_one_sided_check
+from theorytools.theory.common import (BOUND_SCALE_HOOK, cached_runs, run_seeds, scaled_bound,
+                                      seeded, t_one_sided_check)
 from theorytools.theory.registry import UNCONFIRMED, Parameter, Theorem, register
 
 __all__ = ["SOURCE", "TIGHT_CHOCO", "choco_admissible", "choco_bound", "choco_consensus_step"]
@@ -287,6 +288,7 @@ def _bound_and_rate(s):
 
 
 def _checks(th, quick, seed=0, **params):
+    th = scaled_bound(th, params.pop("bound_scale", 1.0))     # planted fault (hooks)
     s = _Logistic(th, quick, seed, params)
     yield from _contraction(s)
     yield from _bound_and_rate(s)
@@ -388,7 +390,8 @@ register(Theorem(
     hooks={"compressor": "the compressor Q (spec string; default rand_k_biased[k=5])",
            "delta": "planted fault: a delta other than the compressor's declared one",
            "T_list": "the horizons T of the bound and rate checks",
-           "algorithm": "planted fault: 'naive' runs naive compressed D-PSGD instead"},
+           "algorithm": "planted fault: 'naive' runs naive compressed D-PSGD instead",
+           "bound_scale": BOUND_SCALE_HOOK},
     parameters={
         "c_f": Parameter(4.0, UNCONFIRMED, f"coefficient of f(x_0) - f*; {_NOTE}"),
         "c_sigma": Parameter(4.0, UNCONFIRMED, f"coefficient of sigma^2 L; {_NOTE}"),

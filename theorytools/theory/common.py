@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from theorytools import check
 
-__all__ = ["cached_runs", "run_seeds", "seeded", "t_one_sided_check"]
+__all__ = ["BOUND_SCALE_HOOK", "cached_runs", "check_bound_scale", "run_seeds", "scaled_bound",
+           "seeded", "t_one_sided_check"]
 
 _RUN_CACHE: dict = {}
 #: at most this many configurations are kept by :func:`cached_runs`
@@ -88,3 +89,50 @@ def seeded(result, flag: bool = True):
     draws (``theorytools verify`` records the run's seed on its row); returns it."""
     result.seeded = bool(flag)
     return result
+
+
+#: the meaning of the ``bound_scale`` planted-fault hook, declared by every theorem whose
+#: checks accept it (``Theorem.hooks``; tests/test_constant_flips.py, docs/theorems.md,
+#: "Does a 2x wrong constant flip a verdict?")
+BOUND_SCALE_HOOK = ("planted fault: the theorem's bound multiplied by this factor (1/2 for an "
+                    "upper bound, 2 for a lower bound: a constant 2x too tight)")
+
+
+def check_bound_scale(scale) -> float:
+    """The ``bound_scale`` hook's value as a float; a TheorytoolsError naming it unless it is
+    a finite number > 0."""
+    import math
+
+    from theorytools.errors import TheorytoolsError
+
+    try:
+        value = float(scale)
+    except (TypeError, ValueError):
+        raise TheorytoolsError(f"bound_scale must be a number > 0, got {scale!r}") from None
+    if not (math.isfinite(value) and value > 0.0):
+        raise TheorytoolsError(f"bound_scale must be a finite number > 0, got {scale!r}")
+    return value
+
+
+def scaled_bound(theorem, scale: float = 1.0):
+    r"""``theorem`` with its bound multiplied by ``scale`` (the ``bound_scale`` planted fault).
+
+    .. math:: b_{\text{planted}}(\cdot) = s\, b(\cdot)
+
+    Parameters
+    ----------
+    theorem : theorytools.theory.registry.Theorem
+        The theorem whose ``bound`` the checks evaluate.
+    scale : float
+        The factor s > 0 (1: the theorem unchanged).
+
+    Returns
+    -------
+    Theorem
+        ``theorem`` itself at s = 1, else a copy whose ``bound`` is s times the original.
+    """
+    scale = check_bound_scale(scale)
+    if scale == 1.0 or theorem.bound is None:
+        return theorem
+    original = theorem.bound
+    return theorem.replace(bound=lambda *a, **k: scale * original(*a, **k))

@@ -37,7 +37,7 @@ from scipy import stats
 
 from theorytools import check
 from theorytools.report import Curve, Series
-from theorytools.theory.common import seeded
+from theorytools.theory.common import BOUND_SCALE_HOOK, scaled_bound, seeded
 from theorytools.theory.registry import DERIVED, UNCONFIRMED, Parameter, Theorem, register
 
 __all__ = ["ASYNC_SOURCE", "HCRIT_SOURCE", "SOURCE_22", "TIGHT_22", "admissible_22", "drift_constant",
@@ -118,7 +118,9 @@ def _eigen_setup(problem, x0):
 
 
 def _checks_22(th, quick, seed=0, **params):
-    """Theorem 2.2 against exact expectations (no random draw), then where it is tight."""
+    """Theorem 2.2 against exact expectations (no random draw), then where it is tight.
+    ``bound_scale`` (planted fault): the bound multiplied by this factor."""
+    th = scaled_bound(th, params.pop("bound_scale", 1.0))
     coefs = {k: params[k] for k in ("init_coef", "noise_coef", "drift_coef") if k in params}
     p = _problem(quick)
     x0 = np.zeros(p.d)
@@ -203,7 +205,8 @@ register(Theorem(
     hooks={"init_coef": "planted fault: a wrong coefficient of the initial-distance term",
            "noise_coef": "planted fault: a wrong coefficient of the noise term",
            "drift_coef": "planted fault: a wrong coefficient of the drift term",
-           "planted_steps": "planted fault: (T, a, mu) -> step sizes replacing Stich's"},
+           "planted_steps": "planted fault: (T, a, mu) -> step sizes replacing Stich's",
+           "bound_scale": BOUND_SCALE_HOOK},
     proof="proofs_check/stich_local_sgd.py::theorem_2_2_terms"))
 
 
@@ -543,6 +546,7 @@ def _checks_async(th, quick, seed=0, **params):
 
     from theorytools.algorithms import local_sgd
 
+    th = scaled_bound(th, params.pop("bound_scale", 1.0))
     s = SimpleNamespace(
         th=th, quick=quick, seed=seed, params=params,
         c_h=th.parameter_values(**{k: params[k] for k in th.parameters if k in params})[
@@ -722,7 +726,8 @@ register(Theorem(
            "noise_coef": "planted fault: a wrong coefficient of the noise term",
            "drift_coef": "planted fault: a wrong coefficient of the drift term",
            "planted_steps": "planted fault: (T, a, mu) -> step sizes replacing Stich's",
-           "predicted": "planted fault: a wrong exponent of K (default -1)"},
+           "predicted": "planted fault: a wrong exponent of K (default -1)",
+           "bound_scale": BOUND_SCALE_HOOK},
     parameters={"async_rate_factor": Parameter(
         2.0, "chosen",
         "bound on the asynchronous / synchronous error ratio: the abstract's 'same conclusions' "

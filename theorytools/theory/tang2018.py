@@ -26,7 +26,8 @@ import numpy as np
 from theorytools import check
 from theorytools.check import t_band
 from theorytools.report import Curve, Series, thin
-from theorytools.theory.common import cached_runs, run_seeds, seeded, t_one_sided_check
+from theorytools.theory.common import (BOUND_SCALE_HOOK, cached_runs, run_seeds, scaled_bound,
+                                      seeded, t_one_sided_check)
 from theorytools.theory.registry import DERIVED, UNCONFIRMED, Parameter, Theorem, register
 
 __all__ = ["NAIVE_CURVATURES", "NAIVE_X_STAR", "bernoulli_moments", "consensus_operator",
@@ -786,6 +787,7 @@ NAIVE_GUARANTEES = (_naive_recursion, _naive_exact_floor, _naive_simulator_floor
 
 
 def _checks_naive(th, quick, seed=0, **params):
+    th = scaled_bound(th, params.pop("bound_scale", 1.0))     # planted fault (hooks)
     s = _Naive(th, quick, seed, params)
     for guarantee in NAIVE_GUARANTEES:
         yield from guarantee(s)
@@ -815,7 +817,8 @@ register(Theorem(
            "margin_decades": "decades by which DCD/CHOCO must beat the naive floor (3, chosen)",
            "dcd_algorithm": "planted fault: the algorithm run as DCD-PSGD",
            "choco_algorithm": "planted fault: the algorithm run as CHOCO-SGD",
-           "diverging_omega": "omega of the divergence check (default 4)"},
+           "diverging_omega": "omega of the divergence check (default 4)",
+           "bound_scale": BOUND_SCALE_HOOK},
     proof="theorytools/theory/tang2018.py::naive_floor_lower_bound (proof in its docstring); "
           "exact moments checked against enumeration and the simulator "
           "(tests/test_theory_tang.py)"))
