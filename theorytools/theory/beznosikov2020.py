@@ -43,7 +43,8 @@ from scipy import stats
 from theorytools import check
 from theorytools.errors import TheorytoolsError
 from theorytools.report import Curve, Series
-from theorytools.theory.common import run_seeds, seeded
+from theorytools.theory.common import (BOUND_SCALE_HOOK, check_bound_scale, run_seeds,
+                                      scaled_bound, seeded)
 from theorytools.theory.registry import (AUTHOR_POSTER, CONFIRMED, DERIVED, Parameter,
                                          Theorem, register)
 
@@ -212,9 +213,10 @@ def one_step_worst(theorem, cls, comp, d, instances, steps, stepsize_factors, se
 
 
 def _cgd_checks(cls):
-    def checks(theorem, quick, compressors=None, dims=None, seed=0):
+    def checks(theorem, quick, compressors=None, dims=None, bound_scale=1.0, seed=0):
         from theorytools.compressors import create
 
+        theorem = scaled_bound(theorem, check_bound_scale(bound_scale))
         specs = CGD_COMPRESSORS if compressors is None else compressors
         dims = dims or ((5,) if quick else (3, 4, 6))
         instances, steps = (10, 6) if quick else (40, 10)
@@ -273,7 +275,7 @@ for _cls, _fn, _adm, _stmt, _assume, _proof in (
         checks=_cgd_checks(_cls),
         hooks={"compressors": "the compressors checked (specs or objects; planted fault: a "
                               "compressor whose declared constant is too small)",
-               "dims": "the dimensions d checked"},
+               "dims": "the dimensions d checked", "bound_scale": BOUND_SCALE_HOOK},
         proof=_CGD_PROOF + _proof + ", " + _CGD_PROOF + "descent_lemma_quadratic"))
 
 
