@@ -41,12 +41,12 @@ import os
 import pickle
 import re
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from theorytools._files import atomic_open as _atomic
 from theorytools.errors import TheorytoolsError
 
 __all__ = ["Claim", "Experiment", "MODES", "VERDICTS", "experiments_dir", "find_experiments",
@@ -200,14 +200,8 @@ class Experiment:
                                    "dict per plotted point)")
         stem = _stem(name)
         png = self.path(f"{stem}.png")
-        with tempfile.NamedTemporaryFile(dir=self.out, suffix=".png", delete=False) as tmp:
-            pass
-        try:
-            fig.savefig(tmp.name, dpi=110, bbox_inches="tight", format="png")
-            os.replace(tmp.name, png)
-        finally:
-            if os.path.exists(tmp.name):
-                os.unlink(tmp.name)
+        with _atomic(png, "wb") as fh:
+            fig.savefig(fh, dpi=110, bbox_inches="tight", format="png")
         plt.close(fig)
         self.save_table(stem, rows)
         self.tables.pop()                      # listed with its figure, not as a table
@@ -439,25 +433,3 @@ def _cell(v):
 
 def _md(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
-
-
-class _atomic:
-    """Write to a temporary file in the same directory, then ``os.replace`` it into place."""
-
-    def __init__(self, path: Path, mode: str):
-        self.path, self.mode = Path(path), mode
-
-    def __enter__(self):
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, self.tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
-        kw = {} if "b" in self.mode else {"encoding": "utf-8", "newline": ""}
-        self.fh = os.fdopen(fd, self.mode, **kw)
-        return self.fh
-
-    def __exit__(self, exc_type, exc, tb):
-        self.fh.close()
-        if exc_type is None:
-            os.replace(self.tmp, self.path)
-        else:
-            os.unlink(self.tmp)
-        return False

@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from theorytools.compressors.registry import split_top
 from theorytools.errors import TheorytoolsError
 
 if TYPE_CHECKING:                       # annotations only
@@ -85,28 +86,6 @@ RESULT_CURVES = ("steps", "f_gap_curve", "consensus_curve", "bits_curve", "wall_
 
 
 # --------------------------------------------------------------------------- name syntax
-def split_top(body: str, what: str) -> list:
-    """Split ``body`` at the commas that are outside brackets and parentheses."""
-    parts, depth, cur = [], 0, ""
-    for ch in body:
-        if ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth -= 1
-            if depth < 0:
-                raise TheorytoolsError(f"{what}: unbalanced ']' or ')' in {body!r}")
-        if ch == "," and depth == 0:
-            parts.append(cur)
-            cur = ""
-        else:
-            cur += ch
-    if depth != 0:
-        raise TheorytoolsError(f"{what}: unbalanced '[' or '(' in {body!r}")
-    if cur.strip():
-        parts.append(cur)
-    return parts
-
-
 def parse_name(text: str, what: str) -> tuple:
     """``"a[p=v,q=w[x=1]]"`` -> ``("a", {"p": "v", "q": "w[x=1]"})`` (values as text)."""
     if not isinstance(text, str):

@@ -44,6 +44,7 @@ import sys
 import time
 from pathlib import Path
 
+from theorytools._files import atomic_open
 from theorytools.errors import TheorytoolsError
 
 __all__ = ["SweepSummary", "deterministic_part", "execute", "expand", "load_config",
@@ -237,12 +238,8 @@ def write_result(out: str | os.PathLike, record: dict) -> Path:
     body = _canonical(record).encode("utf-8")
     head = json.dumps({"format": FORMAT, "name": record["name"],
                        "sha256": hashlib.sha256(body).hexdigest()}).encode("utf-8")
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
+    with atomic_open(path, "wb") as fh:
         fh.write(head + b"\n" + body + b"\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
     return path
 
 

@@ -25,7 +25,7 @@ from theorytools.compressors.sparsify import (Adaptive, Bernoulli, BernoulliBias
 from theorytools.errors import TheorytoolsError, check_int
 
 __all__ = ["ENTRY_POINT_GROUP", "REGISTRY", "create", "default", "load_entry_points", "names",
-           "parse_spec", "register"]
+           "parse_spec", "register", "split_top"]
 
 
 def _k_default(d):
@@ -224,18 +224,25 @@ def _parse_value(text: str):
     return text
 
 
-def _split_params(body: str) -> list:
+def split_top(body: str, what: str | None = None) -> list:
+    """Split ``body`` at the commas outside brackets and parentheses (the parameters of a
+    spec ``name[p=v,q=w[x=1]]``). With ``what`` (the text naming the spec in messages),
+    unbalanced brackets raise a TheorytoolsError; without it they are left to the caller."""
     parts, depth, cur = [], 0, ""
     for ch in body:
         if ch in "([":
             depth += 1
         elif ch in ")]":
             depth -= 1
+            if depth < 0 and what is not None:
+                raise TheorytoolsError(f"{what}: unbalanced ']' or ')' in {body!r}")
         if ch == "," and depth == 0:
             parts.append(cur)
             cur = ""
         else:
             cur += ch
+    if depth != 0 and what is not None:
+        raise TheorytoolsError(f"{what}: unbalanced '[' or '(' in {body!r}")
     if cur.strip():
         parts.append(cur)
     return parts
@@ -247,7 +254,7 @@ def parse_spec(spec: str) -> tuple:
     if not m:
         raise TheorytoolsError(f"compressor spec {spec!r} is not of the form name[p=v,...]")
     params = {}
-    for item in _split_params(m.group(2) or ""):
+    for item in split_top(m.group(2) or ""):
         if "=" not in item:
             raise TheorytoolsError(f"compressor spec {spec!r}: parameter {item!r} lacks '='")
         key, value = item.split("=", 1)
