@@ -155,7 +155,7 @@ def _envelope_ratio(steps, Y, f0, factor, alpha=1e-3):
     the lower one-sided Student-t bound of the mean, at level 1 - alpha/m (Bonferroni over
     the m steps compared; the t law is an approximation for these skewed values), is above
     the envelope -- a point estimate above 1 by sampling noise alone is not a violation."""
-    from scipy import stats
+    from theorytools.check import t_halfwidth
 
     Y = np.atleast_2d(np.asarray(Y, dtype=float))
     env = f0 * factor ** steps.astype(float)
@@ -164,9 +164,8 @@ def _envelope_ratio(steps, Y, f0, factor, alpha=1e-3):
     ratio = float(np.max(mean[m] / env[m]))
     if Y.shape[0] == 1:
         return ratio, ratio > 1.0, env
-    r = Y.shape[0]
-    half = stats.t.ppf(1.0 - alpha / max(1, int(m.sum())), r - 1) * Y.std(axis=0, ddof=1) / \
-        math.sqrt(r)
+    # the one-sided bound at 1 - a is the two-sided half-width at level 1 - 2a
+    half = t_halfwidth(Y, level=1.0 - 2.0 * alpha / max(1, int(m.sum())))
     return ratio, bool(np.any((mean - half)[m] > env[m])), env
 
 

@@ -287,11 +287,6 @@ def theory_time(eps, mu, L, K, H, a, sigma_sq, G_sq, r0, T_max=10 ** 13):
 
 
 # --------------------------------------------------------------------------- plotting
-def _plain(row):
-    """numpy scalars -> Python numbers (the CSV shows 0.5, not np.float64(0.5))."""
-    return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
-
-
 def _log2_axis(axis):
     """Base-2 log scale with plain integer tick labels (1, 2, 4, ...)."""
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
@@ -346,7 +341,7 @@ def _speedup_figure(ctx, ds, Ks, Hs, S_mean, S_lo, S_hi, S_th, eps, S_cap, name=
     fig.suptitle(f"Local SGD speedup at fixed accuracy, {LABEL[ds]}: "
                  f"$f(\\hat x_T) - f^\\star \\leq \\epsilon = {eps:.2g}$", fontsize=11)
     fig.tight_layout()
-    ctx.save_figure(fig, name or f"speedup_{ds}", [_plain(r) for r in rows], caption=(
+    ctx.save_figure(fig, name or f"speedup_{ds}", rows, caption=(
         f"{LABEL[ds]}: speedup in K at the fixed target eps = {eps:.3g} (iterations per "
         "worker to reach it, relative to one worker), one curve per H. Left: measured "
         "(mean T over seeds; bars: the min and max over seeds of the per-seed speedups). "
@@ -390,7 +385,7 @@ def _rounds_figure(ctx, ds, Ks, Hs, T_mean, T_lo, T_hi, eps):
     fig.suptitle(f"Local SGD, {LABEL[ds]}: cost of reaching $\\epsilon = {eps:.2g}$",
                  fontsize=11)
     fig.tight_layout()
-    ctx.save_figure(fig, f"rounds_{ds}", [_plain(r) for r in rows], caption=(
+    ctx.save_figure(fig, f"rounds_{ds}", rows, caption=(
         f"{LABEL[ds]}: iterations per worker (left) and communication rounds (right) until "
         f"f(x_hat_T) - f* <= {eps:.3g}, against H, one curve per K (K = 1 is plain SGD: "
         "a single point). Flat iterations in H mean that the rounds fall like 1/H at no cost "
@@ -432,7 +427,7 @@ def _compare_figure(ctx, ds, K, Hs_cmp, rounds, curves):
     fig.suptitle(f"{LABEL[ds]}, K = {K}: local vs mini-batch SGD at equal communication and "
                  "equal gradients per round", fontsize=11)
     fig.tight_layout()
-    ctx.save_figure(fig, f"local_vs_minibatch_{ds}", [_plain(r) for r in rows], caption=(
+    ctx.save_figure(fig, f"local_vs_minibatch_{ds}", rows, caption=(
         f"{LABEL[ds]}, K = {K} workers: f - f* after R communication rounds for local SGD "
         "with H local steps (solid) and mini-batch SGD whose K workers each average H "
         "samples per round (dashed): the same K H stochastic gradients and one "
